@@ -240,7 +240,9 @@ func skipSpace(s string, i int) int {
 	return i
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // quote renders s as a double-quoted pattern string; literal '*' is escaped so that it does not
 // become a wildcard when the result is parsed again.

@@ -320,7 +320,7 @@ func TestStringCanonical(t *testing.T) {
 		`{ $.a = "x" || $.b = 2 && $.c NOT EXISTS }`: `{ $.a = "x" || ($.b = 2 && $.c NOT EXISTS) }`,
 		`{ $.x.y[0] is null }`:                       `{ $.x.y[0] IS NULL }`,
 		`{ $["a b"] = 123.123.* }`:                   `{ $["a b"] = 123.123.* }`,
-		`  ERROR   ?"a b"  -x `:                       `ERROR ?"a b" -x`,
+		`  ERROR   ?"a b"  -x `:                      `ERROR ?"a b" -x`,
 		`[a,b=4*,...,c>1]`:                           `[a, b = 4*, ..., c > 1]`,
 	}
 	for in, want := range cases {

@@ -47,7 +47,6 @@ func (n andNode) eval(doc any, f map[string]string) bool {
 	return true
 }
 
-
 func (n orNode) String() string  { return joinNodes(n.kids, " || ") }
 func (n andNode) String() string { return joinNodes(n.kids, " && ") }
 
