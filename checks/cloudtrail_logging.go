@@ -1,0 +1,174 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// CloudTrailLogging verifies that every scanned region of every account is covered by a trail
+// that is really recording management events.
+var CloudTrailLogging = Check{
+	ID:       "cloudtrail-logging",
+	Title:    "CloudTrail is logging in this region",
+	Severity: Critical,
+	Service:  "cloudtrail",
+	Verifies: "Some trail covering the region (a multi-region trail from any home region, a single-region " +
+		"trail homed there, or an organization trail) is logging (IsLogging), records management events " +
+		"for both reads and writes (classic and advanced selectors are evaluated against probe events, " +
+		"several advanced selectors combined), excludes no management event source, and shows no " +
+		"LatestDeliveryError.",
+	Remediation: "Start logging on the covering trail in its home region (aws cloudtrail start-logging --name TRAIL " +
+		"--region HOME), or create a multi-region trail that records all management events, read and write.",
+	FixSummary: "cloudtrail:StartLogging on a stopped covering trail in its home region",
+	Run:        runCloudTrailLogging,
+}
+
+func runCloudTrailLogging(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
+	var out []Finding
+	for ai := range s.Accounts {
+		a := &s.Accounts[ai]
+		for _, r := range a.Regions {
+			out = append(out, c.evaluateRegion(a, r))
+		}
+	}
+	return out
+}
+
+// trailVerdict is the outcome of judging one trail for one region.
+type trailVerdict struct {
+	trail  *snapshot.Trail
+	status Status
+	reason string // why it fails or errs; for PASS, a description
+}
+
+func (c *Check) evaluateRegion(a *snapshot.Account, r snapshot.Region) Finding {
+	regionRes := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/*", r.Name, a.ID)
+	switch {
+	case r.CloudTrail == nil:
+		return c.notCollected(a.ID, r.Name, regionRes, "CloudTrail")
+	case r.CloudTrail.Error != nil:
+		return c.readError(a.ID, r.Name, regionRes, r.CloudTrail.Error, "the trails of "+r.Name)
+	}
+	verdicts := coveringTrailVerdicts(a, r)
+	if len(verdicts) == 0 {
+		f := c.finding(a.ID, r.Name, regionRes, Fail,
+			fmt.Sprintf("no trail covers %s: no multi-region trail and no trail homed in %s", r.Name, r.Name))
+		f.Evidence = map[string]any{"trails_seen": r.CloudTrail.TrailARNs}
+		f.Fix = &FixHint{Available: true, Summary: "create a multi-region trail (S3 bucket, CloudWatch Logs delivery, log file validation) and start it"}
+		return f
+	}
+	evidence := map[string]any{"trails": trailEvidence(verdicts)}
+	// Any passing trail passes the region; otherwise an ERROR outranks a FAIL (we could not
+	// tell), and the message names every trail's reason.
+	for _, v := range verdicts {
+		if v.status == Pass {
+			f := c.finding(a.ID, r.Name, v.trail.ARN, Pass, v.reason)
+			f.Evidence = evidence
+			return f
+		}
+	}
+	worst := verdicts[0]
+	for _, v := range verdicts {
+		if v.status == Error {
+			worst = v
+			break
+		}
+	}
+	var reasons []string
+	for _, v := range verdicts {
+		reasons = append(reasons, v.reason)
+	}
+	f := c.finding(a.ID, r.Name, worst.trail.ARN, worst.status, strings.Join(reasons, "; "))
+	f.Evidence = evidence
+	if worst.status == Fail {
+		f.Fix = fixForTrails(verdicts)
+	}
+	return f
+}
+
+// coveringTrailVerdicts judges every trail that covers region r, sorted by ARN.
+func coveringTrailVerdicts(a *snapshot.Account, r snapshot.Region) []trailVerdict {
+	var out []trailVerdict
+	for _, arn := range r.CloudTrail.TrailARNs {
+		t := a.Trail(arn)
+		if t == nil || !(t.IsMultiRegion || t.HomeRegion == r.Name) {
+			continue
+		}
+		out = append(out, judgeTrail(t, r.Name))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].trail.ARN < out[j].trail.ARN })
+	return out
+}
+
+// judgeTrail decides whether trail t really logs management events for region.
+func judgeTrail(t *snapshot.Trail, region string) trailVerdict {
+	v := trailVerdict{trail: t, status: Fail}
+	covers := "covers " + region
+	if t.IsMultiRegion && t.HomeRegion != region {
+		covers = fmt.Sprintf("covers %s (multi-region, home %s)", region, t.HomeRegion)
+	}
+	switch {
+	case t.Status == nil && t.StatusError != nil:
+		v.status, v.reason = Error, fmt.Sprintf("trail %s: could not read its status: %s", t.Name, t.StatusError.Error())
+	case t.Status == nil:
+		v.status, v.reason = Error, fmt.Sprintf("trail %s: status was not collected", t.Name)
+	case !t.Status.IsLogging:
+		v.reason = fmt.Sprintf("trail %s %s but is not logging", t.Name, covers)
+		if t.Status.StopLoggingTime != nil {
+			v.reason += fmt.Sprintf(" (StopLogging at %s)", t.Status.StopLoggingTime.UTC().Format(time.RFC3339))
+		}
+	case t.Status.LatestDeliveryError != "":
+		v.reason = fmt.Sprintf("trail %s is logging but cannot deliver to S3 bucket %s: %s", t.Name, t.S3BucketName, t.Status.LatestDeliveryError)
+	case t.Selectors == nil && t.SelectorsError != nil:
+		v.status, v.reason = Error, fmt.Sprintf("trail %s: could not read its event selectors: %s", t.Name, t.SelectorsError.Error())
+	case t.Selectors == nil:
+		v.status, v.reason = Error, fmt.Sprintf("trail %s: event selectors were not collected", t.Name)
+	default:
+		if gap := managementGap(t.Selectors); gap != "" {
+			v.reason = fmt.Sprintf("trail %s is logging but %s", t.Name, gap)
+		} else {
+			v.status = Pass
+			kind := "single-region"
+			if t.IsOrganizationTrail {
+				kind = "organization"
+			} else if t.IsMultiRegion {
+				kind = "multi-region"
+			}
+			v.reason = fmt.Sprintf("trail %s (%s, home %s) is logging all management events, read and write", t.Name, kind, t.HomeRegion)
+		}
+	}
+	return v
+}
+
+func trailEvidence(vs []trailVerdict) []map[string]any {
+	var out []map[string]any
+	for _, v := range vs {
+		e := map[string]any{
+			"arn":             v.trail.ARN,
+			"home_region":     v.trail.HomeRegion,
+			"multi_region":    v.trail.IsMultiRegion,
+			"organization":    v.trail.IsOrganizationTrail,
+			"verdict":         string(v.status),
+			"reason":          v.reason,
+			"status":          v.trail.Status,
+			"event_selectors": v.trail.Selectors,
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// fixForTrails proposes StartLogging when a covering trail is merely stopped.
+func fixForTrails(vs []trailVerdict) *FixHint {
+	for _, v := range vs {
+		t := v.trail
+		if t.Status != nil && !t.Status.IsLogging && !t.IsOrganizationTrail {
+			return &FixHint{Available: true, Summary: fmt.Sprintf("cloudtrail:StartLogging on trail %s in %s", t.Name, t.HomeRegion)}
+		}
+	}
+	return &FixHint{Available: false, Summary: "change the trail's event selectors or delivery by hand (lookout does not rewrite a trail's selectors)"}
+}

@@ -1,0 +1,229 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// Which management events does a trail record? Selectors are judged by meaning: we build probe
+// management events (read and write, from a spread of event sources and principals, plus every
+// source and name the selectors themselves mention) and ask whether the trail's selectors
+// would record each one. Comparing selector text would misread advanced selectors, the way
+// peer scanners do (prowler #1795, steampipe #408).
+
+// probeEvent is the slice of a CloudTrail management event that selectors can filter on.
+type probeEvent struct {
+	readOnly    bool
+	eventSource string
+	eventName   string
+	userARN     string
+	fromConsole bool
+}
+
+// field returns the probe's value for an advanced-selector field, and whether the event has
+// that field at all.
+func (p probeEvent) field(name string) (string, bool) {
+	switch name {
+	case "eventCategory":
+		return "Management", true
+	case "readOnly":
+		return fmt.Sprint(p.readOnly), true
+	case "eventSource":
+		return p.eventSource, true
+	case "eventName":
+		return p.eventName, true
+	case "eventType":
+		return "AwsApiCall", true
+	case "userIdentity.arn":
+		return p.userARN, true
+	case "sessionCredentialFromConsole":
+		return fmt.Sprint(p.fromConsole), true
+	}
+	// errorCode, resources.type, resources.ARN, vpcEndpointId...: absent on these probes.
+	return "", false
+}
+
+// baseSources are event sources whose management events a detection control depends on.
+var baseSources = []string{
+	"cloudtrail.amazonaws.com", "signin.amazonaws.com", "iam.amazonaws.com", "sts.amazonaws.com",
+	"ec2.amazonaws.com", "s3.amazonaws.com", "kms.amazonaws.com", "rdsdata.amazonaws.com",
+	"ssm.amazonaws.com", "events.amazonaws.com", "logs.amazonaws.com",
+}
+
+func probes(sel *snapshot.EventSelectors) []probeEvent {
+	sources := map[string]bool{}
+	for _, s := range baseSources {
+		sources[s] = true
+	}
+	names := map[string]bool{"StopLogging": true, "ConsoleLogin": true, "DescribeInstances": true}
+	for _, c := range sel.Classic {
+		for _, s := range c.ExcludeManagementEventSources {
+			sources[s] = true
+		}
+	}
+	for _, a := range sel.Advanced {
+		for _, f := range a.FieldSelectors {
+			vals := append(append(append([]string{}, f.Equals...), f.NotEquals...), append(f.StartsWith, f.NotStartsWith...)...)
+			switch f.Field {
+			case "eventSource":
+				for _, v := range vals {
+					sources[v] = true
+				}
+			case "eventName":
+				for _, v := range vals {
+					names[v] = true
+				}
+			}
+		}
+	}
+	users := []string{"arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:user/alice",
+		"arn:aws:sts::111122223333:assumed-role/Admin/session"}
+	var out []probeEvent
+	for _, src := range sortedKeys(sources) {
+		for _, name := range sortedKeys(names) {
+			for _, u := range users {
+				for _, ro := range []bool{true, false} {
+					for _, console := range []bool{true, false} {
+						out = append(out, probeEvent{ro, src, name, u, console})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// records reports whether the selectors record the probe event.
+func records(sel *snapshot.EventSelectors, p probeEvent) bool {
+	if sel.Default {
+		return true
+	}
+	for _, c := range sel.Classic {
+		if !c.IncludeManagementEvents {
+			continue
+		}
+		switch c.ReadWriteType {
+		case "ReadOnly":
+			if !p.readOnly {
+				continue
+			}
+		case "WriteOnly":
+			if p.readOnly {
+				continue
+			}
+		}
+		if contains(c.ExcludeManagementEventSources, p.eventSource) {
+			continue
+		}
+		return true
+	}
+	for _, a := range sel.Advanced {
+		if advancedMatches(a, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// advancedMatches: all field selectors must hold (AND); within an operator values are ORed;
+// negative operators must hold for every value.
+func advancedMatches(a snapshot.AdvancedSelector, p probeEvent) bool {
+	if len(a.FieldSelectors) == 0 {
+		return false
+	}
+	for _, f := range a.FieldSelectors {
+		v, ok := p.field(f.Field)
+		if !ok {
+			// A positive condition on a field management events do not carry can never hold;
+			// a negative one always does.
+			if len(f.Equals)+len(f.StartsWith)+len(f.EndsWith) > 0 {
+				return false
+			}
+			continue
+		}
+		if len(f.Equals) > 0 && !contains(f.Equals, v) {
+			return false
+		}
+		if len(f.StartsWith) > 0 && !anyAffix(f.StartsWith, v, strings.HasPrefix) {
+			return false
+		}
+		if len(f.EndsWith) > 0 && !anyAffix(f.EndsWith, v, strings.HasSuffix) {
+			return false
+		}
+		if contains(f.NotEquals, v) || anyAffix(f.NotStartsWith, v, strings.HasPrefix) || anyAffix(f.NotEndsWith, v, strings.HasSuffix) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func anyAffix(list []string, v string, has func(string, string) bool) bool {
+	for _, x := range list {
+		if has(v, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// managementGap describes what management events the selectors miss, or "" if none.
+func managementGap(sel *snapshot.EventSelectors) string {
+	ps := probes(sel)
+	var missRead, missWrite, total, missed int
+	var reads, writes int
+	missedSources := map[string]bool{}
+	allSources := map[string]bool{}
+	for _, p := range ps {
+		allSources[p.eventSource] = true
+		total++
+		if p.readOnly {
+			reads++
+		} else {
+			writes++
+		}
+		if records(sel, p) {
+			continue
+		}
+		missed++
+		missedSources[p.eventSource] = true
+		if p.readOnly {
+			missRead++
+		} else {
+			missWrite++
+		}
+	}
+	switch {
+	case missed == 0:
+		return ""
+	case missed == total:
+		return "records no management events"
+	case missRead == reads && missWrite == 0:
+		return "records write-only management events (read events are not logged)"
+	case missWrite == writes && missRead == 0:
+		return "records read-only management events (write events such as StopLogging are not logged)"
+	case len(missedSources) < len(allSources):
+		return "does not record all management events from " + strings.Join(sortedKeys(missedSources), ", ")
+	}
+	return "does not record all management events (its selectors filter by principal, event name or console session)"
+}

@@ -1,0 +1,152 @@
+package collect
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// collectTrailView lists the trails that apply to a region (shadow trails included: a
+// multi-region trail homed elsewhere, or an organization trail, appears in every region it
+// covers). Trail details are read once per trail afterwards, in accountCollector.trails.
+func collectTrailView(ctx context.Context, c *regionClients, r *snapshot.Region) {
+	v := &snapshot.CloudTrailView{TrailARNs: []string{}}
+	r.CloudTrail = v
+	out, err := c.cloudtrail.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
+	if err != nil {
+		v.Error = readError("cloudtrail:DescribeTrails", err)
+		return
+	}
+	c.trailList = out.TrailList
+	for _, t := range out.TrailList {
+		v.TrailARNs = append(v.TrailARNs, aws.ToString(t.TrailARN))
+	}
+	sort.Strings(v.TrailARNs)
+}
+
+// trails reads each distinct trail once: its description (already in hand from
+// DescribeTrails), then GetTrailStatus and GetEventSelectors in its home region, because
+// CloudTrail answers those only there.
+func (a *accountCollector) trails(ctx context.Context, regions []snapshot.Region) []snapshot.Trail {
+	byARN := map[string]cttypes.Trail{}
+	for _, r := range regions {
+		for _, t := range a.clientsFor(r.Name).trailList {
+			arn := aws.ToString(t.TrailARN)
+			if _, seen := byARN[arn]; !seen {
+				byARN[arn] = t
+			}
+		}
+	}
+	arns := make([]string, 0, len(byARN))
+	for arn := range byARN {
+		arns = append(arns, arn)
+	}
+	sort.Strings(arns)
+	out := make([]snapshot.Trail, len(arns))
+	var wg sync.WaitGroup
+	for i, arn := range arns {
+		t := byARN[arn]
+		out[i] = trailFromAPI(t)
+		rc := a.clientsFor(out[i].HomeRegion)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			a.c.do(ctx, func() { out[i].Status, out[i].StatusError = trailStatus(ctx, rc, arn) })
+		}()
+		go func() {
+			defer wg.Done()
+			a.c.do(ctx, func() { out[i].Selectors, out[i].SelectorsError = eventSelectors(ctx, rc, arn) })
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func trailFromAPI(t cttypes.Trail) snapshot.Trail {
+	return snapshot.Trail{
+		Name:                      aws.ToString(t.Name),
+		ARN:                       aws.ToString(t.TrailARN),
+		HomeRegion:                aws.ToString(t.HomeRegion),
+		IsMultiRegion:             aws.ToBool(t.IsMultiRegionTrail),
+		IsOrganizationTrail:       aws.ToBool(t.IsOrganizationTrail),
+		S3BucketName:              aws.ToString(t.S3BucketName),
+		LogFileValidationEnabled:  aws.ToBool(t.LogFileValidationEnabled),
+		CloudWatchLogsLogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn),
+		CloudWatchLogsRoleARN:     aws.ToString(t.CloudWatchLogsRoleArn),
+		KMSKeyID:                  aws.ToString(t.KmsKeyId),
+	}
+}
+
+func trailStatus(ctx context.Context, rc *regionClients, arn string) (*snapshot.TrailStatus, *snapshot.ReadError) {
+	out, err := rc.cloudtrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)})
+	if err != nil {
+		return nil, readError("cloudtrail:GetTrailStatus", err)
+	}
+	return &snapshot.TrailStatus{
+		IsLogging:                         aws.ToBool(out.IsLogging),
+		LatestDeliveryError:               aws.ToString(out.LatestDeliveryError),
+		LatestDeliveryTime:                utc(out.LatestDeliveryTime),
+		LatestCloudWatchLogsDeliveryError: aws.ToString(out.LatestCloudWatchLogsDeliveryError),
+		LatestCloudWatchLogsDeliveryTime:  utc(out.LatestCloudWatchLogsDeliveryTime),
+		StartLoggingTime:                  utc(out.StartLoggingTime),
+		StopLoggingTime:                   utc(out.StopLoggingTime),
+	}, nil
+}
+
+func eventSelectors(ctx context.Context, rc *regionClients, arn string) (*snapshot.EventSelectors, *snapshot.ReadError) {
+	out, err := rc.cloudtrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(arn)})
+	if err != nil {
+		return nil, readError("cloudtrail:GetEventSelectors", err)
+	}
+	sel := &snapshot.EventSelectors{}
+	for _, es := range out.EventSelectors {
+		cs := snapshot.ClassicSelector{
+			ReadWriteType:                 string(es.ReadWriteType),
+			IncludeManagementEvents:       aws.ToBool(es.IncludeManagementEvents),
+			ExcludeManagementEventSources: es.ExcludeManagementEventSources,
+		}
+		if cs.ReadWriteType == "" {
+			cs.ReadWriteType = string(cttypes.ReadWriteTypeAll)
+		}
+		for _, dr := range es.DataResources {
+			cs.DataResourceTypes = append(cs.DataResourceTypes, aws.ToString(dr.Type))
+		}
+		sel.Classic = append(sel.Classic, cs)
+	}
+	for _, as := range out.AdvancedEventSelectors {
+		a := snapshot.AdvancedSelector{Name: aws.ToString(as.Name)}
+		for _, f := range as.FieldSelectors {
+			a.FieldSelectors = append(a.FieldSelectors, snapshot.FieldSelector{
+				Field:         aws.ToString(f.Field),
+				Equals:        f.Equals,
+				StartsWith:    f.StartsWith,
+				EndsWith:      f.EndsWith,
+				NotEquals:     f.NotEquals,
+				NotStartsWith: f.NotStartsWith,
+				NotEndsWith:   f.NotEndsWith,
+			})
+		}
+		sel.Advanced = append(sel.Advanced, a)
+	}
+	// A trail with no selectors at all logs the default: every management event, read and
+	// write. (Real AWS returns that default explicitly; some emulators return nothing.)
+	if len(sel.Classic) == 0 && len(sel.Advanced) == 0 {
+		sel.Default = true
+	}
+	return sel, nil
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,200 @@
+// Package collect is the only code in lookout that reads AWS. It fills a snapshot.Snapshot for
+// each account and region, concurrently under a bounded number of workers, and records what it
+// could not read as snapshot.ReadError instead of failing the whole scan.
+package collect
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+	"github.com/lookout-audit/lookout/internal/version"
+)
+
+// DefaultConcurrency bounds the API calls in flight at once across the whole scan.
+const DefaultConcurrency = 16
+
+// Options say what to collect.
+type Options struct {
+	// Regions to read; empty means the regions enabled for each account.
+	Regions []string
+	// Concurrency bounds the API tasks running at once (DefaultConcurrency if 0).
+	Concurrency int
+	// Progress, if set, is told as each (account, region) finishes.
+	Progress func(ProgressEvent)
+	// Now stamps the snapshot (time.Now if zero); tests fix it.
+	Now time.Time
+}
+
+// ProgressEvent reports one finished unit of work.
+type ProgressEvent struct {
+	Account, Region string
+	// Errors counts read errors recorded for this region.
+	Errors int
+}
+
+// Target is one account to collect, with credentials that act in it.
+type Target struct {
+	AccountID string // empty: ask STS
+	Config    aws.Config
+	// Err, if set, means the account could not be entered (e.g. AssumeRole was denied).
+	Err *snapshot.ReadError
+}
+
+// Collector reads accounts into a snapshot.
+type Collector struct {
+	opts Options
+	sem  chan struct{}
+}
+
+// New returns a Collector.
+func New(opts Options) *Collector {
+	n := opts.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	return &Collector{opts: opts, sem: make(chan struct{}, n)}
+}
+
+// Snapshot collects every target. It returns an error only when the scan as a whole cannot
+// go on (context cancelled); per-call failures are recorded in the snapshot.
+func (c *Collector) Snapshot(ctx context.Context, targets []Target) (*snapshot.Snapshot, error) {
+	now := c.opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	s := &snapshot.Snapshot{
+		SchemaVersion: snapshot.SchemaVersion,
+		Tool:          snapshot.Tool{Name: version.Name, Version: version.Version},
+		CollectedAt:   now.UTC().Truncate(time.Second),
+		Accounts:      make([]snapshot.Account, len(targets)),
+	}
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Accounts[i] = c.account(ctx, t)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("collection interrupted: %w", err)
+	}
+	regions := map[string]bool{}
+	for _, a := range s.Accounts {
+		for _, r := range a.Regions {
+			regions[r.Name] = true
+		}
+	}
+	for r := range regions {
+		s.Regions = append(s.Regions, r)
+	}
+	if len(s.Regions) == 0 {
+		s.Regions = append(s.Regions, c.opts.Regions...)
+	}
+	s.Sort()
+	return s, nil
+}
+
+// do runs one API task under the concurrency bound.
+func (c *Collector) do(ctx context.Context, f func()) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-c.sem }()
+	f()
+}
+
+// account collects one account: identity, regions, then every region concurrently, then the
+// account-wide trail details (once per trail, in its home region).
+func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
+	a := snapshot.Account{ID: t.AccountID, Partition: "aws"}
+	if t.Err != nil {
+		a.Error = t.Err
+		return a
+	}
+	if a.ID == "" {
+		var out *sts.GetCallerIdentityOutput
+		var err error
+		c.do(ctx, func() { out, err = sts.NewFromConfig(t.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}) })
+		if err == nil && out == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			a.ID = "000000000000"
+			a.Error = readError("sts:GetCallerIdentity", err)
+			return a
+		}
+		a.ID = aws.ToString(out.Account)
+		if p := partitionOf(aws.ToString(out.Arn)); p != "" {
+			a.Partition = p
+		}
+	}
+	regions := c.opts.Regions
+	if len(regions) == 0 {
+		var err error
+		regions, err = c.enabledRegions(ctx, t.Config)
+		if err != nil {
+			a.Error = readError("ec2:DescribeRegions", err)
+			return a
+		}
+	}
+	acc := newAccountCollector(c, t.Config, a.ID)
+	a.Regions = make([]snapshot.Region, len(regions))
+	var wg sync.WaitGroup
+	for i, name := range regions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Regions[i] = acc.region(ctx, name)
+			if c.opts.Progress != nil {
+				c.opts.Progress(ProgressEvent{Account: a.ID, Region: name, Errors: countErrors(&a.Regions[i])})
+			}
+		}()
+	}
+	wg.Wait()
+	a.Trails = acc.trails(ctx, a.Regions)
+	return a
+}
+
+// enabledRegions lists the regions enabled for the account (DescribeRegions without
+// AllRegions returns only enabled ones).
+func (c *Collector) enabledRegions(ctx context.Context, cfg aws.Config) ([]string, error) {
+	var out *ec2.DescribeRegionsOutput
+	var err error
+	c.do(ctx, func() { out, err = ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{}) })
+	if err == nil && out == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, r := range out.Regions {
+		if st := aws.ToString(r.OptInStatus); st == "not-opted-in" {
+			continue
+		}
+		names = append(names, aws.ToString(r.RegionName))
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func partitionOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) < 3 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[1]
+}

@@ -1,0 +1,186 @@
+package snapshot
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+)
+
+// MaxSize bounds how much of a snapshot file is read: a real organisation's snapshot is a few
+// megabytes; anything past this is a wrong file, not a bigger account.
+const MaxSize = 512 << 20
+
+// Load reads and validates a snapshot file. Every error names the file and, where it can, the
+// line and column or the JSON path at fault.
+func Load(path string) (*Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	defer f.Close()
+	s, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Decode reads and validates a snapshot document.
+func Decode(r io.Reader) (*Snapshot, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading: %w", err)
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("larger than %d MiB: not a lookout snapshot", MaxSize>>20)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("empty file: not a lookout snapshot")
+	}
+	// Read the version first so that a newer document gets "newer version", not a confusing
+	// complaint about a field this build has never heard of.
+	var head struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, jsonError(data, err)
+	}
+	switch {
+	case head.SchemaVersion == nil:
+		return nil, errors.New("no schema_version: not a lookout snapshot (write one with `lookout collect --output FILE`)")
+	case *head.SchemaVersion > SchemaVersion:
+		return nil, fmt.Errorf("schema_version %d is newer than this lookout understands (%d): upgrade lookout", *head.SchemaVersion, SchemaVersion)
+	case *head.SchemaVersion != SchemaVersion:
+		return nil, fmt.Errorf("schema_version %d is not supported (this lookout reads version %d)", *head.SchemaVersion, SchemaVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s Snapshot
+	if err := dec.Decode(&s); err != nil {
+		return nil, jsonError(data, err)
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after the snapshot document")
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Write writes s as indented JSON, stable for the same content.
+func Write(w io.Writer, s *Snapshot) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+var (
+	accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRe    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// Validate checks the invariants the checks rely on, naming the path of the first violation.
+func (s *Snapshot) Validate() error {
+	seen := map[string]bool{}
+	for i, a := range s.Accounts {
+		p := fmt.Sprintf("accounts[%d]", i)
+		if !accountIDRe.MatchString(a.ID) {
+			return fmt.Errorf("%s.id: %q is not a 12-digit account id", p, a.ID)
+		}
+		if seen[a.ID] {
+			return fmt.Errorf("%s.id: account %s appears twice", p, a.ID)
+		}
+		seen[a.ID] = true
+		regions := map[string]bool{}
+		for j, r := range a.Regions {
+			rp := fmt.Sprintf("%s.regions[%d].name", p, j)
+			if !regionRe.MatchString(r.Name) {
+				return fmt.Errorf("%s: %q is not a region name", rp, r.Name)
+			}
+			if regions[r.Name] {
+				return fmt.Errorf("%s: region %s appears twice in account %s", rp, r.Name, a.ID)
+			}
+			regions[r.Name] = true
+		}
+		for j, t := range a.Trails {
+			if t.ARN == "" || t.HomeRegion == "" {
+				return fmt.Errorf("%s.trails[%d]: a trail needs arn and home_region", p, j)
+			}
+		}
+	}
+	for i, r := range s.Regions {
+		if !regionRe.MatchString(r) {
+			return fmt.Errorf("regions[%d]: %q is not a region name", i, r)
+		}
+	}
+	return nil
+}
+
+// jsonError turns encoding/json errors into ones that say where, by line and column.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := position(data, syn.Offset)
+		return fmt.Errorf("line %d, column %d: invalid JSON: %v", line, col, syn)
+	case errors.As(err, &typ):
+		line, col := position(data, typ.Offset)
+		return fmt.Errorf("line %d, column %d: field %s: expected %s, found a JSON %s", line, col, typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("truncated: the JSON document ends early")
+	}
+	return fmt.Errorf("invalid snapshot: %w", err)
+}
+
+func position(data []byte, offset int64) (line, col int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	line = 1 + bytes.Count(data[:offset], []byte("\n"))
+	col = int(offset) - bytes.LastIndexByte(data[:offset], '\n')
+	return line, col
+}
+
+// Region returns the named region of an account, or nil.
+func (a *Account) Region(name string) *Region {
+	for i := range a.Regions {
+		if a.Regions[i].Name == name {
+			return &a.Regions[i]
+		}
+	}
+	return nil
+}
+
+// Trail returns the trail with the given ARN, or nil.
+func (a *Account) Trail(arn string) *Trail {
+	for i := range a.Trails {
+		if a.Trails[i].ARN == arn {
+			return &a.Trails[i]
+		}
+	}
+	return nil
+}
+
+// Sort puts accounts, regions and trails in a stable order so that two snapshots of the same
+// state are byte-identical apart from collected_at.
+func (s *Snapshot) Sort() {
+	sort.Slice(s.Accounts, func(i, j int) bool { return s.Accounts[i].ID < s.Accounts[j].ID })
+	for i := range s.Accounts {
+		a := &s.Accounts[i]
+		sort.Slice(a.Regions, func(i, j int) bool { return a.Regions[i].Name < a.Regions[j].Name })
+		sort.Slice(a.Trails, func(i, j int) bool { return a.Trails[i].ARN < a.Trails[j].ARN })
+	}
+	sort.Strings(s.Regions)
+}

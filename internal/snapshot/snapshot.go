@@ -1,0 +1,381 @@
+// Package snapshot is lookout's model of what was read from AWS: a plain, versioned,
+// JSON-serialisable document, one entry per account and region.
+//
+// The collector (internal/collect) is the only code that fills it from AWS; the checks only read
+// it. That split is what makes `scan --snapshot`, dry-run fixes and fast tests possible. Anything
+// a collector could not read is recorded as a *ReadError next to where the data would have been,
+// so a check can say ERROR instead of mistaking "could not look" for "not there".
+//
+// A snapshot never holds secret values: no Lambda environment values, no SecureString
+// parameter values, no subscription endpoints, no credentials.
+package snapshot
+
+import "time"
+
+// SchemaVersion is the version of the document written by this build. Readers refuse any other
+// version rather than guess at fields they do not know.
+const SchemaVersion = 1
+
+// Snapshot is everything the checks read, for every account and region scanned.
+type Snapshot struct {
+	SchemaVersion int       `json:"schema_version"`
+	Tool          Tool      `json:"tool"`
+	CollectedAt   time.Time `json:"collected_at"`
+	// Regions are the regions that were asked for (after resolving "all").
+	Regions  []string  `json:"regions"`
+	Accounts []Account `json:"accounts"`
+}
+
+// Tool names the program that wrote the snapshot.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ReadError records that something could not be read. Operation is "service:Action" so that
+// a reader knows which IAM permission or API failed.
+type ReadError struct {
+	Operation string `json:"operation"`
+	Code      string `json:"code,omitempty"`
+	Message   string `json:"message"`
+}
+
+func (e *ReadError) Error() string {
+	if e.Code != "" {
+		return e.Operation + ": " + e.Code + ": " + e.Message
+	}
+	return e.Operation + ": " + e.Message
+}
+
+// Account is one AWS account. Error is set when the account could not be entered at all
+// (for example a role that cannot be assumed); then Regions may be empty.
+type Account struct {
+	ID        string     `json:"id"`
+	Partition string     `json:"partition,omitempty"`
+	Error     *ReadError `json:"error,omitempty"`
+	// Trails are the CloudTrail trails seen from any region of the account, one entry per trail
+	// ARN, with status and selectors read in the trail's home region.
+	Trails  []Trail  `json:"trails,omitempty"`
+	Regions []Region `json:"regions"`
+}
+
+// Region holds what was read in one region of one account. A nil service section means the
+// collector did not read that service (the check that needs it reports ERROR); a section with
+// Error set means reading was attempted and failed.
+type Region struct {
+	Name        string           `json:"name"`
+	CloudTrail  *CloudTrailView  `json:"cloudtrail,omitempty"`
+	EventBridge *EventBridgeData `json:"eventbridge,omitempty"`
+	Logs        *LogsData        `json:"logs,omitempty"`
+	CloudWatch  *CloudWatchData  `json:"cloudwatch,omitempty"`
+	SNS         *SNSData         `json:"sns,omitempty"`
+	Lambda      *LambdaData      `json:"lambda,omitempty"`
+	EC2         *EC2Data         `json:"ec2,omitempty"`
+	SSM         *SSMData         `json:"ssm,omitempty"`
+}
+
+// ---- CloudTrail ----
+
+// CloudTrailView is what DescribeTrails (with shadow trails) returned in a region: the ARNs of
+// the trails that apply to it. Details live once per trail in Account.Trails.
+type CloudTrailView struct {
+	Error     *ReadError `json:"error,omitempty"`
+	TrailARNs []string   `json:"trail_arns"`
+}
+
+// Trail is one CloudTrail trail.
+type Trail struct {
+	Name                      string `json:"name"`
+	ARN                       string `json:"arn"`
+	HomeRegion                string `json:"home_region"`
+	IsMultiRegion             bool   `json:"is_multi_region"`
+	IsOrganizationTrail       bool   `json:"is_organization_trail,omitempty"`
+	S3BucketName              string `json:"s3_bucket_name,omitempty"`
+	LogFileValidationEnabled  bool   `json:"log_file_validation_enabled,omitempty"`
+	CloudWatchLogsLogGroupARN string `json:"cloudwatch_logs_log_group_arn,omitempty"`
+	CloudWatchLogsRoleARN     string `json:"cloudwatch_logs_role_arn,omitempty"`
+	KMSKeyID                  string `json:"kms_key_id,omitempty"`
+
+	Status         *TrailStatus    `json:"status,omitempty"`
+	StatusError    *ReadError      `json:"status_error,omitempty"`
+	Selectors      *EventSelectors `json:"selectors,omitempty"`
+	SelectorsError *ReadError      `json:"selectors_error,omitempty"`
+}
+
+// TrailStatus is GetTrailStatus.
+type TrailStatus struct {
+	IsLogging                         bool       `json:"is_logging"`
+	LatestDeliveryError               string     `json:"latest_delivery_error,omitempty"`
+	LatestDeliveryTime                *time.Time `json:"latest_delivery_time,omitempty"`
+	LatestCloudWatchLogsDeliveryError string     `json:"latest_cloudwatch_logs_delivery_error,omitempty"`
+	LatestCloudWatchLogsDeliveryTime  *time.Time `json:"latest_cloudwatch_logs_delivery_time,omitempty"`
+	StartLoggingTime                  *time.Time `json:"start_logging_time,omitempty"`
+	StopLoggingTime                   *time.Time `json:"stop_logging_time,omitempty"`
+}
+
+// EventSelectors is GetEventSelectors: a trail uses either classic or advanced selectors.
+// When AWS returns neither, the trail logs the default (all management events, read and write)
+// and Default is true.
+type EventSelectors struct {
+	Default  bool               `json:"default,omitempty"`
+	Classic  []ClassicSelector  `json:"classic,omitempty"`
+	Advanced []AdvancedSelector `json:"advanced,omitempty"`
+}
+
+// ClassicSelector is one EventSelector.
+type ClassicSelector struct {
+	ReadWriteType                 string   `json:"read_write_type"` // ReadOnly | WriteOnly | All
+	IncludeManagementEvents       bool     `json:"include_management_events"`
+	ExcludeManagementEventSources []string `json:"exclude_management_event_sources,omitempty"`
+	DataResourceTypes             []string `json:"data_resource_types,omitempty"`
+}
+
+// AdvancedSelector is one AdvancedEventSelector; its field selectors are ANDed.
+type AdvancedSelector struct {
+	Name           string          `json:"name,omitempty"`
+	FieldSelectors []FieldSelector `json:"field_selectors"`
+}
+
+// FieldSelector is one AdvancedFieldSelector; within one operator the values are ORed.
+type FieldSelector struct {
+	Field         string   `json:"field"`
+	Equals        []string `json:"equals,omitempty"`
+	StartsWith    []string `json:"starts_with,omitempty"`
+	EndsWith      []string `json:"ends_with,omitempty"`
+	NotEquals     []string `json:"not_equals,omitempty"`
+	NotStartsWith []string `json:"not_starts_with,omitempty"`
+	NotEndsWith   []string `json:"not_ends_with,omitempty"`
+}
+
+// ---- EventBridge ----
+
+// EventBridgeData holds the rules of the default event bus.
+type EventBridgeData struct {
+	Error *ReadError `json:"error,omitempty"`
+	Rules []Rule     `json:"rules"`
+}
+
+// Rule is one EventBridge rule with its targets.
+type Rule struct {
+	Name               string     `json:"name"`
+	ARN                string     `json:"arn"`
+	EventBusName       string     `json:"event_bus_name,omitempty"`
+	State              string     `json:"state"` // ENABLED | DISABLED | ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+	EventPattern       string     `json:"event_pattern,omitempty"`
+	ScheduleExpression string     `json:"schedule_expression,omitempty"`
+	ManagedBy          string     `json:"managed_by,omitempty"`
+	Targets            []Target   `json:"targets"`
+	TargetsError       *ReadError `json:"targets_error,omitempty"`
+}
+
+// Target is one rule target. Input values are not kept (they may carry secrets).
+type Target struct {
+	ID      string `json:"id"`
+	ARN     string `json:"arn"`
+	RoleARN string `json:"role_arn,omitempty"`
+}
+
+// ---- CloudWatch Logs ----
+
+// LogsData holds log groups, the metric filters on them, and (for SSH log groups) streams.
+type LogsData struct {
+	Error              *ReadError     `json:"error,omitempty"`
+	LogGroups          []LogGroup     `json:"log_groups"`
+	MetricFilters      []MetricFilter `json:"metric_filters"`
+	MetricFiltersError *ReadError     `json:"metric_filters_error,omitempty"`
+}
+
+// LogGroup is one log group. Streams are collected only for groups the SSH check needs.
+type LogGroup struct {
+	Name          string      `json:"name"`
+	ARN           string      `json:"arn,omitempty"`
+	RetentionDays int32       `json:"retention_days,omitempty"`
+	Streams       []LogStream `json:"streams,omitempty"`
+	StreamsError  *ReadError  `json:"streams_error,omitempty"`
+}
+
+// LogStream is one log stream's freshness.
+type LogStream struct {
+	Name               string     `json:"name"`
+	LastIngestionTime  *time.Time `json:"last_ingestion_time,omitempty"`
+	LastEventTimestamp *time.Time `json:"last_event_timestamp,omitempty"`
+}
+
+// MetricFilter is one metric filter.
+type MetricFilter struct {
+	Name            string                 `json:"name"`
+	LogGroupName    string                 `json:"log_group_name"`
+	Pattern         string                 `json:"pattern"`
+	Transformations []MetricTransformation `json:"transformations"`
+}
+
+// MetricTransformation says which metric a matching event increments and by how much.
+type MetricTransformation struct {
+	MetricName      string            `json:"metric_name"`
+	MetricNamespace string            `json:"metric_namespace"`
+	MetricValue     string            `json:"metric_value"`
+	DefaultValue    *float64          `json:"default_value,omitempty"`
+	Dimensions      map[string]string `json:"dimensions,omitempty"`
+	Unit            string            `json:"unit,omitempty"`
+}
+
+// ---- CloudWatch alarms ----
+
+// CloudWatchData holds the metric alarms of a region.
+type CloudWatchData struct {
+	Error  *ReadError `json:"error,omitempty"`
+	Alarms []Alarm    `json:"alarms"`
+}
+
+// Alarm is one metric alarm. Alarms on metric math set UsesMetricMath and leave
+// MetricName empty.
+type Alarm struct {
+	Name               string            `json:"name"`
+	ARN                string            `json:"arn,omitempty"`
+	MetricName         string            `json:"metric_name,omitempty"`
+	Namespace          string            `json:"namespace,omitempty"`
+	Dimensions         map[string]string `json:"dimensions,omitempty"`
+	Statistic          string            `json:"statistic,omitempty"`
+	ExtendedStatistic  string            `json:"extended_statistic,omitempty"`
+	Period             int32             `json:"period"`
+	EvaluationPeriods  int32             `json:"evaluation_periods"`
+	DatapointsToAlarm  int32             `json:"datapoints_to_alarm,omitempty"`
+	Threshold          float64           `json:"threshold"`
+	ComparisonOperator string            `json:"comparison_operator"`
+	TreatMissingData   string            `json:"treat_missing_data,omitempty"`
+	ActionsEnabled     bool              `json:"actions_enabled"`
+	AlarmActions       []string          `json:"alarm_actions,omitempty"`
+	StateValue         string            `json:"state_value,omitempty"`
+	UsesMetricMath     bool              `json:"uses_metric_math,omitempty"`
+}
+
+// ---- SNS ----
+
+// SNSData holds the topics of a region and their subscriptions.
+type SNSData struct {
+	Error  *ReadError `json:"error,omitempty"`
+	Topics []Topic    `json:"topics"`
+}
+
+// Topic is one SNS topic.
+type Topic struct {
+	ARN                string         `json:"arn"`
+	Subscriptions      []Subscription `json:"subscriptions"`
+	SubscriptionsError *ReadError     `json:"subscriptions_error,omitempty"`
+	// Policy is the topic's access policy document (no secrets), used to tell whether
+	// CloudWatch or EventBridge may publish.
+	Policy     string     `json:"policy,omitempty"`
+	KMSKeyID   string     `json:"kms_key_id,omitempty"`
+	AttrsError *ReadError `json:"attributes_error,omitempty"`
+}
+
+// Subscription is one subscription. The endpoint is never stored: an email address or a
+// webhook URL with a token is not the auditor's to keep.
+type Subscription struct {
+	ARN       string `json:"arn"` // "PendingConfirmation" until confirmed
+	Protocol  string `json:"protocol"`
+	Confirmed bool   `json:"confirmed"`
+}
+
+// ---- Lambda ----
+
+// LambdaData lists the region's functions (name and ARN only: never code or environment).
+type LambdaData struct {
+	Error     *ReadError `json:"error,omitempty"`
+	Functions []Function `json:"functions"`
+}
+
+// Function is one Lambda function.
+type Function struct {
+	Name    string `json:"name"`
+	ARN     string `json:"arn"`
+	Runtime string `json:"runtime,omitempty"`
+	Role    string `json:"role,omitempty"`
+	State   string `json:"state,omitempty"`
+}
+
+// ---- EC2 ----
+
+// EC2Data lists the region's instances.
+type EC2Data struct {
+	Error     *ReadError `json:"error,omitempty"`
+	Instances []Instance `json:"instances"`
+}
+
+// Instance is one EC2 instance.
+type Instance struct {
+	ID                 string            `json:"id"`
+	State              string            `json:"state"`
+	Platform           string            `json:"platform,omitempty"` // "windows" or empty
+	ImageID            string            `json:"image_id,omitempty"`
+	InstanceProfileARN string            `json:"instance_profile_arn,omitempty"`
+	Tags               map[string]string `json:"tags,omitempty"`
+}
+
+// ---- SSM ----
+
+// SSMData holds what the SSH-log check needs from Systems Manager.
+type SSMData struct {
+	Error             *ReadError        `json:"error,omitempty"`
+	ManagedInstances  []ManagedInstance `json:"managed_instances"`
+	Associations      []Association     `json:"associations,omitempty"`
+	AssociationsError *ReadError        `json:"associations_error,omitempty"`
+	Commands          []AgentCommand    `json:"commands,omitempty"`
+	CommandsError     *ReadError        `json:"commands_error,omitempty"`
+	// AgentConfigs are the CloudWatch Agent configurations referenced by associations and
+	// commands, parsed: only the collected files, never the parameter's raw value.
+	AgentConfigs []AgentConfig `json:"agent_configs,omitempty"`
+}
+
+// ManagedInstance is one DescribeInstanceInformation entry.
+type ManagedInstance struct {
+	InstanceID      string            `json:"instance_id"`
+	PingStatus      string            `json:"ping_status"`
+	PlatformType    string            `json:"platform_type"` // Linux | Windows | MacOS
+	PlatformName    string            `json:"platform_name,omitempty"`
+	PlatformVersion string            `json:"platform_version,omitempty"`
+	AgentVersion    string            `json:"agent_version,omitempty"`
+	ResourceType    string            `json:"resource_type,omitempty"`
+	LastPingTime    *time.Time        `json:"last_ping_time,omitempty"`
+	Tags            map[string]string `json:"tags,omitempty"`
+}
+
+// Association is one State Manager association (AmazonCloudWatch-ManageAgent ones).
+type Association struct {
+	AssociationID string              `json:"association_id"`
+	Name          string              `json:"name"` // document name
+	Targets       []AssociationTarget `json:"targets"`
+	Parameters    map[string][]string `json:"parameters,omitempty"`
+	Status        string              `json:"status,omitempty"` // overview status: Success | Failed | Pending
+	LastRun       *time.Time          `json:"last_run,omitempty"`
+}
+
+// AssociationTarget is a State Manager target: Key "InstanceIds" or "tag:Name" and values.
+type AssociationTarget struct {
+	Key    string   `json:"key"`
+	Values []string `json:"values"`
+}
+
+// AgentCommand is one Run Command invocation of AmazonCloudWatch-ManageAgent on an instance.
+type AgentCommand struct {
+	CommandID    string              `json:"command_id"`
+	InstanceID   string              `json:"instance_id"`
+	DocumentName string              `json:"document_name"`
+	Status       string              `json:"status"` // Success | Failed | ...
+	RequestedAt  *time.Time          `json:"requested_at,omitempty"`
+	Parameters   map[string][]string `json:"parameters,omitempty"`
+}
+
+// AgentConfig is a parsed CloudWatch Agent configuration from Parameter Store.
+type AgentConfig struct {
+	Parameter string         `json:"parameter"` // SSM parameter name
+	Error     *ReadError     `json:"error,omitempty"`
+	Files     []AgentLogFile `json:"files,omitempty"`
+}
+
+// AgentLogFile is one collect_list entry.
+type AgentLogFile struct {
+	FilePath      string `json:"file_path"`
+	LogGroupName  string `json:"log_group_name"`
+	LogStreamName string `json:"log_stream_name,omitempty"`
+}
