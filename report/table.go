@@ -78,7 +78,7 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 	table := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-		tablewriter.WithColumnMax(70),
+		tablewriter.WithRowMaxWidth(70),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 	)
 	table.Header("STATUS", "SEVERITY", "CHECK", "ACCOUNT", "REGION", "DETAIL")

@@ -1,0 +1,80 @@
+// Package root assembles the lookout command tree and turns command errors into the exit
+// codes of the contract.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lookout-audit/lookout/internal/command/checklist"
+	"github.com/lookout-audit/lookout/internal/command/collectcmd"
+	"github.com/lookout-audit/lookout/internal/command/scan"
+	"github.com/lookout-audit/lookout/internal/exitcode"
+	"github.com/lookout-audit/lookout/internal/version"
+)
+
+// NewCmd returns the root command with every subcommand.
+func NewCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lookout",
+		Short: "Audit, and fix, the detection controls of AWS accounts",
+		Long: `lookout tells you, per account and region, whether your AWS detection controls
+are in place and really working: CloudTrail logging, StopLogging auto-remediation,
+CIS metric filters with alarms that reach a subscriber, console sign-in rules, and
+CloudWatch Agent SSH logs from every SSM-managed instance.
+
+Credentials come from the AWS SDK default chain; AWS_ENDPOINT_URL or
+--endpoint-url points every call at an emulator such as moto_server.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version.Version,
+	}
+	cmd.AddCommand(scan.NewCmd(), collectcmd.NewCmd(), checklist.NewCmd(), versionCmd())
+	// Flag errors are usage errors: exit 3.
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.Usagef("%v (see '%s --help')", err, c.CommandPath())
+	})
+	return cmd
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print lookout's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", version.Name, version.Version)
+		},
+	}
+}
+
+// Main runs lookout with args and returns the process exit code. Ctrl-C cancels the context,
+// so a scan stops promptly and writes no partial report.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd := NewCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	var e *exitcode.Error
+	if !errors.As(err, &e) || e.Err != nil {
+		fmt.Fprintf(stderr, "lookout: %v\n", err)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "lookout: interrupted; no report was written")
+		return exitcode.Incomplete
+	}
+	return exitcode.Code(err)
+}

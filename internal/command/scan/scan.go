@@ -1,0 +1,185 @@
+// Package scan implements `lookout scan`: collect (or load a snapshot), run the checks, write a
+// report and exit with the contract's code.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/collect"
+	"github.com/lookout-audit/lookout/internal/command/output"
+	"github.com/lookout-audit/lookout/internal/command/scope"
+	"github.com/lookout-audit/lookout/internal/exitcode"
+	"github.com/lookout-audit/lookout/internal/progress"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+	"github.com/lookout-audit/lookout/report"
+)
+
+// Options are scan's flags.
+type Options struct {
+	Scope         scope.Options
+	Snapshot      string
+	Checks        []string
+	Format        string
+	Output        string
+	FailOn        string
+	SigninRegions string
+	Quiet         bool
+	ShowPass      bool
+
+	Stdout, Stderr io.Writer
+	// Now overrides the report time (tests).
+	Now func() time.Time
+}
+
+// Formats scan can write.
+var Formats = []string{"table", "json"}
+
+// NewCmd returns the scan command.
+func NewCmd() *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "scan [scope] [--snapshot FILE]",
+		Short: "Audit the detection controls of accounts and regions",
+		Long: `Scan reads the accounts and regions in scope (or a snapshot written by
+'lookout collect'), runs every check and reports one finding per scope.
+
+Statuses: PASS, FAIL, ERROR (could not read what the check needs; never
+counted as PASS) and WAIVED.
+
+Exit codes: 0 no FAIL at or above --fail-on; 1 at least one; 2 the scan is
+incomplete (some finding is ERROR); 3 invalid usage or input.`,
+		Example: `  # Try it without an AWS account: scan the bundled demo organisation
+  lookout scan --snapshot fixtures/demo-org.json
+
+  # Audit two regions of the current account, JSON to a file
+  lookout scan --regions us-east-1,us-west-2 --format json --output report.json
+
+  # Against a local emulator
+  lookout scan --endpoint-url http://127.0.0.1:5000 --regions us-east-1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			return Run(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	o.Scope.AddFlags(f)
+	f.StringVar(&o.Snapshot, "snapshot", "", "evaluate this snapshot file instead of reading AWS (no credentials needed)")
+	f.StringSliceVar(&o.Checks, "checks", nil, "only run these check ids (comma-separated; see 'lookout checks')")
+	f.StringVar(&o.Format, "format", "table", "report format: "+strings.Join(Formats, ", "))
+	f.StringVarP(&o.Output, "output", "o", "", "write the report to this file instead of stdout (written atomically)")
+	f.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when an unwaived FAIL is at or above this severity: critical, high, medium, low or none")
+	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
+	f.BoolVar(&o.ShowPass, "show-pass", false, "table format: list PASS findings too")
+	return cmd
+}
+
+// Run executes a scan.
+func Run(ctx context.Context, o *Options) error {
+	if err := validate(o); err != nil {
+		return err
+	}
+	failOn, err := parseFailOn(o.FailOn)
+	if err != nil {
+		return exitcode.Usagef("--fail-on: %v", err)
+	}
+	list, err := checks.Select(o.Checks)
+	if err != nil {
+		return exitcode.Usagef("--checks: %v", err)
+	}
+	signin, err := scope.ParseRegions("--signin-regions", o.SigninRegions)
+	if err != nil {
+		return exitcode.Usagef("%v", err)
+	}
+	snap, err := Snapshot(ctx, o.Snapshot, &o.Scope, o.Quiet, o.Stderr)
+	if err != nil {
+		return err
+	}
+	findings := checks.Run(snap, list, checks.Options{SigninRegions: signin})
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	rep := report.New(findings, ScopeOf(snap), now())
+	err = output.Write(o.Output, o.Stdout, func(w io.Writer) error {
+		switch o.Format {
+		case "json":
+			return report.WriteJSON(w, rep)
+		default:
+			return report.WriteTable(w, rep, report.TableOptions{Color: o.Output == "" && output.ColorEnabled(o.Stdout), ShowPass: o.ShowPass})
+		}
+	})
+	if err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, err)
+	}
+	if code := report.ExitCode(rep.Findings, failOn); code != exitcode.OK {
+		return exitcode.Silent(code)
+	}
+	return nil
+}
+
+func validate(o *Options) error {
+	ok := false
+	for _, f := range Formats {
+		ok = ok || f == o.Format
+	}
+	if !ok {
+		return exitcode.Usagef("--format: unknown format %q (want %s)", o.Format, strings.Join(Formats, ", "))
+	}
+	return nil
+}
+
+func parseFailOn(s string) (checks.Severity, error) {
+	if s == string(report.FailOnNone) {
+		return report.FailOnNone, nil
+	}
+	return checks.ParseSeverity(s)
+}
+
+// Snapshot loads the snapshot file, or collects one live from the scope when file is "".
+func Snapshot(ctx context.Context, file string, sc *scope.Options, quiet bool, stderr io.Writer) (*snapshot.Snapshot, error) {
+	if file != "" {
+		s, err := snapshot.Load(file)
+		if err != nil {
+			return nil, exitcode.WithCode(exitcode.Usage, err)
+		}
+		return s, nil
+	}
+	res, err := sc.Resolve(ctx)
+	if err != nil {
+		return nil, exitcode.Usagef("%v", err)
+	}
+	total := -1
+	if res.Regions != nil {
+		total = len(res.Regions) * len(res.Targets)
+	}
+	bar := progress.New(stderr, total, !quiet && output.IsTerminal(stderr))
+	c := collect.New(collect.Options{Regions: res.Regions, Concurrency: sc.Concurrency, Progress: bar.Observe})
+	s, err := c.Snapshot(ctx, res.Targets)
+	bar.Done()
+	if err != nil {
+		return nil, exitcode.WithCode(exitcode.Incomplete, err)
+	}
+	return s, nil
+}
+
+// ScopeOf lists the accounts and regions a snapshot covers.
+func ScopeOf(s *snapshot.Snapshot) report.Scope {
+	var sc report.Scope
+	for _, a := range s.Accounts {
+		sc.Accounts = append(sc.Accounts, a.ID)
+	}
+	sc.Regions = append(sc.Regions, s.Regions...)
+	return sc
+}
+
+// String is for debugging.
+func (o *Options) String() string { return fmt.Sprintf("%+v", *o) }
