@@ -66,6 +66,11 @@ var regionCollectors = []regionCollector{
 	{"cloudtrail", collectTrailView},
 }
 
+// regionFollowUps run after every regionCollector of the region has finished, for reads that
+// depend on what those found (e.g. the log streams of the log groups an agent configuration
+// names). They run one after another and may read and write any section.
+var regionFollowUps = []regionCollector{}
+
 // accountCollector holds the per-account state: the region clients, built once each.
 type accountCollector struct {
 	c         *Collector
@@ -104,5 +109,8 @@ func (a *accountCollector) region(ctx context.Context, name string) snapshot.Reg
 		}()
 	}
 	wg.Wait()
+	for _, col := range regionFollowUps {
+		a.c.do(ctx, func() { col.run(ctx, rc, &r) })
+	}
 	return r
 }
