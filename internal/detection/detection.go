@@ -1,0 +1,222 @@
+// Package detection defines what each lookout check means by "this metric filter (or
+// EventBridge rule) detects X", as sets of real events rather than as pattern text.
+//
+// A Detection lists positives — events the pattern must match — and negatives — events it must
+// not match. A pattern "detects" when it matches every positive and no negative. The checks
+// evaluate the customer's pattern this way (EvaluateFilterPattern / EvaluateEventPattern) and
+// never compare pattern text, so reordered clauses, extra parentheses or a different spacing
+// are judged like the original, and near misses ("root" in lower case, EXISTS for NOT EXISTS,
+// a rule without "source") are caught because a positive is missed or a negative matches.
+//
+// Choosing the events is the delicate part, and each constructor explains its choice. The rule
+// of thumb: a positive is an event every acceptable pattern must catch (the CIS reference and
+// its known-good variants all match it); a negative is an event no acceptable pattern may
+// catch. Events on which acceptable variants disagree (an SSO console login without MFA, a
+// failed login) are left out of both sets.
+//
+// Some activity is spelled in more than one way by AWS itself (the console sign-in
+// detail-type is "AWS Console Sign In via CloudTrail", and rules written for the older
+// "AWS Console Signin via CloudTrail" exist). Such positives go into an AnyOf group: the
+// pattern must match at least one event of each group, not all of them.
+//
+// The events live under corpus/ and are embedded: CloudTrail records exactly as CloudTrail
+// delivers them to CloudWatch Logs (corpus/cloudtrail), EventBridge envelopes
+// (corpus/eventbridge, with ${REGION}, ${ACCOUNT}, ${TRAIL_NAME}, ${TRAIL_ARN} placeholders
+// filled per check) and SSH daemon log lines (corpus/ssh/auth.log).
+package detection
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/lookout-audit/lookout/internal/eventpattern"
+	"github.com/lookout-audit/lookout/internal/filterpattern"
+)
+
+//go:embed corpus
+var corpusFS embed.FS
+
+// Language says which pattern language a detection's events are meant for.
+type Language int
+
+const (
+	// FilterPattern detections hold log events for CloudWatch Logs metric filters.
+	FilterPattern Language = iota + 1
+	// EventPattern detections hold EventBridge envelopes for rule event patterns.
+	EventPattern
+)
+
+func (l Language) String() string {
+	switch l {
+	case FilterPattern:
+		return "filter pattern"
+	case EventPattern:
+		return "event pattern"
+	}
+	return "unknown language"
+}
+
+// Event is one log event (Body is the raw message) or one EventBridge envelope (Body is its
+// JSON). Name explains the case in words, e.g. "root console login, MFA used".
+type Event struct {
+	Name string
+	Body []byte
+}
+
+// Detection is a named set of positives and negatives; see the package comment.
+type Detection struct {
+	ID       string
+	Summary  string
+	Language Language
+	// Positives must all match.
+	Positives []Event
+	// AnyOf groups are alternative spellings of one activity: at least one event of each
+	// group must match.
+	AnyOf [][]Event
+	// Negatives must not match.
+	Negatives []Event
+}
+
+// Verdict is the outcome of evaluating a pattern against a detection. Detects is true exactly
+// when nothing was missed and no negative matched. MissedPositives names the positives (or
+// AnyOf groups, as "one of: a | b") the pattern did not match; MatchedNegatives names the
+// negatives it matched.
+type Verdict struct {
+	Detects          bool
+	MissedPositives  []string
+	MatchedNegatives []string
+}
+
+// String summarises the verdict for messages and evidence.
+func (v Verdict) String() string {
+	if v.Detects {
+		return "detects: matches every positive and no negative"
+	}
+	var parts []string
+	if len(v.MissedPositives) > 0 {
+		parts = append(parts, "misses "+strings.Join(v.MissedPositives, "; "))
+	}
+	if len(v.MatchedNegatives) > 0 {
+		parts = append(parts, "also matches "+strings.Join(v.MatchedNegatives, "; "))
+	}
+	return strings.Join(parts, "; and ")
+}
+
+// EvaluateFilterPattern runs a CloudWatch Logs filter pattern over the detection's events. The
+// error is non-nil when the pattern does not parse (a *filterpattern.SyntaxError), or when
+// the detection is one for event patterns — a verdict computed over the wrong kind of events
+// would be meaningless.
+func (d Detection) EvaluateFilterPattern(pattern string) (Verdict, error) {
+	if d.Language != FilterPattern {
+		return Verdict{}, fmt.Errorf("detection %s holds events for %s, not for metric filter patterns", d.ID, d.Language)
+	}
+	p, err := filterpattern.Parse(pattern)
+	if err != nil {
+		return Verdict{}, err
+	}
+	return d.evaluate(func(body []byte) (bool, error) {
+		return p.Match(string(body)).Matched, nil
+	})
+}
+
+// EvaluateEventPattern runs an EventBridge event pattern over the detection's envelopes. The
+// error is non-nil when the pattern does not parse, or when the detection is one for metric
+// filters.
+func (d Detection) EvaluateEventPattern(patternJSON string) (Verdict, error) {
+	if d.Language != EventPattern {
+		return Verdict{}, fmt.Errorf("detection %s holds events for %s, not for EventBridge event patterns", d.ID, d.Language)
+	}
+	p, err := eventpattern.Parse(patternJSON)
+	if err != nil {
+		return Verdict{}, err
+	}
+	return d.evaluate(p.Match)
+}
+
+func (d Detection) evaluate(match func([]byte) (bool, error)) (Verdict, error) {
+	var v Verdict
+	for _, e := range d.Positives {
+		ok, err := match(e.Body)
+		if err != nil {
+			return Verdict{}, fmt.Errorf("detection %s: positive %q: %w", d.ID, e.Name, err)
+		}
+		if !ok {
+			v.MissedPositives = append(v.MissedPositives, e.Name)
+		}
+	}
+	for _, group := range d.AnyOf {
+		found := false
+		names := make([]string, len(group))
+		for i, e := range group {
+			names[i] = e.Name
+			ok, err := match(e.Body)
+			if err != nil {
+				return Verdict{}, fmt.Errorf("detection %s: positive %q: %w", d.ID, e.Name, err)
+			}
+			found = found || ok
+		}
+		if !found {
+			v.MissedPositives = append(v.MissedPositives, "one of: "+strings.Join(names, " | "))
+		}
+	}
+	for _, e := range d.Negatives {
+		ok, err := match(e.Body)
+		if err != nil {
+			return Verdict{}, fmt.Errorf("detection %s: negative %q: %w", d.ID, e.Name, err)
+		}
+		if ok {
+			v.MatchedNegatives = append(v.MatchedNegatives, e.Name)
+		}
+	}
+	v.Detects = len(v.MissedPositives) == 0 && len(v.MatchedNegatives) == 0
+	return v, nil
+}
+
+// file reads an embedded corpus file. The corpus is compiled in, so a missing file is a bug in
+// this package (caught by its tests), not a runtime condition.
+func file(path string) []byte {
+	b, err := corpusFS.ReadFile("corpus/" + path)
+	if err != nil {
+		panic(fmt.Sprintf("detection: corpus file %s missing: %v", path, err))
+	}
+	return b
+}
+
+func record(path, name string) Event { return Event{Name: name, Body: file("cloudtrail/" + path)} }
+
+// envelope reads an EventBridge envelope and fills its placeholders. Values are JSON-escaped
+// because they land inside JSON strings.
+func envelope(path, name string, vars map[string]string) Event {
+	body := string(file("eventbridge/" + path))
+	for k, v := range vars {
+		esc, _ := json.Marshal(v)
+		body = strings.ReplaceAll(body, "${"+k+"}", string(esc[1:len(esc)-1]))
+	}
+	return Event{Name: name, Body: []byte(body)}
+}
+
+// sshLines parses corpus/ssh/auth.log: "<kind>\t<name>\t<line>" with kind + (positive),
+// - (negative) or . (informational).
+func sshLines() (pos, neg, info []Event) {
+	for _, line := range strings.Split(string(file("ssh/auth.log")), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		parts := strings.SplitN(line, "\t", 3)
+		if len(parts) != 3 {
+			panic(fmt.Sprintf("detection: malformed corpus line %q", line))
+		}
+		e := Event{Name: parts[1], Body: []byte(parts[2])}
+		switch parts[0] {
+		case "+":
+			pos = append(pos, e)
+		case "-":
+			neg = append(neg, e)
+		default:
+			info = append(info, e)
+		}
+	}
+	return pos, neg, info
+}
