@@ -45,7 +45,7 @@ func TestCollectTrailsAcrossRegions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := ct.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{
-		TrailName: aws.String(multiARN),
+		TrailName:      aws.String(multiARN),
 		EventSelectors: []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeWriteOnly, IncludeManagementEvents: aws.Bool(true)}},
 	}); err != nil {
 		t.Fatal(err)

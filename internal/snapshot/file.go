@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // MaxSize bounds how much of a snapshot file is read: a real organisation's snapshot is a few
@@ -133,7 +134,13 @@ func jsonError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := position(data, syn.Offset)
+		line, col := position(data, syn.Offset-1)
+		switch msg := syn.Error(); {
+		case strings.Contains(msg, "unexpected end of JSON input"):
+			return fmt.Errorf("truncated: the JSON document ends early (line %d, column %d)", line, col)
+		case strings.Contains(msg, "after top-level value"):
+			return fmt.Errorf("line %d, column %d: trailing data after the snapshot document", line, col)
+		}
 		return fmt.Errorf("line %d, column %d: invalid JSON: %v", line, col, syn)
 	case errors.As(err, &typ):
 		line, col := position(data, typ.Offset)
@@ -145,6 +152,9 @@ func jsonError(data []byte, err error) error {
 }
 
 func position(data []byte, offset int64) (line, col int) {
+	if offset < 0 {
+		offset = 0
+	}
 	if offset > int64(len(data)) {
 		offset = int64(len(data))
 	}
