@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs lookout's whole test suite: vet, unit and moto-backed integration tests (race detector
+# on), and a short fuzzing budget per parser. This is the README's test command and what
+# .ci/run executes.
+#
+# moto_server (moto 5.2.1 with server extras) must be installed. Under CI=true its absence fails
+# the run loudly; elsewhere the AWS-facing tests skip with a message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v go >/dev/null; then
+  echo "test.sh: go is not installed" >&2; exit 1
+fi
+if ! command -v moto_server >/dev/null || ! python3 -c 'import moto.server' 2>/dev/null; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "test.sh: moto_server is required under CI=true but is not installed (pip install 'moto[server]==5.2.1')" >&2
+    exit 1
+  fi
+  echo "test.sh: moto_server not found: AWS-facing tests will be skipped" >&2
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+# Each fuzz target runs briefly so that a parser regression that panics is caught in CI; longer
+# runs are for developers (go test -fuzz=FuzzX -fuzztime=10m ./pkg).
+fuzztime="${LOOKOUT_FUZZTIME:-10s}"
+echo "== fuzz (${fuzztime} per target)"
+for pkg in $(go list ./...); do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+    echo "-- $pkg $target"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" >/tmp/lookout-fuzz.log 2>&1 || { cat /tmp/lookout-fuzz.log; exit 1; }
+  done
+done
+echo "test.sh: all passed"
