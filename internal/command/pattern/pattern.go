@@ -1,0 +1,248 @@
+// Package pattern implements `lookout pattern test`, the offline twin of the CloudWatch Logs
+// TestMetricFilter and EventBridge TestEventPattern APIs: it runs a metric-filter pattern or an
+// event pattern over event files with the same engines the checks use, so a user can see why
+// a check judged their alarm or rule the way it did, and try a fix before deploying it.
+package pattern
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lookout-audit/lookout/internal/eventpattern"
+	"github.com/lookout-audit/lookout/internal/exitcode"
+	"github.com/lookout-audit/lookout/internal/filterpattern"
+)
+
+// NewCmd returns the `pattern` command with its `test` subcommand.
+func NewCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pattern",
+		Short: "Work with CloudWatch Logs filter patterns and EventBridge event patterns",
+		Long: `Work with CloudWatch Logs filter patterns and EventBridge event patterns offline.
+
+lookout judges metric filters and EventBridge rules by running their patterns over real
+events, not by comparing their text. "lookout pattern test" lets you do the same.`,
+		SilenceUsage: true,
+	}
+	cmd.AddCommand(newTestCmd())
+	return cmd
+}
+
+type testOptions struct {
+	filterPattern string
+	eventPattern  string
+	metricValue   string
+}
+
+func newTestCmd() *cobra.Command {
+	var o testOptions
+	cmd := &cobra.Command{
+		Use:   "test (--filter-pattern PATTERN | --event-pattern JSON) EVENT_FILE...",
+		Short: "Test a metric filter pattern or an event pattern against event files",
+		Long: `Test a pattern against events, offline: the twin of logs:TestMetricFilter and
+events:TestEventPattern.
+
+With --filter-pattern, each EVENT_FILE holds one log event exactly as CloudWatch Logs stores
+it: a CloudTrail record (one JSON document) or one line of a log file such as
+/var/log/auth.log. A single trailing newline is ignored. For matches, the values the pattern
+extracts are printed ($.selector for JSON patterns, $field for space-delimited ones), and with
+--metric-value the number the metric filter would publish.
+
+With --event-pattern, each EVENT_FILE holds one EventBridge event: the whole envelope
+(version, id, detail-type, source, account, time, region, resources, detail). The pattern is
+JSON text, or @FILE to read it from a file.
+
+Use "-" as EVENT_FILE to read one event from standard input.
+
+Exit status: 0 when every event matched, 1 when at least one did not, 3 when the pattern is
+malformed or an event file cannot be read (or, for event patterns, is not a JSON object).
+
+Filter pattern syntax, in brief (case-sensitive everywhere):
+  { $.a.b = "x*" && ($.c[0] > 5 || $.d NOT EXISTS) }   JSON: =, !=, <, <=, >, >=, IS TRUE,
+                                                        IS FALSE, IS NULL, EXISTS, NOT EXISTS
+  "Accepted publickey for"   ?ERROR ?WARN   ERROR -Exiting          terms and phrases
+  [ip, user, ..., status = 4*, bytes > 1000]                        space-delimited fields
+Remember: != does not match when the field is absent.`,
+		Example: `  # Does the CIS root-usage filter catch this root console login? (exit 0 = matched)
+  lookout pattern test \
+    --filter-pattern '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }' \
+    root-login.json
+
+  # Which SSH log lines does the alarm count?
+  grep sshd /var/log/auth.log | head -1 > line.txt
+  lookout pattern test --filter-pattern '"Accepted publickey for"' line.txt
+
+  # What would the metric publish?
+  lookout pattern test --filter-pattern '[ip, user, ..., status = 4*, bytes]' \
+    --metric-value '$bytes' access-line.txt
+
+  # Does the StopLogging rule fire on a StopLogging called with the trail ARN?
+  aws events describe-rule --name enable_trail --query EventPattern --output text > rule.json
+  lookout pattern test --event-pattern @rule.json stoplogging-by-arn.json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return exitcode.Usagef("pattern test: give at least one EVENT_FILE")
+			}
+			return nil
+		},
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTest(cmd.OutOrStdout(), cmd.InOrStdin(), o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.filterPattern, "filter-pattern", "", "CloudWatch Logs filter pattern (metric filter / subscription filter syntax)")
+	f.StringVar(&o.eventPattern, "event-pattern", "", "EventBridge event pattern: JSON text, or @FILE")
+	f.StringVar(&o.metricValue, "metric-value", "", `with --filter-pattern: the metric transformation's value ("1", "$.bytes", "$size") to compute for each match`)
+	return cmd
+}
+
+type eventFile struct {
+	name string
+	body []byte
+}
+
+func runTest(out io.Writer, stdin io.Reader, o testOptions, args []string) error {
+	hasFilter, hasEvent := o.filterPattern != "", o.eventPattern != ""
+	if hasFilter == hasEvent {
+		return exitcode.Usagef("pattern test: give exactly one of --filter-pattern or --event-pattern")
+	}
+	if hasEvent && o.metricValue != "" {
+		return exitcode.Usagef("pattern test: --metric-value applies to --filter-pattern only")
+	}
+	files, err := readEvents(args, stdin)
+	if err != nil {
+		return err
+	}
+	if hasFilter {
+		return testFilter(out, o, files)
+	}
+	return testEvent(out, o, files)
+}
+
+func readEvents(args []string, stdin io.Reader) ([]eventFile, error) {
+	var files []eventFile
+	stdinUsed := false
+	for _, name := range args {
+		var b []byte
+		var err error
+		if name == "-" {
+			if stdinUsed {
+				return nil, exitcode.Usagef("pattern test: standard input (-) given twice")
+			}
+			stdinUsed = true
+			b, err = io.ReadAll(io.LimitReader(stdin, maxEventBytes+1))
+		} else {
+			b, err = readLimited(name)
+		}
+		if err != nil {
+			return nil, exitcode.Usagef("pattern test: cannot read event file %s: %v", name, err)
+		}
+		if len(b) > maxEventBytes {
+			return nil, exitcode.Usagef("pattern test: event file %s is larger than %d bytes", name, maxEventBytes)
+		}
+		files = append(files, eventFile{name: name, body: b})
+	}
+	return files, nil
+}
+
+// maxEventBytes bounds one event file: CloudWatch Logs events are at most 256 KiB and
+// EventBridge events at most 256 KB, so anything far larger is not an event.
+const maxEventBytes = 1 << 20
+
+func readLimited(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxEventBytes+1))
+}
+
+func testFilter(out io.Writer, o testOptions, files []eventFile) error {
+	p, err := filterpattern.Parse(o.filterPattern)
+	if err != nil {
+		return exitcode.Usagef("%v", err)
+	}
+	if o.metricValue != "" && !strings.HasPrefix(strings.TrimSpace(o.metricValue), "$") {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(o.metricValue), 64); err != nil {
+			return exitcode.Usagef("pattern test: --metric-value %q is neither a number nor a $field", o.metricValue)
+		}
+	}
+	matched := 0
+	for _, f := range files {
+		msg := strings.TrimSuffix(strings.TrimSuffix(string(f.body), "\n"), "\r")
+		r := p.Match(msg)
+		if !r.Matched {
+			fmt.Fprintf(out, "NO MATCH  %s\n", f.name)
+			continue
+		}
+		matched++
+		fmt.Fprintf(out, "MATCH     %s\n", f.name)
+		keys := make([]string, 0, len(r.Fields))
+		for k := range r.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(out, "          %s = %s\n", k, strconv.Quote(r.Fields[k]))
+		}
+		if o.metricValue != "" {
+			v, err := filterpattern.MetricValue(o.metricValue, r, msg)
+			if err != nil {
+				fmt.Fprintf(out, "          metric value: none (%v)\n", err)
+			} else {
+				fmt.Fprintf(out, "          metric value: %s\n", strconv.FormatFloat(v, 'g', -1, 64))
+			}
+		}
+	}
+	return summary(out, matched, len(files))
+}
+
+func testEvent(out io.Writer, o testOptions, files []eventFile) error {
+	text := o.eventPattern
+	if strings.HasPrefix(text, "@") {
+		b, err := readLimited(text[1:])
+		if err != nil {
+			return exitcode.Usagef("pattern test: cannot read event pattern file %s: %v", text[1:], err)
+		}
+		text = string(b)
+	}
+	p, err := eventpattern.Parse(text)
+	if err != nil {
+		return exitcode.Usagef("%v", err)
+	}
+	// Evaluate every event before printing anything, so exit 3 never follows partial output.
+	results := make([]bool, len(files))
+	for i, f := range files {
+		ok, err := p.Match(f.body)
+		if err != nil {
+			return exitcode.Usagef("pattern test: event file %s is not an EventBridge event (%v)", f.name, err)
+		}
+		results[i] = ok
+	}
+	matched := 0
+	for i, f := range files {
+		if results[i] {
+			matched++
+			fmt.Fprintf(out, "MATCH     %s\n", f.name)
+		} else {
+			fmt.Fprintf(out, "NO MATCH  %s\n", f.name)
+		}
+	}
+	return summary(out, matched, len(files))
+}
+
+func summary(out io.Writer, matched, total int) error {
+	fmt.Fprintf(out, "%d of %d events matched\n", matched, total)
+	if matched != total {
+		return exitcode.Silent(exitcode.Findings)
+	}
+	return nil
+}
