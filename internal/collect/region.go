@@ -64,6 +64,11 @@ type regionCollector struct {
 // regionCollectors is what is read in every region, one entry per service.
 var regionCollectors = []regionCollector{
 	{"cloudtrail", collectTrailView},
+	{"eventbridge", collectEventBridge},
+	{"logs", collectLogs},
+	{"cloudwatch", collectCloudWatch},
+	{"sns", collectSNS},
+	{"lambda", collectLambda},
 }
 
 // regionFollowUps run after every regionCollector of the region has finished, for reads that

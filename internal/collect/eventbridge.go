@@ -1,0 +1,74 @@
+package collect
+
+import (
+	"context"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// collectEventBridge reads the rules of the region's default event bus and each rule's
+// targets. AWS services (CloudTrail, sign-in, EC2) deliver only to the default bus, so rules
+// on custom buses cannot see the events the checks care about. Target Input, InputPath and
+// InputTransformer are not kept: they may carry webhook URLs or tokens.
+func collectEventBridge(ctx context.Context, c *regionClients, r *snapshot.Region) {
+	d := &snapshot.EventBridgeData{Rules: []snapshot.Rule{}}
+	r.EventBridge = d
+	// ListRules has no paginator in the SDK: follow NextToken by hand.
+	in := &eventbridge.ListRulesInput{EventBusName: aws.String("default")}
+	for {
+		out, err := c.eventbridge.ListRules(ctx, in)
+		if err != nil {
+			d.Error = readError("events:ListRules", err)
+			return
+		}
+		for _, rule := range out.Rules {
+			d.Rules = append(d.Rules, snapshot.Rule{
+				Name:               aws.ToString(rule.Name),
+				ARN:                aws.ToString(rule.Arn),
+				EventBusName:       aws.ToString(rule.EventBusName),
+				State:              string(rule.State),
+				EventPattern:       aws.ToString(rule.EventPattern),
+				ScheduleExpression: aws.ToString(rule.ScheduleExpression),
+				ManagedBy:          aws.ToString(rule.ManagedBy),
+				Targets:            []snapshot.Target{},
+			})
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	sort.Slice(d.Rules, func(i, j int) bool { return d.Rules[i].Name < d.Rules[j].Name })
+	for i := range d.Rules {
+		d.Rules[i].Targets, d.Rules[i].TargetsError = ruleTargets(ctx, c, d.Rules[i].Name)
+	}
+}
+
+// ruleTargets lists one rule's targets (ListTargetsByRule has no paginator in the SDK).
+func ruleTargets(ctx context.Context, c *regionClients, rule string) ([]snapshot.Target, *snapshot.ReadError) {
+	targets := []snapshot.Target{}
+	in := &eventbridge.ListTargetsByRuleInput{Rule: aws.String(rule), EventBusName: aws.String("default")}
+	for {
+		out, err := c.eventbridge.ListTargetsByRule(ctx, in)
+		if err != nil {
+			return targets, readError("events:ListTargetsByRule", err)
+		}
+		for _, t := range out.Targets {
+			targets = append(targets, snapshot.Target{
+				ID:      aws.ToString(t.Id),
+				ARN:     aws.ToString(t.Arn),
+				RoleARN: aws.ToString(t.RoleArn),
+			})
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].ID < targets[j].ID })
+	return targets, nil
+}

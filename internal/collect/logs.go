@@ -1,0 +1,80 @@
+package collect
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// collectLogs reads the region's log groups and every metric filter in the region. Metric
+// filters are listed once per region rather than once per log group (DescribeLogGroups'
+// metricFilterCount is not trusted: some emulators always report 0), which also keeps the
+// call count independent of how many log groups an account has.
+func collectLogs(ctx context.Context, c *regionClients, r *snapshot.Region) {
+	d := &snapshot.LogsData{LogGroups: []snapshot.LogGroup{}, MetricFilters: []snapshot.MetricFilter{}}
+	r.Logs = d
+	groups := cloudwatchlogs.NewDescribeLogGroupsPaginator(c.logs, &cloudwatchlogs.DescribeLogGroupsInput{})
+	for groups.HasMorePages() {
+		out, err := groups.NextPage(ctx)
+		if err != nil {
+			d.Error = readError("logs:DescribeLogGroups", err)
+			break
+		}
+		for _, g := range out.LogGroups {
+			arn := aws.ToString(g.LogGroupArn)
+			if arn == "" {
+				// Arn is the older "...:log-group:NAME:*" form; the checks compare bare ARNs.
+				arn = strings.TrimSuffix(aws.ToString(g.Arn), ":*")
+			}
+			d.LogGroups = append(d.LogGroups, snapshot.LogGroup{
+				Name:          aws.ToString(g.LogGroupName),
+				ARN:           arn,
+				RetentionDays: aws.ToInt32(g.RetentionInDays),
+			})
+		}
+	}
+	sort.Slice(d.LogGroups, func(i, j int) bool { return d.LogGroups[i].Name < d.LogGroups[j].Name })
+
+	filters := cloudwatchlogs.NewDescribeMetricFiltersPaginator(c.logs, &cloudwatchlogs.DescribeMetricFiltersInput{})
+	for filters.HasMorePages() {
+		out, err := filters.NextPage(ctx)
+		if err != nil {
+			d.MetricFiltersError = readError("logs:DescribeMetricFilters", err)
+			break
+		}
+		for _, f := range out.MetricFilters {
+			mf := snapshot.MetricFilter{
+				Name:            aws.ToString(f.FilterName),
+				LogGroupName:    aws.ToString(f.LogGroupName),
+				Pattern:         aws.ToString(f.FilterPattern),
+				Transformations: []snapshot.MetricTransformation{},
+			}
+			for _, t := range f.MetricTransformations {
+				mt := snapshot.MetricTransformation{
+					MetricName:      aws.ToString(t.MetricName),
+					MetricNamespace: aws.ToString(t.MetricNamespace),
+					MetricValue:     aws.ToString(t.MetricValue),
+					DefaultValue:    t.DefaultValue,
+					Unit:            string(t.Unit),
+				}
+				if len(t.Dimensions) > 0 {
+					mt.Dimensions = t.Dimensions
+				}
+				mf.Transformations = append(mf.Transformations, mt)
+			}
+			d.MetricFilters = append(d.MetricFilters, mf)
+		}
+	}
+	sort.Slice(d.MetricFilters, func(i, j int) bool {
+		a, b := d.MetricFilters[i], d.MetricFilters[j]
+		if a.LogGroupName != b.LogGroupName {
+			return a.LogGroupName < b.LogGroupName
+		}
+		return a.Name < b.Name
+	})
+}
