@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/motoserver"
 )
 
@@ -86,5 +88,27 @@ func TestCollectTrailsAcrossRegions(t *testing.T) {
 	}
 	if len(a.Trails) != 2 {
 		t.Errorf("trails = %d, want 2 (each trail once, however many regions see it)", len(a.Trails))
+	}
+}
+
+func TestCollectMakesNoCallTwice(t *testing.T) {
+	srv := motoserver.Start(t)
+	ctx := motoserver.Ctx(t)
+	makeTrail(t, srv, "eu-west-1", "everywhere", true)
+	cfg := srv.Config("us-east-1")
+	var rec awsclient.Recorder
+	rec.Attach(&cfg)
+	if _, err := New(Options{Regions: []string{"us-east-1", "us-west-2", "eu-west-1"}}).Snapshot(ctx, []Target{{Config: cfg}}); err != nil {
+		t.Fatal(err)
+	}
+	if rep := rec.Repeated(); len(rep) > 0 {
+		t.Errorf("calls repeated with the same input:\n%s", strings.Join(rep, "\n"))
+	}
+	ops := rec.Operations()
+	if ops["CloudTrail:GetTrailStatus"] != 1 || ops["CloudTrail:GetEventSelectors"] != 1 {
+		t.Errorf("trail details should be read once per trail, got %v", ops)
+	}
+	if ops["CloudTrail:DescribeTrails"] != 3 {
+		t.Errorf("DescribeTrails should run once per region, got %v", ops)
 	}
 }
