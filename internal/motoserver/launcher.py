@@ -15,6 +15,8 @@ def install_extensions():
     the API itself."""
     # Extensions (SSM DescribeInstanceInformation, associations, ...) are added here.
     install_sns_pending_confirmation()
+    install_ssm_extensions()
+    install_logs_ingestion_time()
 
 
 def install_sns_pending_confirmation():
@@ -47,6 +49,317 @@ def install_sns_pending_confirmation():
         return sub
 
     models.SNSBackend.subscribe = subscribe
+
+
+# ---- SSM: managed instances, State Manager associations, ListCommandInvocations ----
+#
+# moto 5.2.1 has Run Command but no fleet: DescribeInstanceInformation, the association APIs and
+# ListCommandInvocations are missing, and SendCommand with only InstanceIds runs on every
+# instance of the region. Managed instances are derived from EC2, as SSM would see them: a
+# running or stopped EC2 instance that has an instance profile (the SSM Agent's credentials).
+#
+# Test hooks, as EC2 instance tags (real AWS has no such tags; they stand in for the state of
+# the SSM Agent on the box, which an emulator cannot have):
+#   ssm:managed=true                 managed without an instance profile
+#   ssm:ping=ConnectionLost|Inactive PingStatus (default Online; a stopped instance is ConnectionLost)
+#   ssm:platform-name, ssm:platform-version   default: derived from the AMI name or platform
+#   ssm:command-status=Failed        Run Command invocations and association runs on it fail
+
+# AMI name fragment -> (PlatformName, PlatformVersion) as DescribeInstanceInformation reports them.
+AMI_PLATFORMS = (
+    ("ubuntu", ("Ubuntu", "22.04")),
+    ("debian", ("Debian GNU/Linux", "12")),
+    ("al2023", ("Amazon Linux", "2023")),
+    ("amzn2", ("Amazon Linux", "2")),
+    ("rhel", ("Red Hat Enterprise Linux", "9.4")),
+    ("suse", ("SLES", "15.5")),
+)
+
+
+def _page(items, response, default_max=50):
+    """Slice items by the request's MaxResults/NextToken (the token is the next index)."""
+    start = int(response._get_param("NextToken") or 0)
+    size = int(response._get_param("MaxResults") or default_max)
+    page = items[start:start + size]
+    token = str(start + size) if start + size < len(items) else None
+    return page, token
+
+
+def _instance_tags(ec2, instance_id):
+    return {t["key"]: t["value"] for t in ec2.describe_tags(filters={"resource-id": [instance_id]})}
+
+
+def _managed_instances(account_id, region):
+    """The SSM view of a region's EC2 instances, in DescribeInstanceInformation's shape."""
+    from moto.ec2.models import ec2_backends
+    ec2 = ec2_backends[account_id][region]
+    out = []
+    for inst in ec2.all_instances():
+        state = inst._state.name
+        if state not in ("running", "stopped", "stopping", "pending"):
+            continue
+        tags = _instance_tags(ec2, inst.id)
+        has_profile = inst.id in ec2.iam_instance_profile_associations or bool(inst.iam_instance_profile)
+        if not has_profile and tags.get("ssm:managed") != "true":
+            continue
+        if inst.platform == "windows":
+            ptype, pname, pversion = "Windows", "Microsoft Windows Server 2022 Datacenter", "10.0.20348"
+        else:
+            ptype, pname, pversion = "Linux", "Amazon Linux", "2"
+            amis = ec2.describe_images(filters={"image-id": inst.image_id})
+            ami_name = (amis[0].name or "").lower() if amis else ""
+            for fragment, platform in AMI_PLATFORMS:
+                if fragment in ami_name:
+                    pname, pversion = platform
+                    break
+        ping = tags.get("ssm:ping") or ("Online" if state == "running" else "ConnectionLost")
+        out.append({
+            "InstanceId": inst.id,
+            "PingStatus": ping,
+            "LastPingDateTime": inst.launch_time,
+            "AgentVersion": "3.3.1142.0",
+            "IsLatestVersion": True,
+            "PlatformType": ptype,
+            "PlatformName": tags.get("ssm:platform-name", pname),
+            "PlatformVersion": tags.get("ssm:platform-version", pversion),
+            "ResourceType": "EC2Instance",
+            "IPAddress": inst.private_ip,
+            "ComputerName": inst.private_dns_name,
+            "_tags": tags,
+        })
+    return out
+
+
+def _public(mi):
+    return {k: v for k, v in mi.items() if not k.startswith("_")}
+
+
+def _instance_filter_matches(mi, key, values):
+    if key == "InstanceIds":
+        return mi["InstanceId"] in values
+    if key == "PingStatus":
+        return mi["PingStatus"] in values
+    if key == "PlatformTypes":
+        return mi["PlatformType"] in values
+    if key == "ResourceType":
+        return mi["ResourceType"] in values
+    if key == "tag-key":
+        return any(v in mi["_tags"] for v in values)
+    if key.startswith("tag:"):
+        return mi["_tags"].get(key[4:]) in values
+    return True
+
+
+def _targets_match(mi, targets):
+    """Whether State Manager / Run Command targets select this managed instance."""
+    for t in targets or []:
+        key, values = t.get("Key", ""), t.get("Values", [])
+        if key == "InstanceIds" and ("*" in values or mi["InstanceId"] in values):
+            return True
+        if key == "tag-key" and any(v in mi["_tags"] for v in values):
+            return True
+        if key.startswith("tag:") and mi["_tags"].get(key[4:]) in values:
+            return True
+    return False
+
+
+def _fails(mi):
+    return mi["_tags"].get("ssm:command-status") == "Failed"
+
+
+def install_ssm_extensions():
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.ssm import models as ssm_models
+    from moto.ssm.exceptions import ValidationException
+    from moto.ssm.responses import SimpleSystemManagerResponse as R
+
+    if hasattr(R, "describe_instance_information"):
+        return
+
+    def managed(self):
+        return _managed_instances(self.current_account, self.region)
+
+    def describe_instance_information(self):
+        items = managed(self)
+        for f in self._get_param("InstanceInformationFilterList") or []:
+            items = [mi for mi in items if _instance_filter_matches(mi, f["key"], f.get("valueSet", []))]
+        for f in self._get_param("Filters") or []:
+            items = [mi for mi in items if _instance_filter_matches(mi, f["Key"], f.get("Values", []))]
+        items.sort(key=lambda mi: mi["InstanceId"])
+        page, token = _page(items, self)
+        return ActionResult({"InstanceInformationList": [_public(mi) for mi in page], "NextToken": token})
+
+    # Associations live on the SSM backend object, so /moto-api/reset clears them.
+    def store(self):
+        backend = self.ssm_backend
+        if not hasattr(backend, "lookout_associations"):
+            backend.lookout_associations = {}
+        return backend.lookout_associations
+
+    def describe(self, a):
+        targets = a["Targets"] or ([{"Key": "InstanceIds", "Values": [a["InstanceId"]]}] if a.get("InstanceId") else [])
+        hit = [mi for mi in managed(self) if _targets_match(mi, targets)]
+        failed = sum(1 for mi in hit if _fails(mi))
+        status = "Pending" if not hit else ("Failed" if failed else "Success")
+        counts = {}
+        if failed:
+            counts["Failed"] = failed
+        if len(hit) - failed:
+            counts["Success"] = len(hit) - failed
+        d = dict(a)
+        d["Overview"] = {"Status": status, "DetailedStatus": status, "AssociationStatusAggregatedCount": counts}
+        d["LastExecutionDate"] = a["Date"] if hit else None
+        return {k: v for k, v in d.items() if v not in (None, "", [], {})}
+
+    def create_association(self):
+        name = self._get_param("Name")
+        targets = self._get_param("Targets") or []
+        instance_id = self._get_param("InstanceId")
+        if not name or not (targets or instance_id):
+            raise ValidationException("CreateAssociation needs Name and Targets or InstanceId")
+        now = utcnow()
+        a = {
+            "AssociationId": str(ssm_models.random.uuid4()),
+            "AssociationVersion": "1",
+            "AssociationName": self._get_param("AssociationName"),
+            "Name": name,
+            "InstanceId": instance_id,
+            "DocumentVersion": self._get_param("DocumentVersion") or "$DEFAULT",
+            "Parameters": self._get_param("Parameters") or {},
+            "Targets": targets,
+            "ScheduleExpression": self._get_param("ScheduleExpression"),
+            "Date": now,
+            "LastUpdateAssociationDate": now,
+        }
+        store(self)[a["AssociationId"]] = a
+        return ActionResult({"AssociationDescription": describe(self, a)})
+
+    def find(self):
+        a = store(self).get(self._get_param("AssociationId"))
+        if a is None:
+            name, iid = self._get_param("Name"), self._get_param("InstanceId")
+            a = next((x for x in store(self).values() if name and x["Name"] == name and x.get("InstanceId") == iid), None)
+        if a is None:
+            raise JsonRESTError("AssociationDoesNotExist", "The specified association does not exist.")
+        return a
+
+    def describe_association(self):
+        return ActionResult({"AssociationDescription": describe(self, find(self))})
+
+    def delete_association(self):
+        del store(self)[find(self)["AssociationId"]]
+        return ActionResult({})
+
+    def list_associations(self):
+        items = sorted(store(self).values(), key=lambda a: a["Date"])
+        for f in self._get_param("AssociationFilterList") or []:
+            if f["key"] in ("Name", "AssociationId", "AssociationName", "InstanceId"):
+                items = [a for a in items if a.get(f["key"]) == f["value"]]
+        page, token = _page(items, self)
+        listed = []
+        for a in page:
+            d = describe(self, a)
+            # ListAssociations does not return Parameters: DescribeAssociation does.
+            listed.append({k: d[k] for k in ("Name", "InstanceId", "AssociationId", "AssociationVersion",
+                                             "DocumentVersion", "Targets", "LastExecutionDate", "Overview",
+                                             "ScheduleExpression", "AssociationName") if k in d})
+        return ActionResult({"Associations": listed, "NextToken": token})
+
+    def list_commands(self):
+        commands = self.ssm_backend.list_commands(self._get_param("CommandId"), self._get_param("InstanceId"))
+        for f in self._get_param("Filters") or []:
+            if f["key"] == "DocumentName":
+                commands = [c for c in commands if c.document_name == f["value"]]
+            elif f["key"] == "Status":
+                commands = [c for c in commands if c.status == f["value"]]
+        commands = sorted(commands, key=lambda c: c.requested_date_time, reverse=True)
+        page, token = _page(commands, self)
+        return ActionResult({"Commands": [c.response_object() for c in page], "NextToken": token})
+
+    def list_command_invocations(self):
+        command_id, instance_id = self._get_param("CommandId"), self._get_param("InstanceId")
+        rows = []
+        for c in self.ssm_backend.list_commands(command_id, None):
+            for inv in c.invocations:
+                if not instance_id or inv["InstanceId"] == instance_id:
+                    rows.append((c, inv))
+        for f in self._get_param("Filters") or []:
+            if f["key"] == "DocumentName":
+                rows = [r for r in rows if r[0].document_name == f["value"]]
+            elif f["key"] == "Status":
+                rows = [r for r in rows if r[1]["Status"] == f["value"]]
+        rows.sort(key=lambda r: r[0].requested_date_time, reverse=True)
+        page, token = _page(rows, self)
+        out = []
+        for c, inv in page:
+            item = {
+                "CommandId": c.command_id,
+                "InstanceId": inv["InstanceId"],
+                "Comment": c.comment,
+                "DocumentName": c.document_name,
+                "DocumentVersion": "$DEFAULT",
+                "RequestedDateTime": c.requested_date_time,
+                "Status": inv["Status"],
+                "StatusDetails": inv["StatusDetails"],
+            }
+            if self._get_param("Details"):
+                item["CommandPlugins"] = [{"Name": inv["PluginName"], "Status": inv["Status"],
+                                           "ResponseCode": inv["ResponseCode"]}]
+            out.append(item)
+        return ActionResult({"CommandInvocations": out, "NextToken": token})
+
+    for f in (describe_instance_information, create_association, describe_association,
+              delete_association, list_associations, list_commands, list_command_invocations):
+        setattr(R, f.__name__, f)
+
+    # SendCommand with only InstanceIds: moto turns the empty Targets into an unfiltered EC2
+    # query and runs the command on every instance of the region.
+    original_targets = ssm_models.Command._get_instance_ids_from_targets
+
+    def instance_ids_from_targets(self):
+        return original_targets(self) if self.targets else []
+
+    ssm_models.Command._get_instance_ids_from_targets = instance_ids_from_targets
+
+    # Invocations on an instance tagged ssm:command-status=Failed fail, as they would on an
+    # agent that cannot read its configuration.
+    original_init = ssm_models.Command.__init__
+
+    def command_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        from moto.ec2.models import ec2_backends
+        ec2 = ec2_backends[self.account_id][self.backend_region]
+        for inv in self.invocations:
+            if _instance_tags(ec2, inv["InstanceId"]).get("ssm:command-status") == "Failed":
+                inv.update(Status="Failed", StatusDetails="Failed", ResponseCode=1)
+                self.error_count += 1
+        if self.error_count:
+            self.status = self.status_details = "Failed"
+
+    ssm_models.Command.__init__ = command_init
+
+
+def install_logs_ingestion_time():
+    """moto's PutLogEvents stamps lastIngestionTime with the current time, so a stream fed
+    events from days ago looks fresh. Here a batch whose newest event lies in the past counts as
+    ingested when that event was written, so a test can build a stale stream."""
+    from moto.logs import models as logs_models
+    original = logs_models.LogStream.put_log_events
+    if getattr(original, "lookout_patched", False):
+        return
+
+    def put_log_events(self, log_events):
+        token = original(self, log_events)
+        if log_events:
+            newest = max(e["timestamp"] for e in log_events)
+            if newest < self.last_ingestion_time:
+                self.last_ingestion_time = newest
+        return token
+
+    put_log_events.lookout_patched = True
+    logs_models.LogStream.put_log_events = put_log_events
 
 
 def main():
