@@ -5,6 +5,7 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -86,7 +87,10 @@ func (c *Collector) Snapshot(ctx context.Context, targets []Target) (*snapshot.S
 		}()
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	// A cancelled scan (Ctrl-C) is abandoned: a partial snapshot must not pass for a complete
+	// one. A deadline (--timeout) is different: what was not read in time is recorded as
+	// read errors or absent sections, which the checks report as ERROR.
+	if err := ctx.Err(); errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("collection interrupted: %w", err)
 	}
 	regions := map[string]bool{}

@@ -161,6 +161,11 @@ func Snapshot(ctx context.Context, file string, sc *scope.Options, quiet bool, s
 	if res.Regions != nil {
 		total = len(res.Regions) * len(res.Targets)
 	}
+	if sc.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, sc.Timeout)
+		defer cancel()
+	}
 	bar := progress.New(stderr, total, !quiet && output.IsTerminal(stderr))
 	c := collect.New(collect.Options{Regions: res.Regions, Concurrency: sc.Concurrency, Progress: bar.Observe})
 	s, err := c.Snapshot(ctx, res.Targets)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -20,6 +21,9 @@ type Options struct {
 	Regions     string // "all" or a comma-separated list
 	EndpointURL string
 	Concurrency int
+	// Timeout bounds the whole collection: what is not read by then is recorded as a read
+	// error (its checks say ERROR) instead of hanging the scan.
+	Timeout time.Duration
 }
 
 // AddFlags registers the scope flags.
@@ -28,6 +32,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Regions, "regions", "all", "regions to read: all (the regions enabled for the account) or a comma-separated list")
 	fs.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. a moto_server (default: $AWS_ENDPOINT_URL)")
 	fs.IntVar(&o.Concurrency, "concurrency", collect.DefaultConcurrency, "maximum AWS API calls in flight at once")
+	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up on AWS calls still unanswered after this long (their checks report ERROR)")
 }
 
 var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
