@@ -329,25 +329,32 @@ type SSMData struct {
 
 // ManagedInstance is one DescribeInstanceInformation entry.
 type ManagedInstance struct {
-	InstanceID      string            `json:"instance_id"`
-	PingStatus      string            `json:"ping_status"`
-	PlatformType    string            `json:"platform_type"` // Linux | Windows | MacOS
-	PlatformName    string            `json:"platform_name,omitempty"`
-	PlatformVersion string            `json:"platform_version,omitempty"`
-	AgentVersion    string            `json:"agent_version,omitempty"`
-	ResourceType    string            `json:"resource_type,omitempty"`
-	LastPingTime    *time.Time        `json:"last_ping_time,omitempty"`
-	Tags            map[string]string `json:"tags,omitempty"`
+	InstanceID      string     `json:"instance_id"`
+	PingStatus      string     `json:"ping_status"`
+	PlatformType    string     `json:"platform_type"` // Linux | Windows | MacOS
+	PlatformName    string     `json:"platform_name,omitempty"`
+	PlatformVersion string     `json:"platform_version,omitempty"`
+	AgentVersion    string     `json:"agent_version,omitempty"`
+	ResourceType    string     `json:"resource_type,omitempty"`
+	LastPingTime    *time.Time `json:"last_ping_time,omitempty"`
+	// ComputerName and IPAddress resolve the agent's {hostname} and {ip_address} placeholders.
+	ComputerName string `json:"computer_name,omitempty"`
+	IPAddress    string `json:"ip_address,omitempty"`
+	// Tags are the instance's tags (EC2 tags for EC2 instances), which tag-targeted
+	// associations select on. TagsError is set when they could not be read.
+	Tags      map[string]string `json:"tags,omitempty"`
+	TagsError *ReadError        `json:"tags_error,omitempty"`
 }
 
 // Association is one State Manager association (AmazonCloudWatch-ManageAgent ones).
 type Association struct {
-	AssociationID string              `json:"association_id"`
-	Name          string              `json:"name"` // document name
-	Targets       []AssociationTarget `json:"targets"`
-	Parameters    map[string][]string `json:"parameters,omitempty"`
-	Status        string              `json:"status,omitempty"` // overview status: Success | Failed | Pending
-	LastRun       *time.Time          `json:"last_run,omitempty"`
+	AssociationID   string              `json:"association_id"`
+	AssociationName string              `json:"association_name,omitempty"`
+	Name            string              `json:"name"` // document name
+	Targets         []AssociationTarget `json:"targets"`
+	Parameters      map[string][]string `json:"parameters,omitempty"`
+	Status          string              `json:"status,omitempty"` // overview status: Success | Failed | Pending
+	LastRun         *time.Time          `json:"last_run,omitempty"`
 }
 
 // AssociationTarget is a State Manager target: Key "InstanceIds" or "tag:Name" and values.
@@ -368,7 +375,8 @@ type AgentCommand struct {
 
 // AgentConfig is a parsed CloudWatch Agent configuration from Parameter Store.
 type AgentConfig struct {
-	Parameter string         `json:"parameter"` // SSM parameter name
+	Parameter string         `json:"parameter"`      // SSM parameter name
+	Type      string         `json:"type,omitempty"` // String | StringList | SecureString
 	Error     *ReadError     `json:"error,omitempty"`
 	Files     []AgentLogFile `json:"files,omitempty"`
 }
