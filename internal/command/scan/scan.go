@@ -18,6 +18,7 @@ import (
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/progress"
 	"github.com/lookout-audit/lookout/internal/snapshot"
+	"github.com/lookout-audit/lookout/internal/waiver"
 	"github.com/lookout-audit/lookout/report"
 )
 
@@ -30,6 +31,7 @@ type Options struct {
 	Output        string
 	FailOn        string
 	SigninRegions string
+	Waivers       string
 	Quiet         bool
 	ShowPass      bool
 
@@ -39,7 +41,7 @@ type Options struct {
 }
 
 // Formats scan can write.
-var Formats = []string{"table", "json"}
+var Formats = []string{"table", "json", "sarif", "markdown"}
 
 // NewCmd returns the scan command.
 func NewCmd() *cobra.Command {
@@ -76,6 +78,7 @@ incomplete (some finding is ERROR); 3 invalid usage or input.`,
 	f.StringVar(&o.Format, "format", "table", "report format: "+strings.Join(Formats, ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to this file instead of stdout (written atomically)")
 	f.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when an unwaived FAIL is at or above this severity: critical, high, medium, low or none")
+	f.StringVar(&o.Waivers, "waivers", "", "YAML file of accepted risks: a matching FAIL becomes WAIVED until the waiver expires")
 	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&o.ShowPass, "show-pass", false, "table format: list PASS findings too")
@@ -99,6 +102,10 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.Usagef("%v", err)
 	}
+	waivers, err := loadWaivers(o.Waivers)
+	if err != nil {
+		return err
+	}
 	snap, err := Snapshot(ctx, o.Snapshot, &o.Scope, o.Quiet, o.Stderr)
 	if err != nil {
 		return err
@@ -108,11 +115,20 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Now != nil {
 		now = o.Now
 	}
-	rep := report.New(findings, ScopeOf(snap), now())
+	sc := ScopeOf(snap)
+	waived := waiver.Apply(waivers, findings, waiver.Scope{Checks: checkIDs(list), Accounts: sc.Accounts, Regions: sc.Regions}, now())
+	for _, w := range waived.Warnings {
+		fmt.Fprintf(o.Stderr, "lookout: warning: %s\n", w)
+	}
+	rep := report.New(waived.Findings, sc, now())
 	err = output.Write(o.Output, o.Stdout, func(w io.Writer) error {
 		switch o.Format {
 		case "json":
 			return report.WriteJSON(w, rep)
+		case "sarif":
+			return report.WriteSARIF(w, rep, report.SARIFOptions{Warnings: o.Stderr})
+		case "markdown":
+			return report.WriteMarkdown(w, rep, report.MarkdownOptions{Notes: waived.Warnings})
 		default:
 			return report.WriteTable(w, rep, report.TableOptions{Color: o.Output == "" && output.ColorEnabled(o.Stdout), ShowPass: o.ShowPass})
 		}
@@ -135,6 +151,33 @@ func validate(o *Options) error {
 		return exitcode.Usagef("--format: unknown format %q (want %s)", o.Format, strings.Join(Formats, ", "))
 	}
 	return nil
+}
+
+// loadWaivers reads the --waivers file ("" for none); a malformed file is invalid input.
+func loadWaivers(path string) (*waiver.File, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := waiver.Load(path)
+	if err != nil {
+		return nil, exitcode.WithCode(exitcode.Usage, err)
+	}
+	var known []string
+	for _, c := range checks.All() {
+		known = append(known, c.ID)
+	}
+	if err := f.CheckIDs(known); err != nil {
+		return nil, exitcode.WithCode(exitcode.Usage, err)
+	}
+	return f, nil
+}
+
+func checkIDs(list []*checks.Check) []string {
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	return ids
 }
 
 func parseFailOn(s string) (checks.Severity, error) {
