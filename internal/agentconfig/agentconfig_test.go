@@ -1,0 +1,189 @@
+package agentconfig
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// seed000 is the configuration of seed 000 (Ubuntu, one stream per instance).
+const seed000 = `{
+"logs": {
+"logs_collected": {
+"files": {
+"collect_list": [
+{
+"file_path": "/var/log/auth.log",
+"log_group_name": "EC2-SSH-Logs",
+"log_stream_name": "{instance_id}"
+}
+]
+}
+}
+}
+}`
+
+// seed003 is the Well-Architected lab configuration of seed 003, abridged: fixed stream names.
+const seed003 = `{
+"agent": {"metrics_collection_interval": 60, "run_as_user": "root"},
+"logs": {"logs_collected": {"files": {"collect_list": [
+ {"file_path": "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log", "log_group_name": "securitylablogs", "log_stream_name": "cw-agent-logs"},
+ {"file_path": "/var/log/secure", "log_group_name": "securitylablogs", "log_stream_name": "ssh-logs"}
+]}}},
+"metrics": {"namespace": "SecurityCWLab-Metrics", "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}
+}`
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []snapshot.AgentLogFile
+	}{
+		{"seed 000: auth.log per instance", seed000, []snapshot.AgentLogFile{
+			{FilePath: "/var/log/auth.log", LogGroupName: "EC2-SSH-Logs", LogStreamName: "{instance_id}"}}},
+		{"seed 003: fixed stream names kept as written", seed003, []snapshot.AgentLogFile{
+			{FilePath: "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log", LogGroupName: "securitylablogs", LogStreamName: "cw-agent-logs"},
+			{FilePath: "/var/log/secure", LogGroupName: "securitylablogs", LogStreamName: "ssh-logs"}}},
+		{"stream name defaults to {instance_id}",
+			`{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/secure","log_group_name":"g"}]}}}}`,
+			[]snapshot.AgentLogFile{{FilePath: "/var/log/secure", LogGroupName: "g", LogStreamName: "{instance_id}"}}},
+		{"stream name defaults to the logs section's",
+			`{"logs":{"log_stream_name":"{hostname}","logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/secure","log_group_name":"g"}]}}}}`,
+			[]snapshot.AgentLogFile{{FilePath: "/var/log/secure", LogGroupName: "g", LogStreamName: "{hostname}"}}},
+		{"group name defaults to the path up to the last dot",
+			`{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/auth.log"},{"file_path":"/var/log/secure"}]}}}}`,
+			[]snapshot.AgentLogFile{
+				{FilePath: "/var/log/auth.log", LogGroupName: "/var/log/auth", LogStreamName: "{instance_id}"},
+				{FilePath: "/var/log/secure", LogGroupName: "/var/log/secure", LogStreamName: "{instance_id}"}}},
+		{"metrics only: no files", `{"metrics":{"metrics_collected":{"mem":{}}}}`, nil},
+		{"windows events only: no files", `{"logs":{"logs_collected":{"windows_events":{"collect_list":[]}}}}`, nil},
+		{"null sections", `{"logs":null}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tt.in))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if len(got) == 0 && len(tt.want) == 0 {
+				return
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrorsSayWhere(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"syntax error with line and column", "{\n\"logs\": {\n\"logs_collected\": [,]\n}}", "line 3, column 20"},
+		{"truncated", `{"logs": {`, "truncated"},
+		{"empty", "", "empty"},
+		{"not an object", `["/var/log/secure"]`, "$: must be a JSON object, found an array"},
+		{"collect_list not an array", `{"logs":{"logs_collected":{"files":{"collect_list":{}}}}}`, "collect_list: must be an array"},
+		{"file_path missing", `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/a"},{"log_group_name":"g"}]}}}}`, "collect_list[1].file_path: is required"},
+		{"file_path a number", `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":7}]}}}}`, "collect_list[0].file_path: must be a string, found a number"},
+		{"trailing data", `{} {}`, "trailing data"},
+		{"too large", "{" + strings.Repeat(" ", MaxConfigBytes) + "}", "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.in))
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v, want a *SyntaxError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMatchPath(t *testing.T) {
+	tests := []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"/var/log/secure", "/var/log/secure", true},
+		{"/var/log/secure*", "/var/log/secure", true},
+		{"/var/log/auth.log*", "/var/log/auth.log", true},
+		{"/var/log/*.log", "/var/log/auth.log", true},
+		{"/var/log/*", "/var/log/secure", true},
+		{"/var/log/**", "/var/log/secure", true},
+		{"/var/**/secure", "/var/log/secure", true},
+		{"/var/log/**/secure", "/var/log/secure", true}, // ** matches no element too
+		{"/var/log/s?cure", "/var/log/secure", true},
+		{"/var/log/[sa]ecure", "/var/log/secure", true},
+		{"/var/log/*.log", "/var/log/secure", false},
+		{"/var/log/secure.log", "/var/log/secure", false},
+		{"/var/*", "/var/log/secure", false}, // * stays within one element
+		{"/var/log/auth.log", "/var/log/secure", false},
+		{"/var/log/[", "/var/log/[", false}, // malformed pattern selects nothing
+		{"var/log/secure", "/var/log/secure", false},
+	}
+	for _, tt := range tests {
+		if got := MatchPath(tt.pattern, tt.name); got != tt.want {
+			t.Errorf("MatchPath(%q, %q) = %v, want %v", tt.pattern, tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSSHLogPath(t *testing.T) {
+	tests := []struct {
+		platform string
+		want     string
+		known    bool
+	}{
+		{"Ubuntu", AuthLog, true},
+		{"Debian GNU/Linux", AuthLog, true},
+		{"Amazon Linux", Secure, true},
+		{"Red Hat Enterprise Linux Server", Secure, true},
+		{"CentOS Linux", Secure, true},
+		{"Rocky Linux", Secure, true},
+		{"SLES", Messages, true},
+		{"Gentoo", "", false},
+	}
+	for _, tt := range tests {
+		got, known := SSHLogPath(tt.platform)
+		if got != tt.want || known != tt.known {
+			t.Errorf("SSHLogPath(%q) = %q, %v; want %q, %v", tt.platform, got, known, tt.want, tt.known)
+		}
+	}
+}
+
+func TestExpand(t *testing.T) {
+	mi := &snapshot.ManagedInstance{InstanceID: "i-0abc", ComputerName: "ip-10-0-0-5.ec2.internal", IPAddress: "10.0.0.5"}
+	tests := []struct{ in, want, err string }{
+		{"{instance_id}", "i-0abc", ""},
+		{"ssh-{instance_id}-{hostname}", "ssh-i-0abc-ip-10-0-0-5.ec2.internal", ""},
+		{"{ip_address}_{local_hostname}", "10.0.0.5_ip-10-0-0-5.ec2.internal", ""},
+		{"ssh-logs", "ssh-logs", ""},
+		{"odd{brace", "odd{brace", ""},
+		{"{date}", "", "unknown placeholder {date}"},
+	}
+	for _, tt := range tests {
+		got, err := Expand(tt.in, mi)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("Expand(%q) err = %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Expand(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := Expand("{hostname}", &snapshot.ManagedInstance{InstanceID: "i-1"}); err == nil {
+		t.Error("Expand({hostname}) without a ComputerName should fail, not guess")
+	}
+	if PerInstance("ssh-logs") || !PerInstance("x-{instance_id}") {
+		t.Error("PerInstance: a fixed name is shared, a placeholder name is per instance")
+	}
+}

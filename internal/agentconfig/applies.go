@@ -1,0 +1,211 @@
+package agentconfig
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// ManageAgentDocument is the SSM document that installs a configuration into the agent.
+const ManageAgentDocument = "AmazonCloudWatch-ManageAgent"
+
+// The document's parameters and the defaults it applies when one is omitted.
+const (
+	ParamAction         = "action"                        // default "configure"
+	ParamConfigSource   = "optionalConfigurationSource"   // default "ssm"
+	ParamConfigLocation = "optionalConfigurationLocation" // the Parameter Store name
+	ParamMode           = "mode"
+	ParamRestart        = "optionalRestart"
+)
+
+// KeptParameters are the ManageAgent parameters a snapshot keeps: all of them say how the
+// agent is driven and none carries a secret. Other parameters are dropped.
+var KeptParameters = []string{ParamAction, ParamConfigSource, ParamConfigLocation, ParamMode, ParamRestart}
+
+// Source is one ManageAgent run that put a configuration into an instance's agent.
+type Source struct {
+	Kind      string // "association" or "command"
+	ID        string // association id or command id
+	Name      string // association name, if any
+	Action    string // configure | configure (append) | configure (remove) | start | stop | status
+	Config    string // optionalConfigurationSource: ssm | default
+	Parameter string // optionalConfigurationLocation when Config is ssm
+	Status    string // association overview status or invocation status
+	At        *time.Time
+}
+
+// Describe names the source for messages.
+func (s Source) Describe() string {
+	if s.Kind == "association" {
+		if s.Name != "" {
+			return fmt.Sprintf("association %s (%s)", s.Name, s.ID)
+		}
+		return "association " + s.ID
+	}
+	return "command " + s.ID
+}
+
+// Resolution is what configures one instance's agent.
+type Resolution struct {
+	// Sources are the configurations in effect, in the order the agent received them (an
+	// "append" adds to the one before). Empty when nothing configures the instance.
+	Sources []Source
+	// ByAssociation is true when State Manager associations decided (they take precedence
+	// over one-off Run Command history, since they re-apply on schedule).
+	ByAssociation bool
+	// Failed is the most recent failed ManageAgent command run after the last successful one
+	// (or with none successful at all).
+	Failed *Source
+	// Stopped is set when the last effective action stopped the agent.
+	Stopped *Source
+	// Unresolved says why lookout cannot tell whether an association targets the instance
+	// (its tags were not read, or a target type lookout does not resolve); the verdict is then
+	// unknown, not negative.
+	Unresolved string
+}
+
+// Resolve decides which ManageAgent associations or commands configure instance mi: every
+// association of the document whose targets select it (by instance id, "*", tag or tag key),
+// applied in the order they last ran; or, when no association targets it, its successful
+// ManageAgent commands in the order they were requested.
+func Resolve(ssm *snapshot.SSMData, mi *snapshot.ManagedInstance) Resolution {
+	var res Resolution
+	var applied []Source
+	for _, a := range ssm.Associations {
+		if a.Name != ManageAgentDocument {
+			continue
+		}
+		hit, why := targets(a.Targets, mi)
+		if why != "" {
+			res.Unresolved = fmt.Sprintf("association %s: %s", a.AssociationID, why)
+			return res
+		}
+		if hit {
+			src := sourceOf("association", a.AssociationID, a.Parameters, a.Status, a.LastRun)
+			src.Name = a.AssociationName
+			applied = append(applied, src)
+		}
+	}
+	if len(applied) > 0 {
+		res.ByAssociation = true
+		sortByTime(applied)
+		res.fold(applied)
+		return res
+	}
+	var cmds []Source
+	for _, c := range ssm.Commands {
+		if c.InstanceID == mi.InstanceID && c.DocumentName == ManageAgentDocument {
+			cmds = append(cmds, sourceOf("command", c.CommandID, c.Parameters, c.Status, c.RequestedAt))
+		}
+	}
+	sortByTime(cmds)
+	var ok []Source
+	for _, c := range cmds {
+		switch c.Status {
+		case "Success":
+			ok = append(ok, c)
+			res.Failed = nil
+		case "Pending", "InProgress", "Delayed":
+			// not finished: neither applied nor failed yet
+		default: // Failed, TimedOut, Cancelled, Undeliverable, Terminated, ...
+			f := c
+			res.Failed = &f
+		}
+	}
+	res.fold(ok)
+	return res
+}
+
+// fold applies the runs in order, as the agent would.
+func (res *Resolution) fold(runs []Source) {
+	for _, s := range runs {
+		switch s.Action {
+		case "configure":
+			res.Sources = []Source{s}
+		case "configure (append)":
+			res.Sources = append(res.Sources, s)
+		case "configure (remove)":
+			kept := res.Sources[:0:0]
+			for _, prev := range res.Sources {
+				if prev.Parameter != s.Parameter {
+					kept = append(kept, prev)
+				}
+			}
+			res.Sources = kept
+		case "stop":
+			st := s
+			res.Stopped = &st
+		case "start":
+			res.Stopped = nil
+		}
+		if strings.HasPrefix(s.Action, "configure") {
+			// configure (re)starts the agent (optionalRestart defaults to yes)
+			res.Stopped = nil
+		}
+	}
+}
+
+func sourceOf(kind, id string, params map[string][]string, status string, at *time.Time) Source {
+	first := func(k, def string) string {
+		if v := params[k]; len(v) > 0 && strings.TrimSpace(v[0]) != "" {
+			return strings.TrimSpace(v[0])
+		}
+		return def
+	}
+	return Source{
+		Kind:      kind,
+		ID:        id,
+		Action:    first(ParamAction, "configure"),
+		Config:    first(ParamConfigSource, "ssm"),
+		Parameter: first(ParamConfigLocation, ""),
+		Status:    status,
+		At:        at,
+	}
+}
+
+func sortByTime(s []Source) {
+	sort.SliceStable(s, func(i, j int) bool {
+		a, b := s[i].At, s[j].At
+		switch {
+		case a == nil:
+			return b != nil
+		case b == nil:
+			return false
+		}
+		return a.Before(*b)
+	})
+}
+
+// targets reports whether State Manager targets select mi; why is set when that cannot be
+// told from the snapshot.
+func targets(ts []snapshot.AssociationTarget, mi *snapshot.ManagedInstance) (hit bool, why string) {
+	for _, t := range ts {
+		switch {
+		case t.Key == "InstanceIds":
+			for _, v := range t.Values {
+				if v == "*" || v == mi.InstanceID {
+					return true, ""
+				}
+			}
+		case t.Key == "tag-key" || strings.HasPrefix(t.Key, "tag:"):
+			if mi.Tags == nil && mi.TagsError != nil {
+				return false, fmt.Sprintf("targets %s but the tags of %s could not be read: %s", t.Key, mi.InstanceID, mi.TagsError.Error())
+			}
+			for _, v := range t.Values {
+				if t.Key == "tag-key" {
+					if _, ok := mi.Tags[v]; ok {
+						return true, ""
+					}
+				} else if val, ok := mi.Tags[strings.TrimPrefix(t.Key, "tag:")]; ok && val == v {
+					return true, ""
+				}
+			}
+		case strings.HasPrefix(t.Key, "resource-groups:"):
+			return false, fmt.Sprintf("targets %s, a resource group, which lookout does not resolve", t.Key)
+		}
+	}
+	return false, ""
+}

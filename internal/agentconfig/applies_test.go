@@ -1,0 +1,107 @@
+package agentconfig
+
+import (
+	"testing"
+	"time"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+func at(h int) *time.Time {
+	t := time.Date(2026, 11, 20, h, 0, 0, 0, time.UTC)
+	return &t
+}
+
+func params(action, location string) map[string][]string {
+	return map[string][]string{ParamAction: {action}, ParamConfigSource: {"ssm"}, ParamConfigLocation: {location}}
+}
+
+func TestResolve(t *testing.T) {
+	web := &snapshot.ManagedInstance{InstanceID: "i-web", Tags: map[string]string{"Role": "web"}}
+	bare := &snapshot.ManagedInstance{InstanceID: "i-bare"}
+	untagged := &snapshot.ManagedInstance{InstanceID: "i-x", TagsError: &snapshot.ReadError{Operation: "ec2:DescribeInstances", Message: "denied"}}
+	byTag := snapshot.Association{AssociationID: "a-tag", Name: ManageAgentDocument, Status: "Success", LastRun: at(1),
+		Targets: []snapshot.AssociationTarget{{Key: "tag:Role", Values: []string{"web"}}}, Parameters: params("configure", "AmazonCloudWatch-web")}
+	byID := snapshot.Association{AssociationID: "a-id", Name: ManageAgentDocument, LastRun: at(2),
+		Targets: []snapshot.AssociationTarget{{Key: "InstanceIds", Values: []string{"i-bare"}}}, Parameters: params("configure", "AmazonCloudWatch-bare")}
+	all := snapshot.Association{AssociationID: "a-all", Name: ManageAgentDocument, LastRun: at(3),
+		Targets: []snapshot.AssociationTarget{{Key: "InstanceIds", Values: []string{"*"}}}, Parameters: params("configure (append)", "AmazonCloudWatch-extra")}
+	other := snapshot.Association{AssociationID: "a-other", Name: "AWS-UpdateSSMAgent",
+		Targets: []snapshot.AssociationTarget{{Key: "InstanceIds", Values: []string{"*"}}}}
+	rg := snapshot.Association{AssociationID: "a-rg", Name: ManageAgentDocument,
+		Targets: []snapshot.AssociationTarget{{Key: "resource-groups:Name", Values: []string{"web"}}}}
+	cmd := func(id, inst, status, action, loc string, h int) snapshot.AgentCommand {
+		return snapshot.AgentCommand{CommandID: id, InstanceID: inst, DocumentName: ManageAgentDocument, Status: status, RequestedAt: at(h), Parameters: params(action, loc)}
+	}
+
+	tests := []struct {
+		name       string
+		ssm        snapshot.SSMData
+		mi         *snapshot.ManagedInstance
+		want       []string // parameters in effect
+		assoc      bool
+		failed     string
+		stopped    bool
+		unresolved bool
+	}{
+		{name: "tag-targeted association", ssm: snapshot.SSMData{Associations: []snapshot.Association{byTag, other}}, mi: web,
+			want: []string{"AmazonCloudWatch-web"}, assoc: true},
+		{name: "tag target does not select an instance without the tag", ssm: snapshot.SSMData{Associations: []snapshot.Association{byTag}}, mi: bare},
+		{name: "id-targeted association, then an append for every instance", ssm: snapshot.SSMData{Associations: []snapshot.Association{all, byID}}, mi: bare,
+			want: []string{"AmazonCloudWatch-bare", "AmazonCloudWatch-extra"}, assoc: true},
+		{name: "tags unreadable: unresolved, not negative", ssm: snapshot.SSMData{Associations: []snapshot.Association{byTag}}, mi: untagged, unresolved: true},
+		{name: "resource group target: unresolved", ssm: snapshot.SSMData{Associations: []snapshot.Association{rg}}, mi: bare, unresolved: true},
+		{name: "association wins over commands", mi: bare, assoc: true, want: []string{"AmazonCloudWatch-bare"},
+			ssm: snapshot.SSMData{Associations: []snapshot.Association{byID}, Commands: []snapshot.AgentCommand{cmd("c1", "i-bare", "Success", "configure", "AmazonCloudWatch-cmd", 5)}}},
+		{name: "latest successful command", mi: bare, want: []string{"AmazonCloudWatch-new"},
+			ssm: snapshot.SSMData{Commands: []snapshot.AgentCommand{
+				cmd("c2", "i-bare", "Success", "configure", "AmazonCloudWatch-new", 6),
+				cmd("c1", "i-bare", "Success", "configure", "AmazonCloudWatch-old", 5),
+				cmd("c3", "i-web", "Success", "configure", "AmazonCloudWatch-web", 7)}}},
+		{name: "only failed commands", mi: bare, failed: "c1",
+			ssm: snapshot.SSMData{Commands: []snapshot.AgentCommand{cmd("c1", "i-bare", "Failed", "configure", "AmazonCloudWatch-x", 5)}}},
+		{name: "failure after a success keeps the success and reports the failure", mi: bare, want: []string{"AmazonCloudWatch-ok"}, failed: "c2",
+			ssm: snapshot.SSMData{Commands: []snapshot.AgentCommand{
+				cmd("c1", "i-bare", "Success", "configure", "AmazonCloudWatch-ok", 5),
+				cmd("c2", "i-bare", "TimedOut", "configure", "AmazonCloudWatch-bad", 6)}}},
+		{name: "stopped after configure", mi: bare, want: []string{"AmazonCloudWatch-ok"}, stopped: true,
+			ssm: snapshot.SSMData{Commands: []snapshot.AgentCommand{
+				cmd("c1", "i-bare", "Success", "configure", "AmazonCloudWatch-ok", 5),
+				cmd("c2", "i-bare", "Success", "stop", "", 6)}}},
+		{name: "configure (remove) drops the configuration", mi: bare, want: []string{"AmazonCloudWatch-b"},
+			ssm: snapshot.SSMData{Commands: []snapshot.AgentCommand{
+				cmd("c1", "i-bare", "Success", "configure", "AmazonCloudWatch-a", 5),
+				cmd("c2", "i-bare", "Success", "configure (append)", "AmazonCloudWatch-b", 6),
+				cmd("c3", "i-bare", "Success", "configure (remove)", "AmazonCloudWatch-a", 7)}}},
+		{name: "nothing at all", mi: bare},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Resolve(&tt.ssm, tt.mi)
+			if (res.Unresolved != "") != tt.unresolved {
+				t.Fatalf("Unresolved = %q, want unresolved=%v", res.Unresolved, tt.unresolved)
+			}
+			var got []string
+			for _, s := range res.Sources {
+				got = append(got, s.Parameter)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("sources = %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("sources = %v, want %v", got, tt.want)
+				}
+			}
+			if res.ByAssociation != tt.assoc {
+				t.Errorf("ByAssociation = %v, want %v", res.ByAssociation, tt.assoc)
+			}
+			if (res.Failed == nil && tt.failed != "") || (res.Failed != nil && res.Failed.ID != tt.failed) {
+				t.Errorf("Failed = %+v, want %q", res.Failed, tt.failed)
+			}
+			if (res.Stopped != nil) != tt.stopped {
+				t.Errorf("Stopped = %+v, want %v", res.Stopped, tt.stopped)
+			}
+		})
+	}
+}
