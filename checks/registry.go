@@ -13,6 +13,12 @@ import (
 func All() []*Check {
 	return []*Check{
 		&CloudTrailLogging,
+		&StopLoggingRemediation,
+		&RootUsageAlarm,
+		&APIWithoutMFAAlarm,
+		&ConsoleSigninWithoutMFAAlarm,
+		&ConsoleSigninRule,
+		&EC2StateChangeRule,
 	}
 }
 

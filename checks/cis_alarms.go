@@ -1,0 +1,224 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// The three CIS CloudWatch alarms of seed 004 (root usage, API calls without MFA, console
+// sign-in without MFA). Each is one finding per account that PASSes only when a whole chain
+// holds: trail → its log group → metric filter → alarm → SNS topic → confirmed subscriber.
+
+// cisAlarm describes one of the three checks: its detection, and the names `lookout fix`
+// would give the filter and metric it creates (those of the AWS guide, seed 004).
+type cisAlarm struct {
+	detection func() detection.Detection
+	filter    string
+	metric    string
+}
+
+const cisChainVerifies = "PASS needs one complete chain: a trail that passes cloudtrail-logging for its home " +
+	"region and delivers to a CloudWatch Logs log group (no CloudWatch Logs delivery error); on that log group, in " +
+	"its own account and region (never a same-named group elsewhere), a metric filter whose pattern — evaluated " +
+	"against CloudTrail records, not compared as text — matches every positive event and no negative, with a " +
+	"metric value > 0; a metric alarm in that account and region on the same metric name, namespace and " +
+	"dimensions, actions enabled, that one matching event raises (e.g. Sum >= 1, 1 of 1 datapoints; not > 1, " +
+	"not 3 of 3; Average/Minimum only without a default value; whole-minute period; missing data not breaching); " +
+	"an alarm action that is an existing SNS topic with at least one confirmed subscription (PendingConfirmation " +
+	"does not count). With several trails or log groups any complete chain passes; otherwise the message names " +
+	"the broken link of the closest chain. "
+
+const cisRemediation = "On the CloudTrail log group, create the metric filter, an alarm on its metric (Sum >= 1, " +
+	"period 300, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action."
+
+// RootUsageAlarm is CIS "ensure a log metric filter and alarm exist for usage of the root user".
+var RootUsageAlarm = Check{
+	ID:       "cloudwatch-root-usage-alarm",
+	Title:    "Root user activity raises a CloudWatch alarm",
+	Severity: High,
+	Service:  "cloudwatch",
+	Verifies: cisChainVerifies + "Positives: root console logins (with and without MFA) and a root API call. " +
+		"Negatives: root actions invoked by an AWS service, AwsServiceEvent records, IAM user and assumed-role " +
+		"calls, and AssumedRoot sessions (centralised root access).",
+	Remediation: cisRemediation + " Pattern: " + detection.RefRootUsage,
+	FixSummary:  "create metric filter RootAccountUsage, alarm and SNS wiring on the CloudTrail log group",
+	Run:         cisAlarmRunner(cisAlarm{detection.RootUsage, "RootAccountUsage", "RootAccountUsageCount"}),
+}
+
+// APIWithoutMFAAlarm is the "API activity without MFA" alarm of the AWS CloudTrail guide.
+var APIWithoutMFAAlarm = Check{
+	ID:       "cloudwatch-api-without-mfa-alarm",
+	Title:    "API activity without MFA raises a CloudWatch alarm",
+	Severity: Medium,
+	Service:  "cloudwatch",
+	Verifies: cisChainVerifies + "Positives: console-session calls of an IAM user and of an assumed role whose " +
+		"session says mfaAuthenticated false. Negatives: the same calls with mfaAuthenticated true.",
+	Remediation: cisRemediation + " Pattern: " + detection.RefAPIWithoutMFA,
+	FixSummary:  "create metric filter ApiActivityWithoutMFA, alarm and SNS wiring on the CloudTrail log group",
+	Run:         cisAlarmRunner(cisAlarm{detection.APIWithoutMFA, "ApiActivityWithoutMFA", "ApiActivityWithoutMFACount"}),
+}
+
+// ConsoleSigninWithoutMFAAlarm is CIS "ensure a log metric filter and alarm exist for
+// Management Console sign-in without MFA".
+var ConsoleSigninWithoutMFAAlarm = Check{
+	ID:       "cloudwatch-console-signin-without-mfa-alarm",
+	Title:    "Console sign-in without MFA raises a CloudWatch alarm",
+	Severity: High,
+	Service:  "cloudwatch",
+	Verifies: cisChainVerifies + "Positive: an IAM user's successful console login with MFAUsed No (the AWS " +
+		"guide's MFAUsed = \"No\", CIS's MFAUsed != \"Yes\" and the SSO-aware variant all pass). Negatives: a " +
+		"login with MFA, a root login with MFA, and an API call that is not ConsoleLogin.",
+	Remediation: cisRemediation + " Pattern: " + detection.RefConsoleSigninWithoutMFA,
+	FixSummary:  "create metric filter ConsoleSignInWithoutMfa, alarm and SNS wiring on the CloudTrail log group",
+	Run:         cisAlarmRunner(cisAlarm{detection.ConsoleSigninWithoutMFA, "ConsoleSignInWithoutMfa", "ConsoleSignInWithoutMfaCount"}),
+}
+
+func cisAlarmRunner(spec cisAlarm) func(*Check, *snapshot.Snapshot, Options) []Finding {
+	return func(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
+		var out []Finding
+		for ai := range s.Accounts {
+			out = append(out, c.cisAlarmFinding(s, &s.Accounts[ai], spec))
+		}
+		return out
+	}
+}
+
+// trailChain is one trail's chain and how far it holds (the trail itself is the first link).
+type trailChain struct {
+	trail  *snapshot.Trail
+	status Status
+	holds  int // 0: the trail link is broken; 1 + AlarmChainVerdict.Holds otherwise
+	chain  *AlarmChainVerdict
+	reason string // for a broken trail link
+}
+
+func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec cisAlarm) Finding {
+	d := spec.detection()
+	if len(a.Trails) == 0 {
+		for _, r := range a.Regions {
+			if r.CloudTrail == nil {
+				return c.notCollected(a.ID, "global", a.ID, "CloudTrail in "+r.Name)
+			}
+			if r.CloudTrail.Error != nil {
+				return c.readError(a.ID, "global", a.ID, r.CloudTrail.Error, "the trails of "+r.Name)
+			}
+		}
+		f := c.finding(a.ID, "global", a.ID, Fail, fmt.Sprintf("broken link: trail — no trail records account %s's activity, so nothing can feed a metric filter for %s", a.ID, d.Summary))
+		f.Fix = &FixHint{Available: false, Summary: "create a multi-region trail delivering to CloudWatch Logs first (cloudtrail-logging); then lookout fix adds the filter and alarm"}
+		return f
+	}
+
+	chains := make([]trailChain, 0, len(a.Trails))
+	byGroup := map[string]*AlarmChainVerdict{}
+	for ti := range a.Trails {
+		chains = append(chains, judgeTrailChain(s, &a.Trails[ti], d, byGroup))
+	}
+	sort.SliceStable(chains, func(i, j int) bool { return chains[i].trail.ARN < chains[j].trail.ARN })
+	best := &chains[0]
+	rank := map[Status]int{Pass: 2, Error: 1, Fail: 0}
+	for i := range chains[1:] {
+		ch := &chains[i+1]
+		if rank[ch.status] > rank[best.status] || (rank[ch.status] == rank[best.status] && ch.holds > best.holds) {
+			best = ch
+		}
+	}
+
+	region, resource := best.trail.HomeRegion, best.trail.ARN
+	var msg string
+	switch {
+	case best.chain == nil:
+		msg = "broken link: trail — " + best.reason
+	case best.status == Pass:
+		region, resource = best.chain.LogGroup.Region, best.chain.Resource
+		msg = fmt.Sprintf("trail %s delivers to log group %s; %s", best.trail.Name, best.chain.LogGroup, best.chain.Message)
+	default:
+		region, resource = best.chain.LogGroup.Region, best.chain.Resource
+		msg = fmt.Sprintf("broken link: %s — trail %s delivers to log group %s, but %s", best.chain.Broken, best.trail.Name, best.chain.LogGroup, best.chain.Message)
+	}
+	if best.status != Pass && len(chains) > 1 {
+		msg += fmt.Sprintf(" (closest of %d trails; see evidence)", len(chains))
+	}
+	f := c.finding(a.ID, region, resource, best.status, msg)
+	f.Evidence = map[string]any{"detection": d.Summary, "chains": chainEvidence(chains)}
+	if best.status == Fail {
+		f.Fix = cisFix(best, spec)
+	}
+	return f
+}
+
+// judgeTrailChain judges the trail link, then the alarm chain of its log group (once per log
+// group: several trails often share one).
+func judgeTrailChain(s *snapshot.Snapshot, t *snapshot.Trail, d detection.Detection, byGroup map[string]*AlarmChainVerdict) trailChain {
+	tc := trailChain{trail: t, status: Fail}
+	tv := judgeTrail(t, t.HomeRegion)
+	switch {
+	case tv.status != Pass:
+		tc.status, tc.reason = tv.status, tv.reason
+		return tc
+	case t.CloudWatchLogsLogGroupARN == "":
+		tc.reason = fmt.Sprintf("trail %s is logging but does not deliver to CloudWatch Logs, so no metric filter sees its events", t.Name)
+		return tc
+	case t.Status.LatestCloudWatchLogsDeliveryError != "":
+		tc.reason = fmt.Sprintf("trail %s cannot deliver to CloudWatch Logs log group %s: %s", t.Name, t.CloudWatchLogsLogGroupARN, t.Status.LatestCloudWatchLogsDeliveryError)
+		return tc
+	}
+	lg, err := LogGroupFromARN(t.CloudWatchLogsLogGroupARN)
+	if err != nil {
+		tc.reason = fmt.Sprintf("trail %s: %v", t.Name, err)
+		return tc
+	}
+	v, ok := byGroup[lg.ARN()]
+	if !ok {
+		cv := EvaluateAlarmChain(s, lg, d)
+		v = &cv
+		byGroup[lg.ARN()] = v
+	}
+	tc.chain, tc.status, tc.holds = v, v.Status, 1+v.Holds
+	return tc
+}
+
+func chainEvidence(chains []trailChain) []map[string]any {
+	var out []map[string]any
+	for _, ch := range chains {
+		e := map[string]any{
+			"trail":       ch.trail.ARN,
+			"home_region": ch.trail.HomeRegion,
+			"log_group":   ch.trail.CloudWatchLogsLogGroupARN,
+			"verdict":     string(ch.status),
+		}
+		if ch.chain == nil {
+			e["broken_link"] = "trail"
+			e["reason"] = ch.reason
+		} else {
+			if ch.chain.Broken != 0 {
+				e["broken_link"] = ch.chain.Broken.String()
+			}
+			e["reason"] = ch.chain.Message
+			for k, v := range ch.chain.Evidence {
+				if k != "log_group" {
+					e[k] = v
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// cisFix says what `lookout fix` would do for the closest chain: it can add the filter, the
+// alarm and the SNS wiring, but it does not reconfigure trails.
+func cisFix(best *trailChain, spec cisAlarm) *FixHint {
+	if best.chain == nil || best.chain.Broken == LinkLogGroup {
+		return &FixHint{Available: false, Summary: "send a logging trail to a CloudWatch Logs log group by hand (lookout does not reconfigure trails); lookout fix then adds the filter, alarm and SNS wiring"}
+	}
+	lg := best.chain.LogGroup
+	switch best.chain.Broken {
+	case LinkTopic, LinkSubscriber:
+		return &FixHint{Available: true, Summary: fmt.Sprintf("point the alarm at an SNS topic with a confirmed subscriber (--sns-topic-arn, or --notify-email to subscribe) in %s", lg.Region)}
+	}
+	return &FixHint{Available: true, Summary: fmt.Sprintf("create metric filter %s (metric CloudTrailMetrics/%s, value 1) on log group %s in %s, an alarm Sum >= 1 over 300s (1 of 1) and its SNS wiring",
+		spec.filter, spec.metric, lg.Name, lg.Region)}
+}

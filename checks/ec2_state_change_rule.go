@@ -1,0 +1,59 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// EC2StateChangeRule verifies seed 002's second control: instances starting, stopping or
+// terminating in a region reach someone.
+var EC2StateChangeRule = Check{
+	ID:       "eventbridge-ec2-state-change-rule",
+	Title:    "EC2 instance state changes trigger an EventBridge rule",
+	Severity: Low,
+	Service:  "events",
+	Verifies: "In each region with EC2 instances (terminated ones aside): an ENABLED rule on the default event bus " +
+		"whose pattern, evaluated against EC2 Instance State-change Notification events, matches the running, " +
+		"stopped and terminated states and does not match unrelated or custom look-alike events, with a target " +
+		"that exists: a Lambda function, or an SNS topic with a confirmed subscription. Regions without instances " +
+		"get no finding; a region whose instances were not collected is ERROR.",
+	Remediation: `Create a rule {"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}} ` +
+		"with an SNS target that has a confirmed subscriber.",
+	FixSummary: "create an EC2 state-change rule with an SNS target in the region",
+	Run:        runEC2StateChangeRule,
+}
+
+func runEC2StateChangeRule(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
+	var out []Finding
+	for ai := range s.Accounts {
+		a := &s.Accounts[ai]
+		for ri := range a.Regions {
+			r := &a.Regions[ri]
+			resource := fmt.Sprintf("arn:aws:events:%s:%s:rule/*", r.Name, a.ID)
+			switch {
+			case r.EC2 == nil:
+				out = append(out, c.finding(a.ID, r.Name, resource, Error, "EC2 instances were not collected"))
+				continue
+			case r.EC2.Error != nil:
+				out = append(out, c.readError(a.ID, r.Name, resource, r.EC2.Error, "the EC2 instances of "+r.Name))
+				continue
+			}
+			live := 0
+			for _, in := range r.EC2.Instances {
+				if in.State != "terminated" {
+					live++
+				}
+			}
+			if live == 0 {
+				continue
+			}
+			d := forAccount(detection.EC2StateChange(r.Name), a.ID)
+			what := fmt.Sprintf("EC2 instance state changes (running, stopped, terminated) of the %d instance(s)", live)
+			out = append(out, c.ruleFinding(s, a.ID, r, resource, d, notifies, what,
+				&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-ec2-state-change in %s with an SNS target (--sns-topic-arn or --notify-email)", r.Name)}))
+		}
+	}
+	return out
+}

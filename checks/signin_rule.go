@@ -1,0 +1,89 @@
+package checks
+
+import (
+	"fmt"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// ConsoleSigninRule verifies seed 001's control: a root console sign-in reaches someone, in
+// every region sign-in events are delivered to.
+var ConsoleSigninRule = Check{
+	ID:       "eventbridge-console-signin-rule",
+	Title:    "Root console sign-in triggers an EventBridge rule",
+	Severity: Medium,
+	Service:  "events",
+	Verifies: "In each sign-in region (us-east-1 and us-west-2 by default, --signin-regions to change; since 2022 " +
+		"many console sign-ins are delivered to us-west-2): an ENABLED rule on the default event bus whose " +
+		"pattern, evaluated against sign-in events, matches a root console sign-in (source aws.signin, under either " +
+		"detail-type spelling, \"AWS Console Sign In via CloudTrail\" or \"AWS Console Signin via CloudTrail\") and " +
+		"does not match unrelated or custom look-alike events, with a target that exists: a Lambda function, or an " +
+		"SNS topic with a confirmed subscription. Rules narrowed to particular principals (seed 001) pass as long " +
+		"as root sign-in still matches. A sign-in region that was not scanned is ERROR.",
+	Remediation: `In us-east-1 and us-west-2, create a rule {"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]} ` +
+		"with a Lambda (Slack) or SNS target that has a confirmed subscriber.",
+	FixSummary: "create a root console sign-in rule with an SNS target in each sign-in region",
+	Run:        runConsoleSigninRule,
+}
+
+func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Finding {
+	regions := opts.SigninRegions
+	if len(regions) == 0 {
+		regions = DefaultSigninRegions
+	}
+	var out []Finding
+	for ai := range s.Accounts {
+		a := &s.Accounts[ai]
+		for _, name := range regions {
+			resource := fmt.Sprintf("arn:aws:events:%s:%s:rule/*", name, a.ID)
+			r := a.Region(name)
+			if r == nil {
+				out = append(out, c.finding(a.ID, name, resource, Error,
+					fmt.Sprintf("sign-in region %s was not scanned (add it to --regions, or change --signin-regions)", name)))
+				continue
+			}
+			d := forAccount(detection.RootConsoleSignin(name), a.ID)
+			out = append(out, c.ruleFinding(s, a.ID, r, resource, d, notifies, "a root console sign-in",
+				&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-root-console-signin in %s with an SNS target (--sns-topic-arn or --notify-email)", name)}))
+		}
+	}
+	return out
+}
+
+// ruleFinding is the finding of a "some rule in this region acts on these events" check.
+func (c *Check) ruleFinding(s *snapshot.Snapshot, account string, r *snapshot.Region, resource string, d detection.Detection, policy targetPolicy, what string, fix *FixHint) Finding {
+	found := searchRules(c, s, account, r, resource, d, policy)
+	if found.missing.Status != "" {
+		return found.missing
+	}
+	evidence := map[string]any{"detection": d.Summary, "rules": found.judged}
+	b := found.best
+	if b == nil {
+		f := c.finding(account, r.Name, resource, Fail, fmt.Sprintf("no EventBridge rule on the default bus in %s matches %s", r.Name, what))
+		f.Evidence, f.Fix = evidence, fix
+		return f
+	}
+	ruleARN := resource
+	for _, rule := range r.EventBridge.Rules {
+		if rule.Name == b.Rule && rule.ARN != "" {
+			ruleARN = rule.ARN
+		}
+	}
+	var f Finding
+	switch b.status {
+	case Pass:
+		f = c.finding(account, r.Name, ruleARN, Pass, fmt.Sprintf("rule %s (%s) matches %s; target: %s", b.Rule, b.State, what, b.okTarget))
+	case Error:
+		f = c.finding(account, r.Name, ruleARN, Error, ruleMessage(b))
+	default:
+		msg := fmt.Sprintf("no rule acts on %s: %s", what, ruleMessage(b))
+		if len(found.judged) > 1 {
+			msg += fmt.Sprintf(" (closest of %d rules; see evidence)", len(found.judged))
+		}
+		f = c.finding(account, r.Name, ruleARN, Fail, msg)
+		f.Fix = fix
+	}
+	f.Evidence = evidence
+	return f
+}

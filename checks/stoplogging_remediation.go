@@ -1,0 +1,120 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// StopLoggingRemediation verifies seed 002's control: a trail that someone stops is started
+// again at once, by an EventBridge rule on StopLogging that invokes a remediation.
+var StopLoggingRemediation = Check{
+	ID:       "cloudtrail-stoplogging-remediation",
+	Title:    "StopLogging on a trail is remediated automatically",
+	Severity: High,
+	Service:  "events",
+	Verifies: "For each logging trail the account owns, in the trail's home region (the only region where " +
+		"StopLogging for it can be called, so the only one whose default event bus sees the call): an ENABLED " +
+		"rule on the default bus whose event pattern, evaluated against StopLogging events, matches the call " +
+		"whether the caller names the trail or its ARN, matches neither StartLogging nor a custom event " +
+		"imitating StopLogging, and has a target that can remediate — a Lambda function that exists, or an SSM " +
+		"Automation runbook. A rule that only notifies (SNS), a disabled rule, a rule in another region, a " +
+		"pattern that misses the ARN form and a target function that no longer exists each FAIL with that reason.",
+	Remediation: "In the trail's home region, create an EventBridge rule matching " +
+		`{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}} ` +
+		"with a Lambda target that calls cloudtrail:StartLogging on event.detail.requestParameters.name.",
+	FixSummary: "deploy a StopLogging rule and a StartLogging Lambda function in the trail's home region",
+	Run:        runStopLoggingRemediation,
+}
+
+func runStopLoggingRemediation(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
+	var out []Finding
+	for ai := range s.Accounts {
+		a := &s.Accounts[ai]
+		for ti := range a.Trails {
+			t := &a.Trails[ti]
+			// Only the owner can stop a trail (an organization trail seen from a member
+			// account is the management account's to protect).
+			if owner, ok := parseARN(t.ARN); ok && owner.Account != a.ID {
+				continue
+			}
+			if f, ok := c.stopLoggingFinding(s, a, t); ok {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// stopLoggingFinding judges one trail; ok is false for a trail that is not logging (nothing
+// to protect: cloudtrail-logging reports it).
+func (c *Check) stopLoggingFinding(s *snapshot.Snapshot, a *snapshot.Account, t *snapshot.Trail) (Finding, bool) {
+	home := t.HomeRegion
+	switch {
+	case t.Status == nil && t.StatusError != nil:
+		return c.readError(a.ID, home, t.ARN, t.StatusError, "the status of trail "+t.Name), true
+	case t.Status == nil:
+		return c.notCollected(a.ID, home, t.ARN, "the status of trail "+t.Name), true
+	case !t.Status.IsLogging:
+		return Finding{}, false
+	}
+	r := a.Region(home)
+	if r == nil {
+		return c.finding(a.ID, home, t.ARN, Error, fmt.Sprintf("trail %s is homed in %s, which was not scanned: its StopLogging rule can only be there", t.Name, home)), true
+	}
+	d := detection.StopLogging(detection.Trail{Name: t.Name, ARN: t.ARN, Region: home, Account: a.ID})
+	found := searchRules(c, s, a.ID, r, t.ARN, d, remediates)
+	if found.missing.Status != "" {
+		return found.missing, true
+	}
+	evidence := map[string]any{"trail": t.ARN, "home_region": home, "rules": found.judged}
+	if b := found.best; b != nil && b.status != Fail {
+		f := c.finding(a.ID, home, t.ARN, b.status, "")
+		if b.status == Pass {
+			f.Message = fmt.Sprintf("rule %s (%s, %s) matches StopLogging on trail %s by name and by ARN; remediation target: %s",
+				b.Rule, b.State, home, t.Name, b.okTarget)
+		} else {
+			f.Message = fmt.Sprintf("trail %s: %s", t.Name, ruleMessage(b))
+		}
+		f.Evidence = evidence
+		return f, true
+	}
+	f := c.finding(a.ID, home, t.ARN, Fail, "")
+	f.Evidence = evidence
+	f.Fix = &FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-stoplogging-%s on StopLogging (name and ARN) in %s with a Lambda target that calls cloudtrail:StartLogging", t.Name, home)}
+	if b := found.best; b != nil {
+		f.Message = fmt.Sprintf("trail %s is not protected: %s", t.Name, ruleMessage(b))
+		if len(b.pattern.MissedPositives) > 0 && strings.Contains(strings.Join(b.pattern.MissedPositives, " "), "ARN") {
+			f.Message += " (StopLogging --name " + t.ARN + " stops the trail unnoticed)"
+		}
+		return f, true
+	}
+	// Nothing in the home region: a rule elsewhere is a common mistake worth naming.
+	if elsewhere := stopLoggingRulesElsewhere(s, a, home, d); elsewhere != "" {
+		f.Message = fmt.Sprintf("trail %s is not protected: no rule in its home region %s matches StopLogging; %s, "+
+			"but StopLogging on this trail is only emitted in %s, so that rule never sees it", t.Name, home, elsewhere, home)
+		return f, true
+	}
+	f.Message = fmt.Sprintf("trail %s is not protected: no EventBridge rule in its home region %s matches StopLogging on it", t.Name, home)
+	return f, true
+}
+
+// stopLoggingRulesElsewhere names a rule on StopLogging in another region of the account.
+func stopLoggingRulesElsewhere(s *snapshot.Snapshot, a *snapshot.Account, home string, d detection.Detection) string {
+	for _, r := range a.Regions {
+		if r.Name == home || r.EventBridge == nil {
+			continue
+		}
+		for _, rule := range r.EventBridge.Rules {
+			if !onDefaultBus(rule) {
+				continue
+			}
+			if v := judgeRule(s, r.Name, rule, d, remediates); v.relevant {
+				return fmt.Sprintf("rule %s in %s does", rule.Name, r.Name)
+			}
+		}
+	}
+	return ""
+}
