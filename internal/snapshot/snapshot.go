@@ -192,6 +192,10 @@ type LogGroup struct {
 	RetentionDays int32       `json:"retention_days,omitempty"`
 	Streams       []LogStream `json:"streams,omitempty"`
 	StreamsError  *ReadError  `json:"streams_error,omitempty"`
+	// StreamsWanted are the stream names the collector looked for (the SSH streams agent
+	// configurations send here, placeholders resolved); Streams holds those it found. A name
+	// wanted but not found does not exist, whereas a name never wanted was not looked for.
+	StreamsWanted []string `json:"streams_wanted,omitempty"`
 }
 
 // LogStream is one log stream's freshness.
