@@ -406,8 +406,9 @@ func sentence(s string) string {
 // account, region, resource) only, so the same problem keeps one alert across runs whatever
 // its message, severity or time.
 func Fingerprint(f checks.Finding) string {
-	key := strings.Join([]string{f.CheckID, partition(f.Resource), f.Account, f.Region, f.Resource}, "|")
-	sum := sha256.Sum256([]byte(key))
+	// A JSON array keeps field boundaries unambiguous ("a|b","c" is not "a","b|c").
+	key, _ := json.Marshal([]string{f.CheckID, partition(f.Resource), f.Account, f.Region, f.Resource})
+	sum := sha256.Sum256(key)
 	return hex.EncodeToString(sum[:16]) + ":1"
 }
 

@@ -46,6 +46,7 @@ func Apply(f *File, findings []checks.Finding, sc Scope, now time.Time) Outcome 
 	errMatch := make([]bool, len(f.Waivers))  // matches an ERROR finding
 	for i := range out.Findings {
 		fd := &out.Findings[i]
+		status := fd.Status // before any waiver of this loop changed it
 		waived := false
 		for wi := range f.Waivers {
 			w := &f.Waivers[wi]
@@ -53,9 +54,9 @@ func Apply(f *File, findings []checks.Finding, sc Scope, now time.Time) Outcome 
 				continue
 			}
 			switch {
-			case fd.Status == checks.Error:
+			case status == checks.Error:
 				errMatch[wi] = true
-			case fd.Status != checks.Fail:
+			case status != checks.Fail:
 			case w.Expired(now):
 				wouldMatch[wi]++
 			case !waived:

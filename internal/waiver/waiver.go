@@ -18,7 +18,9 @@ package waiver
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -99,7 +101,9 @@ func Parse(data []byte, name string) (*File, error) {
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return f, nil // comments only
+	} else if err != nil {
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			var line int
 			fmt.Sscan(m[1], &line)

@@ -1,0 +1,87 @@
+package report_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/report"
+)
+
+func TestMarkdownSummary(t *testing.T) {
+	const acct = "123456789012"
+	crit := finding("cloudtrail-logging", checks.Critical, checks.Fail, acct, "us-east-1", "arn:aws:cloudtrail:us-east-1:"+acct+":trail/main", "trail main is not logging")
+	crit.Fix = &checks.FixHint{Available: true, Summary: "cloudtrail:StartLogging on trail main in us-east-1"}
+	low := finding("ec2-rule", checks.Low, checks.Fail, acct, "us-west-2", "i-0abc", "no rule | pipe <b>bold</b> *star* `tick`")
+	low.Fix = &checks.FixHint{Available: false, Summary: "create the rule"}
+	waived := finding("ec2-rule", checks.Low, checks.Waived, acct, "eu-west-1", "i-0def", "no rule")
+	waived.Waiver = &checks.WaiverNote{Reason: "sandbox, torn down in Q1", Expires: "2027-03-31"}
+	errf := finding("cloudtrail-logging", checks.Critical, checks.Error, acct, "eu-west-1", "arn:aws:cloudtrail:eu-west-1:"+acct+":trail/*", "could not read: AccessDenied")
+	pass := finding("cloudtrail-logging", checks.Critical, checks.Pass, acct, "us-west-2", "arn:aws:cloudtrail:us-west-2:"+acct+":trail/main", "ok")
+	r := report.New([]checks.Finding{low, waived, errf, pass, crit}, report.Scope{Accounts: []string{acct}, Regions: []string{"us-east-1"}}, t0)
+
+	var buf bytes.Buffer
+	if err := report.WriteMarkdown(&buf, r, report.MarkdownOptions{Notes: []string{"waivers.yml:3 (x) expired on 2026-01-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{
+		"## lookout: 2 FAIL, 1 ERROR, 1 PASS, 1 WAIVED",
+		"| FAIL | 1 | 0 | 0 | 1 | 2 |", // counts by status and severity
+		"| ERROR | 1 | 0 | 0 | 0 | 1 |",
+		"The scan is incomplete",
+		"`lookout fix --checks cloudtrail-logging --apply`", // the fix command for a fixable check
+		"cloudtrail:StartLogging on trail main in us-east-1", // the finding's fix hint
+		"by hand: create the rule",
+		"sandbox, torn down in Q1 | 2027-03-31",
+		"expired on 2026-01-01",
+		`no rule \| pipe &lt;b&gt;bold&lt;/b&gt; \*star\* \` + "`tick\\`", // escaped, one cell
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	// The critical check's group comes before the low one.
+	if i, j := strings.Index(md, "#### `cloudtrail-logging`"), strings.Index(md, "#### `ec2-rule`"); i < 0 || j < 0 || i > j {
+		t.Errorf("failure groups not ordered by severity (%d, %d):\n%s", i, j, md)
+	}
+	// Every table row has the same number of cells as its header.
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "| ") {
+			cells := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
+			if cells < 5 {
+				t.Errorf("row %q has %d separators", line, cells)
+			}
+		}
+	}
+}
+
+func TestMarkdownCapsRows(t *testing.T) {
+	var fs []checks.Finding
+	for i := 0; i < 30; i++ {
+		fs = append(fs, finding("ec2-rule", checks.Low, checks.Fail, "123456789012", "us-east-1", "i-"+strings.Repeat("0", i+1), "m"))
+	}
+	var buf bytes.Buffer
+	if err := report.WriteMarkdown(&buf, report.New(fs, report.Scope{}, t0), report.MarkdownOptions{MaxRows: 10}); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	if n := strings.Count(md, "| 123456789012 |"); n != 10 {
+		t.Errorf("%d rows, want 10", n)
+	}
+	if !strings.Contains(md, "…and 20 more for this check") {
+		t.Errorf("the cap does not say how many were left out:\n%s", md)
+	}
+}
+
+func TestMarkdownAllClear(t *testing.T) {
+	var buf bytes.Buffer
+	pass := finding("cloudtrail-logging", checks.Critical, checks.Pass, "123456789012", "us-east-1", "x", "ok")
+	if err := report.WriteMarkdown(&buf, report.New([]checks.Finding{pass}, report.Scope{}, t0), report.MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if md := buf.String(); !strings.Contains(md, "No unwaived failures.") || strings.Contains(md, "incomplete") {
+		t.Errorf("all-clear summary:\n%s", md)
+	}
+}
