@@ -307,14 +307,16 @@ func (m metricRef) String() string {
 
 // filterVerdict is one metric filter on the log group, judged.
 type filterVerdict struct {
-	Name     string      `json:"name"`
-	Pattern  string      `json:"pattern"`
-	Verdict  string      `json:"verdict"`
-	Metrics  []metricRef `json:"metrics,omitempty"`
-	Problem  string      `json:"problem,omitempty"`
-	detects  bool
-	missed   int
-	counting []metricRef
+	Name       string      `json:"name"`
+	Pattern    string      `json:"pattern"`
+	Verdict    string      `json:"verdict"`
+	Metrics    []metricRef `json:"metrics,omitempty"`
+	Problem    string      `json:"problem,omitempty"`
+	detects    bool
+	unparsed   bool
+	missedPos  int
+	matchedNeg int
+	counting   []metricRef
 }
 
 // judgeFilters evaluates every metric filter of the log group against d, sorted by name.
@@ -329,12 +331,12 @@ func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detecti
 		if err != nil {
 			fv.Verdict = "does not parse: " + err.Error()
 			fv.Problem = "its pattern does not parse: " + err.Error()
-			fv.missed = math.MaxInt
+			fv.unparsed, fv.missedPos = true, math.MaxInt
 			out = append(out, fv)
 			continue
 		}
 		fv.Verdict, fv.detects = pv.String(), pv.Detects
-		fv.missed = len(pv.MissedPositives) + len(pv.MatchedNegatives)
+		fv.missedPos, fv.matchedNeg = len(pv.MissedPositives), len(pv.MatchedNegatives)
 		if !pv.Detects {
 			fv.Problem = "its pattern " + pv.String()
 			out = append(out, fv)
@@ -398,21 +400,46 @@ func valuePerEvent(pattern, spec string, d detection.Detection) (float64, error)
 	return min, nil
 }
 
-// filterFailure explains why no filter on the group counts the detection's events, naming the
-// closest filter.
+// filterFailure explains why no filter on the group counts the detection's events: the
+// closest filter (one that detects but publishes nothing useful, else the one matching most
+// positives and fewest negatives) with its full verdict, and a short tally for a few others.
 func filterFailure(filters []filterVerdict, lg LogGroupRef, d detection.Detection) string {
 	if len(filters) == 0 {
 		return fmt.Sprintf("log group %s has no metric filter (none detects %s)", lg, d.Summary)
 	}
-	best := filters[0]
-	for _, f := range filters[1:] {
-		// A filter that detects but publishes nothing useful is closer than one that misses.
-		if (f.detects && !best.detects) || (f.detects == best.detects && f.missed < best.missed) {
-			best = f
+	ranked := append([]filterVerdict{}, filters...)
+	sort.SliceStable(ranked, func(i, j int) bool {
+		a, b := ranked[i], ranked[j]
+		if a.detects != b.detects {
+			return a.detects
+		}
+		if a.missedPos != b.missedPos {
+			return a.missedPos < b.missedPos
+		}
+		return a.matchedNeg < b.matchedNeg
+	})
+	msg := fmt.Sprintf("no metric filter on log group %s counts %s: closest is %s, %s", lg.Name, d.Summary, ranked[0].Name, ranked[0].Problem)
+	positives, negatives := len(d.Positives)+len(d.AnyOf), len(d.Negatives)
+	const listed = 3
+	var others []string
+	for i, f := range ranked[1:] {
+		if i == listed {
+			others = append(others, fmt.Sprintf("%d more (see evidence)", len(ranked)-1-listed))
+			break
+		}
+		switch {
+		case f.unparsed:
+			others = append(others, f.Name+" (does not parse)")
+		case f.detects:
+			others = append(others, f.Name+" (detects, but publishes no count)")
+		default:
+			others = append(others, fmt.Sprintf("%s (matches %d of %d positives, %d of %d negatives)", f.Name, positives-f.missedPos, positives, f.matchedNeg, negatives))
 		}
 	}
-	msg := fmt.Sprintf("no metric filter on log group %s counts %s", lg, d.Summary)
-	return msg + fmt.Sprintf(": closest is %s, %s", best.Name, best.Problem)
+	if len(others) > 0 {
+		msg += "; others: " + strings.Join(others, ", ")
+	}
+	return msg
 }
 
 // sameDimensions: an alarm watches exactly one dimension set; a filter's metric with

@@ -107,6 +107,7 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 			}
 		}
 		f := c.finding(a.ID, "global", a.ID, Fail, fmt.Sprintf("broken link: trail — no trail records account %s's activity, so nothing can feed a metric filter for %s", a.ID, d.Summary))
+		f.Evidence = map[string]any{"detection": d.Summary, "trails": []string{}}
 		f.Fix = &FixHint{Available: false, Summary: "create a multi-region trail delivering to CloudWatch Logs first (cloudtrail-logging); then lookout fix adds the filter and alarm"}
 		return f
 	}

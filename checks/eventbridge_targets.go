@@ -317,6 +317,9 @@ func orUnknown(s string) string {
 type ruleSearch struct {
 	best    *ruleVerdict // a passing rule, else the closest relevant one, else nil
 	judged  []ruleVerdict
+	// unmatched maps the other event-pattern rules to their verdict, for evidence: a rule
+	// the reader expected to see here is listed with what it misses.
+	unmatched map[string]string
 	missing Finding // set (Status != "") when the region's rules could not be read
 }
 
@@ -339,6 +342,12 @@ func searchRules(c *Check, s *snapshot.Snapshot, account string, r *snapshot.Reg
 		}
 		v := judgeRule(s, r.Name, rule, d, policy)
 		if !v.relevant {
+			if rule.EventPattern != "" {
+				if out.unmatched == nil {
+					out.unmatched = map[string]string{}
+				}
+				out.unmatched[rule.Name] = v.Verdict
+			}
 			continue
 		}
 		out.judged = append(out.judged, v)

@@ -58,6 +58,9 @@ func (c *Check) ruleFinding(s *snapshot.Snapshot, account string, r *snapshot.Re
 		return found.missing
 	}
 	evidence := map[string]any{"detection": d.Summary, "rules": found.judged}
+	if len(found.unmatched) > 0 {
+		evidence["rules_not_matching"] = found.unmatched
+	}
 	b := found.best
 	if b == nil {
 		f := c.finding(account, r.Name, resource, Fail, fmt.Sprintf("no EventBridge rule on the default bus in %s matches %s", r.Name, what))

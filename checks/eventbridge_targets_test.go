@@ -1,0 +1,244 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// The detection-control tests share one fixture: account 111111111111 with every control of
+// seeds 001, 002 and 004 built as the seeds build them, complete. Each case breaks one link
+// and names what it broke.
+
+const (
+	ctlAcct    = "111111111111"
+	ctlTrail   = "arn:aws:cloudtrail:us-east-1:111111111111:trail/main"
+	ctlGroup   = "arn:aws:logs:us-east-1:111111111111:log-group:cloudtrail-logs:*"
+	ctlTopic   = "arn:aws:sns:us-east-1:111111111111:security-alerts"
+	ctlPending = "arn:aws:sns:us-east-1:111111111111:unconfirmed-alerts"
+	ctlWest    = "arn:aws:sns:us-west-2:111111111111:security-alerts-west"
+	fnEnable   = "arn:aws:lambda:us-east-1:111111111111:function:enable_trail"
+	fnSlack    = "arn:aws:lambda:us-east-1:111111111111:function:signin-to-slack"
+	fnSlackW   = "arn:aws:lambda:us-west-2:111111111111:function:signin-to-slack"
+
+	// Seed 002, as the console's "Specific operation(s) = StopLogging" writes it.
+	stopLoggingPattern = `{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}}`
+	// Seed 001, "AWS Console Sign-in" / "Sign-in Event".
+	signinPattern = `{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]}`
+	// Seed 001 §6: narrowed to the root user by ARN, with the older detail-type spelling.
+	signinRootOnly = `{"source":["aws.signin"],"detail-type":["AWS Console Signin via CloudTrail"],"detail":{"userIdentity":{"arn":["arn:aws:iam::111111111111:root"]}}}`
+	// Seed 002's EC2 rule.
+	ec2Pattern = `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}}`
+	// Seed 004's console pattern (MFAUsed = "No").
+	seedConsolePattern = `{ $.eventName = "ConsoleLogin" && $.additionalEventData.MFAUsed = "No" }`
+)
+
+func one() *float64 { v := 1.0; return &v }
+
+// cisAlarmFixture is seed 004's alarm: Sum >= 1 over 5 minutes, 1 of 1, to the SNS topic.
+func cisAlarmFixture(name, metric string) snapshot.Alarm {
+	return snapshot.Alarm{
+		Name: name, ARN: "arn:aws:cloudwatch:us-east-1:111111111111:alarm:" + name,
+		MetricName: metric, Namespace: "CloudTrailMetrics", Statistic: "Sum", Period: 300,
+		EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold",
+		ActionsEnabled: true, AlarmActions: []string{ctlTopic}, StateValue: "OK",
+	}
+}
+
+func filterFixture(name, pattern, metric string) snapshot.MetricFilter {
+	return snapshot.MetricFilter{Name: name, LogGroupName: "cloudtrail-logs", Pattern: pattern,
+		Transformations: []snapshot.MetricTransformation{{MetricName: metric, MetricNamespace: "CloudTrailMetrics", MetricValue: "1"}}}
+}
+
+func controlsFixture() *snapshot.Snapshot {
+	trail := snapshot.Trail{
+		Name: "main", ARN: ctlTrail, HomeRegion: "us-east-1", IsMultiRegion: true,
+		S3BucketName: "trail-bucket", CloudWatchLogsLogGroupARN: ctlGroup,
+		CloudWatchLogsRoleARN: "arn:aws:iam::111111111111:role/CloudTrail_CloudWatchLogs_Role",
+		Status:                &snapshot.TrailStatus{IsLogging: true},
+		Selectors:             &snapshot.EventSelectors{Default: true},
+	}
+	view := func() *snapshot.CloudTrailView { return &snapshot.CloudTrailView{TrailARNs: []string{ctlTrail}} }
+	east := snapshot.Region{
+		Name:       "us-east-1",
+		CloudTrail: view(),
+		Logs: &snapshot.LogsData{
+			LogGroups: []snapshot.LogGroup{{Name: "cloudtrail-logs", ARN: strings.TrimSuffix(ctlGroup, ":*")}},
+			MetricFilters: []snapshot.MetricFilter{
+				filterFixture("RootAccountUsage", detection.RefRootUsage, "RootAccountUsageCount"),
+				filterFixture("ApiActivityWithoutMFA", detection.RefAPIWithoutMFA, "ApiActivityWithoutMFACount"),
+				filterFixture("ConsoleSignInWithoutMfa", seedConsolePattern, "ConsoleSignInWithoutMfaCount"),
+			},
+		},
+		CloudWatch: &snapshot.CloudWatchData{Alarms: []snapshot.Alarm{
+			cisAlarmFixture("RootAccountUsage", "RootAccountUsageCount"),
+			cisAlarmFixture("ApiActivityWithoutMFA", "ApiActivityWithoutMFACount"),
+			cisAlarmFixture("ConsoleSignInWithoutMfa", "ConsoleSignInWithoutMfaCount"),
+		}},
+		SNS: &snapshot.SNSData{Topics: []snapshot.Topic{
+			{ARN: ctlTopic, Subscriptions: []snapshot.Subscription{{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true}}},
+			{ARN: ctlPending, Subscriptions: []snapshot.Subscription{{ARN: "PendingConfirmation", Protocol: "email"}}},
+		}},
+		Lambda: &snapshot.LambdaData{Functions: []snapshot.Function{
+			{Name: "enable_trail", ARN: fnEnable, Runtime: "python3.12"},
+			{Name: "signin-to-slack", ARN: fnSlack, Runtime: "python3.12"},
+		}},
+		EventBridge: &snapshot.EventBridgeData{Rules: []snapshot.Rule{
+			{Name: "enable_trail", ARN: "arn:aws:events:us-east-1:111111111111:rule/enable_trail", State: "ENABLED", EventPattern: stopLoggingPattern,
+				Targets: []snapshot.Target{{ID: "1", ARN: fnEnable}}},
+			{Name: "console-signin", ARN: "arn:aws:events:us-east-1:111111111111:rule/console-signin", State: "ENABLED", EventPattern: signinPattern,
+				Targets: []snapshot.Target{{ID: "1", ARN: fnSlack}}},
+			{Name: "ec2_state_change", ARN: "arn:aws:events:us-east-1:111111111111:rule/ec2_state_change", State: "ENABLED", EventPattern: ec2Pattern,
+				Targets: []snapshot.Target{{ID: "1", ARN: ctlTopic}}},
+		}},
+		EC2: &snapshot.EC2Data{Instances: []snapshot.Instance{{ID: "i-0a1b2c3d4e5f60718", State: "running"}}},
+	}
+	west := snapshot.Region{
+		Name:       "us-west-2",
+		CloudTrail: view(),
+		Logs:       &snapshot.LogsData{LogGroups: []snapshot.LogGroup{}, MetricFilters: []snapshot.MetricFilter{}},
+		CloudWatch: &snapshot.CloudWatchData{Alarms: []snapshot.Alarm{}},
+		SNS: &snapshot.SNSData{Topics: []snapshot.Topic{
+			{ARN: ctlWest, Subscriptions: []snapshot.Subscription{{ARN: ctlWest + ":9f8e", Protocol: "https", Confirmed: true}}},
+		}},
+		Lambda: &snapshot.LambdaData{Functions: []snapshot.Function{{Name: "signin-to-slack", ARN: fnSlackW}}},
+		EventBridge: &snapshot.EventBridgeData{Rules: []snapshot.Rule{
+			{Name: "root-signin", ARN: "arn:aws:events:us-west-2:111111111111:rule/root-signin", State: "ENABLED", EventPattern: signinRootOnly,
+				Targets: []snapshot.Target{{ID: "slack", ARN: fnSlackW}}},
+		}},
+		EC2: &snapshot.EC2Data{Instances: []snapshot.Instance{}},
+	}
+	return &snapshot.Snapshot{
+		SchemaVersion: 1, Regions: []string{"us-east-1", "us-west-2"},
+		Accounts: []snapshot.Account{{ID: ctlAcct, Partition: "aws", Trails: []snapshot.Trail{trail}, Regions: []snapshot.Region{east, west}}},
+	}
+}
+
+// rule returns the named rule of a region of the fixture's account.
+func rule(s *snapshot.Snapshot, region, name string) *snapshot.Rule {
+	r := s.Accounts[0].Region(region)
+	for i := range r.EventBridge.Rules {
+		if r.EventBridge.Rules[i].Name == name {
+			return &r.EventBridge.Rules[i]
+		}
+	}
+	panic("no rule " + name)
+}
+
+func east(s *snapshot.Snapshot) *snapshot.Region { return s.Accounts[0].Region("us-east-1") }
+func west(s *snapshot.Snapshot) *snapshot.Region { return s.Accounts[0].Region("us-west-2") }
+
+// controlCase is one table row: break the fixture, then expect a status and message parts.
+type controlCase struct {
+	name   string
+	mutate func(s *snapshot.Snapshot)
+	opts   Options
+	// region selects the finding (several checks emit one per region); "" takes the only one.
+	region string
+	status Status
+	want   []string // substrings of the message
+	none   bool     // expect no finding at all
+}
+
+func runControlCases(t *testing.T, c *Check, cases []controlCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := controlsFixture()
+			if tc.mutate != nil {
+				tc.mutate(s)
+			}
+			if err := s.Validate(); err != nil {
+				t.Fatalf("fixture invalid: %v", err)
+			}
+			got := Run(s, []*Check{c}, tc.opts)
+			var picked []Finding
+			for _, f := range got {
+				if tc.region == "" || f.Region == tc.region {
+					picked = append(picked, f)
+				}
+			}
+			if tc.none {
+				if len(picked) != 0 {
+					t.Fatalf("want no finding, got %+v", picked)
+				}
+				return
+			}
+			if len(picked) != 1 {
+				t.Fatalf("want one finding (region %q), got %d: %+v", tc.region, len(picked), got)
+			}
+			f := picked[0]
+			if f.Status != tc.status {
+				t.Errorf("status = %s, want %s; message: %s", f.Status, tc.status, f.Message)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(f.Message, w) {
+					t.Errorf("message %q does not contain %q", f.Message, w)
+				}
+			}
+			if f.CheckID != c.ID || f.Severity != c.Severity || f.Account != ctlAcct {
+				t.Errorf("finding identity = %s/%s/%s", f.CheckID, f.Severity, f.Account)
+			}
+			if f.Status == Fail && (f.Fix == nil || f.Fix.Summary == "") {
+				t.Errorf("FAIL without a fix hint: %+v", f)
+			}
+			if f.Status != Error && len(f.Evidence) == 0 {
+				t.Errorf("%s without evidence", f.Status)
+			}
+		})
+	}
+}
+
+func TestJudgeTarget(t *testing.T) {
+	s := controlsFixture()
+	cases := []struct {
+		name   string
+		arn    string
+		policy targetPolicy
+		state  linkState
+		reason string
+	}{
+		{"lambda exists", fnEnable, remediates, linkOK, "exists"},
+		{"lambda alias qualifier", fnEnable + ":live", remediates, linkOK, "enable_trail exists"},
+		{"lambda gone", "arn:aws:lambda:us-east-1:111111111111:function:deleted", notifies, linkBroken, "no longer exists"},
+		{"lambda in unscanned region", "arn:aws:lambda:eu-west-1:111111111111:function:x", notifies, linkUnknown, "not scanned"},
+		{"lambda in unscanned account", "arn:aws:lambda:us-east-1:999999999999:function:x", notifies, linkUnknown, "not in this scan"},
+		{"ssm automation remediates", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail:$DEFAULT", remediates, linkOK, "Restart-Trail"},
+		{"ssm automation notifies no one", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail", notifies, linkBroken, "notifies no one"},
+		{"sns confirmed notifies", ctlTopic, notifies, linkOK, "1 confirmed"},
+		{"sns only notifies", ctlTopic, remediates, linkBroken, "only notifies"},
+		{"sns pending", ctlPending, notifies, linkBroken, "PendingConfirmation"},
+		{"sns missing", "arn:aws:sns:us-east-1:111111111111:gone", notifies, linkBroken, "does not exist"},
+		{"sqs not followed", "arn:aws:sqs:us-east-1:111111111111:q", notifies, linkBroken, "sqs target"},
+		{"not an arn", "enable_trail", remediates, linkBroken, "not an ARN"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := judgeTarget(s, tc.arn, tc.policy)
+			if v.State != tc.state || !strings.Contains(v.Reason, tc.reason) {
+				t.Errorf("judgeTarget(%s) = %v %q, want %v containing %q", tc.arn, v.State, v.Reason, tc.state, tc.reason)
+			}
+		})
+	}
+	east(s).SNS.Topics[0].SubscriptionsError = &snapshot.ReadError{Operation: "sns:ListSubscriptionsByTopic", Code: "AccessDenied", Message: "denied"}
+	if v := judgeTarget(s, ctlTopic, notifies); v.State != linkUnknown {
+		t.Errorf("unreadable subscriptions: state %v, want unknown", v.State)
+	}
+}
+
+func TestForAccountFillsRealAccount(t *testing.T) {
+	d := forAccount(detection.RootConsoleSignin("us-east-1"), ctlAcct)
+	v, err := d.EvaluateEventPattern(signinRootOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Detects {
+		t.Errorf("a rule narrowed to %s's root ARN must match that account's root sign-in: %s", ctlAcct, v)
+	}
+	other := forAccount(detection.RootConsoleSignin("us-east-1"), "222222222222")
+	if v, _ := other.EvaluateEventPattern(signinRootOnly); v.Detects {
+		t.Errorf("a rule narrowed to another account's root must not pass: %s", v)
+	}
+}

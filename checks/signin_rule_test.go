@@ -1,0 +1,41 @@
+package checks
+
+import (
+	"testing"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+func TestConsoleSigninRule(t *testing.T) {
+	eastRule := func(f func(r *snapshot.Rule)) func(*snapshot.Snapshot) {
+		return func(s *snapshot.Snapshot) { f(rule(s, "us-east-1", "console-signin")) }
+	}
+	runControlCases(t, &ConsoleSigninRule, []controlCase{
+		{name: "pass us-east-1 seed 001 rule with Lambda target", region: "us-east-1", status: Pass,
+			want: []string{"rule console-signin (ENABLED)", "Lambda function signin-to-slack exists"}},
+		{name: "pass us-west-2 rule narrowed to root, older detail-type spelling", region: "us-west-2", status: Pass,
+			want: []string{"rule root-signin"}},
+		{name: "pass SNS target with a confirmed subscriber", region: "us-east-1", status: Pass, want: []string{"1 confirmed subscription"},
+			mutate: eastRule(func(r *snapshot.Rule) { r.Targets = []snapshot.Target{{ID: "sns", ARN: ctlTopic}} })},
+		{name: "fail rule narrowed to IAM users misses root", region: "us-east-1", status: Fail, want: []string{"no EventBridge rule on the default bus in us-east-1 matches a root console sign-in"},
+			mutate: eastRule(func(r *snapshot.Rule) {
+				r.EventPattern = `{"source":["aws.signin"],"detail":{"userIdentity":{"type":["IAMUser"]}}}`
+			})},
+		{name: "fail pattern without source matches custom look-alike", region: "us-east-1", status: Fail, want: []string{"also matches custom event"},
+			mutate: eastRule(func(r *snapshot.Rule) { r.EventPattern = `{"detail-type":["AWS Console Sign In via CloudTrail"]}` })},
+		{name: "fail rule disabled", region: "us-east-1", status: Fail, want: []string{"it is DISABLED"},
+			mutate: eastRule(func(r *snapshot.Rule) { r.State = "DISABLED" })},
+		{name: "fail target function deleted", region: "us-east-1", status: Fail, want: []string{"signin-to-slack no longer exists"},
+			mutate: func(s *snapshot.Snapshot) { east(s).Lambda.Functions = east(s).Lambda.Functions[:1] }},
+		{name: "fail SNS target with only a pending subscription", region: "us-east-1", status: Fail, want: []string{"PendingConfirmation"},
+			mutate: eastRule(func(r *snapshot.Rule) { r.Targets = []snapshot.Target{{ID: "sns", ARN: ctlPending}} })},
+		{name: "fail SQS target is not a notification lookout can follow", region: "us-east-1", status: Fail, want: []string{"sqs target"},
+			mutate: eastRule(func(r *snapshot.Rule) { r.Targets = []snapshot.Target{{ID: "q", ARN: "arn:aws:sqs:us-east-1:111111111111:q"}} })},
+		{name: "fail us-west-2 without a rule", region: "us-west-2", status: Fail, want: []string{"no EventBridge rule on the default bus in us-west-2"},
+			mutate: func(s *snapshot.Snapshot) { west(s).EventBridge.Rules = nil }},
+		{name: "error sign-in region not scanned", region: "eu-west-1", status: Error, want: []string{"eu-west-1 was not scanned"},
+			opts: Options{SigninRegions: []string{"eu-west-1"}}},
+		{name: "error target function unverifiable", region: "us-west-2", status: Error, want: []string{"cannot be verified"},
+			mutate: func(s *snapshot.Snapshot) { west(s).Lambda = nil }},
+	})
+}
