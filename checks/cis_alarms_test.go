@@ -45,7 +45,9 @@ func TestRootUsageAlarm(t *testing.T) {
 				m.Pattern = `{ ($.eventType != "AwsServiceEvent") && ($.userIdentity.invokedBy NOT EXISTS) && ($.userIdentity.type = "Root") }`
 			})},
 		{name: "pass SampleCount > 0", status: Pass,
-			mutate: alarm(func(a *snapshot.Alarm) { a.Statistic, a.ComparisonOperator, a.Threshold = "SampleCount", "GreaterThanThreshold", 0 })},
+			mutate: alarm(func(a *snapshot.Alarm) {
+				a.Statistic, a.ComparisonOperator, a.Threshold = "SampleCount", "GreaterThanThreshold", 0
+			})},
 		{name: "pass 1 of 3 datapoints", status: Pass,
 			mutate: alarm(func(a *snapshot.Alarm) { a.EvaluationPeriods, a.DatapointsToAlarm = 3, 1 })},
 		{name: "pass any complete chain among several trails", status: Pass,
@@ -65,7 +67,7 @@ func TestRootUsageAlarm(t *testing.T) {
 		{name: "fail filter publishes 0", status: Fail, want: []string{"gets 0 per matching event"},
 			mutate: filter(func(m *snapshot.MetricFilter) { m.Transformations[0].MetricValue = "0" })},
 		{name: "fail alarm on another namespace", status: Fail,
-			want: []string{"broken link: alarm", "no alarm in account 111111111111, us-east-1 watches that metric", "alarm RootAccountUsage watches LogMetrics/RootAccountUsageCount"},
+			want:   []string{"broken link: alarm", "no alarm in account 111111111111, us-east-1 watches that metric", "alarm RootAccountUsage watches LogMetrics/RootAccountUsageCount"},
 			mutate: alarm(func(a *snapshot.Alarm) { a.Namespace = "LogMetrics" })},
 		{name: "fail alarm on other dimensions", status: Fail, want: []string{"a different metric"},
 			mutate: alarm(func(a *snapshot.Alarm) { a.Dimensions = map[string]string{"Account": "111111111111"} })},
@@ -143,9 +145,13 @@ func TestMFAAlarms(t *testing.T) {
 				filterOf(s, "ConsoleSignInWithoutMfa").Pattern = `{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }`
 			}},
 		{name: "fail pattern counts every console login", status: Fail, want: []string{"also matches IAM user console login, success, MFAUsed Yes"},
-			mutate: func(s *snapshot.Snapshot) { filterOf(s, "ConsoleSignInWithoutMfa").Pattern = `{ $.eventName = "ConsoleLogin" }` }},
+			mutate: func(s *snapshot.Snapshot) {
+				filterOf(s, "ConsoleSignInWithoutMfa").Pattern = `{ $.eventName = "ConsoleLogin" }`
+			}},
 		{name: "fail alarm watches the root metric", status: Fail, want: []string{"broken link: alarm"},
-			mutate: func(s *snapshot.Snapshot) { alarmOf(s, "ConsoleSignInWithoutMfa").MetricName = "RootAccountUsageCount2" }},
+			mutate: func(s *snapshot.Snapshot) {
+				alarmOf(s, "ConsoleSignInWithoutMfa").MetricName = "RootAccountUsageCount2"
+			}},
 	})
 }
 

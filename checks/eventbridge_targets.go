@@ -315,12 +315,12 @@ func orUnknown(s string) string {
 
 // ruleSearch is the outcome of looking for a rule in one region.
 type ruleSearch struct {
-	best    *ruleVerdict // a passing rule, else the closest relevant one, else nil
-	judged  []ruleVerdict
+	best   *ruleVerdict // a passing rule, else the closest relevant one, else nil
+	judged []ruleVerdict
 	// unmatched maps the other event-pattern rules to their verdict, for evidence: a rule
 	// the reader expected to see here is listed with what it misses.
 	unmatched map[string]string
-	missing Finding // set (Status != "") when the region's rules could not be read
+	missing   Finding // set (Status != "") when the region's rules could not be read
 }
 
 // searchRules judges every default-bus rule of region r and picks a passing rule, or the

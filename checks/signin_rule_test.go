@@ -30,7 +30,9 @@ func TestConsoleSigninRule(t *testing.T) {
 		{name: "fail SNS target with only a pending subscription", region: "us-east-1", status: Fail, want: []string{"PendingConfirmation"},
 			mutate: eastRule(func(r *snapshot.Rule) { r.Targets = []snapshot.Target{{ID: "sns", ARN: ctlPending}} })},
 		{name: "fail SQS target is not a notification lookout can follow", region: "us-east-1", status: Fail, want: []string{"sqs target"},
-			mutate: eastRule(func(r *snapshot.Rule) { r.Targets = []snapshot.Target{{ID: "q", ARN: "arn:aws:sqs:us-east-1:111111111111:q"}} })},
+			mutate: eastRule(func(r *snapshot.Rule) {
+				r.Targets = []snapshot.Target{{ID: "q", ARN: "arn:aws:sqs:us-east-1:111111111111:q"}}
+			})},
 		{name: "fail us-west-2 without a rule", region: "us-west-2", status: Fail, want: []string{"no EventBridge rule on the default bus in us-west-2"},
 			mutate: func(s *snapshot.Snapshot) { west(s).EventBridge.Rules = nil }},
 		{name: "error sign-in region not scanned", region: "eu-west-1", status: Error, want: []string{"eu-west-1 was not scanned"},

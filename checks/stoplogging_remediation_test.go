@@ -8,7 +8,9 @@ import (
 
 func TestStopLoggingRemediation(t *testing.T) {
 	target := func(arn string) func(*snapshot.Snapshot) {
-		return func(s *snapshot.Snapshot) { rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{{ID: "1", ARN: arn}} }
+		return func(s *snapshot.Snapshot) {
+			rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{{ID: "1", ARN: arn}}
+		}
 	}
 	pattern := func(p string) func(*snapshot.Snapshot) {
 		return func(s *snapshot.Snapshot) { rule(s, "us-east-1", "enable_trail").EventPattern = p }
@@ -21,7 +23,9 @@ func TestStopLoggingRemediation(t *testing.T) {
 		{name: "pass SSM Automation target", status: Pass, want: []string{"SSM Automation runbook AWS-StartTrail"},
 			mutate: target("arn:aws:ssm:us-east-1:111111111111:automation-definition/AWS-StartTrail:$DEFAULT")},
 		{name: "pass ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", status: Pass,
-			mutate: func(s *snapshot.Snapshot) { rule(s, "us-east-1", "enable_trail").State = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" }},
+			mutate: func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "enable_trail").State = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+			}},
 		{name: "fail rule only notifies through SNS", status: Fail, mutate: target(ctlTopic),
 			want: []string{"trail main is not protected", "only notifies", "nothing restarts logging"}},
 		{name: "fail rule disabled", status: Fail, want: []string{"it is DISABLED"},
@@ -33,7 +37,7 @@ func TestStopLoggingRemediation(t *testing.T) {
 				west(s).EventBridge.Rules = append(west(s).EventBridge.Rules, r)
 			}},
 		{name: "fail pattern narrowed to the trail name misses the ARN form", status: Fail,
-			want: []string{"misses StopLogging with the trail ARN", "StopLogging --name " + ctlTrail},
+			want:   []string{"misses StopLogging with the trail ARN", "StopLogging --name " + ctlTrail},
 			mutate: pattern(`{"source":["aws.cloudtrail"],"detail":{"eventName":["StopLogging"],"requestParameters":{"name":["main"]}}}`)},
 		{name: "fail target function no longer exists", status: Fail, want: []string{"enable_trail no longer exists in us-east-1"},
 			mutate: func(s *snapshot.Snapshot) { east(s).Lambda.Functions = east(s).Lambda.Functions[1:] }},
