@@ -18,6 +18,7 @@ func All() []*Check {
 		&APIWithoutMFAAlarm,
 		&ConsoleSigninWithoutMFAAlarm,
 		&ConsoleSigninRule,
+		&SSMAgentSSHLogs,
 		&EC2StateChangeRule,
 	}
 }

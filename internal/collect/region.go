@@ -69,12 +69,16 @@ var regionCollectors = []regionCollector{
 	{"cloudwatch", collectCloudWatch},
 	{"sns", collectSNS},
 	{"lambda", collectLambda},
+	{"ec2", collectEC2},
+	{"ssm", collectSSM},
 }
 
 // regionFollowUps run after every regionCollector of the region has finished, for reads that
 // depend on what those found (e.g. the log streams of the log groups an agent configuration
 // names). They run one after another and may read and write any section.
-var regionFollowUps = []regionCollector{}
+var regionFollowUps = []regionCollector{
+	{"ssh-log-streams", collectSSHLogStreams},
+}
 
 // accountCollector holds the per-account state: the region clients, built once each.
 type accountCollector struct {
