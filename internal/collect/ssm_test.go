@@ -1,0 +1,196 @@
+package collect
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/motoserver"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+const sshRegion = "ap-northeast-2"
+
+// moto's AMI catalogue: an Ubuntu and an Amazon Linux 2 image.
+const (
+	ubuntuAMI = "ami-1e749f67"
+	amzn2AMI  = "ami-04681a1dbd79675a5"
+)
+
+// seed003 is the setup of seeds 000 and 003 for two instances of different platforms, with
+// one knob per link so that a test can break exactly one.
+type seed003 struct {
+	ubuntuTags      map[string]string // association targets tag ssh-logs=auth
+	amznTags        map[string]string
+	ubuntuPath      string        // what the Ubuntu configuration collects
+	amznStreamAge   time.Duration // age of the newest event in the Amazon Linux stream
+	skipUbuntuStream bool
+}
+
+func defaultSeed003() seed003 {
+	return seed003{
+		ubuntuTags: map[string]string{"ssh-logs": "auth"},
+		amznTags:   map[string]string{"Name": "web"},
+		ubuntuPath: "/var/log/auth.log",
+	}
+}
+
+// build creates, in sshRegion: an instance profile; an Ubuntu instance configured by a
+// tag-targeted ManageAgent association and an Amazon Linux instance configured by a
+// ManageAgent Run Command (seed 003), each shipping its SSH log to its own {instance_id}
+// stream. It returns the two instance ids.
+func (s seed003) build(t *testing.T, srv *motoserver.Server) (ubuntuID, amznID string) {
+	t.Helper()
+	ctx := motoserver.Ctx(t)
+	cfg := srv.Config(sshRegion)
+	if _, err := iam.NewFromConfig(cfg).CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("cw-agent")}); err != nil {
+		t.Fatalf("CreateInstanceProfile: %v", err)
+	}
+	ec := ec2.NewFromConfig(cfg)
+	run := func(ami string, tags map[string]string) string {
+		in := &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("cw-agent")}}
+		if len(tags) > 0 {
+			spec := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance}
+			for k, v := range tags {
+				spec.Tags = append(spec.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+			}
+			in.TagSpecifications = []ec2types.TagSpecification{spec}
+		}
+		out, err := ec.RunInstances(ctx, in)
+		if err != nil {
+			t.Fatalf("RunInstances %s: %v", ami, err)
+		}
+		return aws.ToString(out.Instances[0].InstanceId)
+	}
+	ubuntuID, amznID = run(ubuntuAMI, s.ubuntuTags), run(amzn2AMI, s.amznTags)
+
+	sm := ssm.NewFromConfig(cfg)
+	put := func(name, path, group string) {
+		value := fmt.Sprintf(`{"agent":{"run_as_user":"root"},"logs":{"logs_collected":{"files":{"collect_list":[
+			{"file_path":"/var/log/httpd/access_log","log_group_name":%q,"log_stream_name":"apache-access-logs"},
+			{"file_path":%q,"log_group_name":%q,"log_stream_name":"{instance_id}"}]}}}}`, group, path, group)
+		if _, err := sm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value), Type: ssmtypes.ParameterTypeString}); err != nil {
+			t.Fatalf("PutParameter %s: %v", name, err)
+		}
+	}
+	put("AmazonCloudWatch-ubuntu", s.ubuntuPath, "EC2-SSH-Logs")
+	put("AmazonCloudWatch-securitylab-cw-config", "/var/log/secure", "securitylablogs")
+	params := func(loc string) map[string][]string {
+		return map[string][]string{"action": {"configure"}, "mode": {"ec2"}, "optionalConfigurationSource": {"ssm"},
+			"optionalConfigurationLocation": {loc}, "optionalRestart": {"yes"}}
+	}
+	if _, err := sm.CreateAssociation(ctx, &ssm.CreateAssociationInput{
+		Name: aws.String("AmazonCloudWatch-ManageAgent"), AssociationName: aws.String("cw-agent-ubuntu"),
+		Targets:    []ssmtypes.Target{{Key: aws.String("tag:ssh-logs"), Values: []string{"auth"}}},
+		Parameters: params("AmazonCloudWatch-ubuntu"),
+	}); err != nil {
+		t.Fatalf("CreateAssociation: %v", err)
+	}
+	if _, err := sm.SendCommand(ctx, &ssm.SendCommandInput{
+		DocumentName: aws.String("AmazonCloudWatch-ManageAgent"), InstanceIds: []string{amznID},
+		Parameters: params("AmazonCloudWatch-securitylab-cw-config"),
+	}); err != nil {
+		t.Fatalf("SendCommand: %v", err)
+	}
+
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	ship := func(group, stream string, age time.Duration) {
+		if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}); err != nil {
+			t.Fatalf("CreateLogStream %s/%s: %v", group, stream, err)
+		}
+		line := "Nov 22 09:58:01 ip-10-0-0-5 sshd[1234]: Accepted publickey for ubuntu from 203.0.113.9 port 50022 ssh2: ED25519 SHA256:abc"
+		if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
+			LogEvents: []logstypes.InputLogEvent{{Timestamp: aws.Int64(time.Now().Add(-age).UnixMilli()), Message: aws.String(line)}}}); err != nil {
+			t.Fatalf("PutLogEvents %s/%s: %v", group, stream, err)
+		}
+	}
+	for _, g := range []string{"EC2-SSH-Logs", "securitylablogs"} {
+		if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g)}); err != nil {
+			t.Fatalf("CreateLogGroup %s: %v", g, err)
+		}
+	}
+	if !s.skipUbuntuStream {
+		ship("EC2-SSH-Logs", ubuntuID, time.Minute)
+	}
+	ship("securitylablogs", amznID, s.amznStreamAge+time.Minute)
+	ship("securitylablogs", "apache-access-logs", 0)
+	return ubuntuID, amznID
+}
+
+// sshVerdicts collects the region live and runs the SSH-log check on the snapshot.
+func sshVerdicts(t *testing.T, srv *motoserver.Server) (map[string]checks.Finding, *snapshot.Snapshot) {
+	t.Helper()
+	snap, err := New(Options{Regions: []string{sshRegion}}).Snapshot(motoserver.Ctx(t), []Target{{Config: srv.Config(sshRegion)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]checks.Finding{}
+	for _, f := range checks.Run(snap, []*checks.Check{&checks.SSMAgentSSHLogs}, checks.Options{}) {
+		out[f.Resource] = f
+	}
+	return out, snap
+}
+
+func TestSSHLogsAgainstMoto(t *testing.T) {
+	srv := motoserver.Start(t)
+	tests := []struct {
+		name   string
+		modify func(*seed003)
+		// which instance breaks and the message it must carry; "" means both PASS
+		broken, want string
+	}{
+		{name: "seed 003 on two platforms passes"},
+		{name: "stale stream", modify: func(s *seed003) { s.amznStreamAge = 72 * time.Hour },
+			broken: "amzn", want: "no data within 24h"},
+		{name: "wrong path for Ubuntu", modify: func(s *seed003) { s.ubuntuPath = "/var/log/secure" },
+			broken: "ubuntu", want: "wrong SSH log path for the platform"},
+		{name: "agent command failed", modify: func(s *seed003) { s.amznTags = map[string]string{"ssm:command-status": "Failed"} },
+			broken: "amzn", want: "the CloudWatch Agent command failed"},
+		{name: "association no longer targets the instance", modify: func(s *seed003) { s.ubuntuTags = map[string]string{"ssh-logs": "none"} },
+			broken: "ubuntu", want: "not covered by any CloudWatch Agent configuration"},
+		{name: "instance not reporting to SSM", modify: func(s *seed003) { s.amznTags = map[string]string{"ssm:ping": "ConnectionLost"} },
+			broken: "amzn", want: "not reporting to SSM (ping status ConnectionLost"},
+		{name: "no stream for the instance", modify: func(s *seed003) { s.skipUbuntuStream = true },
+			broken: "ubuntu", want: "has no stream"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.Reset(t)
+			s := defaultSeed003()
+			if tt.modify != nil {
+				tt.modify(&s)
+			}
+			ubuntuID, amznID := s.build(t, srv)
+			got, snap := sshVerdicts(t, srv)
+			if len(got) != 2 {
+				t.Fatalf("findings = %+v, want one per instance", got)
+			}
+			for name, id := range map[string]string{"ubuntu": ubuntuID, "amzn": amznID} {
+				f := got[id]
+				if name == tt.broken {
+					if f.Status != checks.Fail || !strings.Contains(f.Message, tt.want) {
+						t.Errorf("%s (%s): %s %q, want FAIL containing %q", name, id, f.Status, f.Message, tt.want)
+					}
+				} else if f.Status != checks.Pass {
+					t.Errorf("%s (%s): %s %q, want PASS (only %q should break)", name, id, f.Status, f.Message, tt.broken)
+				}
+			}
+			if t.Failed() {
+				r := snap.Accounts[0].Region(sshRegion)
+				t.Logf("ssm: %+v\nlogs groups: %+v", r.SSM, r.Logs.LogGroups)
+			}
+		})
+	}
+}
