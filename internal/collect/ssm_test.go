@@ -31,10 +31,10 @@ const (
 // seed003 is the setup of seeds 000 and 003 for two instances of different platforms, with
 // one knob per link so that a test can break exactly one.
 type seed003 struct {
-	ubuntuTags      map[string]string // association targets tag ssh-logs=auth
-	amznTags        map[string]string
-	ubuntuPath      string        // what the Ubuntu configuration collects
-	amznStreamAge   time.Duration // age of the newest event in the Amazon Linux stream
+	ubuntuTags       map[string]string // association targets tag ssh-logs=auth
+	amznTags         map[string]string
+	ubuntuPath       string        // what the Ubuntu configuration collects
+	amznStreamAge    time.Duration // age of the newest event in the Amazon Linux stream
 	skipUbuntuStream bool
 }
 
