@@ -31,6 +31,7 @@ type Options struct {
 	Output        string
 	FailOn        string
 	SigninRegions string
+	SSHLogMaxAge  time.Duration
 	Waivers       string
 	Quiet         bool
 	ShowPass      bool
@@ -80,6 +81,7 @@ incomplete (some finding is ERROR); 3 invalid usage or input.`,
 	f.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when an unwaived FAIL is at or above this severity: critical, high, medium, low or none")
 	f.StringVar(&o.Waivers, "waivers", "", "YAML file of accepted risks: a matching FAIL becomes WAIVED until the waiver expires")
 	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
+	f.DurationVar(&o.SSHLogMaxAge, "ssh-log-max-age", checks.DefaultSSHLogMaxAge, "how recently an instance's SSH log stream must have received data to count as shipping (ssm-cloudwatch-agent-ssh-logs)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&o.ShowPass, "show-pass", false, "table format: list PASS findings too")
 	return cmd
@@ -102,6 +104,9 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.Usagef("%v", err)
 	}
+	if o.SSHLogMaxAge < 0 {
+		return exitcode.Usagef("--ssh-log-max-age: %s is negative (want a duration such as 24h or 72h)", o.SSHLogMaxAge)
+	}
 	waivers, err := loadWaivers(o.Waivers)
 	if err != nil {
 		return err
@@ -110,7 +115,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	findings := checks.Run(snap, list, checks.Options{SigninRegions: signin})
+	findings := checks.Run(snap, list, checks.Options{SigninRegions: signin, SSHLogMaxAge: o.SSHLogMaxAge})
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
