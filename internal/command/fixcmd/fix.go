@@ -1,0 +1,245 @@
+// Package fixcmd implements `lookout fix`: collect, run the checks, plan a remediation for every
+// FAIL finding, print the plan — and only with --apply, carry it out and report each action.
+package fixcmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/collect"
+	"github.com/lookout-audit/lookout/internal/command/output"
+	"github.com/lookout-audit/lookout/internal/command/scope"
+	"github.com/lookout-audit/lookout/internal/exitcode"
+	"github.com/lookout-audit/lookout/internal/fixexec"
+	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/internal/progress"
+	"github.com/lookout-audit/lookout/internal/version"
+)
+
+// Options are fix's flags.
+type Options struct {
+	Scope         scope.Options
+	Checks        []string
+	Apply         bool
+	SNSTopicARN   string
+	NotifyEmail   string
+	HomeRegion    string
+	SigninRegions string
+	Format        string
+	Output        string
+	Quiet         bool
+
+	Stdout, Stderr io.Writer
+	// ConfigHook, if set, is called on each account's AWS configuration before use (tests
+	// attach an awsclient.Recorder here).
+	ConfigHook func(*aws.Config)
+	// PropagationTimeout overrides the executor's wait for new IAM roles (tests).
+	PropagationTimeout time.Duration
+	// Now overrides the document time (tests).
+	Now func() time.Time
+}
+
+// Formats fix can write.
+var Formats = []string{"table", "json"}
+
+// NewCmd returns the fix command.
+func NewCmd() *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "fix [scope] [--checks ID,...] [--apply]",
+		Short: "Plan (and with --apply, make) the changes that fix failing checks",
+		Long: `Fix reads the accounts and regions in scope, runs the checks, and for every
+FAIL finding plans the exact AWS API calls that would fix it. Without --apply it
+prints the plan and changes nothing.
+
+With --apply it makes the calls, in order, and reports each one's outcome. The
+rules: nothing is deleted or overwritten; an existing resource of yours is only
+changed additively (a policy statement, a log file, a rule target) and is named
+in the plan; what lookout creates has a predictable name and the tag
+managed-by=lookout; a failed call stops its plan, and rerunning finishes it. A
+second 'fix --apply' plans nothing.
+
+Alarms and rules notify --sns-topic-arn, or a topic lookout creates per region
+(lookout-alerts) with --notify-email subscribed (the address must confirm the
+subscription before mail arrives).
+
+Exit codes: 0 planned or applied; 2 an action failed, or a finding is ERROR
+(lookout does not plan fixes for what it could not read); 3 invalid usage.`,
+		Example: `  # What would be changed, as a table
+  lookout fix --regions us-east-1,us-west-2
+
+  # Make the changes, alarms notifying an existing topic
+  lookout fix --apply --sns-topic-arn arn:aws:sns:us-east-1:123456789012:security
+
+  # Only the CloudTrail fixes, plan as JSON for review
+  lookout fix --checks cloudtrail-logging,cloudtrail-stoplogging-remediation --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			return Run(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	o.Scope.AddFlags(f)
+	f.StringSliceVar(&o.Checks, "checks", nil, "only fix these check ids (comma-separated; see 'lookout checks')")
+	f.BoolVar(&o.Apply, "apply", false, "make the changes (without it, only print the plan)")
+	f.StringVar(&o.SNSTopicARN, "sns-topic-arn", "", "existing SNS topic that new alarms and rules notify (its policy gains a statement letting EventBridge publish)")
+	f.StringVar(&o.NotifyEmail, "notify-email", "", "subscribe this address to the lookout-alerts topic lookout creates")
+	f.StringVar(&o.HomeRegion, "home-region", "", "home region of a trail lookout creates (default: us-east-1 if in scope, else the first region)")
+	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
+	f.StringVar(&o.Format, "format", "table", "output format: "+strings.Join(Formats, ", "))
+	f.StringVarP(&o.Output, "output", "o", "", "write the plan (or results) to this file instead of stdout")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
+	return cmd
+}
+
+var topicARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+
+func validate(o *Options) error {
+	ok := false
+	for _, f := range Formats {
+		ok = ok || f == o.Format
+	}
+	if !ok {
+		return exitcode.Usagef("--format: unknown format %q (want %s)", o.Format, strings.Join(Formats, ", "))
+	}
+	if o.SNSTopicARN != "" && o.NotifyEmail != "" {
+		return exitcode.Usagef("--sns-topic-arn and --notify-email exclude each other: subscribe the address to your topic instead")
+	}
+	if o.SNSTopicARN != "" && !topicARNRe.MatchString(o.SNSTopicARN) {
+		return exitcode.Usagef("--sns-topic-arn: %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", o.SNSTopicARN)
+	}
+	if o.NotifyEmail != "" {
+		if a, err := mail.ParseAddress(o.NotifyEmail); err != nil || a.Address != o.NotifyEmail {
+			return exitcode.Usagef("--notify-email: %q is not a plain email address", o.NotifyEmail)
+		}
+	}
+	if o.HomeRegion != "" {
+		if _, err := scope.ParseRegions("--home-region", o.HomeRegion); err != nil {
+			return exitcode.Usagef("%v", err)
+		}
+	}
+	return nil
+}
+
+// Run executes fix.
+func Run(ctx context.Context, o *Options) error {
+	if err := validate(o); err != nil {
+		return err
+	}
+	list, err := checks.Select(o.Checks)
+	if err != nil {
+		return exitcode.Usagef("--checks: %v", err)
+	}
+	signin, err := scope.ParseRegions("--signin-regions", o.SigninRegions)
+	if err != nil {
+		return exitcode.Usagef("%v", err)
+	}
+	res, err := o.Scope.Resolve(ctx)
+	if err != nil {
+		return exitcode.Usagef("%v", err)
+	}
+	if o.ConfigHook != nil {
+		for i := range res.Targets {
+			o.ConfigHook(&res.Targets[i].Config)
+		}
+	}
+	total := -1
+	if res.Regions != nil {
+		total = len(res.Regions) * len(res.Targets)
+	}
+	bar := progress.New(o.Stderr, total, !o.Quiet && output.IsTerminal(o.Stderr))
+	snap, err := collect.New(collect.Options{Regions: res.Regions, Concurrency: o.Scope.Concurrency, Progress: bar.Observe}).Snapshot(ctx, res.Targets)
+	bar.Done()
+	if err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, err)
+	}
+	if o.HomeRegion != "" && !contains(snap.Regions, o.HomeRegion) {
+		return exitcode.Usagef("--home-region %s is not among the regions in scope (%s)", o.HomeRegion, strings.Join(snap.Regions, ", "))
+	}
+	fo := checks.FixOptions{
+		Options:     checks.Options{SigninRegions: signin},
+		SNSTopicARN: o.SNSTopicARN, NotifyEmail: o.NotifyEmail, HomeRegion: o.HomeRegion,
+	}
+	pr, err := checks.PlanFixes(snap, list, fo)
+	if err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, err)
+	}
+	if err := fixexec.Validate(pr.Plans); err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("lookout planned actions it cannot execute (a bug; nothing was changed): %w", err))
+	}
+	var errored []string
+	for _, f := range pr.Findings {
+		if f.Status == checks.Error {
+			errored = append(errored, fmt.Sprintf("%s %s %s: %s", f.CheckID, f.Account, f.Region, f.Message))
+		}
+	}
+
+	failed := 0
+	if o.Apply && plan.Count(pr.Plans) > 0 {
+		// Each account's plans run with that account's credentials.
+		byAccount := map[string]*fixexec.Executor{}
+		for i, a := range snap.Accounts {
+			if i < len(res.Targets) {
+				ex := fixexec.New(res.Targets[i].Config)
+				ex.PropagationTimeout = o.PropagationTimeout
+				if !o.Quiet {
+					ex.Progress = func(p *plan.Plan, a *plan.Action) {
+						fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", a.Outcome, a.IAMAction(), a.Region, a.Target)
+					}
+				}
+				byAccount[a.ID] = ex
+			}
+		}
+		for i := range pr.Plans {
+			ex := byAccount[pr.Plans[i].Account]
+			if ex == nil {
+				return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("no credentials for account %s", pr.Plans[i].Account))
+			}
+			failed += ex.Apply(ctx, pr.Plans[i:i+1])
+		}
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	doc := plan.NewDocument(pr.Plans, o.Apply, plan.Tool{Name: version.Name, Version: version.Version}, now())
+	err = output.Write(o.Output, o.Stdout, func(w io.Writer) error {
+		if o.Format == "json" {
+			return plan.WriteJSON(w, doc)
+		}
+		return plan.WriteTable(w, doc)
+	})
+	if err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, err)
+	}
+	if len(errored) > 0 {
+		fmt.Fprintf(o.Stderr, "lookout: %d finding(s) are ERROR and were not planned (lookout does not fix what it could not read):\n  %s\n",
+			len(errored), strings.Join(errored, "\n  "))
+	}
+	if failed > 0 {
+		return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("%d action(s) failed; their plans stopped there (rerun fix --apply to finish once the cause is fixed)", failed))
+	}
+	if len(errored) > 0 {
+		return exitcode.Silent(exitcode.Incomplete)
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

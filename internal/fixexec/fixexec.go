@@ -1,0 +1,267 @@
+// Package fixexec carries out remediation plans (internal/plan) through the AWS SDK: the one
+// place where `lookout fix --apply` changes anything.
+//
+// Every action is dispatched by its (service, operation) to one handler, which decodes the
+// action's Params into the SDK's input type — strictly: a parameter the API does not have is an
+// error, before any call is made (Validate). The executor enforces the safety rules a second
+// time, whatever the planner believed:
+//   - a create first looks for its target: absent, it is created; present and tagged
+//     managed-by=lookout (a previous run made it), it is left as is ("exists"); present without
+//     the tag, it is the user's, and the plan stops rather than overwrite it;
+//   - changes to existing resources are merges (a policy statement added by Sid, agent
+//     configuration entries added), never replacements;
+//   - a failed action stops its plan: the remaining actions are reported "skipped", and since
+//     every create is create-if-absent, a rerun finishes the plan.
+package fixexec
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+
+	"github.com/lookout-audit/lookout/internal/awsclient"
+	"github.com/lookout-audit/lookout/internal/plan"
+)
+
+// Executor applies plans with one AWS configuration (one account).
+type Executor struct {
+	cfg aws.Config
+	// PropagationTimeout bounds how long an action waits for a role created moments earlier
+	// to become usable (IAM is eventually consistent: Lambda and CloudTrail reject a role for
+	// several seconds after CreateRole). Zero means DefaultPropagationTimeout.
+	PropagationTimeout time.Duration
+	// Progress, if set, is told after each action.
+	Progress func(p *plan.Plan, a *plan.Action)
+
+	mu      sync.Mutex
+	clients map[string]*clients
+}
+
+// DefaultPropagationTimeout is how long an action retries while a new IAM role propagates.
+const DefaultPropagationTimeout = 90 * time.Second
+
+// New returns an executor acting with cfg.
+func New(cfg aws.Config) *Executor {
+	return &Executor{cfg: cfg, clients: map[string]*clients{}}
+}
+
+// clients are the service clients of one region.
+type clients struct {
+	region     string
+	cloudtrail *cloudtrail.Client
+	cloudwatch *cloudwatch.Client
+	logs       *cloudwatchlogs.Client
+	events     *eventbridge.Client
+	iam        *iam.Client
+	lambda     *lambda.Client
+	s3         *s3.Client
+	sns        *sns.Client
+	ssm        *ssm.Client
+}
+
+func (e *Executor) clientsFor(region string) *clients {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.clients[region]; ok {
+		return c
+	}
+	cfg := e.cfg.Copy()
+	cfg.Region = region
+	// Emulators serve S3 on one host: bucket-in-host addressing needs real DNS.
+	pathStyle := cfg.BaseEndpoint != nil || awsclient.EndpointFromEnv() != ""
+	c := &clients{
+		region:     region,
+		cloudtrail: cloudtrail.NewFromConfig(cfg),
+		cloudwatch: awsclient.CloudWatch(cfg),
+		logs:       cloudwatchlogs.NewFromConfig(cfg),
+		events:     eventbridge.NewFromConfig(cfg),
+		iam:        iam.NewFromConfig(cfg),
+		lambda:     lambda.NewFromConfig(cfg),
+		s3:         s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
+		sns:        sns.NewFromConfig(cfg),
+		ssm:        ssm.NewFromConfig(cfg),
+	}
+	e.clients[region] = c
+	return c
+}
+
+// handler carries out one kind of action.
+type handler struct {
+	// decode checks the params against the SDK input type without calling AWS.
+	decode func(params map[string]any) error
+	// probe, for creates, looks for the target: found, and whether it carries the
+	// managed-by=lookout tag.
+	probe func(ctx context.Context, c *clients, a *plan.Action) (found, managed bool, err error)
+	// run makes the call(s); detail is reported with the outcome.
+	run func(ctx context.Context, c *clients, a *plan.Action) (detail string, err error)
+	// propagation marks errors that mean "a role created moments ago is not usable yet".
+	propagation func(err error) bool
+}
+
+// Supports reports whether the executor can carry out an action (service:Operation).
+func Supports(iamAction string) bool {
+	_, ok := handlers[iamAction]
+	return ok
+}
+
+// Validate decodes every action's parameters into its SDK input type, so that a plan the
+// executor cannot carry out is refused before anything changes.
+func Validate(plans []plan.Plan) error {
+	var errs []error
+	for _, p := range plans {
+		for i, a := range p.Actions {
+			h, ok := handlers[a.IAMAction()]
+			if !ok {
+				errs = append(errs, fmt.Errorf("plan %s %s, action %d: lookout cannot execute %s", p.CheckID, p.Region, i+1, a.IAMAction()))
+				continue
+			}
+			if err := h.decode(a.Params); err != nil {
+				errs = append(errs, fmt.Errorf("plan %s %s, action %d (%s): %w", p.CheckID, p.Region, i+1, a.IAMAction(), err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Apply carries out the plans in order, filling each action's Outcome and Detail. Within a
+// plan, the first failure stops it and the rest are marked skipped; other plans go on (a plan
+// that needed what failed will fail in turn, and say why). It returns the number of failed
+// actions.
+func (e *Executor) Apply(ctx context.Context, plans []plan.Plan) int {
+	failed := 0
+	for pi := range plans {
+		p := &plans[pi]
+		stopped := false
+		for ai := range p.Actions {
+			a := &p.Actions[ai]
+			if stopped || ctx.Err() != nil {
+				a.Outcome, a.Detail = plan.Skipped, "not attempted: an earlier action of this plan failed"
+				if ctx.Err() != nil && !stopped {
+					a.Detail = "not attempted: interrupted"
+				}
+				continue
+			}
+			a.Outcome, a.Detail = e.apply(ctx, a)
+			if a.Outcome == plan.Failed {
+				failed++
+				stopped = true
+			}
+			if e.Progress != nil {
+				e.Progress(p, a)
+			}
+		}
+	}
+	return failed
+}
+
+func (e *Executor) apply(ctx context.Context, a *plan.Action) (plan.Outcome, string) {
+	h, ok := handlers[a.IAMAction()]
+	if !ok {
+		return plan.Failed, "lookout cannot execute " + a.IAMAction()
+	}
+	if err := h.decode(a.Params); err != nil {
+		return plan.Failed, err.Error()
+	}
+	c := e.clientsFor(a.Region)
+	if a.Effect == plan.Create && h.probe != nil {
+		found, managed, err := h.probe(ctx, c, a)
+		if err != nil {
+			return plan.Failed, "looking for " + a.Target + ": " + errText(err)
+		}
+		if found && managed {
+			return plan.Exists, "already exists, tagged " + plan.ManagedByKey + "=" + plan.ManagedByValue + ": left as is"
+		}
+		if found {
+			return plan.Failed, a.Target + " already exists and was not created by lookout (no " + plan.ManagedByKey + "=" + plan.ManagedByValue + " tag): lookout will not change it"
+		}
+	}
+	timeout := e.PropagationTimeout
+	if timeout == 0 {
+		timeout = DefaultPropagationTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		detail, err := h.run(ctx, c, a)
+		if err == nil {
+			return plan.Done, detail
+		}
+		if errors.Is(err, errAlreadyThere) {
+			return plan.Exists, "already in place: left as is"
+		}
+		if h.propagation == nil || !h.propagation(err) || time.Now().After(deadline) {
+			return plan.Failed, errText(err)
+		}
+		select {
+		case <-ctx.Done():
+			return plan.Failed, errText(ctx.Err())
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// errText is an error in one line, API code first.
+func errText(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		msg := api.ErrorMessage()
+		if msg == "" {
+			return api.ErrorCode()
+		}
+		return api.ErrorCode() + ": " + msg
+	}
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// errCode is the API error code of err, or "".
+func errCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+// decodeInto decodes params into in strictly: unknown parameters are an error. Keys listed in
+// extra are the executor's own (e.g. Code.Embedded) and are removed before decoding.
+func decodeInto(params map[string]any, in any, extra ...string) error {
+	clean := make(map[string]any, len(params))
+	for k, v := range params {
+		clean[k] = v
+	}
+	for _, k := range extra {
+		delete(clean, k)
+	}
+	b, err := json.Marshal(clean)
+	if err != nil {
+		return fmt.Errorf("encoding params: %w", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil {
+		return fmt.Errorf("params do not fit %T: %w", in, err)
+	}
+	return nil
+}
+
+// hasManagedTag reports whether a {Key, Value} tag list or map carries managed-by=lookout.
+func hasManagedTag(kv map[string]string) bool { return kv[plan.ManagedByKey] == plan.ManagedByValue }
