@@ -15,6 +15,7 @@ import (
 
 	"github.com/lookout-audit/lookout/internal/command/checklist"
 	"github.com/lookout-audit/lookout/internal/command/collectcmd"
+	"github.com/lookout-audit/lookout/internal/command/fixcmd"
 	"github.com/lookout-audit/lookout/internal/command/pattern"
 	"github.com/lookout-audit/lookout/internal/command/scan"
 	"github.com/lookout-audit/lookout/internal/exitcode"
@@ -37,7 +38,7 @@ Credentials come from the AWS SDK default chain; AWS_ENDPOINT_URL or
 		SilenceErrors: true,
 		Version:       version.Version,
 	}
-	cmd.AddCommand(scan.NewCmd(), collectcmd.NewCmd(), checklist.NewCmd(), pattern.NewCmd(), versionCmd())
+	cmd.AddCommand(scan.NewCmd(), collectcmd.NewCmd(), fixcmd.NewCmd(), checklist.NewCmd(), pattern.NewCmd(), versionCmd())
 	// Flag errors are usage errors: exit 3.
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.Usagef("%v (see '%s --help')", err, c.CommandPath())
