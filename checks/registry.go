@@ -19,6 +19,7 @@ func All() []*Check {
 		&ConsoleSigninWithoutMFAAlarm,
 		&ConsoleSigninRule,
 		&SSMAgentSSHLogs,
+		&SSHLoginAlarm,
 		&EC2StateChangeRule,
 	}
 }

@@ -1,0 +1,106 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+const sshTopic = "arn:aws:sns:ap-northeast-2:111111111111:ssh-alerts"
+
+// sshAlarmSnapshot is baseSSH (Ubuntu to EC2-SSH-Logs, Amazon Linux to securitylablogs) with
+// the seed-000 filter, alarm and confirmed subscriber on both groups.
+func sshAlarmSnapshot() *snapshot.Snapshot {
+	ssm, logs := baseSSH()
+	s := sshSnapshot(ssm, logs)
+	r := &s.Accounts[0].Regions[0]
+	for _, g := range []string{"EC2-SSH-Logs", "securitylablogs"} {
+		logs.MetricFilters = append(logs.MetricFilters, snapshot.MetricFilter{Name: "ssh-login-" + g, LogGroupName: g, Pattern: `"Accepted publickey for"`,
+			Transformations: []snapshot.MetricTransformation{{MetricName: "SSHLoginEvents-" + g, MetricNamespace: "EC2/SSHMonitor", MetricValue: "1"}}})
+		r.CloudWatch = appendAlarm(r.CloudWatch, snapshot.Alarm{Name: "ssh-login-" + g, ARN: "arn:aws:cloudwatch:ap-northeast-2:111111111111:alarm:ssh-login-" + g,
+			MetricName: "SSHLoginEvents-" + g, Namespace: "EC2/SSHMonitor", Statistic: "Sum", Period: 60, EvaluationPeriods: 1, Threshold: 1,
+			ComparisonOperator: "GreaterThanOrEqualToThreshold", ActionsEnabled: true, AlarmActions: []string{sshTopic}})
+	}
+	r.SNS = &snapshot.SNSData{Topics: []snapshot.Topic{{ARN: sshTopic, Subscriptions: []snapshot.Subscription{
+		{ARN: sshTopic + ":0b5c", Protocol: "email", Confirmed: true}}}}}
+	return s
+}
+
+func appendAlarm(d *snapshot.CloudWatchData, a snapshot.Alarm) *snapshot.CloudWatchData {
+	if d == nil {
+		d = &snapshot.CloudWatchData{}
+	}
+	d.Alarms = append(d.Alarms, a)
+	return d
+}
+
+func TestSSHLoginAlarm(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*snapshot.Region)
+		status Status
+		msg    string
+	}{
+		{"seed 000 filter, alarm and confirmed subscriber on both SSH groups", func(*snapshot.Region) {}, Pass, "log group EC2-SSH-Logs"},
+		{"reordered terms that detect the same lines still pass", func(r *snapshot.Region) {
+			r.Logs.MetricFilters[0].Pattern = `ssh2 "Accepted publickey"`
+		}, Pass, ""},
+		{"a space-delimited pattern misses journald-style lines", func(r *snapshot.Region) {
+			r.Logs.MetricFilters[0].Pattern = `[month, day, time, host, process, verb = "Accepted", method = "publickey", ...]`
+		}, Fail, "its pattern misses"},
+		{"filter on failed passwords does not detect logins", func(r *snapshot.Region) {
+			r.Logs.MetricFilters[0].Pattern = `"Failed password"`
+		}, Fail, "log group EC2-SSH-Logs: broken link: metric filter"},
+		{"filter on every sshd line also matches disconnects", func(r *snapshot.Region) {
+			r.Logs.MetricFilters[1].Pattern = `sshd`
+		}, Fail, "log group securitylablogs: broken link: metric filter"},
+		{"filter on another group does not count", func(r *snapshot.Region) {
+			r.Logs.MetricFilters[1].LogGroupName = "other"
+		}, Fail, "log group securitylablogs: broken link: metric filter"},
+		{"alarm without a confirmed subscriber", func(r *snapshot.Region) {
+			r.SNS.Topics[0].Subscriptions[0].Confirmed = false
+			r.SNS.Topics[0].Subscriptions[0].ARN = "PendingConfirmation"
+		}, Fail, "broken link: confirmed subscriber"},
+		{"alarms unreadable: ERROR", func(r *snapshot.Region) {
+			r.CloudWatch.Error = &snapshot.ReadError{Operation: "cloudwatch:DescribeAlarms", Code: "AccessDenied", Message: "no"}
+		}, Error, "could not be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sshAlarmSnapshot()
+			tt.mutate(&s.Accounts[0].Regions[0])
+			fs := Run(s, []*Check{&SSHLoginAlarm}, Options{})
+			if len(fs) != 1 {
+				t.Fatalf("got %d findings, want one for the region: %+v", len(fs), fs)
+			}
+			f := fs[0]
+			if f.Status != tt.status || !strings.Contains(f.Message, tt.msg) || f.Region != "ap-northeast-2" {
+				t.Errorf("got %s %s %q, want %s containing %q", f.Status, f.Region, f.Message, tt.status, tt.msg)
+			}
+		})
+	}
+}
+
+func TestSSHLoginAlarmScope(t *testing.T) {
+	// No managed instance ships SSH logs: no SSH log group, no finding.
+	ssm, logs := baseSSH()
+	ssm.Commands = nil
+	if fs := Run(sshSnapshot(ssm, logs), []*Check{&SSHLoginAlarm}, Options{}); len(fs) != 0 {
+		t.Errorf("no SSH log group: %+v, want no finding", fs)
+	}
+	// The configured group does not exist: the region holds no SSH log group.
+	ssm, logs = baseSSH()
+	logs.LogGroups = nil
+	if fs := Run(sshSnapshot(ssm, logs), []*Check{&SSHLoginAlarm}, Options{}); len(fs) != 0 {
+		t.Errorf("configured groups absent: %+v, want no finding", fs)
+	}
+	// Without alarms collected at all the verdict is ERROR, never PASS.
+	ssm, logs = baseSSH()
+	logs.MetricFilters = []snapshot.MetricFilter{{Name: "f", LogGroupName: "EC2-SSH-Logs", Pattern: `"Accepted publickey for"`,
+		Transformations: []snapshot.MetricTransformation{{MetricName: "m", MetricNamespace: "n", MetricValue: "1"}}}}
+	fs := Run(sshSnapshot(ssm, logs), []*Check{&SSHLoginAlarm}, Options{})
+	if len(fs) != 1 || fs[0].Status == Pass {
+		t.Errorf("alarms not collected: %+v, want one non-PASS finding", fs)
+	}
+}
