@@ -31,7 +31,7 @@ func TestMarkdownSummary(t *testing.T) {
 		"| FAIL | 1 | 0 | 0 | 1 | 2 |", // counts by status and severity
 		"| ERROR | 1 | 0 | 0 | 0 | 1 |",
 		"The scan is incomplete",
-		"`lookout fix --checks cloudtrail-logging --apply`", // the fix command for a fixable check
+		"`lookout fix --checks cloudtrail-logging --apply`",  // the fix command for a fixable check
 		"cloudtrail:StartLogging on trail main in us-east-1", // the finding's fix hint
 		"by hand: create the rule",
 		"sandbox, torn down in Q1 | 2027-03-31",
