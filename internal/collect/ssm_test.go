@@ -194,3 +194,71 @@ func TestSSHLogsAgainstMoto(t *testing.T) {
 		})
 	}
 }
+
+// TestSSHStreamsListedNewestFirst covers the listing strategy (more wanted streams than
+// streamsByPrefixMax in one group, among unrelated streams): every instance's stream is found,
+// and a stale one is reported stale rather than missing.
+func TestSSHStreamsListedNewestFirst(t *testing.T) {
+	srv := motoserver.Start(t)
+	ctx := motoserver.Ctx(t)
+	cfg := srv.Config(sshRegion)
+	if _, err := iam.NewFromConfig(cfg).CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("cw-agent")}); err != nil {
+		t.Fatal(err)
+	}
+	sm, logs, ec := ssm.NewFromConfig(cfg), cloudwatchlogs.NewFromConfig(cfg), ec2.NewFromConfig(cfg)
+	value := `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/secure*","log_group_name":"fleet-ssh"}]}}}}`
+	if _, err := sm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("AmazonCloudWatch-fleet"), Value: aws.String(value), Type: ssmtypes.ParameterTypeString}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("fleet-ssh")}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(stream string, age time.Duration) {
+		if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("fleet-ssh"), LogStreamName: aws.String(stream)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("fleet-ssh"), LogStreamName: aws.String(stream),
+			LogEvents: []logstypes.InputLogEvent{{Timestamp: aws.Int64(time.Now().Add(-age).UnixMilli()), Message: aws.String("sshd[1]: Accepted publickey for ec2-user")}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 60; i++ { // unrelated streams, fresher than any instance's: a full first page
+		put(fmt.Sprintf("other-%02d", i), 0)
+	}
+	var ids []string
+	for i := 0; i < 5; i++ {
+		out, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(amzn2AMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("cw-agent")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.Instances[0].InstanceId))
+	}
+	if _, err := sm.SendCommand(ctx, &ssm.SendCommandInput{DocumentName: aws.String("AmazonCloudWatch-ManageAgent"), InstanceIds: ids,
+		Parameters: map[string][]string{"action": {"configure"}, "optionalConfigurationSource": {"ssm"}, "optionalConfigurationLocation": {"AmazonCloudWatch-fleet"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		age := time.Duration(i+1) * time.Minute
+		if i == 4 {
+			age = 48 * time.Hour
+		}
+		put(id, age)
+	}
+	got, snap := sshVerdicts(t, srv)
+	for i, id := range ids {
+		want := checks.Pass
+		if i == 4 {
+			want = checks.Fail
+		}
+		if f := got[id]; f.Status != want || (want == checks.Fail && !strings.Contains(f.Message, "no data within 24h")) {
+			t.Errorf("%s: %s %q, want %s", id, f.Status, f.Message, want)
+		}
+	}
+	g := snap.Accounts[0].Region(sshRegion).Logs
+	for _, lg := range g.LogGroups {
+		if lg.Name == "fleet-ssh" && (len(lg.Streams) != 5 || len(lg.StreamsWanted) != 5) {
+			t.Errorf("fleet-ssh streams = %d found of %d wanted, want 5 of 5 (and no unrelated streams kept)", len(lg.Streams), len(lg.StreamsWanted))
+		}
+	}
+}
