@@ -15,6 +15,7 @@ def install_extensions():
     the API itself."""
     # Extensions (SSM DescribeInstanceInformation, associations, ...) are added here.
     install_sns_pending_confirmation()
+    install_logs_put_metric_filter_replaces()
     install_ssm_extensions()
     install_logs_ingestion_time()
 
@@ -339,6 +340,24 @@ def install_ssm_extensions():
             self.status = self.status_details = "Failed"
 
     ssm_models.Command.__init__ = command_init
+
+
+def install_logs_put_metric_filter_replaces():
+    """AWS PutMetricFilter creates or updates: a filter with the name of an existing filter on
+    the same log group replaces it. moto 5.2.1 appends a second filter instead, so a test that
+    changes a filter's pattern would still see the old one."""
+    from moto.logs import metric_filters
+    original = metric_filters.MetricFilters.add_filter
+    if getattr(original, "lookout_patched", False):
+        return
+
+    def add_filter(self, filter_name, filter_pattern, log_group_name, metric_transformations):
+        self.metric_filters = [f for f in self.metric_filters
+                               if not (f["filterName"] == filter_name and f["logGroupName"] == log_group_name)]
+        original(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    add_filter.lookout_patched = True
+    metric_filters.MetricFilters.add_filter = add_filter
 
 
 def install_logs_ingestion_time():
