@@ -338,7 +338,7 @@ func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detecti
 		fv.Verdict, fv.detects = pv.String(), pv.Detects
 		fv.missedPos, fv.matchedNeg = len(pv.MissedPositives), len(pv.MatchedNegatives)
 		if !pv.Detects {
-			fv.Problem = "its pattern " + pv.String()
+			fv.Problem = patternProblem(pv)
 			out = append(out, fv)
 			continue
 		}

@@ -137,7 +137,7 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 		msg = fmt.Sprintf("trail %s delivers to log group %s; %s", best.trail.Name, best.chain.LogGroup, best.chain.Message)
 	default:
 		region, resource = best.chain.LogGroup.Region, best.chain.Resource
-		msg = fmt.Sprintf("broken link: %s — trail %s delivers to log group %s, but %s", best.chain.Broken, best.trail.Name, best.chain.LogGroup, best.chain.Message)
+		msg = fmt.Sprintf("broken link: %s — trail %s delivers to log group %s; %s", best.chain.Broken, best.trail.Name, best.chain.LogGroup, best.chain.Message)
 	}
 	if best.status != Pass && len(chains) > 1 {
 		msg += fmt.Sprintf(" (closest of %d trails; see evidence)", len(chains))

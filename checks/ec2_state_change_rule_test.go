@@ -12,7 +12,7 @@ func TestEC2StateChangeRule(t *testing.T) {
 	}
 	runControlCases(t, &EC2StateChangeRule, []controlCase{
 		{name: "pass seed 002 rule with SNS target", region: "us-east-1", status: Pass,
-			want: []string{"rule ec2_state_change (ENABLED)", "SNS topic security-alerts has 1 confirmed subscription"}},
+			want: []string{"rule ec2_state_change (ENABLED)", "SNS topic security-alerts (1 confirmed subscription(s): email)"}},
 		{name: "pass rule on every state (no state filter)", region: "us-east-1", status: Pass,
 			mutate: ec2Rule(func(r *snapshot.Rule) {
 				r.EventPattern = `{"detail-type":["EC2 Instance State-change Notification"],"source":["aws.ec2"]}`
@@ -21,7 +21,7 @@ func TestEC2StateChangeRule(t *testing.T) {
 		{name: "no finding when only terminated instances remain", region: "us-east-1", none: true,
 			mutate: func(s *snapshot.Snapshot) { east(s).EC2.Instances[0].State = "terminated" }},
 		{name: "fail rule only on running misses stopped and terminated", region: "us-east-1", status: Fail,
-			want: []string{"misses EC2 instance state-change: stopped", "terminated"},
+			want: []string{"misses [EC2 instance state-change: stopped]", "terminated"},
 			mutate: ec2Rule(func(r *snapshot.Rule) {
 				r.EventPattern = `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running"]}}`
 			})},

@@ -197,7 +197,7 @@ func judgeTopic(s *snapshot.Snapshot, t string) targetVerdict {
 			return v
 		}
 		sort.Strings(protocols)
-		v.State, v.Reason = linkOK, fmt.Sprintf("SNS topic %s has %d confirmed subscription(s) (%s)", name, confirmed, strings.Join(protocols, ", "))
+		v.State, v.Reason = linkOK, fmt.Sprintf("SNS topic %s (%d confirmed subscription(s): %s)", name, confirmed, strings.Join(protocols, ", "))
 		return v
 	}
 	v.State, v.Reason, v.absent = linkBroken, fmt.Sprintf("SNS topic %s does not exist in account %s, %s", name, a.Account, a.Region), true
@@ -253,12 +253,12 @@ func judgeRule(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detect
 	if len(pv.MissedPositives) == 0 {
 		v.score++
 	} else {
-		v.Problems = append(v.Problems, "its pattern misses "+strings.Join(pv.MissedPositives, "; "))
+		v.Problems = append(v.Problems, "its pattern misses "+eventList(pv.MissedPositives))
 	}
 	if len(pv.MatchedNegatives) == 0 {
 		v.score++
 	} else {
-		v.Problems = append(v.Problems, "its pattern also matches "+strings.Join(pv.MatchedNegatives, "; "))
+		v.Problems = append(v.Problems, "its pattern also matches "+eventList(pv.MatchedNegatives))
 	}
 	if ruleEnabled(rule.State) {
 		v.score++
@@ -290,7 +290,7 @@ func judgeRule(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detect
 			}
 		}
 		if v.okTarget == "" {
-			v.Problems = append(v.Problems, "no target does the job: "+strings.Join(broken, "; "))
+			v.Problems = append(v.Problems, "no usable target: "+strings.Join(broken, "; "))
 		}
 	}
 	if v.okTarget != "" {
@@ -413,4 +413,26 @@ func ruleMessage(v *ruleVerdict) string {
 		return fmt.Sprintf("rule %s (%s) matches; target: %s", v.Rule, v.State, v.okTarget)
 	}
 	return fmt.Sprintf("rule %s in %s: %s", v.Rule, v.Region, strings.Join(v.Problems, "; "))
+}
+
+// eventList names corpus events for a message: each in brackets, since event names contain
+// commas ("IAM user console login, success, MFAUsed Yes").
+func eventList(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "[" + n + "]"
+	}
+	return strings.Join(out, " and ")
+}
+
+// patternProblem says what a pattern that does not detect gets wrong.
+func patternProblem(v detection.Verdict) string {
+	var parts []string
+	if len(v.MissedPositives) > 0 {
+		parts = append(parts, "misses "+eventList(v.MissedPositives))
+	}
+	if len(v.MatchedNegatives) > 0 {
+		parts = append(parts, "also matches "+eventList(v.MatchedNegatives))
+	}
+	return "its pattern " + strings.Join(parts, " and ")
 }

@@ -21,7 +21,7 @@ func TestConsoleSigninRule(t *testing.T) {
 			mutate: eastRule(func(r *snapshot.Rule) {
 				r.EventPattern = `{"source":["aws.signin"],"detail":{"userIdentity":{"type":["IAMUser"]}}}`
 			})},
-		{name: "fail pattern without source matches custom look-alike", region: "us-east-1", status: Fail, want: []string{"also matches custom event"},
+		{name: "fail pattern without source matches custom look-alike", region: "us-east-1", status: Fail, want: []string{"also matches [custom event"},
 			mutate: eastRule(func(r *snapshot.Rule) { r.EventPattern = `{"detail-type":["AWS Console Sign In via CloudTrail"]}` })},
 		{name: "fail rule disabled", region: "us-east-1", status: Fail, want: []string{"it is DISABLED"},
 			mutate: eastRule(func(r *snapshot.Rule) { r.State = "DISABLED" })},
