@@ -31,10 +31,11 @@ type PlanFunc func(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Action
 // FixOptions are the choices `lookout fix` passes to planners.
 type FixOptions struct {
 	Options
-	// SNSTopicARN is an existing topic alarms and rules notify (--sns-topic-arn). When empty,
-	// lookout creates its own topic per region, lookout-alerts, subscribing NotifyEmail.
-	SNSTopicARN string
-	NotifyEmail string
+	// SNSTopicARNs are existing topics alarms and rules notify (--sns-topic-arn), at most one
+	// per region: an alarm or rule notifies the one in its own region. In regions without one,
+	// lookout uses its own topic, lookout-alerts, subscribing NotifyEmail.
+	SNSTopicARNs []string
+	NotifyEmail  string
 	// HomeRegion is where lookout creates an account-wide trail. Default: us-east-1 when it
 	// was scanned, else the first scanned region.
 	HomeRegion string
@@ -43,7 +44,15 @@ type FixOptions struct {
 // planners lists the checks lookout can fix. Order does not matter here: plans are run in the
 // registry's order (see PlanFixes).
 var planners = map[string]PlanFunc{
-	"cloudtrail-logging": planCloudTrailLogging,
+	"cloudtrail-logging":                          planCloudTrailLogging,
+	"cloudtrail-stoplogging-remediation":          planStopLoggingRemediation,
+	"cloudwatch-root-usage-alarm":                 planCISAlarm(cisFixes["cloudwatch-root-usage-alarm"]),
+	"cloudwatch-api-without-mfa-alarm":            planCISAlarm(cisFixes["cloudwatch-api-without-mfa-alarm"]),
+	"cloudwatch-console-signin-without-mfa-alarm": planCISAlarm(cisFixes["cloudwatch-console-signin-without-mfa-alarm"]),
+	"eventbridge-console-signin-rule":             planConsoleSigninRule,
+	"eventbridge-ec2-state-change-rule":           planEC2StateChangeRule,
+	"cloudwatch-ssh-login-alarm":                  planSSHLoginAlarm,
+	"ssm-cloudwatch-agent-ssh-logs":               planSSMAgentSSHLogs,
 }
 
 // projectors update a copy of the snapshot with the state a check's plans will leave behind, so
@@ -51,7 +60,8 @@ var planners = map[string]PlanFunc{
 // also needs its StopLogging remediation and CIS alarms, and planning them in the same run is
 // what makes a second `fix --apply` plan nothing.
 var projectors = map[string]func(s *snapshot.Snapshot, plans []plan.Plan, o FixOptions){
-	"cloudtrail-logging": projectCloudTrailLogging,
+	"cloudtrail-logging":            projectCloudTrailLogging,
+	"ssm-cloudwatch-agent-ssh-logs": projectSSMAgentSSHLogs,
 }
 
 // HasFix reports whether lookout can plan fixes for the check.

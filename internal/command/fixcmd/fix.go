@@ -30,7 +30,7 @@ type Options struct {
 	Scope         scope.Options
 	Checks        []string
 	Apply         bool
-	SNSTopicARN   string
+	SNSTopicARNs  []string
 	NotifyEmail   string
 	HomeRegion    string
 	SigninRegions string
@@ -92,7 +92,7 @@ Exit codes: 0 planned or applied; 2 an action failed, or a finding is ERROR
 	o.Scope.AddFlags(f)
 	f.StringSliceVar(&o.Checks, "checks", nil, "only fix these check ids (comma-separated; see 'lookout checks')")
 	f.BoolVar(&o.Apply, "apply", false, "make the changes (without it, only print the plan)")
-	f.StringVar(&o.SNSTopicARN, "sns-topic-arn", "", "existing SNS topic that new alarms and rules notify (its policy gains a statement letting EventBridge publish)")
+	f.StringSliceVar(&o.SNSTopicARNs, "sns-topic-arn", nil, "existing SNS topic(s), at most one per region, that new alarms and rules in its region notify (a rule's topic gains a policy statement letting EventBridge publish)")
 	f.StringVar(&o.NotifyEmail, "notify-email", "", "subscribe this address to the lookout-alerts topic lookout creates")
 	f.StringVar(&o.HomeRegion, "home-region", "", "home region of a trail lookout creates (default: us-east-1 if in scope, else the first region)")
 	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
@@ -112,11 +112,19 @@ func validate(o *Options) error {
 	if !ok {
 		return exitcode.Usagef("--format: unknown format %q (want %s)", o.Format, strings.Join(Formats, ", "))
 	}
-	if o.SNSTopicARN != "" && o.NotifyEmail != "" {
+	if len(o.SNSTopicARNs) > 0 && o.NotifyEmail != "" {
 		return exitcode.Usagef("--sns-topic-arn and --notify-email exclude each other: subscribe the address to your topic instead")
 	}
-	if o.SNSTopicARN != "" && !topicARNRe.MatchString(o.SNSTopicARN) {
-		return exitcode.Usagef("--sns-topic-arn: %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", o.SNSTopicARN)
+	regions := map[string]string{}
+	for _, t := range o.SNSTopicARNs {
+		if !topicARNRe.MatchString(t) {
+			return exitcode.Usagef("--sns-topic-arn: %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", t)
+		}
+		region := strings.Split(t, ":")[3]
+		if prev, dup := regions[region]; dup {
+			return exitcode.Usagef("--sns-topic-arn: %s and %s are both in %s: give at most one topic per region", prev, t, region)
+		}
+		regions[region] = t
 	}
 	if o.NotifyEmail != "" {
 		if a, err := mail.ParseAddress(o.NotifyEmail); err != nil || a.Address != o.NotifyEmail {
@@ -167,8 +175,8 @@ func Run(ctx context.Context, o *Options) error {
 		return exitcode.Usagef("--home-region %s is not among the regions in scope (%s)", o.HomeRegion, strings.Join(snap.Regions, ", "))
 	}
 	fo := checks.FixOptions{
-		Options:     checks.Options{SigninRegions: signin},
-		SNSTopicARN: o.SNSTopicARN, NotifyEmail: o.NotifyEmail, HomeRegion: o.HomeRegion,
+		Options:      checks.Options{SigninRegions: signin},
+		SNSTopicARNs: o.SNSTopicARNs, NotifyEmail: o.NotifyEmail, HomeRegion: o.HomeRegion,
 	}
 	pr, err := checks.PlanFixes(snap, list, fo)
 	if err != nil {
@@ -186,19 +194,34 @@ func Run(ctx context.Context, o *Options) error {
 
 	failed := 0
 	if o.Apply && plan.Count(pr.Plans) > 0 {
-		// Each account's plans run with that account's credentials.
-		byAccount := map[string]*fixexec.Executor{}
-		for i, a := range snap.Accounts {
-			if i < len(res.Targets) {
-				ex := fixexec.New(res.Targets[i].Config)
-				ex.PropagationTimeout = o.PropagationTimeout
-				if !o.Quiet {
-					ex.Progress = func(p *plan.Plan, a *plan.Action) {
-						fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", a.Outcome, a.IAMAction(), a.Region, a.Target)
-					}
-				}
-				byAccount[a.ID] = ex
+		// Each account's plans run with that account's credentials: a target names its account,
+		// or (the caller's own account) is the one without an id.
+		var callerCfg *aws.Config
+		cfgByAccount := map[string]aws.Config{}
+		for i := range res.Targets {
+			if id := res.Targets[i].AccountID; id != "" {
+				cfgByAccount[id] = res.Targets[i].Config
+			} else {
+				callerCfg = &res.Targets[i].Config
 			}
+		}
+		byAccount := map[string]*fixexec.Executor{}
+		for _, a := range snap.Accounts {
+			cfg, ok := cfgByAccount[a.ID]
+			if !ok && callerCfg != nil {
+				cfg, ok = *callerCfg, true
+			}
+			if !ok {
+				continue
+			}
+			ex := fixexec.New(cfg)
+			ex.PropagationTimeout = o.PropagationTimeout
+			if !o.Quiet {
+				ex.Progress = func(p *plan.Plan, a *plan.Action) {
+					fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", a.Outcome, a.IAMAction(), a.Region, a.Target)
+				}
+			}
+			byAccount[a.ID] = ex
 		}
 		for i := range pr.Plans {
 			ex := byAccount[pr.Plans[i].Account]

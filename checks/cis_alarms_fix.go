@@ -1,0 +1,146 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// cisAlarmFix is what lookout creates for one CIS alarm check: a metric filter with the reference
+// pattern (AWS CloudTrail guide, seed 004) publishing 1 per match to a metric in lookout's own
+// namespace (so it never adds to a metric of the user's), and an alarm on it.
+type cisAlarmFix struct {
+	filter, metric, alarm, pattern, what string
+}
+
+// fixMetricNamespace is where lookout's metric filters publish.
+const fixMetricNamespace = "lookout/CloudTrail"
+
+var cisFixes = map[string]cisAlarmFix{
+	"cloudwatch-root-usage-alarm": {"lookout-root-usage", "RootAccountUsageCount", "lookout-root-usage",
+		detection.RefRootUsage, "root user activity"},
+	"cloudwatch-api-without-mfa-alarm": {"lookout-api-without-mfa", "ApiActivityWithoutMFACount", "lookout-api-without-mfa",
+		detection.RefAPIWithoutMFA, "API activity without MFA"},
+	"cloudwatch-console-signin-without-mfa-alarm": {"lookout-console-signin-without-mfa", "ConsoleSignInWithoutMfaCount", "lookout-console-signin-without-mfa",
+		detection.RefConsoleSigninWithoutMFA, "console sign-in without MFA"},
+}
+
+// planCISAlarm completes the chain trail → log group → metric filter → alarm → SNS topic →
+// subscriber on the log group of a logging trail of the account. It does not reconfigure
+// trails: with no logging trail delivering to CloudWatch Logs, it plans nothing and says so
+// (cloudtrail-logging's fix creates such a trail when the account has none, and runs first).
+func planCISAlarm(spec cisAlarmFix) PlanFunc {
+	return func(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Action, string, error) {
+		a, err := fixAccount(s, f.Account)
+		if err != nil {
+			return nil, "", err
+		}
+		lg, ok := cisLogGroup(a)
+		if !ok {
+			return nil, "no logging trail of account " + a.ID + " delivers to a CloudWatch Logs log group in the account: " +
+				"lookout does not reconfigure trails (send one to CloudWatch Logs, or let 'lookout fix' create its trail where none covers a region)", nil
+		}
+		region := lg.Region
+		r, err := fixRegion(a, region)
+		if err != nil {
+			return nil, "", err
+		}
+		topic, actions, note, ok := notifyTopic(a, region, o)
+		if !ok {
+			return nil, note, nil
+		}
+		p := fixPartition(a)
+		if !hasMetricFilter(r, lg.Name, spec.filter) {
+			actions = append(actions, plan.Action{
+				Service: "logs", Operation: "PutMetricFilter", Region: region,
+				Target: fixARN(p, "logs", region, a.ID, "log-group:"+lg.Name) + " filter " + spec.filter, Effect: plan.Change,
+				Params: map[string]any{
+					"logGroupName": lg.Name, "filterName": spec.filter, "filterPattern": spec.pattern,
+					"metricTransformations": []map[string]any{{"metricName": spec.metric, "metricNamespace": fixMetricNamespace, "metricValue": "1"}},
+				},
+				Why: fmt.Sprintf("counts %s in the trail's log group %s (a filter added to the group; its other filters are untouched)", spec.what, lg.Name),
+			})
+		}
+		alarmARN := fixARN(p, "cloudwatch", region, a.ID, "alarm:"+spec.alarm)
+		if !hasAlarm(r, spec.alarm) {
+			actions = append(actions, plan.Action{
+				Service: "cloudwatch", Operation: "PutMetricAlarm", Region: region, Target: alarmARN, Effect: plan.Create,
+				Params: map[string]any{
+					"AlarmName": spec.alarm, "AlarmDescription": "lookout: " + spec.what + " (CIS)",
+					"MetricName": spec.metric, "Namespace": fixMetricNamespace, "Statistic": "Sum",
+					"Period": 300, "EvaluationPeriods": 1, "DatapointsToAlarm": 1, "Threshold": 1.0,
+					"ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+					"ActionsEnabled": true, "AlarmActions": []string{topic}, "Tags": fixTags(),
+				},
+				Why: "goes off on one matching event: Sum >= 1 over 5 minutes, 1 of 1 datapoints, notifying " + topic,
+			})
+		}
+		if len(actions) == 0 {
+			return nil, "lookout's filter, alarm and topic are in place, yet the check fails: see the finding", nil
+		}
+		return actions, note, nil
+	}
+}
+
+// cisLogGroup picks the log group lookout wires alarms to: that of a trail that passes
+// cloudtrail-logging in its home region and delivers to CloudWatch Logs in this account without
+// a delivery error, preferring multi-region trails, then lookout's own, then by ARN.
+func cisLogGroup(a *snapshot.Account) (LogGroupRef, bool) {
+	var cands []*snapshot.Trail
+	for i := range a.Trails {
+		t := &a.Trails[i]
+		if t.CloudWatchLogsLogGroupARN == "" || judgeTrail(t, t.HomeRegion).status != Pass {
+			continue
+		}
+		if t.Status.LatestCloudWatchLogsDeliveryError != "" {
+			continue
+		}
+		lg, err := LogGroupFromARN(t.CloudWatchLogsLogGroupARN)
+		if err != nil || lg.Account != a.ID || a.Region(lg.Region) == nil {
+			continue
+		}
+		cands = append(cands, t)
+	}
+	if len(cands) == 0 {
+		return LogGroupRef{}, false
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		x, y := cands[i], cands[j]
+		if x.IsMultiRegion != y.IsMultiRegion {
+			return x.IsMultiRegion
+		}
+		if (x.Name == fixTrailName) != (y.Name == fixTrailName) {
+			return x.Name == fixTrailName
+		}
+		return x.ARN < y.ARN
+	})
+	lg, _ := LogGroupFromARN(cands[0].CloudWatchLogsLogGroupARN)
+	return lg, true
+}
+
+func hasMetricFilter(r *snapshot.Region, group, name string) bool {
+	if r.Logs == nil {
+		return false
+	}
+	for _, f := range r.Logs.MetricFilters {
+		if f.LogGroupName == group && f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAlarm(r *snapshot.Region, name string) bool {
+	if r.CloudWatch == nil {
+		return false
+	}
+	for _, al := range r.CloudWatch.Alarms {
+		if al.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+package fixcmd
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/awsclient"
+	"github.com/lookout-audit/lookout/internal/collect"
+	"github.com/lookout-audit/lookout/internal/motoserver"
+	"github.com/lookout-audit/lookout/internal/plan"
+)
+
+// unprovable lists the checks moto cannot show passing after a fix, and why.
+var unprovable = map[string]string{
+	"ssm-cloudwatch-agent-ssh-logs": "PASS needs the instance's log stream to have received data recently; moto runs no " +
+		"CloudWatch Agent, so after the association is created nothing ever writes the stream",
+}
+
+// failEverything builds an account that fails every check lookout has in two regions: a
+// single-region trail in us-east-1, logging, without CloudWatch Logs delivery or StopLogging
+// remediation (us-west-2 is covered by no trail); no alarms, no rules, no topics; and two
+// SSM-managed instances in us-east-1 whose SSH logins reach no one.
+func failEverything(t *testing.T, s *motoserver.Server) {
+	t.Helper()
+	ctx := motoserver.Ctx(t)
+	cfg := s.Config("us-east-1")
+	mustTrail(t, ctx, s, "main", false, true)
+	// Seed 003's setup for an Ubuntu instance (tag ssh-logs=auth): a ManageAgent association
+	// applies a configuration shipping /var/log/auth.log to EC2-SSH-Logs, which exists but has
+	// no metric filter and has never received this instance's stream. An Amazon Linux instance
+	// nothing configures.
+	run := func(ami string, tags map[string]string) {
+		var tl []ec2types.Tag
+		for k, v := range tags {
+			tl = append(tl, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		if _, err := ec2.NewFromConfig(cfg).RunInstances(ctx, &ec2.RunInstancesInput{
+			ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: tl}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("ami-1e749f67", map[string]string{"ssm:managed": "true", "ssh-logs": "auth"})
+	run("ami-04681a1dbd79675a5", map[string]string{"ssm:managed": "true"})
+	userConfig := `{"agent":{"run_as_user":"root"},"logs":{"logs_collected":{"files":{"collect_list":[` +
+		`{"file_path":"/var/log/auth.log","log_group_name":"EC2-SSH-Logs","log_stream_name":"{instance_id}"}]}}}}`
+	if _, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("AmazonCloudWatch-linux"),
+		Type: ssmtypes.ParameterTypeString, Value: aws.String(userConfig)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ssm.NewFromConfig(cfg).CreateAssociation(ctx, &ssm.CreateAssociationInput{
+		Name: aws.String("AmazonCloudWatch-ManageAgent"), AssociationName: aws.String("cw-agent-ssh"),
+		Targets: []ssmtypes.Target{{Key: aws.String("tag:ssh-logs"), Values: []string{"auth"}}},
+		Parameters: map[string][]string{"action": {"configure"}, "mode": {"ec2"}, "optionalConfigurationSource": {"ssm"},
+			"optionalConfigurationLocation": {"AmazonCloudWatch-linux"}, "optionalRestart": {"yes"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloudwatchlogs.NewFromConfig(cfg).CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("EC2-SSH-Logs")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFixEverything is issue 7's acceptance test: from an account that fails every check,
+// `fix --apply` then a rescan passes every check moto can represent; a second `fix --apply`
+// plans no action. Every SDK call is recorded for the least-privilege test.
+func TestFixEverything(t *testing.T) {
+	s := moto(t)
+	failEverything(t, s)
+
+	scanRec := &awsclient.Recorder{}
+	before := recordedScan(t, s, scanRec)
+	failing := map[string]bool{}
+	for _, f := range before {
+		if f.Status == checks.Fail {
+			failing[f.CheckID] = true
+		}
+		if f.Status == checks.Error {
+			t.Fatalf("setup: ERROR finding %s %s: %s", f.CheckID, f.Region, f.Message)
+		}
+	}
+	for _, c := range checks.All() {
+		if !failing[c.ID] {
+			t.Fatalf("setup: check %s does not fail (findings: %v)", c.ID, statuses(before))
+		}
+	}
+
+	fixRec := &awsclient.Recorder{}
+	record := func(o *Options) {
+		o.NotifyEmail = "security@example.com"
+		o.ConfigHook = fixRec.Attach
+	}
+	dry, err, stderr := fix(t, false, record)
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, stderr)
+	}
+	doc, err, stderr := fix(t, true, record)
+	if err != nil {
+		t.Fatalf("apply: %v\n%s\n%s", err, stderr, strings.Join(actions(doc), "\n"))
+	}
+	if plan.Count(doc.Plans) != plan.Count(dry.Plans) {
+		t.Fatalf("the dry run planned %d actions, --apply carried out %d", plan.Count(dry.Plans), plan.Count(doc.Plans))
+	}
+	for _, p := range doc.Plans {
+		for _, a := range p.Actions {
+			if a.Outcome != plan.Done {
+				t.Errorf("%s %s: %s %s: %s %s", p.CheckID, p.Region, a.IAMAction(), a.Target, a.Outcome, a.Detail)
+			}
+		}
+	}
+	t.Logf("fix --apply: %d plans, %d actions", len(doc.Plans), plan.Count(doc.Plans))
+
+	after := recordedScan(t, s, scanRec)
+	for _, f := range after {
+		if f.Status == checks.Pass {
+			continue
+		}
+		if why, ok := unprovable[f.CheckID]; ok {
+			t.Logf("%s %s stays %s on moto: %s", f.CheckID, f.Resource, f.Status, why)
+			continue
+		}
+		t.Errorf("after fix: %s %s %s is %s: %s", f.CheckID, f.Region, f.Resource, f.Status, f.Message)
+	}
+
+	again, err, stderr := fix(t, true, record)
+	if err != nil {
+		t.Fatalf("second apply: %v\n%s", err, stderr)
+	}
+	if n := plan.Count(again.Plans); n != 0 {
+		t.Errorf("second fix --apply planned %d actions: %v", n, actions(again))
+	}
+	ops := func(r *awsclient.Recorder) []string {
+		var out []string
+		for k := range r.Operations() {
+			out = append(out, k)
+		}
+		sort.Strings(out)
+		return out
+	}
+	t.Logf("scan ops: %v", ops(scanRec))
+	t.Logf("fix ops: %v", ops(fixRec))
+}
+
+// recordedScan collects with the recorder attached and runs every check.
+func recordedScan(t *testing.T, s *motoserver.Server, rec *awsclient.Recorder) []checks.Finding {
+	t.Helper()
+	cfg := s.Config("us-east-1")
+	rec.Attach(&cfg)
+	snap, err := collect.New(collect.Options{Regions: testRegions}).Snapshot(motoserver.Ctx(t), []collect.Target{{Config: cfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checks.Run(snap, checks.All(), checks.Options{})
+}
