@@ -33,7 +33,6 @@ var errAlreadyThere = errors.New("already in place")
 var handlers = map[string]handler{
 	"cloudtrail:StartLogging": simple(ctClient, (*cloudtrail.Client).StartLogging),
 	"cloudtrail:CreateTrail":  withPropagation(withProbe(simple(ctClient, (*cloudtrail.Client).CreateTrail), probeTrail), trailRoleNotReady),
-	"cloudtrail:UpdateTrail":  withPropagation(simple(ctClient, (*cloudtrail.Client).UpdateTrail), trailRoleNotReady),
 
 	"s3:CreateBucket":    withProbe(createBucket(), probeBucket),
 	"s3:PutBucketPolicy": simple(s3Client, (*s3.Client).PutBucketPolicy),

@@ -15,8 +15,10 @@ import (
 	"github.com/lookout-audit/lookout/checks"
 	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/collect"
+	"github.com/lookout-audit/lookout/internal/fixexec"
 	"github.com/lookout-audit/lookout/internal/motoserver"
 	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/policies"
 )
 
 // unprovable lists the checks moto cannot show passing after a fix, and why.
@@ -139,16 +141,118 @@ func TestFixEverything(t *testing.T) {
 	if n := plan.Count(again.Plans); n != 0 {
 		t.Errorf("second fix --apply planned %d actions: %v", n, actions(again))
 	}
-	ops := func(r *awsclient.Recorder) []string {
-		var out []string
-		for k := range r.Operations() {
-			out = append(out, k)
-		}
-		sort.Strings(out)
-		return out
+
+	// Rerun the applied plans through the executor: every create now finds lookout's own
+	// resource and leaves it ("exists"); this also exercises the probes' found-and-owned path
+	// for the least-privilege test.
+	cfg := s.Config("us-east-1")
+	fixRec.Attach(&cfg)
+	rerun := append([]plan.Plan(nil), doc.Plans...)
+	for i := range rerun {
+		rerun[i].Actions = append([]plan.Action(nil), rerun[i].Actions...)
 	}
-	t.Logf("scan ops: %v", ops(scanRec))
-	t.Logf("fix ops: %v", ops(fixRec))
+	if failed := fixexec.New(cfg).Apply(motoserver.Ctx(t), rerun); failed != 0 {
+		t.Errorf("re-applying the plans: %d failed: %v", failed, actions(plan.Document{Plans: rerun}))
+	}
+	for _, p := range rerun {
+		for _, a := range p.Actions {
+			if a.Effect == plan.Create && a.Outcome != plan.Exists {
+				t.Errorf("re-applied create %s %s: %s %s, want exists", a.IAMAction(), a.Target, a.Outcome, a.Detail)
+			}
+		}
+	}
+
+	checkPolicy(t, "policies/lookout-scan.json", policies.Scan, scanRec, nil, scanNotExercised)
+	checkPolicy(t, "policies/lookout-fix.json", policies.Fix, fixRec, impliedActions, fixNotExercised)
+}
+
+// iamPrefix maps the SDK's service ids to IAM action prefixes.
+var iamPrefix = map[string]string{
+	"CloudTrail": "cloudtrail", "CloudWatch": "cloudwatch", "CloudWatch Logs": "logs", "EC2": "ec2",
+	"EventBridge": "events", "IAM": "iam", "Lambda": "lambda", "S3": "s3", "SNS": "sns", "SSM": "ssm",
+	"STS": "sts", "Organizations": "organizations",
+}
+
+// impliedActions are the permissions a call needs beyond its own action (AWS Service
+// Authorization Reference, "dependent actions"): tagging on create, and passing a role.
+var impliedActions = map[string][]string{
+	"cloudtrail:CreateTrail":    {"cloudtrail:AddTags", "iam:PassRole"},
+	"lambda:CreateFunction":     {"lambda:TagResource", "iam:PassRole"},
+	"iam:CreateRole":            {"iam:TagRole"},
+	"sns:CreateTopic":           {"sns:TagResource"},
+	"cloudwatch:PutMetricAlarm": {"cloudwatch:TagResource"},
+	"events:PutRule":            {"events:TagResource"},
+	"logs:CreateLogGroup":       {"logs:TagResource"},
+	"ssm:PutParameter":          {"ssm:AddTagsToResource"},
+	"ssm:CreateAssociation":     {"ssm:AddTagsToResource"},
+}
+
+// Granted actions the moto tests cannot exercise, each with the reason.
+var (
+	scanNotExercised = map[string]string{
+		"ec2:DescribeRegions":        "only with --regions all (moto lists all 38 regions regardless of opt-in, so tests name regions)",
+		"organizations:ListAccounts": "only with --org (exercised by the organisation tests, not this account-level flow)",
+		"sts:AssumeRole":             "only with --org/--accounts, to enter member accounts",
+		"ssm:ListTagsForResource":    "only for hybrid (mi-) managed instances, which moto cannot register",
+	}
+	fixNotExercised = map[string]string{
+		"ec2:DescribeRegions":     scanNotExercised["ec2:DescribeRegions"],
+		"ssm:ListTagsForResource": scanNotExercised["ssm:ListTagsForResource"],
+	}
+)
+
+// checkPolicy fails if a recorded call (or an action it implies) is not granted by the policy,
+// or if the policy grants an action nothing uses (unless listed, with a reason, as one the
+// tests cannot exercise).
+func checkPolicy(t *testing.T, name string, doc []byte, rec *awsclient.Recorder, implied map[string][]string, notExercised map[string]string) {
+	t.Helper()
+	granted, err := policies.Actions(doc)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	grantedSet := map[string]bool{}
+	for _, a := range granted {
+		grantedSet[a] = true
+	}
+	used := map[string]bool{}
+	for op := range rec.Operations() {
+		i := strings.LastIndex(op, ":")
+		prefix, ok := iamPrefix[op[:i]]
+		if !ok {
+			t.Errorf("%s: no IAM prefix known for SDK service %q (operation %s)", name, op[:i], op)
+			continue
+		}
+		action := prefix + ":" + op[i+1:]
+		used[action] = true
+		for _, extra := range implied[action] {
+			used[extra] = true
+		}
+	}
+	var missing, unused []string
+	for a := range used {
+		if !grantedSet[a] {
+			missing = append(missing, a)
+		}
+	}
+	for _, a := range granted {
+		if !used[a] && notExercised[a] == "" {
+			unused = append(unused, a)
+		}
+	}
+	for a := range notExercised {
+		if used[a] {
+			t.Errorf("%s: %s is listed as not exercised, but the tests called it: drop it from the list", name, a)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(unused)
+	if len(missing) > 0 {
+		t.Errorf("%s does not grant actions lookout performed: %s", name, strings.Join(missing, ", "))
+	}
+	if len(unused) > 0 {
+		t.Errorf("%s grants actions nothing uses: %s", name, strings.Join(unused, ", "))
+	}
+	t.Logf("%s: %d actions granted, %d used in the tests", name, len(granted), len(used))
 }
 
 // recordedScan collects with the recorder attached and runs every check.

@@ -1,0 +1,61 @@
+// Package policies holds the two IAM policy documents lookout ships: what `scan` (and
+// `collect`) need, read-only, and what `fix --apply` needs. They are embedded so that the
+// least-privilege test can compare them with the calls lookout really makes.
+package policies
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Scan is policies/lookout-scan.json.
+//
+//go:embed lookout-scan.json
+var Scan []byte
+
+// Fix is policies/lookout-fix.json.
+//
+//go:embed lookout-fix.json
+var Fix []byte
+
+// Actions lists the actions a policy document allows, sorted, without duplicates. Deny
+// statements and NotAction are refused: the shipped policies use neither, and a reader
+// should not have to reason about them.
+func Actions(doc []byte) ([]string, error) {
+	var d struct {
+		Statement []struct {
+			Sid       string
+			Effect    string
+			Action    json.RawMessage
+			NotAction json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("policy is not JSON: %w", err)
+	}
+	set := map[string]bool{}
+	for _, st := range d.Statement {
+		if st.Effect != "Allow" || st.NotAction != nil {
+			return nil, fmt.Errorf("statement %q: only Allow statements with Action are expected", st.Sid)
+		}
+		var list []string
+		if err := json.Unmarshal(st.Action, &list); err != nil {
+			var one string
+			if err := json.Unmarshal(st.Action, &one); err != nil {
+				return nil, fmt.Errorf("statement %q: Action is neither a string nor a list", st.Sid)
+			}
+			list = []string{one}
+		}
+		for _, a := range list {
+			set[a] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for a := range set {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out, nil
+}
