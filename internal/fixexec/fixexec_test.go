@@ -1,0 +1,103 @@
+package fixexec
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/lookout-audit/lookout/internal/plan"
+)
+
+// TestMergeAgentConfigKeepsUserEntries: the SSH log is appended; every other key and entry of
+// the user's configuration survives; a path already collected is not added twice.
+func TestMergeAgentConfigKeepsUserEntries(t *testing.T) {
+	user := `{"agent":{"run_as_user":"root"},"metrics":{"namespace":"X"},"logs":{"logs_collected":{"files":{"collect_list":[` +
+		`{"file_path":"/var/log/httpd/access_log","log_group_name":"web","log_stream_name":"a"}]}},"force_flush_interval":5}}`
+	ssh := []AgentLogFile{{FilePath: "/var/log/secure", LogGroupName: "lookout-ssh-logs", LogStreamName: "{instance_id}"}}
+	tests := []struct {
+		name, config string
+		files        []AgentLogFile
+		added        int
+		want         []string // substrings the result must keep
+		wantErr      string
+	}{
+		{"adds to a user's config", user, ssh, 1, []string{`"run_as_user": "root"`, `"namespace": "X"`, "access_log", "/var/log/secure", `"force_flush_interval": 5`}, ""},
+		{"empty config", "", ssh, 1, []string{"/var/log/secure"}, ""},
+		{"already collected", strings.Replace(user, "/var/log/httpd/access_log", "/var/log/secure", 1), ssh, 0, []string{`"log_group_name": "web"`}, ""},
+		{"not JSON", "{", ssh, 0, nil, "not JSON"},
+		{"collect_list not a list", `{"logs":{"logs_collected":{"files":{"collect_list":{}}}}}`, ssh, 0, nil, "not a list"},
+		{"logs not an object", `{"logs":[]}`, ssh, 0, nil, "not an object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, added, err := MergeAgentConfig(tc.config, tc.files)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || added != tc.added {
+				t.Fatalf("added %d err %v, want %d", added, err, tc.added)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("merged config lost %s:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestAddStatementKeepsPolicy: lookout's statement is added by Sid, once, and the topic's
+// existing statements stay.
+func TestAddStatementKeepsPolicy(t *testing.T) {
+	stmt := map[string]any{"Sid": "lookout-events-publish", "Effect": "Allow"}
+	existing := `{"Version":"2008-10-17","Statement":[{"Sid":"owner","Effect":"Allow","Action":"SNS:Publish"}]}`
+	got, added, err := addStatement(existing, stmt)
+	if err != nil || !added {
+		t.Fatalf("added=%v err=%v", added, err)
+	}
+	var doc struct {
+		Version   string
+		Statement []map[string]any
+	}
+	if err := json.Unmarshal([]byte(got), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Version != "2008-10-17" || len(doc.Statement) != 2 || doc.Statement[0]["Sid"] != "owner" {
+		t.Fatalf("policy became %s", got)
+	}
+	if _, again, _ := addStatement(got, stmt); again {
+		t.Fatal("the statement was added twice")
+	}
+	single := `{"Statement":{"Sid":"one","Effect":"Allow"}}`
+	if got, added, err := addStatement(single, stmt); err != nil || !added || !strings.Contains(got, `"one"`) {
+		t.Fatalf("single-statement policy: %s %v %v", got, added, err)
+	}
+	if _, _, err := addStatement("not json", stmt); err == nil {
+		t.Fatal("a policy that is not JSON was overwritten")
+	}
+}
+
+// TestValidateRefusesWhatCannotRun: an unknown operation or a parameter the SDK input does not
+// have is refused before anything runs, naming the plan and action.
+func TestValidateRefusesWhatCannotRun(t *testing.T) {
+	ok := plan.Action{Service: "cloudtrail", Operation: "StartLogging", Region: "us-east-1", Params: map[string]any{"Name": "main"}}
+	typo := ok
+	typo.Params = map[string]any{"TrailName": "main"}
+	unknown := plan.Action{Service: "cloudtrail", Operation: "DeleteTrail", Region: "us-east-1", Params: map[string]any{"Name": "main"}}
+	badCode := plan.Action{Service: "lambda", Operation: "CreateFunction", Params: map[string]any{"FunctionName": "f", "Code": map[string]any{"Embedded": "nope.py"}}}
+	if err := Validate([]plan.Plan{{CheckID: "c", Actions: []plan.Action{ok}}}); err != nil {
+		t.Fatalf("valid plan refused: %v", err)
+	}
+	for name, a := range map[string]plan.Action{"typo": typo, "unknown op": unknown, "unknown code": badCode} {
+		err := Validate([]plan.Plan{{CheckID: "c", Region: "us-east-1", Actions: []plan.Action{a}}})
+		if err == nil || !strings.Contains(err.Error(), "plan c us-east-1, action 1") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if Supports("cloudtrail:DeleteTrail") || Supports("s3:DeleteBucket") {
+		t.Fatal("the executor must not know any delete operation")
+	}
+}
