@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/collect"
 	"github.com/lookout-audit/lookout/internal/command/output"
 	"github.com/lookout-audit/lookout/internal/command/scope"
@@ -127,16 +128,13 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	rep := report.New(waived.Findings, sc, now())
 	err = output.Write(o.Output, o.Stdout, func(w io.Writer) error {
-		switch o.Format {
-		case "json":
-			return report.WriteJSON(w, rep)
-		case "sarif":
-			return report.WriteSARIF(w, rep, report.SARIFOptions{Warnings: o.Stderr})
-		case "markdown":
-			return report.WriteMarkdown(w, rep, report.MarkdownOptions{Notes: waived.Warnings})
-		default:
-			return report.WriteTable(w, rep, report.TableOptions{Color: o.Output == "" && output.ColorEnabled(o.Stdout), ShowPass: o.ShowPass})
-		}
+		return WriteReport(w, rep, WriteOptions{
+			Format:   o.Format,
+			Warnings: o.Stderr,
+			Notes:    waived.Warnings,
+			Color:    o.Output == "" && output.ColorEnabled(o.Stdout),
+			ShowPass: o.ShowPass,
+		})
 	})
 	if err != nil {
 		return exitcode.WithCode(exitcode.Incomplete, err)
@@ -145,6 +143,30 @@ func Run(ctx context.Context, o *Options) error {
 		return exitcode.Silent(code)
 	}
 	return nil
+}
+
+// WriteOptions are what the writers of each format need besides the report.
+type WriteOptions struct {
+	Format   string    // one of Formats
+	Warnings io.Writer // SARIF soft-limit warnings
+	Notes    []string  // markdown: notes such as waiver warnings
+	Color    bool      // table: colour
+	ShowPass bool      // table: list PASS findings too
+}
+
+// WriteReport writes rep in o.Format; scan and merge share it so that they write the same
+// formats the same way.
+func WriteReport(w io.Writer, rep *report.Report, o WriteOptions) error {
+	switch o.Format {
+	case "json":
+		return report.WriteJSON(w, rep)
+	case "sarif":
+		return report.WriteSARIF(w, rep, report.SARIFOptions{Warnings: o.Warnings})
+	case "markdown":
+		return report.WriteMarkdown(w, rep, report.MarkdownOptions{Notes: o.Notes})
+	default:
+		return report.WriteTable(w, rep, report.TableOptions{Color: o.Color, ShowPass: o.ShowPass})
+	}
 }
 
 func validate(o *Options) error {
@@ -218,9 +240,13 @@ func Snapshot(ctx context.Context, file string, sc *scope.Options, quiet bool, s
 	c := collect.New(collect.Options{Regions: res.Regions, Concurrency: sc.Concurrency, Progress: bar.Observe})
 	s, err := c.Snapshot(ctx, res.Targets)
 	bar.Done()
+	for _, t := range res.Targets {
+		awsclient.CloseIdleConnections(t.Config)
+	}
 	if err != nil {
 		return nil, exitcode.WithCode(exitcode.Incomplete, err)
 	}
+	s.Shard = res.Shard
 	return s, nil
 }
 
@@ -231,6 +257,7 @@ func ScopeOf(s *snapshot.Snapshot) report.Scope {
 		sc.Accounts = append(sc.Accounts, a.ID)
 	}
 	sc.Regions = append(sc.Regions, s.Regions...)
+	sc.Shard = s.Shard
 	return sc
 }
 

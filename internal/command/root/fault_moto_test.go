@@ -1,0 +1,187 @@
+package root
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/faultproxy"
+	"github.com/lookout-audit/lookout/internal/motoserver"
+)
+
+// faultSetup starts moto with one logging multi-region trail and a fault proxy in front of it,
+// and points the SDK default chain at the proxy.
+func faultSetup(t *testing.T) (*motoserver.Server, *faultproxy.Proxy) {
+	t.Helper()
+	srv := motoserver.Start(t)
+	awsEnv(t, srv)
+	ctx := motoserver.Ctx(t)
+	cfg := srv.Config("us-east-1")
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-logs")}); err != nil {
+		t.Fatal(err)
+	}
+	ct := cloudtrail.NewFromConfig(cfg)
+	if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-logs"), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("main")}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultproxy.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+	return srv, p
+}
+
+var faultScan = []string{"scan", "--regions", "us-east-1,us-west-2", "--format", "json", "-q", "--fail-on", "none"}
+
+func key(f checks.Finding) string { return f.CheckID + "|" + f.Account + "|" + f.Region }
+
+// TestAccessDeniedIsErrorForExactlyWhatNeededIt: a denied GetTrailStatus makes
+// cloudtrail-logging ERROR (naming the operation) and exit 2; any finding that differs from a
+// clean scan is ERROR, never a different PASS or FAIL.
+func TestAccessDeniedIsErrorForExactlyWhatNeededIt(t *testing.T) {
+	_, p := faultSetup(t)
+	code, out, stderr := run(t, faultScan...)
+	if code != 0 {
+		t.Fatalf("clean scan: exit %d: %s", code, stderr)
+	}
+	clean := map[string]checks.Finding{}
+	for _, f := range findingsOf(t, out).Findings {
+		clean[key(f)] = f
+	}
+
+	p.SetFaults(faultproxy.Fault{Operation: "cloudtrail:GetTrailStatus", Kind: faultproxy.AccessDenied})
+	code, out, stderr = run(t, faultScan...)
+	if code != 2 {
+		t.Fatalf("denied GetTrailStatus: exit %d, want 2: %s", code, stderr)
+	}
+	var trailErrors int
+	for _, f := range findingsOf(t, out).Findings {
+		if f.CheckID == "cloudtrail-logging" {
+			if f.Status != checks.Error || !strings.Contains(f.Message, "cloudtrail:GetTrailStatus") || !strings.Contains(f.Message, "AccessDenied") {
+				t.Errorf("%s: got %s %q, want ERROR naming cloudtrail:GetTrailStatus", f.Region, f.Status, f.Message)
+			}
+			trailErrors++
+			continue
+		}
+		if c, ok := clean[key(f)]; ok && (c.Status != f.Status || c.Message != f.Message) && f.Status != checks.Error {
+			t.Errorf("%s changed from %s to %s under an unrelated fault: %q", key(f), c.Status, f.Status, f.Message)
+		}
+	}
+	if trailErrors != 2 {
+		t.Errorf("cloudtrail-logging ERROR findings = %d, want one per region", trailErrors)
+	}
+}
+
+// TestThrottlingIsRetriedToTheSameFindings: 30% of all calls throttled still yields exactly the
+// findings of a clean scan.
+func TestThrottlingIsRetriedToTheSameFindings(t *testing.T) {
+	_, p := faultSetup(t)
+	_, cleanOut, _ := run(t, faultScan...)
+	clean := findingsOf(t, cleanOut).Findings
+
+	p.SetFaults(faultproxy.Fault{Operation: "*:*", Kind: faultproxy.Throttle, Rate: 0.3})
+	code, out, stderr := run(t, faultScan...)
+	if code != 0 {
+		t.Fatalf("throttled scan: exit %d, want 0 like the clean scan: %s", code, stderr)
+	}
+	got := findingsOf(t, out).Findings
+	if len(got) != len(clean) {
+		t.Fatalf("throttled scan found %d findings, clean %d", len(got), len(clean))
+	}
+	for i := range got {
+		if got[i].Status != clean[i].Status || got[i].Message != clean[i].Message {
+			t.Errorf("finding %d differs under throttling: %s %q vs %s %q", i, got[i].Status, got[i].Message, clean[i].Status, clean[i].Message)
+		}
+	}
+	if p.Injected.Load() == 0 {
+		t.Error("no throttling was injected: the test proved nothing")
+	}
+}
+
+// TestPersistentFaultsAreBoundedByTimeout: a service that answers 500 forever, or never, makes
+// the scan ERROR within --timeout, without leaking goroutines.
+func TestPersistentFaultsAreBoundedByTimeout(t *testing.T) {
+	_, p := faultSetup(t)
+	for _, tc := range []struct {
+		name  string
+		fault faultproxy.Fault
+	}{
+		{"persistent 500", faultproxy.Fault{Operation: "cloudtrail:DescribeTrails", Kind: faultproxy.ServerError}},
+		{"no answer", faultproxy.Fault{Operation: "cloudtrail:GetEventSelectors", Kind: faultproxy.Slow, Delay: time.Hour}},
+		{"connection reset", faultproxy.Fault{Operation: "cloudtrail:GetTrailStatus", Kind: faultproxy.Reset}},
+		{"malformed body", faultproxy.Fault{Operation: "cloudtrail:DescribeTrails", Kind: faultproxy.Malformed}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			p.SetFaults(tc.fault)
+			start := time.Now()
+			code, out, stderr := run(t, append(faultScan, "--timeout", "3s")...)
+			elapsed := time.Since(start)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2: %s", code, stderr)
+			}
+			for _, f := range findingsOf(t, out).Findings {
+				if f.CheckID == "cloudtrail-logging" && f.Status != checks.Error {
+					t.Errorf("%s: got %s %q, want ERROR", f.Region, f.Status, f.Message)
+				}
+			}
+			// A correctness bound, not a performance target: the scan must not hang.
+			if elapsed > 30*time.Second {
+				t.Errorf("scan took %s despite --timeout 3s", elapsed)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for runtime.NumGoroutine() > before+5 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if n := runtime.NumGoroutine(); n > before+5 {
+				buf := make([]byte, 1<<16)
+				t.Errorf("goroutines: %d before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+			}
+		})
+	}
+}
+
+// TestInterruptLeavesNoPartialReport: Ctrl-C mid-scan exits promptly with 2 and writes no file.
+func TestInterruptLeavesNoPartialReport(t *testing.T) {
+	_, p := faultSetup(t)
+	p.SetFaults(faultproxy.Fault{Operation: "cloudtrail:GetTrailStatus", Kind: faultproxy.Slow, Delay: time.Hour})
+	outFile := filepath.Join(t.TempDir(), "report.json")
+	done := make(chan int)
+	go func() {
+		code, _, _ := run(t, append(faultScan, "--output", outFile)...)
+		done <- code
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 2 {
+			t.Errorf("interrupted scan exited %d, want 2", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("scan did not stop after SIGINT")
+	}
+	if _, err := os.Stat(outFile); !os.IsNotExist(err) {
+		t.Errorf("an interrupted scan left %s behind (err %v)", outFile, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(outFile))
+	if len(entries) != 0 {
+		t.Errorf("partial files left: %v", entries)
+	}
+}
