@@ -18,6 +18,7 @@ def install_extensions():
     install_logs_put_metric_filter_replaces()
     install_ssm_extensions()
     install_logs_ingestion_time()
+    install_sts_trust_policy()
 
 
 def install_sns_pending_confirmation():
@@ -379,6 +380,56 @@ def install_logs_ingestion_time():
 
     put_log_events.lookout_patched = True
     logs_models.LogStream.put_log_events = put_log_events
+
+
+def install_sts_trust_policy():
+    """moto lets anyone assume any role. AWS refuses sts:AssumeRole unless the role's trust
+    policy allows the caller. Model that for roles that exist: AccessDenied unless an Allow
+    statement for sts:AssumeRole names the caller's account (id, :root ARN or any principal ARN
+    in it) or "*". A role that does not exist keeps moto's behaviour (assumable), so tests that
+    only want to switch accounts need not create one."""
+    import json
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.responses import TokenResponse
+
+    original = TokenResponse.assume_role
+    if getattr(original, "lookout_patched", False):
+        return
+
+    def listed(v):
+        return v if isinstance(v, list) else [v]
+
+    def allows(doc, caller):
+        for st in listed(json.loads(doc).get("Statement", [])):
+            if st.get("Effect") != "Allow":
+                continue
+            if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in listed(st.get("Action", []))):
+                continue
+            principal = st.get("Principal", {})
+            if principal == "*":
+                return True
+            for p in listed(principal.get("AWS", []) if isinstance(principal, dict) else []):
+                if p in ("*", caller) or p.startswith("arn:aws:iam::%s:" % caller):
+                    return True
+        return False
+
+    def assume_role(self):
+        role_arn = self._get_param("RoleArn") or ""
+        parts = role_arn.split(":", 5)
+        if len(parts) == 6 and parts[5].startswith("role/"):
+            name = parts[5].rsplit("/", 1)[-1]
+            backend = iam_backends[parts[4]][parts[1]]
+            role = next((r for r in backend.get_roles() if r.name == name), None)
+            if role is not None and not allows(role.assume_role_policy_document, self.current_account):
+                raise STSClientError(
+                    "AccessDenied",
+                    "User: arn:aws:iam::%s:root is not authorized to perform: sts:AssumeRole on resource: %s"
+                    % (self.current_account, role_arn))
+        return original(self)
+
+    assume_role.lookout_patched = True
+    TokenResponse.assume_role = assume_role
 
 
 def main():

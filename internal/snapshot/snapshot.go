@@ -24,6 +24,8 @@ type Snapshot struct {
 	// Regions are the regions that were asked for (after resolving "all").
 	Regions  []string  `json:"regions"`
 	Accounts []Account `json:"accounts"`
+	// Shard is "K/N" when only shard K of N of the accounts in scope was read (--shard).
+	Shard string `json:"shard,omitempty"`
 }
 
 // Tool names the program that wrote the snapshot.
