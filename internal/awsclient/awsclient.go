@@ -72,6 +72,7 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 		cfg.Region = DefaultRegion
 	}
 	cfg.HTTPClient = sharedHTTPClient(cfg.HTTPClient)
+	attachDebug(ctx, &cfg)
 	return cfg, nil
 }
 

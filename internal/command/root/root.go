@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/command/checklist"
 	"github.com/lookout-audit/lookout/internal/command/collectcmd"
 	"github.com/lookout-audit/lookout/internal/command/fixcmd"
@@ -39,6 +40,13 @@ Credentials come from the AWS SDK default chain; AWS_ENDPOINT_URL or
 		Version:       version.Version,
 	}
 	cmd.AddCommand(scan.NewCmd(), collectcmd.NewCmd(), fixcmd.NewCmd(), checklist.NewCmd(), pattern.NewCmd(), versionCmd())
+	var debug bool
+	cmd.PersistentFlags().BoolVar(&debug, "debug", false, "log every AWS API call (operation, region, status, duration; never headers or bodies) to stderr")
+	cmd.PersistentPreRun = func(c *cobra.Command, _ []string) {
+		if debug {
+			c.SetContext(awsclient.WithDebug(c.Context(), c.ErrOrStderr()))
+		}
+	}
 	// Flag errors are usage errors: exit 3.
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.Usagef("%v (see '%s --help')", err, c.CommandPath())
