@@ -20,7 +20,7 @@ var StopLoggingRemediation = Check{
 		"rule on the default bus whose event pattern, evaluated against StopLogging events, matches the call " +
 		"whether the caller names the trail or its ARN, matches neither StartLogging nor a custom event " +
 		"imitating StopLogging, and has a target that can remediate — a Lambda function that exists, or an SSM " +
-		"Automation runbook. A rule that only notifies (SNS), a disabled rule, a rule in another region, a " +
+		"Automation runbook (its document is not read). A rule that only notifies (SNS), a disabled rule, a rule in another region, a " +
 		"pattern that misses the ARN form and a target function that no longer exists each FAIL with that reason.",
 	Remediation: "In the trail's home region, create an EventBridge rule matching " +
 		`{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}} ` +
