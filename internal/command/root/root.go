@@ -17,6 +17,7 @@ import (
 	"github.com/lookout-audit/lookout/internal/command/checklist"
 	"github.com/lookout-audit/lookout/internal/command/collectcmd"
 	"github.com/lookout-audit/lookout/internal/command/fixcmd"
+	"github.com/lookout-audit/lookout/internal/command/mergecmd"
 	"github.com/lookout-audit/lookout/internal/command/pattern"
 	"github.com/lookout-audit/lookout/internal/command/scan"
 	"github.com/lookout-audit/lookout/internal/exitcode"
@@ -39,7 +40,7 @@ Credentials come from the AWS SDK default chain; AWS_ENDPOINT_URL or
 		SilenceErrors: true,
 		Version:       version.Version,
 	}
-	cmd.AddCommand(scan.NewCmd(), collectcmd.NewCmd(), fixcmd.NewCmd(), checklist.NewCmd(), pattern.NewCmd(), versionCmd())
+	cmd.AddCommand(scan.NewCmd(), collectcmd.NewCmd(), fixcmd.NewCmd(), checklist.NewCmd(), pattern.NewCmd(), mergecmd.NewCmd(), versionCmd())
 	var debug bool
 	cmd.PersistentFlags().BoolVar(&debug, "debug", false, "log every AWS API call (operation, region, status, duration; never headers or bodies) to stderr")
 	cmd.PersistentPreRun = func(c *cobra.Command, _ []string) {
