@@ -159,6 +159,14 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 		metrics = append(metrics, f.counting...)
 	}
 	if len(metrics) == 0 {
+		// CloudWatch Logs accepted every saved filter pattern, so one lookout cannot parse
+		// might detect the events: ERROR, not FAIL.
+		for _, f := range filters {
+			if f.unparsed {
+				return fail(Error, LinkMetricFilter, fmt.Sprintf("metric filter %s on log group %s could not be evaluated (%s); no other filter on it counts %s",
+					f.Name, lg.Name, strings.TrimPrefix(f.Verdict, "does not parse: "), d.Summary))
+			}
+		}
 		return fail(Fail, LinkMetricFilter, filterFailure(filters, lg, d))
 	}
 

@@ -239,8 +239,12 @@ func judgeRule(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detect
 	}
 	pv, err := d.EvaluateEventPattern(rule.EventPattern)
 	if err != nil {
-		v.Verdict = "pattern does not parse: " + err.Error()
-		v.Problems = append(v.Problems, "its event pattern does not parse: "+err.Error())
+		// EventBridge accepted this pattern when the rule was saved, so a pattern lookout
+		// cannot evaluate is lookout's blind spot, not the rule's fault: the rule might well
+		// do the job. Unless another rule passes, the verdict is ERROR, never FAIL or PASS.
+		v.Verdict = "pattern could not be evaluated: " + err.Error()
+		v.Problems = append(v.Problems, "its event pattern could not be evaluated: "+err.Error())
+		v.status, v.relevant = Error, true
 		return v
 	}
 	v.pattern, v.Verdict = pv, pv.String()

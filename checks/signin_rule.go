@@ -20,7 +20,7 @@ var ConsoleSigninRule = Check{
 		"detail-type spelling, \"AWS Console Sign In via CloudTrail\" or \"AWS Console Signin via CloudTrail\") and " +
 		"does not match unrelated or custom look-alike events, with a target that exists: a Lambda function, or an " +
 		"SNS topic with a confirmed subscription. Rules narrowed to particular principals (seed 001) pass as long " +
-		"as root sign-in still matches. A sign-in region that was not scanned is ERROR.",
+		"as root sign-in still matches. Sign-in regions outside the scanned regions (--regions) are not evaluated.",
 	Remediation: `In us-east-1 and us-west-2, create a rule {"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]} ` +
 		"with a Lambda (Slack) or SNS target that has a confirmed subscriber.",
 	FixSummary: "create a root console sign-in rule with an SNS target in each sign-in region",
@@ -39,8 +39,9 @@ func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Findin
 			resource := fmt.Sprintf("arn:aws:events:%s:%s:rule/*", name, a.ID)
 			r := a.Region(name)
 			if r == nil {
-				out = append(out, c.finding(a.ID, name, resource, Error,
-					fmt.Sprintf("sign-in region %s was not scanned (add it to --regions, or change --signin-regions)", name)))
+				// The user scoped the scan away from this sign-in region (a regional scan):
+				// nothing was asked of it, so nothing is claimed. A region that was scanned
+				// but could not be read is ERROR in ruleFinding.
 				continue
 			}
 			d := forAccount(detection.RootConsoleSignin(name), a.ID)
