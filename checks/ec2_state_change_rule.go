@@ -49,7 +49,7 @@ func runEC2StateChangeRule(c *Check, s *snapshot.Snapshot, _ Options) []Finding 
 			if live == 0 {
 				continue
 			}
-			d := forAccount(detection.EC2StateChange(r.Name), a.ID)
+			d := detection.EC2StateChange(r.Name, a.ID)
 			what := fmt.Sprintf("EC2 instance state changes (running, stopped, terminated) of the %d instance(s)", live)
 			out = append(out, c.ruleFinding(s, a.ID, r, resource, d, notifies, what,
 				&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-ec2-state-change in %s with an SNS target (--sns-topic-arn or --notify-email)", r.Name)}))

@@ -386,31 +386,6 @@ func better(a, b *ruleVerdict) bool {
 	return a.Rule < b.Rule
 }
 
-// forAccount fills the detection's envelopes with the real account id. The detection package
-// writes a placeholder account into events it is not given an account for, and rules narrowed
-// to principals (seed 001: "arn:aws:iam::ACCOUNT:root") must be judged against the account they
-// live in.
-func forAccount(d detection.Detection, account string) detection.Detection {
-	const placeholder = "123456789012"
-	if account == "" || account == placeholder {
-		return d
-	}
-	swap := func(es []detection.Event) []detection.Event {
-		out := make([]detection.Event, len(es))
-		for i, e := range es {
-			out[i] = detection.Event{Name: e.Name, Body: []byte(strings.ReplaceAll(string(e.Body), placeholder, account))}
-		}
-		return out
-	}
-	d.Positives, d.Negatives = swap(d.Positives), swap(d.Negatives)
-	groups := make([][]detection.Event, len(d.AnyOf))
-	for i, g := range d.AnyOf {
-		groups[i] = swap(g)
-	}
-	d.AnyOf = groups
-	return d
-}
-
 // ruleMessage describes a rule's verdict in one sentence.
 func ruleMessage(v *ruleVerdict) string {
 	if v.status == Pass {

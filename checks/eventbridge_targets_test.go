@@ -228,8 +228,8 @@ func TestJudgeTarget(t *testing.T) {
 	}
 }
 
-func TestForAccountFillsRealAccount(t *testing.T) {
-	d := forAccount(detection.RootConsoleSignin("us-east-1"), ctlAcct)
+func TestSigninDetectionIsJudgedInTheRuleAccount(t *testing.T) {
+	d := detection.RootConsoleSignin("us-east-1", ctlAcct)
 	v, err := d.EvaluateEventPattern(signinRootOnly)
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +237,7 @@ func TestForAccountFillsRealAccount(t *testing.T) {
 	if !v.Detects {
 		t.Errorf("a rule narrowed to %s's root ARN must match that account's root sign-in: %s", ctlAcct, v)
 	}
-	other := forAccount(detection.RootConsoleSignin("us-east-1"), "222222222222")
+	other := detection.RootConsoleSignin("us-east-1", "222222222222")
 	if v, _ := other.EvaluateEventPattern(signinRootOnly); v.Detects {
 		t.Errorf("a rule narrowed to another account's root must not pass: %s", v)
 	}

@@ -44,7 +44,7 @@ func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Findin
 				// but could not be read is ERROR in ruleFinding.
 				continue
 			}
-			d := forAccount(detection.RootConsoleSignin(name), a.ID)
+			d := detection.RootConsoleSignin(name, a.ID)
 			out = append(out, c.ruleFinding(s, a.ID, r, resource, d, notifies, "a root console sign-in",
 				&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-root-console-signin in %s with an SNS target (--sns-topic-arn or --notify-email)", name)}))
 		}

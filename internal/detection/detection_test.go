@@ -131,7 +131,7 @@ func TestStopLogging(t *testing.T) {
 }
 
 func TestRootConsoleSignin(t *testing.T) {
-	d := RootConsoleSignin("us-west-2")
+	d := RootConsoleSignin("us-west-2", "")
 	checkEvent(t, d, []patternCase{
 		{"console rule, all sign-ins", `{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]}`, true},
 		{"old spelling", `{"source":["aws.signin"],"detail-type":["AWS Console Signin via CloudTrail"]}`, true},
@@ -146,7 +146,7 @@ func TestRootConsoleSignin(t *testing.T) {
 }
 
 func TestEC2StateChange(t *testing.T) {
-	d := EC2StateChange("ap-northeast-2")
+	d := EC2StateChange("ap-northeast-2", "")
 	checkEvent(t, d, []patternCase{
 		{"seed 002 rule", `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}}`, true},
 		{"all states", `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"]}`, true},
@@ -161,7 +161,7 @@ func TestWrongLanguage(t *testing.T) {
 	if _, err := RootUsage().EvaluateEventPattern(`{"source":["aws.signin"]}`); err == nil {
 		t.Error("event pattern on a filter-pattern detection: want error")
 	}
-	if _, err := EC2StateChange("us-east-1").EvaluateFilterPattern(`ERROR`); err == nil {
+	if _, err := EC2StateChange("us-east-1", "").EvaluateFilterPattern(`ERROR`); err == nil {
 		t.Error("filter pattern on an event-pattern detection: want error")
 	}
 }
@@ -183,7 +183,7 @@ func TestVerdictNamesCases(t *testing.T) {
 	if len(v.MatchedNegatives) != 2 || !strings.Contains(v.String(), "invokedBy") {
 		t.Errorf("verdict = %s", v)
 	}
-	v, err = RootConsoleSignin("us-east-1").EvaluateEventPattern(`{"source":["aws.ec2"]}`)
+	v, err = RootConsoleSignin("us-east-1", "").EvaluateEventPattern(`{"source":["aws.ec2"]}`)
 	if err != nil {
 		t.Fatal(err)
 	}

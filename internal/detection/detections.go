@@ -97,10 +97,15 @@ func ConsoleSigninWithoutMFA() Detection {
 // InvalidHomeRegionException), so the only region the rule needs to watch.
 type Trail struct{ Name, ARN, Region, Account string }
 
-func (t Trail) vars() map[string]string {
-	if t.Account == "" {
-		t.Account = defaultAccount
+func orDefaultAccount(account string) string {
+	if account == "" {
+		return defaultAccount
 	}
+	return account
+}
+
+func (t Trail) vars() map[string]string {
+	t.Account = orDefaultAccount(t.Account)
 	if t.Region == "" {
 		t.Region = "us-east-1"
 	}
@@ -149,8 +154,12 @@ func StopLogging(t Trail) Detection {
 // found in many rules, so a rule using either is judged OK. Rules narrowed to particular
 // principals still pass as long as root sign-in matches: IAM user logins are in neither set.
 // Negatives: an unrelated API call, and a custom event mimicking the sign-in.
-func RootConsoleSignin(region string) Detection {
-	v := map[string]string{"REGION": region, "ACCOUNT": defaultAccount}
+//
+// account is the account the rule lives in (its events carry that account id and root ARN, so
+// a rule narrowed to "arn:aws:iam::ACCOUNT:root" is judged against the right principal); ""
+// means an example account.
+func RootConsoleSignin(region, account string) Detection {
+	v := map[string]string{"REGION": region, "ACCOUNT": orDefaultAccount(account)}
 	return Detection{
 		ID:       "root-console-signin",
 		Summary:  fmt.Sprintf("root console sign-in in %s", region),
@@ -171,8 +180,9 @@ func RootConsoleSignin(region string) Detection {
 // "running, stopped, terminated" rule). All three states are positives; "pending" is in
 // neither set (a rule may or may not want it). Negatives: an API call and a custom event
 // mimicking the notification.
-func EC2StateChange(region string) Detection {
-	v := map[string]string{"REGION": region, "ACCOUNT": defaultAccount}
+// account is the account the instances and the rule live in ("" for an example account).
+func EC2StateChange(region, account string) Detection {
+	v := map[string]string{"REGION": region, "ACCOUNT": orDefaultAccount(account)}
 	return Detection{
 		ID:       "ec2-state-change",
 		Summary:  fmt.Sprintf("EC2 instance state changes (running, stopped, terminated) in %s", region),
@@ -215,8 +225,8 @@ func All() []Detection {
 		APIWithoutMFA(),
 		ConsoleSigninWithoutMFA(),
 		StopLogging(DefaultTrail),
-		RootConsoleSignin("us-east-1"),
-		EC2StateChange("us-east-1"),
+		RootConsoleSignin("us-east-1", ""),
+		EC2StateChange("us-east-1", ""),
 		SSHLogin(),
 	}
 }
