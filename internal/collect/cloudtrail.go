@@ -58,11 +58,11 @@ func (a *accountCollector) trails(ctx context.Context, regions []snapshot.Region
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			a.c.do(ctx, func() { out[i].Status, out[i].StatusError = trailStatus(ctx, rc, arn) })
+			a.c.doAs(ctx, "cloudtrail", func() { out[i].Status, out[i].StatusError = trailStatus(ctx, rc, arn) })
 		}()
 		go func() {
 			defer wg.Done()
-			a.c.do(ctx, func() { out[i].Selectors, out[i].SelectorsError = eventSelectors(ctx, rc, arn) })
+			a.c.doAs(ctx, "cloudtrail", func() { out[i].Selectors, out[i].SelectorsError = eventSelectors(ctx, rc, arn) })
 		}()
 	}
 	wg.Wait()

@@ -20,8 +20,12 @@ import (
 	"github.com/lookout-audit/lookout/internal/version"
 )
 
-// DefaultConcurrency bounds the API calls in flight at once across the whole scan.
-const DefaultConcurrency = 16
+// DefaultConcurrency bounds the API tasks in flight at once across the whole scan. AWS
+// throttles per account, region and API, and within one (account, region) each service is read
+// by a single task, one call after another; so this bound protects the machine running lookout
+// more than AWS, and it is sized so that every region of an account can be read at once: the
+// wall time of a scan is then a few dependent round trips, not the number of regions.
+const DefaultConcurrency = 64
 
 // Options say what to collect.
 type Options struct {
@@ -29,17 +33,26 @@ type Options struct {
 	Regions []string
 	// Concurrency bounds the API tasks running at once (DefaultConcurrency if 0).
 	Concurrency int
-	// Progress, if set, is told as each (account, region) finishes.
+	// ServiceConcurrency bounds the tasks of any one service running at once (half of
+	// Concurrency if 0), so that a throttled service, whose calls back off and retry, cannot
+	// hold every slot and starve the others.
+	ServiceConcurrency int
+	// Progress, if set, is told when an account's regions are known, as each (account, region)
+	// finishes, and when each account is done. It may be called from several goroutines.
 	Progress func(ProgressEvent)
 	// Now stamps the snapshot (time.Now if zero); tests fix it.
 	Now time.Time
 }
 
-// ProgressEvent reports one finished unit of work.
+// ProgressEvent reports one step of the scan: with Region set, that region of Account is done;
+// with Planned > 0, Account will read that many regions; with AccountDone, Account is finished.
 type ProgressEvent struct {
 	Account, Region string
-	// Errors counts read errors recorded for this region.
-	Errors int
+	// Errors counts read errors recorded for this region (or, with AccountDone, for the
+	// account as a whole: it could not be entered or listed).
+	Errors      int
+	Planned     int
+	AccountDone bool
 }
 
 // Target is one account to collect, with credentials that act in it.
@@ -54,6 +67,10 @@ type Target struct {
 type Collector struct {
 	opts Options
 	sem  chan struct{}
+
+	svcMu  sync.Mutex
+	svcCap int
+	svcSem map[string]chan struct{}
 }
 
 // New returns a Collector.
@@ -62,7 +79,11 @@ func New(opts Options) *Collector {
 	if n <= 0 {
 		n = DefaultConcurrency
 	}
-	return &Collector{opts: opts, sem: make(chan struct{}, n)}
+	per := opts.ServiceConcurrency
+	if per <= 0 {
+		per = max(1, (n+1)/2)
+	}
+	return &Collector{opts: opts, sem: make(chan struct{}, n), svcCap: per, svcSem: map[string]chan struct{}{}}
 }
 
 // Snapshot collects every target. It returns an error only when the scan as a whole cannot
@@ -84,6 +105,13 @@ func (c *Collector) Snapshot(ctx context.Context, targets []Target) (*snapshot.S
 		go func() {
 			defer wg.Done()
 			s.Accounts[i] = c.account(ctx, t)
+			if c.opts.Progress != nil {
+				errs := 0
+				if s.Accounts[i].Error != nil {
+					errs = 1
+				}
+				c.opts.Progress(ProgressEvent{Account: s.Accounts[i].ID, AccountDone: true, Errors: errs})
+			}
 		}()
 	}
 	wg.Wait()
@@ -109,7 +137,26 @@ func (c *Collector) Snapshot(ctx context.Context, targets []Target) (*snapshot.S
 	return s, nil
 }
 
-// do runs one API task under the concurrency bound.
+// doAs runs one API task of a service under both the service's bound and the global one. The
+// service slot is taken first, so a task waiting on a busy service holds no global slot.
+func (c *Collector) doAs(ctx context.Context, service string, f func()) {
+	c.svcMu.Lock()
+	sem, ok := c.svcSem[service]
+	if !ok {
+		sem = make(chan struct{}, c.svcCap)
+		c.svcSem[service] = sem
+	}
+	c.svcMu.Unlock()
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-sem }()
+	c.do(ctx, f)
+}
+
+// do runs one API task under the global concurrency bound.
 func (c *Collector) do(ctx context.Context, f func()) {
 	select {
 	case c.sem <- struct{}{}:
@@ -131,7 +178,7 @@ func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 	if a.ID == "" {
 		var out *sts.GetCallerIdentityOutput
 		var err error
-		c.do(ctx, func() { out, err = sts.NewFromConfig(t.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}) })
+		c.doAs(ctx, "sts", func() { out, err = sts.NewFromConfig(t.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}) })
 		if err == nil && out == nil {
 			err = ctx.Err()
 		}
@@ -153,6 +200,9 @@ func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 			a.Error = readError("ec2:DescribeRegions", err)
 			return a
 		}
+	}
+	if c.opts.Progress != nil {
+		c.opts.Progress(ProgressEvent{Account: a.ID, Planned: len(regions)})
 	}
 	acc := newAccountCollector(c, t.Config, a.ID)
 	a.Regions = make([]snapshot.Region, len(regions))
@@ -177,7 +227,7 @@ func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 func (c *Collector) enabledRegions(ctx context.Context, cfg aws.Config) ([]string, error) {
 	var out *ec2.DescribeRegionsOutput
 	var err error
-	c.do(ctx, func() { out, err = ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{}) })
+	c.doAs(ctx, "ec2", func() { out, err = ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{}) })
 	if err == nil && out == nil {
 		err = ctx.Err()
 	}

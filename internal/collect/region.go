@@ -114,12 +114,12 @@ func (a *accountCollector) region(ctx context.Context, name string) snapshot.Reg
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.c.do(ctx, func() { col.run(ctx, rc, &r) })
+			a.c.doAs(ctx, col.service, func() { col.run(ctx, rc, &r) })
 		}()
 	}
 	wg.Wait()
 	for _, col := range regionFollowUps {
-		a.c.do(ctx, func() { col.run(ctx, rc, &r) })
+		a.c.doAs(ctx, col.service, func() { col.run(ctx, rc, &r) })
 	}
 	return r
 }

@@ -227,16 +227,15 @@ func Snapshot(ctx context.Context, file string, sc *scope.Options, quiet bool, s
 	if err != nil {
 		return nil, exitcode.Usagef("%v", err)
 	}
-	total := -1
-	if res.Regions != nil {
-		total = len(res.Regions) * len(res.Targets)
-	}
 	if sc.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, sc.Timeout)
 		defer cancel()
 	}
-	bar := progress.New(stderr, total, !quiet && output.IsTerminal(stderr))
+	bar := progress.NewScan(stderr, len(res.Targets), len(res.Regions), !quiet && output.IsTerminal(stderr))
+	for i := range res.Targets {
+		bar.Attach(&res.Targets[i].Config)
+	}
 	c := collect.New(collect.Options{Regions: res.Regions, Concurrency: sc.Concurrency, Progress: bar.Observe})
 	s, err := c.Snapshot(ctx, res.Targets)
 	bar.Done()
