@@ -44,7 +44,7 @@ var RootUsageAlarm = Check{
 		"Negatives: root actions invoked by an AWS service, AwsServiceEvent records, IAM user and assumed-role " +
 		"calls, and AssumedRoot sessions (centralised root access).",
 	Remediation: cisRemediation + " Pattern: " + detection.RefRootUsage,
-	FixSummary:  "create metric filter RootAccountUsage, alarm and SNS wiring on the CloudTrail log group",
+	FixSummary:  "create metric filter lookout-root-usage, alarm and SNS wiring on the CloudTrail log group",
 	Run:         cisAlarmRunner(cisAlarm{detection.RootUsage, "RootAccountUsage", "RootAccountUsageCount"}),
 }
 
@@ -57,7 +57,7 @@ var APIWithoutMFAAlarm = Check{
 	Verifies: cisChainVerifies + "Positives: console-session calls of an IAM user and of an assumed role whose " +
 		"session says mfaAuthenticated false. Negatives: the same calls with mfaAuthenticated true.",
 	Remediation: cisRemediation + " Pattern: " + detection.RefAPIWithoutMFA,
-	FixSummary:  "create metric filter ApiActivityWithoutMFA, alarm and SNS wiring on the CloudTrail log group",
+	FixSummary:  "create metric filter lookout-api-without-mfa, alarm and SNS wiring on the CloudTrail log group",
 	Run:         cisAlarmRunner(cisAlarm{detection.APIWithoutMFA, "ApiActivityWithoutMFA", "ApiActivityWithoutMFACount"}),
 }
 
@@ -72,7 +72,7 @@ var ConsoleSigninWithoutMFAAlarm = Check{
 		"guide's MFAUsed = \"No\", CIS's MFAUsed != \"Yes\" and the SSO-aware variant all pass). Negatives: a " +
 		"login with MFA, a root login with MFA, and an API call that is not ConsoleLogin.",
 	Remediation: cisRemediation + " Pattern: " + detection.RefConsoleSigninWithoutMFA,
-	FixSummary:  "create metric filter ConsoleSignInWithoutMfa, alarm and SNS wiring on the CloudTrail log group",
+	FixSummary:  "create metric filter lookout-console-signin-without-mfa, alarm and SNS wiring on the CloudTrail log group",
 	Run:         cisAlarmRunner(cisAlarm{detection.ConsoleSigninWithoutMFA, "ConsoleSignInWithoutMfa", "ConsoleSignInWithoutMfaCount"}),
 }
 
@@ -145,7 +145,7 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 	f := c.finding(a.ID, region, resource, best.status, msg)
 	f.Evidence = map[string]any{"detection": d.Summary, "chains": chainEvidence(chains)}
 	if best.status == Fail {
-		f.Fix = cisFix(best, spec)
+		f.Fix = cisFix(best, cisFixes[c.ID])
 	}
 	return f
 }
@@ -211,7 +211,7 @@ func chainEvidence(chains []trailChain) []map[string]any {
 
 // cisFix says what `lookout fix` would do for the closest chain: it can add the filter, the
 // alarm and the SNS wiring, but it does not reconfigure trails.
-func cisFix(best *trailChain, spec cisAlarm) *FixHint {
+func cisFix(best *trailChain, spec cisAlarmFix) *FixHint {
 	if best.chain == nil || best.chain.Broken == LinkLogGroup {
 		return &FixHint{Available: false, Summary: "send a logging trail to a CloudWatch Logs log group by hand (lookout does not reconfigure trails); lookout fix then adds the filter, alarm and SNS wiring"}
 	}
@@ -220,6 +220,6 @@ func cisFix(best *trailChain, spec cisAlarm) *FixHint {
 	case LinkTopic, LinkSubscriber:
 		return &FixHint{Available: true, Summary: fmt.Sprintf("point the alarm at an SNS topic with a confirmed subscriber (--sns-topic-arn, or --notify-email to subscribe) in %s", lg.Region)}
 	}
-	return &FixHint{Available: true, Summary: fmt.Sprintf("create metric filter %s (metric CloudTrailMetrics/%s, value 1) on log group %s in %s, an alarm Sum >= 1 over 300s (1 of 1) and its SNS wiring",
-		spec.filter, spec.metric, lg.Name, lg.Region)}
+	return &FixHint{Available: true, Summary: fmt.Sprintf("create metric filter %s (metric %s/%s, value 1) on log group %s in %s, alarm %s (Sum >= 1 over 300s, 1 of 1) and its SNS wiring",
+		spec.filter, fixMetricNamespace, spec.metric, lg.Name, lg.Region, spec.alarm)}
 }

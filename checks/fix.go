@@ -237,3 +237,41 @@ func fixTrailOwner(trailARN string) string {
 	}
 	return parts[4]
 }
+
+// fixHintEmail stands in for --notify-email when AnnotateFixes asks planners whether a fix
+// exists: a scan does not know where alerts will go, and the hint tells the reader to choose.
+const fixHintEmail = "alerts@example.invalid"
+
+// AnnotateFixes makes each FAIL finding's fix hint say what `lookout fix` would really do:
+// its check's planner is asked, on the same snapshot, and a finding it cannot plan for is
+// marked unavailable with the planner's reason. The hints then never promise a fix the
+// planner would not make, nor hide one it would.
+func AnnotateFixes(s *snapshot.Snapshot, fs []Finding, opts Options) {
+	o := FixOptions{Options: opts, NotifyEmail: fixHintEmail, HomeRegion: fixHomeRegion(s.Regions)}
+	for i := range fs {
+		f := &fs[i]
+		if f.Status != Fail {
+			continue
+		}
+		if f.Fix == nil {
+			f.Fix = &FixHint{}
+		}
+		planner := planners[f.CheckID]
+		if planner == nil {
+			f.Fix.Available = false
+			continue
+		}
+		actions, note, err := planner(s, *f, o)
+		switch {
+		case err != nil:
+			f.Fix.Available, f.Fix.Summary = false, "lookout cannot plan a fix: "+err.Error()
+		case len(actions) == 0:
+			f.Fix.Available = false
+			if note != "" {
+				f.Fix.Summary = "lookout fix plans nothing here: " + note
+			}
+		default:
+			f.Fix.Available = true
+		}
+	}
+}

@@ -137,7 +137,7 @@ func (c *Check) sshAlarmFinding(s *snapshot.Snapshot, account, region string, gr
 	}
 	f.Evidence = map[string]any{"detection": d.Summary, "ssh_log_groups": evidence}
 	if status == Fail {
-		f.Fix = &FixHint{Available: false, Summary: "add metric filter " + detection.RefSSHLogin + ", an alarm (Sum >= 1, 1 of 1) and a confirmed SNS subscriber on each SSH log group"}
+		f.Fix = &FixHint{Available: true, Summary: "create metric filter " + fixSSHFilter + " (" + detection.RefSSHLogin + ", namespace " + fixSSHNamespace + "), an alarm (Sum >= 1, 1 of 1) and SNS wiring (--sns-topic-arn or --notify-email) on each SSH log group whose chain is broken"}
 	}
 	return f
 }

@@ -116,7 +116,9 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	findings := checks.Run(snap, list, checks.Options{SigninRegions: signin, SSHLogMaxAge: o.SSHLogMaxAge})
+	checkOpts := checks.Options{SigninRegions: signin, SSHLogMaxAge: o.SSHLogMaxAge}
+	findings := checks.Run(snap, list, checkOpts)
+	checks.AnnotateFixes(snap, findings, checkOpts)
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
