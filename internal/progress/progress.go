@@ -116,9 +116,12 @@ func (b *Bar) Observe(ev collect.ProgressEvent) {
 		}
 	case ev.Region != "":
 		b.regionsDone++
+	}
+	// Describe before Add: Add renders, and must render the current counts.
+	b.bar.Describe(b.describe())
+	if ev.Region != "" && !ev.AccountDone && ev.Planned == 0 {
 		_ = b.bar.Add(1)
 	}
-	b.bar.Describe(b.describe())
 }
 
 // describe must be called with mu held (or before the bar is shared).

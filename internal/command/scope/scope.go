@@ -37,7 +37,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Profile, "profile", "", "AWS shared-config profile to use (default: the SDK default chain: env, profile, SSO, IMDS)")
 	fs.StringVar(&o.Regions, "regions", "all", "regions to read: all (the regions enabled for the account) or a comma-separated list")
 	fs.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. a moto_server (default: $AWS_ENDPOINT_URL)")
-	fs.IntVar(&o.Concurrency, "concurrency", collect.DefaultConcurrency, "maximum AWS API calls in flight at once")
+	fs.IntVar(&o.Concurrency, "concurrency", collect.DefaultConcurrency, "maximum AWS API tasks in flight at once, across all accounts and regions; any one service gets at most half")
 	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up on AWS calls still unanswered after this long (their checks report ERROR)")
 	fs.BoolVar(&o.Org, "org", false, "scan every ACTIVE account of the AWS Organization (run from the management or a delegated administrator account)")
 	fs.StringVar(&o.Accounts, "accounts", "", "only these account ids (comma-separated); without --org, scan exactly these")
