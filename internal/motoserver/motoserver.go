@@ -186,5 +186,21 @@ func Ctx(tb testing.TB) context.Context {
 	return ctx
 }
 
+// UseAsDefault points the SDK default credential chain of the test's process at the server:
+// fake static credentials, no shared config or credentials files, no instance metadata, and
+// AWS_ENDPOINT_URL set to the server. Commands run in-process (root.Main) then talk to moto
+// exactly as they would to AWS. Tests that put a proxy in front override AWS_ENDPOINT_URL.
+func (s *Server) UseAsDefault(tb testing.TB) {
+	tb.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	tb.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	tb.Setenv("AWS_SESSION_TOKEN", "")
+	tb.Setenv("AWS_REGION", "us-east-1")
+	tb.Setenv("AWS_PROFILE", "")
+	tb.Setenv("AWS_CONFIG_FILE", filepath.Join(tb.TempDir(), "none"))
+	tb.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(tb.TempDir(), "none"))
+	tb.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	tb.Setenv("AWS_ENDPOINT_URL", s.URL)
+}
+
 // DefaultAccount is moto's account for unassumed credentials.
 const DefaultAccount = "123456789012"

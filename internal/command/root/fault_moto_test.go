@@ -23,7 +23,7 @@ import (
 func faultSetup(t *testing.T) (*motoserver.Server, *faultproxy.Proxy) {
 	t.Helper()
 	srv := motoserver.Start(t)
-	awsEnv(t, srv)
+	srv.UseAsDefault(t)
 	ctx := motoserver.Ctx(t)
 	cfg := srv.Config("us-east-1")
 	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-logs")}); err != nil {

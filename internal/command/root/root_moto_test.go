@@ -17,19 +17,6 @@ import (
 	"github.com/lookout-audit/lookout/report"
 )
 
-// awsEnv points the SDK default chain at moto with fake credentials and no shared config.
-func awsEnv(t *testing.T, srv *motoserver.Server) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
-}
-
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -51,7 +38,7 @@ func findingsOf(t *testing.T, js string) *report.Report {
 // same scan passes with exit 0; and collect + scan --snapshot gives identical findings.
 func TestStoppedTrailEndToEnd(t *testing.T) {
 	srv := motoserver.Start(t)
-	awsEnv(t, srv)
+	srv.UseAsDefault(t)
 	ctx := motoserver.Ctx(t)
 	cfg := srv.Config("us-east-1")
 	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-logs")}); err != nil {

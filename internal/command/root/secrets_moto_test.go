@@ -31,7 +31,7 @@ const secretMark = "lookout-secret"
 // debug runs, and greps every byte produced.
 func TestNoSecretsInAnyOutput(t *testing.T) {
 	srv := motoserver.Start(t)
-	awsEnv(t, srv)
+	srv.UseAsDefault(t)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", secretMark+"-secret-access-key")
 	t.Setenv("AWS_SESSION_TOKEN", secretMark+"-session-token")
 	ctx := motoserver.Ctx(t)
