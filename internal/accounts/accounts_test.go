@@ -18,20 +18,7 @@ import (
 // One moto server for the package; each test resets it.
 var srv *motoserver.Server
 
-func TestMain(m *testing.M) {
-	if motoserver.Available() == nil {
-		s, err := motoserver.Launch()
-		if err != nil {
-			panic(err)
-		}
-		srv = s
-	}
-	code := m.Run()
-	if srv != nil {
-		srv.Stop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(motoserver.RunShared(m, &srv)) }
 
 func moto(t *testing.T) (context.Context, aws.Config) {
 	t.Helper()

@@ -34,7 +34,8 @@ func attachDebug(ctx context.Context, cfg *aws.Config) {
 	if !ok {
 		return
 	}
-	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+	// Copy before appending: configurations copied with aws.Config.Copy share the list.
+	cfg.APIOptions = append(append([]func(*middleware.Stack) error{}, cfg.APIOptions...), func(stack *middleware.Stack) error {
 		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("lookoutDebug",
 			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 				start := time.Now()

@@ -30,7 +30,8 @@ type Recorder struct {
 
 // Attach adds the recorder to cfg (which is modified) and returns it.
 func (r *Recorder) Attach(cfg *aws.Config) {
-	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+	// Copy before appending: configurations copied with aws.Config.Copy share the list.
+	cfg.APIOptions = append(append([]func(*middleware.Stack) error{}, cfg.APIOptions...), func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("lookoutRecorder",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				input, _ := json.Marshal(in.Parameters)

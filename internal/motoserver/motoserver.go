@@ -142,6 +142,22 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	return fmt.Errorf("moto_server did not answer within %s", timeout)
 }
 
+// RunShared runs a test package with one server shared by all its tests (a TestMain helper:
+// os.Exit(motoserver.RunShared(m, &srv))). *shared stays nil when moto is unavailable, so tests
+// must still call Require, which skips them, or fails them under CI=true. Tests Reset it.
+func RunShared(m *testing.M, shared **Server) int {
+	if Available() == nil {
+		s, err := Launch()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "motoserver:", err)
+			return 1
+		}
+		*shared = s
+		defer s.Stop()
+	}
+	return m.Run()
+}
+
 // Stop ends the server.
 func (s *Server) Stop() {
 	s.mu.Lock()

@@ -24,20 +24,7 @@ import (
 // One moto server serves the package; each test resets it.
 var srv *motoserver.Server
 
-func TestMain(m *testing.M) {
-	if motoserver.Available() == nil {
-		s, err := motoserver.Launch()
-		if err != nil {
-			panic(err)
-		}
-		srv = s
-	}
-	code := m.Run()
-	if srv != nil {
-		srv.Stop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(motoserver.RunShared(m, &srv)) }
 
 // moto returns the shared server, reset, with the SDK default chain pointed at it.
 func moto(t *testing.T) *motoserver.Server {
