@@ -258,24 +258,13 @@ func (p *delimParser) cmp(field string, nameRead bool) (dnode, error) {
 		p.i = skipSpace(p.s, p.i)
 	}
 	c := dCmp{name: field}
-	rest := p.s[p.i:]
+	op, width, ok := comparisonAt(p.s[p.i:])
 	switch {
-	case strings.HasPrefix(rest, "!="):
-		c.op, p.i = opNe, p.i+2
-	case strings.HasPrefix(rest, "<="):
-		c.op, p.i = opLe, p.i+2
-	case strings.HasPrefix(rest, ">="):
-		c.op, p.i = opGe, p.i+2
-	case strings.HasPrefix(rest, "="):
-		c.op, p.i = opEq, p.i+1
-	case strings.HasPrefix(rest, "<"):
-		c.op, p.i = opLt, p.i+1
-	case strings.HasPrefix(rest, ">"):
-		c.op, p.i = opGt, p.i+1
+	case ok:
+		c.op, p.i = op, p.i+width
+	case p.i >= len(p.s):
+		return nil, errAt(p.i, "expected a comparison after field %q, found end of pattern", field)
 	default:
-		if p.i >= len(p.s) {
-			return nil, errAt(p.i, "expected a comparison after field %q, found end of pattern", field)
-		}
 		return nil, errAt(p.i, "expected \",\", \"]\" or a comparison (=, !=, <, <=, >, >=) after field %q, found %q", field, p.s[p.i])
 	}
 	p.i = skipSpace(p.s, p.i)

@@ -85,6 +85,20 @@ var opText = map[condOp]string{
 	opExists: "EXISTS", opNotExists: "NOT EXISTS",
 }
 
+// comparisonAt reads a comparison operator at the start of rest, longest first: the operator
+// and how many bytes it takes, or ok false. JSON and space-delimited patterns share them.
+func comparisonAt(rest string) (op condOp, width int, ok bool) {
+	for _, c := range []struct {
+		text string
+		op   condOp
+	}{{"!=", opNe}, {"<=", opLe}, {">=", opGe}, {"=", opEq}, {"<", opLt}, {">", opGt}} {
+		if strings.HasPrefix(rest, c.text) {
+			return c.op, len(c.text), true
+		}
+	}
+	return 0, 0, false
+}
+
 // cond is one comparison on one selector.
 type cond struct {
 	sel selector
@@ -492,21 +506,12 @@ func (p *jsonParser) parseCond() (node, error) {
 	p.skip()
 	c := cond{sel: sel}
 	rest := p.s[p.i:]
+	op, width, isCmp := comparisonAt(rest)
 	switch {
-	case strings.HasPrefix(rest, "!="):
-		c.op, p.i = opNe, p.i+2
-	case strings.HasPrefix(rest, "<="):
-		c.op, p.i = opLe, p.i+2
-	case strings.HasPrefix(rest, ">="):
-		c.op, p.i = opGe, p.i+2
 	case strings.HasPrefix(rest, "=="):
 		return nil, errAt(p.i, "use \"=\", not \"==\", after %s", selText)
-	case strings.HasPrefix(rest, "="):
-		c.op, p.i = opEq, p.i+1
-	case strings.HasPrefix(rest, "<"):
-		c.op, p.i = opLt, p.i+1
-	case strings.HasPrefix(rest, ">"):
-		c.op, p.i = opGt, p.i+1
+	case isCmp:
+		c.op, p.i = op, p.i+width
 	default:
 		kwPos := p.i
 		kw := p.word()
