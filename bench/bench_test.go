@@ -17,6 +17,7 @@ import (
 	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/collect"
 	"github.com/lookout-audit/lookout/internal/command/root"
+	"github.com/lookout-audit/lookout/internal/faultproxy"
 	"github.com/lookout-audit/lookout/internal/motoorg"
 	"github.com/lookout-audit/lookout/internal/motoserver"
 	"github.com/lookout-audit/lookout/report"
@@ -129,11 +130,7 @@ func BenchmarkSeventeenRegions50ms(b *testing.B) {
 		b.Fatal(err)
 	}
 	warmUp(b, srv, defaultRegions)
-	proxy, err := StartProxy(srv.URL, 50*time.Millisecond)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer proxy.Close()
+	proxy := latencyProxy(b, srv.URL, 50*time.Millisecond)
 	awsEnv(b, proxy.URL)
 	// The default bound, and the previous default of 16 for comparison.
 	for _, conc := range []int{collect.DefaultConcurrency, 16} {
@@ -141,13 +138,13 @@ func BenchmarkSeventeenRegions50ms(b *testing.B) {
 			out := filepath.Join(b.TempDir(), "report.json")
 			args := []string{"scan", "--regions", strings.Join(defaultRegions, ","), "--concurrency", fmt.Sprint(conc),
 				"--format", "json", "--output", out, "-q"}
-			before := proxy.Calls()
+			before := proxy.Calls.Load()
 			for b.Loop() {
 				if code := root.Main(args, &bytes.Buffer{}, os.Stderr); code == 3 || code == 2 {
 					b.Fatalf("scan exited %d", code)
 				}
 			}
-			b.ReportMetric(float64(proxy.Calls()-before)/float64(b.N), "calls/op")
+			b.ReportMetric(float64(proxy.Calls.Load()-before)/float64(b.N), "calls/op")
 			r := readReport(b, out)
 			b.ReportMetric(float64(len(r.Findings)), "findings")
 		})
@@ -217,11 +214,7 @@ func BenchmarkOrganization(b *testing.B) {
 			b.Fatalf("seeding %s: %v", id, err)
 		}
 	}
-	proxy, err := StartProxy(srv.URL, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer proxy.Close()
+	proxy := latencyProxy(b, srv.URL, 0)
 	env := awsEnv(b, proxy.URL)
 	bin := buildLookout(b)
 	for _, n := range []int{10, 50} {
@@ -234,14 +227,14 @@ func BenchmarkOrganization(b *testing.B) {
 			var wall, cpu time.Duration
 			var peak int64
 			runBinary(b, env, bin, args...) // warm-up: moto builds each account's regional backends on first use
-			calls := proxy.Calls()
+			calls := proxy.Calls.Load()
 			for b.Loop() {
 				w, rss, c := runBinary(b, env, bin, args...)
 				wall += w
 				cpu += c
 				peak = max(peak, rss)
 			}
-			calls = proxy.Calls() - calls
+			calls = proxy.Calls.Load() - calls
 			r := readReport(b, out)
 			if len(r.Scope.Accounts) != n {
 				b.Fatalf("scanned %d accounts, want %d", len(r.Scope.Accounts), n)
@@ -286,4 +279,17 @@ func BenchmarkVersusTrivy(b *testing.B) {
 	b.ReportMetric(float64(lookoutWall.Milliseconds())/float64(b.N), "lookout-ms")
 	b.ReportMetric(float64(trivyWall.Milliseconds())/float64(b.N), "trivy-ms")
 	b.ReportMetric(float64(trivyWall)/float64(lookoutWall), "trivy/lookout")
+}
+
+// latencyProxy starts the fault-injection proxy in front of moto with no faults, only a fixed
+// delay on every answer (a realistic AWS round trip), and counts the calls it forwards.
+func latencyProxy(b *testing.B, upstream string, delay time.Duration) *faultproxy.Proxy {
+	b.Helper()
+	p, err := faultproxy.New(upstream)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.SetLatency(delay)
+	b.Cleanup(p.Close)
+	return p
 }

@@ -1,3 +1,8 @@
+// Package bench holds lookout's performance benchmarks (go test -bench, see BENCHMARKS.md) and
+// the demo state they seed moto with. The round trip they add to every moto answer comes from
+// internal/faultproxy, with latency and no faults.
+//
+// Nothing here runs in the ordinary test suite: the package has benchmarks only.
 package bench
 
 import (

@@ -68,6 +68,8 @@ func New(target string) (*Proxy, error) {
 	}
 	p := &Proxy{target: u, rng: rand.New(rand.NewPCG(1, 2))}
 	p.rp = httputil.NewSingleHostReverseProxy(u)
+	// A scan runs dozens of calls at once; keep that many connections to the upstream.
+	p.rp.Transport = &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512}
 	p.server = httptest.NewServer(http.HandlerFunc(p.serve))
 	p.URL = p.server.URL
 	return p, nil
