@@ -33,13 +33,16 @@ func Load(path string) (*Snapshot, error) {
 }
 
 // Decode reads and validates a snapshot document.
-func Decode(r io.Reader) (*Snapshot, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+func Decode(r io.Reader) (*Snapshot, error) { return decode(r, MaxSize) }
+
+// decode reads at most limit bytes: an oversized input is refused without being read whole.
+func decode(r io.Reader, limit int64) (*Snapshot, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading: %w", err)
 	}
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("larger than %d MiB: not a lookout snapshot", MaxSize>>20)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d MiB: not a lookout snapshot", limit>>20)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty file: not a lookout snapshot")

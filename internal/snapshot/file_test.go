@@ -32,6 +32,28 @@ func TestDecodeRejectsBadInput(t *testing.T) {
 	}
 }
 
+// endless is an input that never ends, like /dev/zero passed as a snapshot.
+type endless struct{ read int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	e.read += int64(len(p))
+	return len(p), nil
+}
+
+func TestOversizedInputIsRefusedWithoutReadingItAll(t *testing.T) {
+	in := &endless{}
+	_, err := decode(in, 4<<20)
+	if err == nil || !strings.Contains(err.Error(), "larger than 4 MiB") {
+		t.Fatalf("err = %v, want a size refusal", err)
+	}
+	if in.read > 5<<20 {
+		t.Errorf("read %d bytes of an endless input before refusing it", in.read)
+	}
+}
+
 func TestDemoFixtureRoundTrips(t *testing.T) {
 	s, err := Load("../../fixtures/demo-org.json")
 	if err != nil {
