@@ -268,22 +268,9 @@ func (p *delimParser) cmp(field string, nameRead bool) (dnode, error) {
 		return nil, errAt(p.i, "expected \",\", \"]\" or a comparison (=, !=, <, <=, >, >=) after field %q, found %q", field, p.s[p.i])
 	}
 	p.i = skipSpace(p.s, p.i)
-	valPos := p.i
-	v, end, err := parseValue(p.s, p.i)
+	v, end, err := parseOperand(p.s, p.i, c.op, &p.regexes)
 	if err != nil {
 		return nil, err
-	}
-	if v.kind == valRegex {
-		p.regexes++
-		if p.regexes > maxRegexes {
-			return nil, errAt(valPos, "at most %d %%regex%% values are allowed in one pattern", maxRegexes)
-		}
-	}
-	switch c.op {
-	case opLt, opLe, opGt, opGe:
-		if v.kind != valNumber {
-			return nil, errAt(valPos, "%s needs a number on its right", opText[c.op])
-		}
 	}
 	c.val = v
 	p.i = end

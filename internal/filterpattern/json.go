@@ -401,16 +401,7 @@ func (p *jsonParser) skip() { p.i = skipSpace(p.s, p.i) }
 
 func (p *jsonParser) found() string { return p.foundAt(p.i) }
 
-func (p *jsonParser) foundAt(i int) string {
-	if i >= len(p.s) {
-		return "end of pattern"
-	}
-	end := i + 1
-	for end < len(p.s) && end < i+12 && !isSpace(p.s[end]) {
-		end++
-	}
-	return strconv.Quote(p.s[i:end])
-}
+func (p *jsonParser) foundAt(i int) string { return foundAt(p.s, i) }
 
 func (p *jsonParser) parseOr() (node, error) {
 	first, err := p.parseAnd()
@@ -545,22 +536,9 @@ func (p *jsonParser) parseCond() (node, error) {
 		return nil, errAt(kwPos, "expected \"=\", \"!=\", \"<\", \"<=\", \">\", \">=\", IS, EXISTS or NOT EXISTS after %s, found %s", selText, p.foundAt(kwPos))
 	}
 	p.skip()
-	valPos := p.i
-	v, end, err := parseValue(p.s, p.i)
+	v, end, err := parseOperand(p.s, p.i, c.op, &p.regexes)
 	if err != nil {
 		return nil, err
-	}
-	if v.kind == valRegex {
-		p.regexes++
-		if p.regexes > maxRegexes {
-			return nil, errAt(valPos, "at most %d %%regex%% values are allowed in one pattern", maxRegexes)
-		}
-	}
-	switch c.op {
-	case opLt, opLe, opGt, opGe:
-		if v.kind != valNumber {
-			return nil, errAt(valPos, "%s needs a number on its right, found %s", opText[c.op], p.foundAt(valPos))
-		}
 	}
 	c.val = v
 	p.i = end

@@ -258,6 +258,41 @@ func isAlnum(c byte) bool {
 
 // parseValue reads the right-hand side of a comparison at s[i]: "quoted", %regex%, a number,
 // or a bare string such as 123.123.* or 4*.
+// parseOperand reads the value on the right of comparison op at s[i:], for JSON and
+// space-delimited patterns alike: it counts %regex% values against the pattern's limit
+// (*regexes) and requires a number after <, <=, > and >=.
+func parseOperand(s string, i int, op condOp, regexes *int) (value, int, error) {
+	v, end, err := parseValue(s, i)
+	if err != nil {
+		return value{}, 0, err
+	}
+	if v.kind == valRegex {
+		*regexes++
+		if *regexes > maxRegexes {
+			return value{}, 0, errAt(i, "at most %d %%regex%% values are allowed in one pattern", maxRegexes)
+		}
+	}
+	switch op {
+	case opLt, opLe, opGt, opGe:
+		if v.kind != valNumber {
+			return value{}, 0, errAt(i, "%s needs a number on its right, found %s", opText[op], foundAt(s, i))
+		}
+	}
+	return v, end, nil
+}
+
+// foundAt quotes the few characters at s[i:] for an error message.
+func foundAt(s string, i int) string {
+	if i >= len(s) {
+		return "end of pattern"
+	}
+	end := i + 1
+	for end < len(s) && end < i+12 && !isSpace(s[end]) {
+		end++
+	}
+	return strconv.Quote(s[i:end])
+}
+
 func parseValue(s string, i int) (value, int, error) {
 	if i >= len(s) {
 		return value{}, 0, errAt(i, "expected a value, found end of pattern")
