@@ -10,14 +10,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -194,11 +198,7 @@ func probeRole(ctx context.Context, c *clients, a *plan.Action) (bool, bool, err
 	if err != nil {
 		return false, false, err
 	}
-	tags := map[string]string{}
-	for _, t := range out.Role.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return true, hasManagedTag(tags), nil
+	return true, hasManagedTag(tagsOf(out.Role.Tags, func(t iamtypes.Tag) (string, string) { return aws.ToString(t.Key), aws.ToString(t.Value) })), nil
 }
 
 func probeFunction(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
@@ -228,11 +228,7 @@ func probeRule(ctx context.Context, c *clients, a *plan.Action) (bool, bool, err
 	if err != nil {
 		return true, false, err
 	}
-	m := map[string]string{}
-	for _, t := range tags.Tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return true, hasManagedTag(m), nil
+	return true, hasManagedTag(tagsOf(tags.Tags, func(t ebtypes.Tag) (string, string) { return aws.ToString(t.Key), aws.ToString(t.Value) })), nil
 }
 
 // probeTopic: CreateTopic returns an existing topic of the same name without complaint, so the
@@ -246,11 +242,7 @@ func probeTopic(ctx context.Context, c *clients, a *plan.Action) (bool, bool, er
 	default:
 		return false, false, err
 	}
-	m := map[string]string{}
-	for _, t := range out.Tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return true, hasManagedTag(m), nil
+	return true, hasManagedTag(tagsOf(out.Tags, func(t snstypes.Tag) (string, string) { return aws.ToString(t.Key), aws.ToString(t.Value) })), nil
 }
 
 func probeAlarm(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
@@ -265,11 +257,7 @@ func probeAlarm(ctx context.Context, c *clients, a *plan.Action) (bool, bool, er
 	if err != nil {
 		return true, false, err
 	}
-	m := map[string]string{}
-	for _, t := range tags.Tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return true, hasManagedTag(m), nil
+	return true, hasManagedTag(tagsOf(tags.Tags, func(t cwtypes.Tag) (string, string) { return aws.ToString(t.Key), aws.ToString(t.Value) })), nil
 }
 
 // probeAssociation: lookout's associations carry its predictable AssociationName.

@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/lookout-audit/lookout/checks"
 	"github.com/lookout-audit/lookout/internal/faultproxy"
 	"github.com/lookout-audit/lookout/internal/motoserver"
@@ -24,18 +20,7 @@ func faultSetup(t *testing.T) (*motoserver.Server, *faultproxy.Proxy) {
 	t.Helper()
 	srv := motoserver.Start(t)
 	srv.UseAsDefault(t)
-	ctx := motoserver.Ctx(t)
-	cfg := srv.Config("us-east-1")
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-logs")}); err != nil {
-		t.Fatal(err)
-	}
-	ct := cloudtrail.NewFromConfig(cfg)
-	if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-logs"), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("main")}); err != nil {
-		t.Fatal(err)
-	}
+	loggingTrail(t, srv)
 	p, err := faultproxy.New(srv.URL)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,25 @@ import (
 	"github.com/lookout-audit/lookout/report"
 )
 
+// loggingTrail creates, in moto, a bucket and a multi-region trail "main" homed in us-east-1,
+// and starts it; it returns the CloudTrail client for further changes.
+func loggingTrail(t *testing.T, srv *motoserver.Server) *cloudtrail.Client {
+	t.Helper()
+	ctx := motoserver.Ctx(t)
+	cfg := srv.Config("us-east-1")
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-logs")}); err != nil {
+		t.Fatal(err)
+	}
+	ct := cloudtrail.NewFromConfig(cfg)
+	if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-logs"), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("main")}); err != nil {
+		t.Fatal(err)
+	}
+	return ct
+}
+
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -40,17 +59,7 @@ func TestStoppedTrailEndToEnd(t *testing.T) {
 	srv := motoserver.Start(t)
 	srv.UseAsDefault(t)
 	ctx := motoserver.Ctx(t)
-	cfg := srv.Config("us-east-1")
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-logs")}); err != nil {
-		t.Fatal(err)
-	}
-	ct := cloudtrail.NewFromConfig(cfg)
-	if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-logs"), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("main")}); err != nil {
-		t.Fatal(err)
-	}
+	ct := loggingTrail(t, srv)
 	if _, err := ct.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String("main")}); err != nil {
 		t.Fatal(err)
 	}
