@@ -59,6 +59,20 @@ type Account struct {
 	// ARN, with status and selectors read in the trail's home region.
 	Trails  []Trail  `json:"trails,omitempty"`
 	Regions []Region `json:"regions"`
+	// Roles are the IAM roles that EventBridge targets of this account name in RoleArn, read
+	// (iam:GetRole) for their trust policy: a target whose role does not trust
+	// events.amazonaws.com is never invoked.
+	Roles []Role `json:"roles,omitempty"`
+}
+
+// Role is one IAM role named by a rule target. NotFound is set when GetRole answered
+// NoSuchEntity; Error when it could not be read.
+type Role struct {
+	ARN         string     `json:"arn"`
+	Name        string     `json:"name"`
+	TrustPolicy string     `json:"trust_policy,omitempty"`
+	NotFound    bool       `json:"not_found,omitempty"`
+	Error       *ReadError `json:"error,omitempty"`
 }
 
 // Region holds what was read in one region of one account. A nil service section means the
@@ -74,6 +88,10 @@ type Region struct {
 	Lambda      *LambdaData      `json:"lambda,omitempty"`
 	EC2         *EC2Data         `json:"ec2,omitempty"`
 	SSM         *SSMData         `json:"ssm,omitempty"`
+	// KMS holds the keys that encrypt this region's topics and subscriber queues, and SQS the
+	// queues subscribed to this region's topics: both read only for what delivery needs.
+	KMS *KMSData `json:"kms,omitempty"`
+	SQS *SQSData `json:"sqs,omitempty"`
 }
 
 // ---- CloudTrail ----
@@ -97,6 +115,9 @@ type Trail struct {
 	CloudWatchLogsLogGroupARN string `json:"cloudwatch_logs_log_group_arn,omitempty"`
 	CloudWatchLogsRoleARN     string `json:"cloudwatch_logs_role_arn,omitempty"`
 	KMSKeyID                  string `json:"kms_key_id,omitempty"`
+	// IncludeGlobalServiceEvents: without them a trail records no IAM, STS or console
+	// sign-in event. Nil when not read (older snapshots): checks that need it say ERROR.
+	IncludeGlobalServiceEvents *bool `json:"include_global_service_events,omitempty"`
 
 	Status         *TrailStatus    `json:"status,omitempty"`
 	StatusError    *ReadError      `json:"status_error,omitempty"`
@@ -151,10 +172,16 @@ type FieldSelector struct {
 
 // ---- EventBridge ----
 
-// EventBridgeData holds the rules of the default event bus.
+// EventBridgeData holds the rules of the default event bus, and its resource policy (which
+// says which other accounts may send events to it).
 type EventBridgeData struct {
 	Error *ReadError `json:"error,omitempty"`
 	Rules []Rule     `json:"rules"`
+	// BusPolicy is the default bus's resource policy (DescribeEventBus), "" when it has none.
+	BusPolicy      string     `json:"bus_policy,omitempty"`
+	BusPolicyError *ReadError `json:"bus_policy_error,omitempty"`
+	// BusPolicyRead is set once DescribeEventBus answered, so that "" means "no policy".
+	BusPolicyRead bool `json:"bus_policy_read,omitempty"`
 }
 
 // Rule is one EventBridge rule with its targets.
@@ -171,10 +198,12 @@ type Rule struct {
 }
 
 // Target is one rule target. Input values are not kept (they may carry secrets).
+// DeadLetterARN is kept only to say that a dead-letter queue is not delivery.
 type Target struct {
-	ID      string `json:"id"`
-	ARN     string `json:"arn"`
-	RoleARN string `json:"role_arn,omitempty"`
+	ID            string `json:"id"`
+	ARN           string `json:"arn"`
+	RoleARN       string `json:"role_arn,omitempty"`
+	DeadLetterARN string `json:"dead_letter_arn,omitempty"`
 }
 
 // ---- CloudWatch Logs ----
@@ -227,10 +256,27 @@ type MetricTransformation struct {
 
 // ---- CloudWatch alarms ----
 
-// CloudWatchData holds the metric alarms of a region.
+// CloudWatchData holds the metric alarms of a region and what CloudWatch recorded of their
+// actions.
 type CloudWatchData struct {
 	Error  *ReadError `json:"error,omitempty"`
 	Alarms []Alarm    `json:"alarms"`
+	// LastActions holds, per alarm, the latest Action item of DescribeAlarmHistory
+	// (HistoryItemType Action) within the history window: whether CloudWatch could execute
+	// the alarm's action the last time it fired. HistoryError is set when it could not be read.
+	LastActions  []AlarmActionRecord `json:"last_actions,omitempty"`
+	HistoryError *ReadError          `json:"history_error,omitempty"`
+}
+
+// AlarmActionRecord is one Action history item: Summary is AWS's own text, e.g. "Failed to
+// execute action arn:aws:sns:...: Received error: ...".
+type AlarmActionRecord struct {
+	AlarmName string    `json:"alarm_name"`
+	Timestamp time.Time `json:"timestamp"`
+	Summary   string    `json:"summary"`
+	// Failed is set when the item reports a failed action (actionState Failed, or a summary
+	// starting "Failed to execute action").
+	Failed bool `json:"failed,omitempty"`
 }
 
 // Alarm is one metric alarm. Alarms on metric math set UsesMetricMath and leave
@@ -253,6 +299,32 @@ type Alarm struct {
 	AlarmActions       []string          `json:"alarm_actions,omitempty"`
 	StateValue         string            `json:"state_value,omitempty"`
 	UsesMetricMath     bool              `json:"uses_metric_math,omitempty"`
+	// Unit is the alarm's Unit: when set, only datapoints published with that unit count
+	// (a metric filter publishes the unit its transformation names, else None).
+	Unit string `json:"unit,omitempty"`
+	// Metrics are the alarm's metric-math queries (UsesMetricMath): the one with ReturnData
+	// is what the alarm compares with its threshold.
+	Metrics []AlarmQuery `json:"metrics,omitempty"`
+}
+
+// AlarmQuery is one MetricDataQuery of a metric-math alarm: either a metric (MetricStat) or an
+// expression over the other queries' ids.
+type AlarmQuery struct {
+	ID         string      `json:"id"`
+	Expression string      `json:"expression,omitempty"`
+	MetricStat *MetricStat `json:"metric_stat,omitempty"`
+	ReturnData bool        `json:"return_data,omitempty"`
+	Period     int32       `json:"period,omitempty"`
+}
+
+// MetricStat is a metric with the statistic and period a query reads it with.
+type MetricStat struct {
+	MetricName string            `json:"metric_name"`
+	Namespace  string            `json:"namespace"`
+	Dimensions map[string]string `json:"dimensions,omitempty"`
+	Period     int32             `json:"period"`
+	Stat       string            `json:"stat"`
+	Unit       string            `json:"unit,omitempty"`
 }
 
 // ---- SNS ----
@@ -275,12 +347,22 @@ type Topic struct {
 	AttrsError *ReadError `json:"attributes_error,omitempty"`
 }
 
-// Subscription is one subscription. The endpoint is never stored: an email address or a
-// webhook URL with a token is not the auditor's to keep.
+// Subscription is one subscription. The endpoint is stored only when it is an AWS resource
+// ARN (sqs, lambda, firehose): an email address or a webhook URL with a token is not the
+// auditor's to keep.
 type Subscription struct {
 	ARN       string `json:"arn"` // "PendingConfirmation" until confirmed
 	Protocol  string `json:"protocol"`
 	Confirmed bool   `json:"confirmed"`
+	// EndpointARN is the subscriber queue or function for protocol sqs, lambda or firehose.
+	EndpointARN string `json:"endpoint_arn,omitempty"`
+	// FilterPolicy and FilterPolicyScope (MessageAttributes, the default, or MessageBody) come
+	// from GetSubscriptionAttributes, read for confirmed subscriptions; AttrsRead is set once
+	// it answered, AttrsError when it could not be read.
+	FilterPolicy      string     `json:"filter_policy,omitempty"`
+	FilterPolicyScope string     `json:"filter_policy_scope,omitempty"`
+	AttrsRead         bool       `json:"attributes_read,omitempty"`
+	AttrsError        *ReadError `json:"attributes_error,omitempty"`
 }
 
 // ---- Lambda ----
@@ -298,6 +380,49 @@ type Function struct {
 	Runtime string `json:"runtime,omitempty"`
 	Role    string `json:"role,omitempty"`
 	State   string `json:"state,omitempty"`
+	// Policy is the function's resource-based policy (lambda:GetPolicy), read only for
+	// functions that a rule or a subscription invokes; "" with PolicyRead means it has none,
+	// so no service may invoke it.
+	Policy      string     `json:"policy,omitempty"`
+	PolicyRead  bool       `json:"policy_read,omitempty"`
+	PolicyError *ReadError `json:"policy_error,omitempty"`
+}
+
+// ---- KMS ----
+
+// KMSData holds the keys named by the region's topics and subscriber queues.
+type KMSData struct {
+	Keys []KMSKey `json:"keys"`
+}
+
+// KMSKey is one key as DescribeKey and GetKeyPolicy (policy "default") answered. Ref is the
+// key as the topic or queue names it (alias name, alias ARN, key id or key ARN).
+type KMSKey struct {
+	Ref        string     `json:"ref"`
+	KeyID      string     `json:"key_id,omitempty"`
+	ARN        string     `json:"arn,omitempty"`
+	KeyManager string     `json:"key_manager,omitempty"` // AWS | CUSTOMER
+	KeyState   string     `json:"key_state,omitempty"`
+	Policy     string     `json:"policy,omitempty"`
+	NotFound   bool       `json:"not_found,omitempty"`
+	Error      *ReadError `json:"error,omitempty"`
+}
+
+// ---- SQS ----
+
+// SQSData holds the queues subscribed to the region's topics.
+type SQSData struct {
+	Queues []Queue `json:"queues"`
+}
+
+// Queue is one queue's delivery-relevant attributes (GetQueueAttributes Policy,
+// KmsMasterKeyId, SqsManagedSseEnabled). NotFound is set when the queue does not exist.
+type Queue struct {
+	ARN      string     `json:"arn"`
+	Policy   string     `json:"policy,omitempty"`
+	KMSKeyID string     `json:"kms_key_id,omitempty"`
+	NotFound bool       `json:"not_found,omitempty"`
+	Error    *ReadError `json:"error,omitempty"`
 }
 
 // ---- EC2 ----
