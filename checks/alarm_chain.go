@@ -5,9 +5,11 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/filterpattern"
+	"github.com/lookout-audit/lookout/internal/metricmath"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -23,11 +25,17 @@ import (
 // the filters and alarms that count are only those in the group's own account and region.
 type LogGroupRef struct {
 	Account, Region, Name string
+	// Partition is the ARN partition ("" means aws).
+	Partition string
 }
 
 // ARN is the log group's ARN (without the ":*" suffix).
 func (l LogGroupRef) ARN() string {
-	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", l.Region, l.Account, l.Name)
+	p := l.Partition
+	if p == "" {
+		p = "aws"
+	}
+	return arn{Partition: p, Service: "logs", Region: l.Region, Account: l.Account, Resource: "log-group:" + l.Name}.String()
 }
 
 func (l LogGroupRef) String() string {
@@ -45,7 +53,7 @@ func LogGroupFromARN(s string) (LogGroupRef, error) {
 	if name == "" || a.Region == "" || a.Account == "" {
 		return LogGroupRef{}, fmt.Errorf("%q is not a CloudWatch Logs log group ARN", s)
 	}
-	return LogGroupRef{Account: a.Account, Region: a.Region, Name: name}, nil
+	return LogGroupRef{Account: a.Account, Region: a.Region, Name: name, Partition: a.Partition}, nil
 }
 
 // ChainLink is one link of the alarm chain, in order.
@@ -184,13 +192,15 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 		var onMetric []snapshot.Alarm
 		var near []string
 		for _, a := range r.CloudWatch.Alarms {
-			if a.MetricName != m.Name {
-				continue
-			}
-			if a.Namespace == m.Namespace && sameDimensions(a.Dimensions, m.Dimensions) {
-				onMetric = append(onMetric, a)
-			} else {
-				near = append(near, fmt.Sprintf("alarm %s watches %s", a.Name, metricRef{Name: a.MetricName, Namespace: a.Namespace, Dimensions: a.Dimensions}))
+			for _, w := range watchedMetrics(a) {
+				if w.MetricName != m.Name {
+					continue
+				}
+				if w.Namespace == m.Namespace && sameDimensionKeys(w.Dimensions, m.Dimensions) {
+					onMetric = append(onMetric, a)
+					break
+				}
+				near = append(near, fmt.Sprintf("alarm %s watches %s", a.Name, metricRef{Name: w.MetricName, Namespace: w.Namespace, Dimensions: w.Dimensions}))
 			}
 		}
 		if len(onMetric) == 0 {
@@ -202,14 +212,19 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 			continue
 		}
 		for _, a := range onMetric {
-			problems := alarmProblems(a, m)
+			problems, unknown := alarmProblems(a, m)
 			alarmsSeen = append(alarmsSeen, alarmEvidence(a, problems))
-			if len(problems) > 0 {
+			switch {
+			case len(problems) > 0:
 				paths = append(paths, chainPath{holds: 2, state: linkBroken, resource: alarmResource(a),
 					msg: fmt.Sprintf("alarm %s on %s (metric filter %s on %s) would not go off on one matching event: %s", a.Name, m, m.filter, lg.Name, strings.Join(problems, "; "))})
 				continue
+			case unknown != "":
+				paths = append(paths, chainPath{holds: 2, state: linkUnknown, resource: alarmResource(a),
+					msg: fmt.Sprintf("alarm %s on %s (metric filter %s on %s) cannot be evaluated: %s", a.Name, m, m.filter, lg.Name, unknown)})
+				continue
 			}
-			paths = append(paths, alarmActionPaths(s, a, m, lg, &topicsSeen)...)
+			paths = append(paths, alarmActionPaths(s, r, a, m, lg, &topicsSeen)...)
 		}
 	}
 	if len(alarmsSeen) > 0 {
@@ -245,10 +260,19 @@ func closestPath(paths []chainPath) chainPath {
 	return best
 }
 
-// alarmActionPaths follows each SNS action of an alarm that would go off.
-func alarmActionPaths(s *snapshot.Snapshot, a snapshot.Alarm, m metricRef, lg LogGroupRef, seen *[]targetVerdict) []chainPath {
+// alarmActionPaths follows each SNS action of an alarm that would go off, judging delivery
+// as CloudWatch (cloudwatch.amazonaws.com) publishing on the alarm's behalf. A complete path
+// is then held against what CloudWatch itself recorded: if the alarm's latest action failed,
+// no configuration reading overrides AWS's own word.
+func alarmActionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, m metricRef, lg LogGroupRef, seen *[]targetVerdict) []chainPath {
 	res := alarmResource(a)
 	head := fmt.Sprintf("metric filter %s on %s feeds alarm %s (%s)", m.filter, lg.Name, a.Name, alarmCondition(a))
+	source := a.ARN
+	if source == "" {
+		source = fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", partitionOf(s, lg.Account), lg.Region, lg.Account, a.Name)
+	}
+	snd := sender{service: principalCloudWatch, source: source, account: lg.Account, what: "alarm " + a.Name,
+		messages: [][]byte{alarmNotification(a, lg.Account, lg.Region)}}
 	var paths []chainPath
 	var others []string
 	for _, action := range a.AlarmActions {
@@ -256,15 +280,17 @@ func alarmActionPaths(s *snapshot.Snapshot, a snapshot.Alarm, m metricRef, lg Lo
 			others = append(others, action)
 			continue
 		}
-		tv := judgeTopic(s, action)
+		tv := judgeTopicDelivery(s, action, snd)
 		*seen = append(*seen, tv)
 		switch {
 		case tv.State == linkOK:
-			paths = append(paths, chainPath{holds: 5, state: linkOK, resource: res, msg: head + ", which notifies " + tv.Reason})
+			paths = append(paths, historyPath(r, a, chainPath{holds: 5, state: linkOK, resource: res, msg: head + ", which notifies " + tv.Reason}, head))
 		case tv.State == linkUnknown:
 			paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: res, msg: head + ", but " + tv.Reason})
 		case tv.absent:
 			paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res, msg: head + ", but its action " + tv.Reason})
+		case tv.Hop == HopTopicPolicy || tv.Hop == HopKMSKey:
+			paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res, msg: head + ", but " + tv.Reason})
 		default:
 			paths = append(paths, chainPath{holds: 4, state: linkBroken, resource: res, msg: head + ", but " + tv.Reason})
 		}
@@ -277,6 +303,36 @@ func alarmActionPaths(s *snapshot.Snapshot, a snapshot.Alarm, m metricRef, lg Lo
 		paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res, msg: msg})
 	}
 	return paths
+}
+
+// historyPath holds a complete path against the alarm's latest Action history item
+// (DescribeAlarmHistory): a failed action FAILs with AWS's message; history that could not be
+// read leaves the verdict unknown, since it might hold exactly such a failure.
+func historyPath(r *snapshot.Region, a snapshot.Alarm, ok chainPath, head string) chainPath {
+	if r == nil || r.CloudWatch == nil {
+		return ok
+	}
+	if r.CloudWatch.HistoryError != nil {
+		return chainPath{holds: 4, state: linkUnknown, resource: ok.resource,
+			msg: head + ", but its action history could not be read: " + r.CloudWatch.HistoryError.Error()}
+	}
+	for _, rec := range r.CloudWatch.LastActions {
+		if rec.AlarmName == a.Name && rec.Failed {
+			return chainPath{holds: 4, state: linkBroken, resource: ok.resource,
+				msg: fmt.Sprintf("%s, but the last time it fired (%s) CloudWatch could not run its action: %q", head, rec.Timestamp.UTC().Format(time.RFC3339), rec.Summary)}
+		}
+	}
+	return ok
+}
+
+// partitionOf is the partition of an account in the snapshot ("aws" when not recorded).
+func partitionOf(s *snapshot.Snapshot, account string) string {
+	for _, a := range s.Accounts {
+		if a.ID == account && a.Partition != "" {
+			return a.Partition
+		}
+	}
+	return "aws"
 }
 
 func alarmResource(a snapshot.Alarm) string {
@@ -293,11 +349,21 @@ type metricRef struct {
 	Dimensions map[string]string `json:"dimensions,omitempty"`
 	Value      float64           `json:"value_per_event"`
 	Default    *float64          `json:"default_value,omitempty"`
-	filter     string
+	// Unit is what the transformation publishes with ("" means None).
+	Unit   string `json:"unit,omitempty"`
+	filter string
+	// series are the dimension values each matching positive event publishes to, keyed by the
+	// event's name: a filter with dimensions from fields makes one series per value.
+	series map[string]map[string]string
 }
 
 func (m metricRef) String() string {
-	s := m.Namespace + "/" + m.Name
+	return m.Namespace + "/" + m.Name + m.dimString()
+}
+
+// dimString renders the dimensions as " {k=v, ...}" ("" without dimensions).
+func (m metricRef) dimString() string {
+	s := ""
 	if len(m.Dimensions) > 0 {
 		keys := make([]string, 0, len(m.Dimensions))
 		for k := range m.Dimensions {
@@ -308,7 +374,7 @@ func (m metricRef) String() string {
 		for _, k := range keys {
 			parts = append(parts, k+"="+m.Dimensions[k])
 		}
-		s += " {" + strings.Join(parts, ", ") + "}"
+		s = " {" + strings.Join(parts, ", ") + "}"
 	}
 	return s
 }
@@ -352,13 +418,13 @@ func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detecti
 		}
 		var zero []string
 		for _, t := range mf.Transformations {
-			m := metricRef{Name: t.MetricName, Namespace: t.MetricNamespace, Dimensions: t.Dimensions, Default: t.DefaultValue, filter: mf.Name}
-			val, err := valuePerEvent(mf.Pattern, t.MetricValue, d)
+			m := metricRef{Name: t.MetricName, Namespace: t.MetricNamespace, Dimensions: t.Dimensions, Default: t.DefaultValue, Unit: t.Unit, filter: mf.Name}
+			val, series, err := valuePerEvent(mf.Pattern, t.MetricValue, t.Dimensions, d)
 			if err != nil {
 				zero = append(zero, fmt.Sprintf("metric %s: %v", m, err))
 				continue
 			}
-			m.Value = val
+			m.Value, m.series = val, series
 			fv.Metrics = append(fv.Metrics, m)
 			if val > 0 {
 				fv.counting = append(fv.counting, m)
@@ -379,17 +445,20 @@ func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detecti
 }
 
 // valuePerEvent is the smallest value the metric transformation publishes for a positive
-// event the pattern matches (a "$.field" value can differ per event).
-func valuePerEvent(pattern, spec string, d detection.Detection) (float64, error) {
+// event the pattern matches (a "$.field" value can differ per event), and the dimension values
+// each such event publishes to: CloudWatch Logs takes a dimension's value from a field the
+// pattern names, so every distinct value is its own series.
+func valuePerEvent(pattern, spec string, dims map[string]string, d detection.Detection) (float64, map[string]map[string]string, error) {
 	p, err := filterpattern.Parse(pattern)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	events := append([]detection.Event{}, d.Positives...)
 	for _, g := range d.AnyOf {
 		events = append(events, g...)
 	}
 	min, seen := math.Inf(1), false
+	series := map[string]map[string]string{}
 	for _, e := range events {
 		res := p.Match(string(e.Body))
 		if !res.Matched {
@@ -397,15 +466,30 @@ func valuePerEvent(pattern, spec string, d detection.Detection) (float64, error)
 		}
 		val, err := filterpattern.MetricValue(spec, res, string(e.Body))
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		seen = true
 		min = math.Min(min, val)
+		if len(dims) > 0 {
+			values := map[string]string{}
+			for k, field := range dims {
+				if !strings.HasPrefix(field, "$") {
+					values[k] = field
+					continue
+				}
+				v, ok := res.Fields[field]
+				if !ok {
+					return 0, nil, fmt.Errorf("dimension %s takes %s, which the pattern does not extract from [%s]", k, field, e.Name)
+				}
+				values[k] = v
+			}
+			series[e.Name] = values
+		}
 	}
 	if !seen {
-		return 0, fmt.Errorf("matches no positive event")
+		return 0, nil, fmt.Errorf("matches no positive event")
 	}
-	return min, nil
+	return min, series, nil
 }
 
 // filterFailure explains why no filter on the group counts the detection's events: the
@@ -450,23 +534,97 @@ func filterFailure(filters []filterVerdict, lg LogGroupRef, d detection.Detectio
 	return msg
 }
 
-// sameDimensions: an alarm watches exactly one dimension set; a filter's metric with
-// dimensions is a different metric from the same name without them.
-func sameDimensions(a, b map[string]string) bool {
-	if len(a) != len(b) {
+// sameDimensionKeys: an alarm watches exactly one dimension set; a filter's metric with
+// dimensions is a different metric from the same name without them. Values are compared per
+// event by seriesProblem, since a filter's dimension value comes from the event.
+func sameDimensionKeys(alarm, filter map[string]string) bool {
+	if len(alarm) != len(filter) {
 		return false
 	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
+	for k := range alarm {
+		if _, ok := filter[k]; !ok {
 			return false
 		}
 	}
 	return true
 }
 
-// alarmProblems lists why one matching event would not raise the alarm (empty if it would).
-func alarmProblems(a snapshot.Alarm, m metricRef) []string {
-	var out []string
+// seriesProblem says which positive events publish to series other than the one the alarm
+// watches ("" when every one lands on it).
+func seriesProblem(watched map[string]string, m metricRef) string {
+	var missed []string
+	for name, values := range m.series {
+		for k, v := range values {
+			if watched[k] != v {
+				missed = append(missed, fmt.Sprintf("[%s] goes to %s=%s", name, k, v))
+				break
+			}
+		}
+	}
+	if len(missed) == 0 {
+		return ""
+	}
+	sort.Strings(missed)
+	return fmt.Sprintf("it watches only the series%s, and the filter publishes one series per dimension value: %s",
+		metricRef{Dimensions: watched}.dimString(), strings.Join(missed, "; "))
+}
+
+// watchedMetrics are the metrics an alarm reads: its own metric, or the MetricStat queries of
+// its metric math.
+func watchedMetrics(a snapshot.Alarm) []snapshot.MetricStat {
+	if len(a.Metrics) == 0 {
+		if a.MetricName == "" {
+			return nil
+		}
+		return []snapshot.MetricStat{{MetricName: a.MetricName, Namespace: a.Namespace, Dimensions: a.Dimensions, Period: a.Period, Stat: a.Statistic, Unit: a.Unit}}
+	}
+	var out []snapshot.MetricStat
+	for _, q := range a.Metrics {
+		if q.MetricStat != nil {
+			out = append(out, *q.MetricStat)
+		}
+	}
+	return out
+}
+
+// oneEvent is what one matching event gives statistic stat of metric m over a period with
+// nothing else in it. diluted is set when the filter's default value (published for every
+// non-matching event) would pull the statistic below it; known is false for a statistic
+// lookout does not evaluate.
+func oneEvent(stat string, m metricRef) (x float64, known, diluted bool) {
+	switch {
+	case stat == "Sum" || stat == "Maximum":
+		return m.Value, true, false
+	case stat == "SampleCount":
+		return 1, true, false
+	case stat == "Average" || stat == "Minimum" || isPercentile(stat):
+		return m.Value, true, m.Default != nil
+	}
+	return 0, false, false
+}
+
+func isPercentile(stat string) bool {
+	return len(stat) > 1 && (stat[0] == 'p' || stat[0] == 'P') && strings.Trim(stat[1:], "0123456789.") == ""
+}
+
+// defaultBreaches says whether a period with log events but no match (the filter then
+// publishes its default value) already breaches: under SampleCount every default datapoint
+// counts as a sample, under Sum or Maximum the value itself.
+func defaultBreaches(stat string, m metricRef, breaches func(float64) (bool, bool)) (float64, bool) {
+	if m.Default == nil {
+		return 0, false
+	}
+	y := *m.Default
+	if stat == "SampleCount" {
+		y = 1
+	}
+	ok, known := breaches(y)
+	return y, known && ok
+}
+
+// alarmProblems lists why one matching event would not raise the alarm (empty if it would),
+// or, in unknown, why lookout cannot tell (metric math it does not evaluate).
+func alarmProblems(a snapshot.Alarm, m metricRef) (out []string, unknown string) {
 	if !a.ActionsEnabled {
 		out = append(out, "its actions are disabled")
 	}
@@ -479,21 +637,30 @@ func alarmProblems(a snapshot.Alarm, m metricRef) []string {
 		}
 		return false, false
 	}
-	// x is what one event gives the alarm's statistic over a period with nothing else in it.
-	// Average, Minimum and percentiles also see the default value the filter publishes for
-	// every non-matching event, so with a default value they cannot be relied on.
-	stat, x, known, diluted := a.Statistic, m.Value, true, false
-	switch {
-	case a.ExtendedStatistic != "":
-		stat, diluted = a.ExtendedStatistic, m.Default != nil
-	case stat == "Sum" || stat == "Maximum":
-	case stat == "SampleCount":
-		x = 1
-	case stat == "Average" || stat == "Minimum":
-		diluted = m.Default != nil
-	default:
-		known = false
-		out = append(out, fmt.Sprintf("its statistic %q is not one lookout can evaluate", stat))
+	watched, stat, period, unit := a.Dimensions, a.Statistic, a.Period, a.Unit
+	if a.ExtendedStatistic != "" {
+		stat = a.ExtendedStatistic
+	}
+	var x float64
+	var known, diluted bool
+	if len(a.Metrics) > 0 {
+		mm := evaluateMetricMath(a, m)
+		if mm.unknown != "" {
+			return out, mm.unknown
+		}
+		out = append(out, mm.problems...)
+		x, known, watched, stat, period, unit = mm.value, true, mm.watched, mm.stat, mm.period, mm.unit
+	} else {
+		x, known, diluted = oneEvent(stat, m)
+		if !known {
+			out = append(out, fmt.Sprintf("its statistic %q is not one lookout can evaluate", stat))
+		}
+	}
+	if p := seriesProblem(watched, m); p != "" {
+		out = append(out, p)
+	}
+	if unit != "" && unit != orNone(m.Unit) {
+		out = append(out, fmt.Sprintf("its unit %s does not match the unit the filter publishes (%s), so it sees no datapoint and stays INSUFFICIENT_DATA", unit, orNone(m.Unit)))
 	}
 	switch ok, comparable := breaches(x); {
 	case !comparable:
@@ -501,11 +668,16 @@ func alarmProblems(a snapshot.Alarm, m metricRef) []string {
 	case diluted:
 		out = append(out, fmt.Sprintf("its statistic %s is diluted by the filter's default value %g (use Sum)", stat, *m.Default))
 	case known && !ok:
-		out = append(out, fmt.Sprintf("one event gives %s %g, which does not meet %s %g", stat, x, opSymbol(a.ComparisonOperator), a.Threshold))
+		what := stat
+		if len(a.Metrics) > 0 {
+			what = "its expression"
+		}
+		out = append(out, fmt.Sprintf("one event gives %s %g, which does not meet %s %g", what, x, opSymbol(a.ComparisonOperator), a.Threshold))
 	}
-	if m.Default != nil {
-		if ok, known := breaches(*m.Default); known && ok {
-			out = append(out, fmt.Sprintf("the filter's default value %g already meets %s %g, so the alarm stays in ALARM and never changes state on an event", *m.Default, opSymbol(a.ComparisonOperator), a.Threshold))
+	if len(a.Metrics) == 0 {
+		if y, ok := defaultBreaches(stat, m, breaches); ok {
+			out = append(out, fmt.Sprintf("the filter's default value %g gives %s %g in every period with any log event, which already meets %s %g: the alarm stays in ALARM and never changes state on an event",
+				*m.Default, stat, y, opSymbol(a.ComparisonOperator), a.Threshold))
 		}
 	}
 	need := a.DatapointsToAlarm
@@ -515,13 +687,130 @@ func alarmProblems(a snapshot.Alarm, m metricRef) []string {
 	if need > 1 {
 		out = append(out, fmt.Sprintf("it needs %d of %d datapoints to breach, and one event makes one", need, a.EvaluationPeriods))
 	}
-	if a.Period < 60 || a.Period%60 != 0 {
-		out = append(out, fmt.Sprintf("its period %ds is not whole minutes (metric filter metrics have one-minute resolution)", a.Period))
+	if period < 60 || period%60 != 0 {
+		out = append(out, fmt.Sprintf("its period %ds is not whole minutes (metric filter metrics have one-minute resolution)", period))
 	}
 	if a.TreatMissingData == "breaching" {
 		out = append(out, "it treats missing data as breaching, so it sits in ALARM without any event")
 	}
-	return out
+	return out, ""
+}
+
+func orNone(unit string) string {
+	if unit == "" {
+		return "None"
+	}
+	return unit
+}
+
+// mathVerdict is a metric-math alarm evaluated for a period holding one matching event.
+type mathVerdict struct {
+	value    float64
+	watched  map[string]string // dimensions of the query on the filter's metric
+	stat     string
+	period   int32
+	unit     string
+	problems []string
+	unknown  string
+}
+
+// evaluateMetricMath computes an alarm's returned query for a period holding one matching
+// event: each MetricStat on the filter's metric gets what one event gives its statistic, and
+// the returned expression is evaluated over them (CloudWatch user guide, "Create a CloudWatch
+// alarm based on a metric math expression"). A query on another metric has no value lookout
+// knows, so an expression that needs one cannot be evaluated.
+func evaluateMetricMath(a snapshot.Alarm, m metricRef) mathVerdict {
+	var v mathVerdict
+	byID := map[string]snapshot.AlarmQuery{}
+	var ret *snapshot.AlarmQuery
+	for i, q := range a.Metrics {
+		byID[q.ID] = q
+		if q.ReturnData {
+			ret = &a.Metrics[i]
+		}
+	}
+	if ret == nil {
+		v.unknown = "its metric math has no query with ReturnData"
+		return v
+	}
+	vals := map[string]float64{}
+	for _, q := range a.Metrics {
+		ms := q.MetricStat
+		if ms == nil {
+			continue
+		}
+		if ms.MetricName != m.Name || ms.Namespace != m.Namespace || !sameDimensionKeys(ms.Dimensions, m.Dimensions) {
+			vals[q.ID] = math.NaN()
+			continue
+		}
+		x, known, diluted := oneEvent(ms.Stat, m)
+		switch {
+		case !known:
+			v.unknown = fmt.Sprintf("query %s uses statistic %q, which lookout does not evaluate", q.ID, ms.Stat)
+			return v
+		case diluted:
+			v.problems = append(v.problems, fmt.Sprintf("query %s's statistic %s is diluted by the filter's default value %g (use Sum)", q.ID, ms.Stat, *m.Default))
+		}
+		vals[q.ID] = x
+		v.watched, v.stat, v.period, v.unit = ms.Dimensions, ms.Stat, ms.Period, ms.Unit
+	}
+	if ret.MetricStat != nil {
+		x := vals[ret.ID]
+		if math.IsNaN(x) {
+			v.unknown = fmt.Sprintf("its returned query %s reads %s/%s, not the filter's metric", ret.ID, ret.MetricStat.Namespace, ret.MetricStat.MetricName)
+			return v
+		}
+		v.value = x
+		return v
+	}
+	x, err := evalQuery(ret.ID, byID, vals, 0)
+	if err != nil {
+		v.unknown = fmt.Sprintf("its metric math %q: %v", ret.Expression, err)
+		return v
+	}
+	if math.IsNaN(x) {
+		v.problems = append(v.problems, fmt.Sprintf("its expression %q gives no value (missing data) for a period with one matching event", ret.Expression))
+	}
+	if ret.Period != 0 {
+		v.period = ret.Period
+	}
+	v.value = x
+	return v
+}
+
+// evalQuery evaluates query id, recursing through the expression queries it references.
+func evalQuery(id string, byID map[string]snapshot.AlarmQuery, vals map[string]float64, depth int) (float64, error) {
+	if v, ok := vals[id]; ok {
+		if q, isQuery := byID[id]; isQuery && q.MetricStat != nil && math.IsNaN(v) && depth > 0 {
+			return 0, fmt.Errorf("query %s reads %s/%s, another metric whose value lookout cannot know", id, q.MetricStat.Namespace, q.MetricStat.MetricName)
+		}
+		return v, nil
+	}
+	q, ok := byID[id]
+	if !ok {
+		return 0, fmt.Errorf("it references %s, which is not one of its queries", id)
+	}
+	if depth > len(byID) {
+		return 0, fmt.Errorf("its queries reference each other in a cycle")
+	}
+	e, err := metricmath.Parse(q.Expression)
+	if err != nil {
+		return 0, err
+	}
+	in := map[string]float64{}
+	for _, ref := range e.IDs() {
+		v, err := evalQuery(ref, byID, vals, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		in[ref] = v
+	}
+	v, err := e.Eval(in)
+	if err != nil {
+		return 0, err
+	}
+	vals[id] = v
+	return v, nil
 }
 
 func opSymbol(op string) string {

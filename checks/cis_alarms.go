@@ -20,16 +20,18 @@ type cisAlarm struct {
 	metric    string
 }
 
-const cisChainVerifies = "PASS needs one complete chain: a trail that passes cloudtrail-logging for its home " +
-	"region and delivers to a CloudWatch Logs log group (no CloudWatch Logs delivery error); on that log group, in " +
+const cisChainVerifies = "PASS needs one complete chain: a multi-region trail that includes global service events, " +
+	"passes cloudtrail-logging for its home region and delivers to a CloudWatch Logs log group (no CloudWatch Logs delivery error); on that log group, in " +
 	"its own account and region (never a same-named group elsewhere), a metric filter whose pattern — evaluated " +
 	"against CloudTrail records, not compared as text — matches every positive event and no negative, with a " +
 	"metric value > 0; a metric alarm in that account and region on the same metric name, namespace and " +
 	"dimensions, actions enabled, that one matching event raises (e.g. Sum >= 1, 1 of 1 datapoints; not > 1, " +
-	"not 3 of 3; Average/Minimum only without a default value; whole-minute period; missing data not breaching); " +
-	"an alarm action that is an existing SNS topic with at least one confirmed subscription (PendingConfirmation " +
-	"does not count). With several trails or log groups any complete chain passes; otherwise the message names " +
-	"the broken link of the closest chain. "
+	"not 3 of 3; Average/Minimum only without a default value; whole-minute period; missing data not breaching; " +
+	"the alarm's Unit, if set, the one the filter publishes; metric math evaluated; the dimension series the events " +
+	"go to; a default value that does not breach under the alarm's statistic); an alarm action that is an SNS topic " +
+	"with at least one confirmed subscriber that receives the notification (PendingConfirmation does not count), and " +
+	"no failed action in the alarm's CloudWatch history. With several trails or log groups any complete chain " +
+	"passes; otherwise the message names the broken link of the closest chain." + deliveryVerifies + " "
 
 const cisRemediation = "On the CloudTrail log group, create the metric filter, an alarm on its metric (Sum >= 1, " +
 	"period 300, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action."
@@ -159,11 +161,18 @@ func judgeTrailChain(s *snapshot.Snapshot, t *snapshot.Trail, d detection.Detect
 	case tv.status != Pass:
 		tc.status, tc.reason = tv.status, tv.reason
 		return tc
+	case !t.IsMultiRegion:
+		tc.reason = fmt.Sprintf("trail %s records only %s, so activity in other regions never reaches its log group (CIS requires a multi-region trail)", t.Name, t.HomeRegion)
+		return tc
 	case t.CloudWatchLogsLogGroupARN == "":
 		tc.reason = fmt.Sprintf("trail %s is logging but does not deliver to CloudWatch Logs, so no metric filter sees its events", t.Name)
 		return tc
 	case t.Status.LatestCloudWatchLogsDeliveryError != "":
 		tc.reason = fmt.Sprintf("trail %s cannot deliver to CloudWatch Logs log group %s: %s", t.Name, t.CloudWatchLogsLogGroupARN, t.Status.LatestCloudWatchLogsDeliveryError)
+		return tc
+	}
+	if st, why := includesGlobalEvents(t); st != Pass {
+		tc.status, tc.reason = st, why
 		return tc
 	}
 	lg, err := LogGroupFromARN(t.CloudWatchLogsLogGroupARN)

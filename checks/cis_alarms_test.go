@@ -184,8 +184,9 @@ func TestOrganizationTrailChainInManagementAccount(t *testing.T) {
 
 func TestLogGroupFromARN(t *testing.T) {
 	for in, want := range map[string]LogGroupRef{
-		"arn:aws:logs:us-east-1:111111111111:log-group:aws-cloudtrail-logs:*": {"111111111111", "us-east-1", "aws-cloudtrail-logs"},
-		"arn:aws:logs:eu-west-1:111111111111:log-group:/aws/cloudtrail/main":  {"111111111111", "eu-west-1", "/aws/cloudtrail/main"},
+		"arn:aws:logs:us-east-1:111111111111:log-group:aws-cloudtrail-logs:*": {"111111111111", "us-east-1", "aws-cloudtrail-logs", "aws"},
+		"arn:aws-cn:logs:cn-north-1:111111111111:log-group:trail-logs:*":      {"111111111111", "cn-north-1", "trail-logs", "aws-cn"},
+		"arn:aws:logs:eu-west-1:111111111111:log-group:/aws/cloudtrail/main":  {"111111111111", "eu-west-1", "/aws/cloudtrail/main", "aws"},
 	} {
 		got, err := LogGroupFromARN(in)
 		if err != nil || got != want {

@@ -46,7 +46,7 @@ type trailVerdict struct {
 }
 
 func (c *Check) evaluateRegion(a *snapshot.Account, r snapshot.Region) Finding {
-	regionRes := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/*", r.Name, a.ID)
+	regionRes := accountARN(a, "cloudtrail", r.Name, "trail/*")
 	switch {
 	case r.CloudTrail == nil:
 		return c.notCollected(a.ID, r.Name, regionRes, "CloudTrail")
@@ -130,6 +130,8 @@ func judgeTrail(t *snapshot.Trail, region string) trailVerdict {
 	default:
 		if gap := managementGap(t.Selectors); gap != "" {
 			v.reason = fmt.Sprintf("trail %s is logging but %s", t.Name, gap)
+		} else if st, why := globalEventsGap(t, region); st != Pass {
+			v.status, v.reason = st, why
 		} else {
 			v.status = Pass
 			kind := "single-region"
@@ -171,4 +173,36 @@ func fixForTrails(vs []trailVerdict) *FixHint {
 		}
 	}
 	return &FixHint{Available: false, Summary: "change the trail's event selectors or delivery by hand (lookout does not rewrite a trail's selectors)"}
+}
+
+// globalEventRegions are where CloudTrail records global service events (IAM, STS, console
+// sign-in) per partition: a trail covering that region must include them, or the account's
+// global activity is recorded nowhere by it (CloudTrail user guide, "Understanding global
+// service events").
+var globalEventRegions = map[string]string{"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+// globalEventsGap judges IncludeGlobalServiceEvents for a trail covering region: in the region
+// where global service events are recorded, a trail that excludes them FAILs (and one whose
+// setting was not read is ERROR).
+func globalEventsGap(t *snapshot.Trail, region string) (Status, string) {
+	partition := "aws"
+	if a, ok := parseARN(t.ARN); ok {
+		partition = a.Partition
+	}
+	if globalEventRegions[partition] != region {
+		return Pass, ""
+	}
+	return includesGlobalEvents(t)
+}
+
+// includesGlobalEvents: without global service events a trail records no IAM, STS or console
+// sign-in event.
+func includesGlobalEvents(t *snapshot.Trail) (Status, string) {
+	switch {
+	case t.IncludeGlobalServiceEvents == nil:
+		return Error, fmt.Sprintf("trail %s: whether it includes global service events was not collected", t.Name)
+	case !*t.IncludeGlobalServiceEvents:
+		return Fail, fmt.Sprintf("trail %s is logging but excludes global service events (IncludeGlobalServiceEvents false): it records no IAM, STS or console sign-in event", t.Name)
+	}
+	return Pass, ""
 }

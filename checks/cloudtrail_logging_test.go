@@ -20,9 +20,10 @@ func stoppedAt() *time.Time {
 func trailFixture(mut ...func(*snapshot.Trail)) snapshot.Trail {
 	t := snapshot.Trail{
 		Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:" + acct + ":trail/main", HomeRegion: "us-east-1",
-		IsMultiRegion: true,
-		Status:        &snapshot.TrailStatus{IsLogging: true},
-		Selectors:     &snapshot.EventSelectors{Classic: []snapshot.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},
+		IsMultiRegion:              true,
+		IncludeGlobalServiceEvents: func() *bool { b := true; return &b }(),
+		Status:                     &snapshot.TrailStatus{IsLogging: true},
+		Selectors:                  &snapshot.EventSelectors{Classic: []snapshot.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},
 	}
 	for _, m := range mut {
 		m(&t)
@@ -192,5 +193,34 @@ func TestSelect(t *testing.T) {
 	got, err := Select([]string{"cloudtrail-logging"})
 	if err != nil || len(got) != 1 || got[0].ID != "cloudtrail-logging" {
 		t.Errorf("Select(cloudtrail-logging) = %v, %v", got, err)
+	}
+}
+
+// TestPartitions: in aws-cn and aws-us-gov the resources lookout names are ARNs of that
+// partition, and global service events are judged in that partition's own region.
+func TestPartitions(t *testing.T) {
+	for _, tc := range []struct{ partition, region string }{{"aws", "us-east-1"}, {"aws-cn", "cn-north-1"}, {"aws-us-gov", "us-gov-west-1"}} {
+		t.Run(tc.partition, func(t *testing.T) {
+			excluded := false
+			tr := trailFixture(func(tr *snapshot.Trail) {
+				tr.ARN = "arn:" + tc.partition + ":cloudtrail:" + tc.region + ":" + acct + ":trail/main"
+				tr.HomeRegion = tc.region
+				tr.IncludeGlobalServiceEvents = &excluded
+			})
+			s := oneRegion(tc.region, tr)
+			s.Accounts[0].Partition = tc.partition
+			s.Accounts[0].Trails[0].Status.IsLogging = false
+			fs := Run(s, []*Check{&CloudTrailLogging, &ConsoleSigninRule}, Options{SigninRegions: []string{tc.region}})
+			for _, f := range fs {
+				if !strings.HasPrefix(f.Resource, "arn:"+tc.partition+":") {
+					t.Errorf("%s: resource %q is not in partition %s", f.CheckID, f.Resource, tc.partition)
+				}
+			}
+			s.Accounts[0].Trails[0].Status.IsLogging = true
+			f := Run(s, []*Check{&CloudTrailLogging}, Options{})[0]
+			if f.Status != Fail || !strings.Contains(f.Message, "excludes global service events") {
+				t.Errorf("trail without global events in %s: %s %s", tc.region, f.Status, f.Message)
+			}
+		})
 	}
 }

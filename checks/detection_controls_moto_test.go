@@ -94,10 +94,18 @@ func (w *seedWorld) function(region, name string) string {
 
 func (w *seedWorld) rule(region, name, pattern, target string) {
 	eb := eventbridge.NewFromConfig(w.cfg(region))
-	_, err := eb.PutRule(w.ctx, &eventbridge.PutRuleInput{Name: aws.String(name), EventPattern: aws.String(pattern), State: ebtypes.RuleStateEnabled})
+	put, err := eb.PutRule(w.ctx, &eventbridge.PutRuleInput{Name: aws.String(name), EventPattern: aws.String(pattern), State: ebtypes.RuleStateEnabled})
 	w.must("PutRule "+name, err)
 	_, err = eb.PutTargets(w.ctx, &eventbridge.PutTargetsInput{Rule: aws.String(name), Targets: []ebtypes.Target{{Id: aws.String("1"), Arn: aws.String(target)}}})
 	w.must("PutTargets "+name, err)
+	if strings.Contains(target, ":function:") {
+		// What the console does when it adds a Lambda target: let this rule invoke it.
+		_, err = lambda.NewFromConfig(w.cfg(region)).AddPermission(w.ctx, &lambda.AddPermissionInput{
+			FunctionName: aws.String(target), StatementId: aws.String("events-" + name), Action: aws.String("lambda:InvokeFunction"),
+			Principal: aws.String("events.amazonaws.com"), SourceArn: put.RuleArn,
+		})
+		w.must("AddPermission "+name, err)
+	}
 }
 
 // rootAlarm is seed 004's alarm table: >= 1, 1 datapoint, 5 minutes, Sum.

@@ -17,8 +17,9 @@ var EC2StateChangeRule = Check{
 	Verifies: "In each region with EC2 instances (terminated ones aside): an ENABLED rule on the default event bus " +
 		"whose pattern, evaluated against EC2 Instance State-change Notification events, matches the running, " +
 		"stopped and terminated states and does not match unrelated or custom look-alike events, with a target " +
-		"that exists: a Lambda function, or an SNS topic with a confirmed subscription. Regions without instances " +
-		"get no finding; a region whose instances were not collected is ERROR.",
+		"that delivers: a Lambda function that lets the rule invoke it, or an SNS topic with a confirmed subscriber " +
+		"that receives the event. Regions without instances get no finding; a region whose instances were not " +
+		"collected is ERROR." + deliveryVerifies,
 	Remediation: `Create a rule {"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}} ` +
 		"with an SNS target that has a confirmed subscriber.",
 	FixSummary: "create an EC2 state-change rule with an SNS target in the region",
@@ -31,7 +32,7 @@ func runEC2StateChangeRule(c *Check, s *snapshot.Snapshot, _ Options) []Finding 
 		a := &s.Accounts[ai]
 		for ri := range a.Regions {
 			r := &a.Regions[ri]
-			resource := fmt.Sprintf("arn:aws:events:%s:%s:rule/*", r.Name, a.ID)
+			resource := accountARN(a, "events", r.Name, "rule/*")
 			switch {
 			case r.EC2 == nil:
 				out = append(out, c.finding(a.ID, r.Name, resource, Error, "EC2 instances were not collected"))

@@ -2,10 +2,12 @@ package checks
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/iampolicy"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -15,18 +17,34 @@ import (
 // events (by evaluation, never by text), is the rule enabled, does a target do something — and
 // differs only in which targets count.
 
-// arn is a parsed Amazon Resource Name.
+// arn is a parsed Amazon Resource Name, read with the SDK's aws/arn parser so that every
+// partition (aws, aws-cn, aws-us-gov) is understood.
 type arn struct {
 	Partition, Service, Region, Account, Resource string
 }
 
 // parseARN splits an ARN; ok is false for anything that is not arn:partition:service:....
 func parseARN(s string) (a arn, ok bool) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] == "" {
+	p, err := awsarn.Parse(s)
+	if err != nil || p.Service == "" {
 		return arn{}, false
 	}
-	return arn{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, true
+	return arn{Partition: p.Partition, Service: p.Service, Region: p.Region, Account: p.AccountID, Resource: p.Resource}, true
+}
+
+// accountARN builds an ARN in an account's own partition (aws, aws-cn, aws-us-gov), as the
+// snapshot recorded it from STS; "aws" when it did not.
+func accountARN(a *snapshot.Account, service, region, resource string) string {
+	p := a.Partition
+	if p == "" {
+		p = "aws"
+	}
+	return awsarn.ARN{Partition: p, Service: service, Region: region, AccountID: a.ID, Resource: resource}.String()
+}
+
+// String is the ARN again.
+func (a arn) String() string {
+	return awsarn.ARN{Partition: a.Partition, Service: a.Service, Region: a.Region, AccountID: a.Account, Resource: a.Resource}.String()
 }
 
 // regionOf finds one region of one account in the snapshot. where explains a nil answer
@@ -72,12 +90,14 @@ func (p targetPolicy) String() string {
 	return "a notifying target (Lambda function, or SNS topic with a confirmed subscriber)"
 }
 
-// targetVerdict judges one rule target.
+// targetVerdict judges one rule target (or alarm action).
 type targetVerdict struct {
 	ARN    string    `json:"arn"`
 	Kind   string    `json:"kind"`
 	State  linkState `json:"state"`
 	Reason string    `json:"reason"`
+	// Hop is the hop of the delivery that does not hold ("" when it holds or is unknown).
+	Hop DeliveryHop `json:"broken_hop,omitempty"`
 	// absent is set when the target itself does not exist (as opposed to existing but not
 	// doing the job), so an alarm chain can name the broken link.
 	absent bool
@@ -88,120 +108,149 @@ func (l linkState) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + [...]string{"broken", "unknown", "ok"}[l] + `"`), nil
 }
 
-// judgeTarget decides whether target ARN t does what policy asks for.
-func judgeTarget(s *snapshot.Snapshot, t string, policy targetPolicy) targetVerdict {
-	a, ok := parseARN(t)
+// maxForwardHops bounds how far event-bus targets are followed; EventBridge itself delivers an
+// event across at most a few buses, and a longer chain is a misconfiguration worth naming.
+const maxForwardHops = 3
+
+// judgeTarget decides whether rule target t delivers snd's events and does what policy asks.
+func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy targetPolicy) targetVerdict {
+	a, ok := parseARN(t.ARN)
 	if !ok {
-		return targetVerdict{ARN: t, Kind: "unknown", State: linkBroken, Reason: fmt.Sprintf("target %q is not an ARN", t)}
+		return targetVerdict{ARN: t.ARN, Kind: "unknown", State: linkBroken, Hop: HopTarget, Reason: fmt.Sprintf("target %q is not an ARN", t.ARN)}
 	}
 	switch {
 	case a.Service == "lambda" && strings.HasPrefix(a.Resource, "function:"):
-		return judgeLambda(s, t, a)
+		v := targetVerdict{ARN: t.ARN, Kind: "lambda"}
+		name := strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
+		st, why, absent := judgeFunction(s, t.ARN, principalEventBridge, snd.source, snd.account)
+		switch {
+		case st == linkOK:
+			v.State, v.Reason = linkOK, fmt.Sprintf("Lambda function %s exists and lets EventBridge invoke it", name)
+		case absent:
+			v.State, v.Reason, v.Hop, v.absent = linkBroken, "target "+why, HopTarget, true
+		default:
+			v.State, v.Reason = st, why
+			if st == linkBroken {
+				v.Hop = HopFunction
+			}
+		}
+		return v
 	case a.Service == "ssm" && strings.HasPrefix(a.Resource, "automation-definition/"):
 		doc := strings.SplitN(strings.TrimPrefix(a.Resource, "automation-definition/"), ":", 2)[0]
-		v := targetVerdict{ARN: t, Kind: "ssm-automation"}
+		v := targetVerdict{ARN: t.ARN, Kind: "ssm-automation"}
 		if policy != remediates {
-			v.State, v.Reason = linkBroken, fmt.Sprintf("SSM Automation runbook %s runs a runbook but notifies no one", doc)
+			v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SSM Automation runbook %s runs a runbook but notifies no one", doc)
 			return v
 		}
-		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s", doc)
+		if t.RoleARN == "" {
+			v.State, v.Hop, v.Reason = linkBroken, HopRoleTrust, fmt.Sprintf("SSM Automation runbook %s has no role: EventBridge needs one to start the automation", doc)
+			return v
+		}
+		if st, why := judgeRole(s, t.RoleARN, snd.source, snd.account); st != linkOK {
+			v.State, v.Reason = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, why)
+			if st == linkBroken {
+				v.Hop = HopRoleTrust
+			}
+			return v
+		}
+		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s (its document is not read), through role %s that trusts EventBridge", doc, t.RoleARN)
 		return v
 	case a.Service == "sns":
-		v := judgeTopic(s, t)
+		v := judgeTopicDelivery(s, t.ARN, snd)
 		if policy == remediates && v.State == linkOK {
-			v.State, v.Reason = linkBroken, fmt.Sprintf("SNS topic %s only notifies: nothing restarts logging", a.Resource)
+			v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SNS topic %s only notifies: nothing restarts logging", a.Resource)
+		}
+		return v
+	case a.Service == "events" && strings.HasPrefix(a.Resource, "event-bus/"):
+		return judgeBusTarget(s, t, a, snd, policy)
+	}
+	return targetVerdict{ARN: t.ARN, Kind: a.Service, State: linkBroken, Hop: HopKind,
+		Reason: fmt.Sprintf("target %s is a %s target, not %s (lookout does not follow it further)", t.ARN, a.Service, policy)}
+}
+
+// judgeBusTarget follows an event-bus target: EventBridge sends the event to that bus (another
+// region or account) unchanged, where the receiving bus's own rules decide what happens to it
+// (EventBridge user guide, "Sending and receiving events between AWS accounts" and "between
+// AWS Regions"). A cross-account hop also needs the receiving bus's policy to accept the
+// sending account; a cross-region hop needs a role that trusts EventBridge.
+func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, policy targetPolicy) targetVerdict {
+	v := targetVerdict{ARN: t.ARN, Kind: "event bus"}
+	bus := strings.TrimPrefix(a.Resource, "event-bus/")
+	where := fmt.Sprintf("event bus %s in account %s, %s", bus, a.Account, a.Region)
+	fail := func(st linkState, hop DeliveryHop, msg string) targetVerdict {
+		v.State, v.Reason = st, "forwarding to "+where+": "+msg
+		if st == linkBroken {
+			v.Hop = hop
 		}
 		return v
 	}
-	kind := a.Service
-	if a.Service == "events" {
-		kind = "event bus"
+	if snd.forward == nil {
+		return fail(linkBroken, HopKind, "this source cannot forward events")
 	}
-	return targetVerdict{ARN: t, Kind: kind, State: linkBroken,
-		Reason: fmt.Sprintf("target %s is a %s target, not %s (lookout does not follow it further)", t, kind, policy)}
-}
-
-// judgeLambda: the function must exist in its own account and region. A qualified ARN
-// (alias or version) names the function before the qualifier.
-func judgeLambda(s *snapshot.Snapshot, t string, a arn) targetVerdict {
-	name := strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
-	v := targetVerdict{ARN: t, Kind: "lambda"}
-	r, where := regionOf(s, a.Account, a.Region)
-	switch {
-	case r == nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, where)
-	case r.Lambda == nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: Lambda functions were not collected in %s", name, a.Region)
-	case r.Lambda.Error != nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, r.Lambda.Error.Error())
-	default:
-		for _, f := range r.Lambda.Functions {
-			if f.Name == name {
-				v.State, v.Reason = linkOK, fmt.Sprintf("Lambda function %s exists", name)
-				return v
-			}
+	if snd.forward.visited[t.ARN] || len(snd.forward.visited) >= maxForwardHops {
+		return fail(linkBroken, HopForwardedRule, "the event has already passed through this bus (a forwarding loop delivers nothing new)")
+	}
+	if bus != "default" {
+		return fail(linkUnknown, "", "lookout reads the rules of default buses only, so the rules of bus "+bus+" were not read")
+	}
+	src, _ := parseARN(snd.source)
+	if t.RoleARN != "" {
+		if st, why := judgeRole(s, t.RoleARN, snd.source, snd.account); st != linkOK {
+			return fail(st, HopRoleTrust, why)
 		}
-		v.State, v.Reason, v.absent = linkBroken, fmt.Sprintf("target Lambda function %s no longer exists in %s", name, a.Region), true
+	} else if a.Region != src.Region {
+		return fail(linkBroken, HopRoleTrust, "a target bus in another region needs a role that EventBridge assumes, and this target has none")
 	}
-	return v
-}
-
-// judgeTopic: the topic must exist in its own account and region and have at least one
-// confirmed subscription; a PendingConfirmation subscriber receives nothing.
-func judgeTopic(s *snapshot.Snapshot, t string) targetVerdict {
-	v := targetVerdict{ARN: t, Kind: "sns"}
-	a, ok := parseARN(t)
-	if !ok || a.Service != "sns" {
-		v.State, v.Reason = linkBroken, fmt.Sprintf("%q is not an SNS topic ARN", t)
-		return v
-	}
-	name := a.Resource
-	r, where := regionOf(s, a.Account, a.Region)
+	r, missing := regionOf(s, a.Account, a.Region)
 	switch {
 	case r == nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("SNS topic %s cannot be verified: %s", name, where)
-		return v
-	case r.SNS == nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("SNS topic %s cannot be verified: SNS topics were not collected in %s", name, a.Region)
-		return v
-	case r.SNS.Error != nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("SNS topic %s cannot be verified: %s", name, r.SNS.Error.Error())
-		return v
+		return fail(linkUnknown, "", missing)
+	case r.EventBridge == nil:
+		return fail(linkUnknown, "", "EventBridge was not collected there")
+	case r.EventBridge.Error != nil:
+		return fail(linkUnknown, "", r.EventBridge.Error.Error())
 	}
-	for _, topic := range r.SNS.Topics {
-		if topic.ARN != t {
+	if a.Account != snd.account {
+		switch {
+		case r.EventBridge.BusPolicyError != nil:
+			return fail(linkUnknown, "", "its bus policy could not be read: "+r.EventBridge.BusPolicyError.Error())
+		case !r.EventBridge.BusPolicyRead:
+			return fail(linkUnknown, "", "its bus policy was not collected")
+		}
+		req := iampolicy.Request{Principal: iampolicy.Principal{Account: snd.account}, Action: "events:PutEvents", Resource: t.ARN,
+			Context: map[string][]string{"aws:PrincipalAccount": {snd.account}}}
+		if st, why, _ := policyVerdict(r.EventBridge.BusPolicy, where, req, HopBusPolicy); st != linkOK {
+			return fail(st, HopBusPolicy, why)
+		}
+	}
+	visited := map[string]bool{t.ARN: true}
+	for k := range snd.forward.visited {
+		visited[k] = true
+	}
+	var best *ruleVerdict
+	for _, rule := range r.EventBridge.Rules {
+		if !onDefaultBus(rule) {
 			continue
 		}
-		if topic.SubscriptionsError != nil {
-			v.State, v.Reason = linkUnknown, fmt.Sprintf("subscribers of SNS topic %s cannot be verified: %s", name, topic.SubscriptionsError.Error())
-			return v
+		rv := judgeRuleFrom(s, a.Region, rule, snd.forward.d, snd.forward.policy, visited)
+		if !rv.relevant {
+			continue
 		}
-		confirmed, pending := 0, 0
-		var protocols []string
-		for _, sub := range topic.Subscriptions {
-			if sub.Confirmed {
-				confirmed++
-				protocols = append(protocols, sub.Protocol)
-			} else {
-				pending++
-			}
+		if best == nil || better(&rv, best) {
+			b := rv
+			best = &b
 		}
-		if confirmed == 0 {
-			v.State = linkBroken
-			v.Reason = fmt.Sprintf("SNS topic %s has no confirmed subscription", name)
-			if pending > 0 {
-				v.Reason += fmt.Sprintf(" (%d PendingConfirmation: nobody receives the message)", pending)
-			} else {
-				v.Reason += " (no subscribers at all)"
-			}
-			return v
-		}
-		sort.Strings(protocols)
-		v.State, v.Reason = linkOK, fmt.Sprintf("SNS topic %s (%d confirmed subscription(s): %s)", name, confirmed, strings.Join(protocols, ", "))
-		return v
 	}
-	v.State, v.Reason, v.absent = linkBroken, fmt.Sprintf("SNS topic %s does not exist in account %s, %s", name, a.Account, a.Region), true
-	return v
+	switch {
+	case best == nil:
+		return fail(linkBroken, HopForwardedRule, "no rule on that bus matches the forwarded event")
+	case best.status == Pass:
+		v.State, v.Reason = linkOK, fmt.Sprintf("forwarded to %s, where rule %s delivers it to %s", where, best.Rule, best.okTarget)
+		return v
+	case best.status == Error:
+		return fail(linkUnknown, "", ruleMessage(best))
+	}
+	return fail(linkBroken, HopForwardedRule, ruleMessage(best))
 }
 
 // ruleVerdict is the judgement of one EventBridge rule against one detection.
@@ -232,6 +281,12 @@ func onDefaultBus(r snapshot.Rule) bool {
 
 // judgeRule evaluates rule (read in region) against d and its targets against policy.
 func judgeRule(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detection.Detection, policy targetPolicy) ruleVerdict {
+	return judgeRuleFrom(s, region, rule, d, policy, nil)
+}
+
+// judgeRuleFrom is judgeRule for a rule that may receive forwarded events: visited are the
+// buses the event already passed through.
+func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detection.Detection, policy targetPolicy, visited map[string]bool) ruleVerdict {
 	v := ruleVerdict{Rule: rule.Name, Region: region, State: rule.State, Pattern: rule.EventPattern, Targets: []targetVerdict{}, status: Fail}
 	if rule.EventPattern == "" {
 		v.Verdict = "no event pattern (scheduled rule)"
@@ -277,9 +332,10 @@ func judgeRule(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detect
 	case len(rule.Targets) == 0:
 		v.Problems = append(v.Problems, "it has no target")
 	default:
+		snd := ruleSender(rule, region, "", d, policy, visited)
 		var broken []string
 		for _, t := range rule.Targets {
-			tv := judgeTarget(s, t.ARN, policy)
+			tv := judgeTarget(s, t, snd, policy)
 			v.Targets = append(v.Targets, tv)
 			switch tv.State {
 			case linkOK:

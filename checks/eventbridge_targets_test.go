@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
@@ -37,6 +38,23 @@ const (
 
 func one() *float64 { v := 1.0; return &v }
 
+// defaultTopicPolicy is the access policy SNS gives a new topic: any principal acting for the
+// owning account (AWS:SourceOwner) may publish, which lets the account's alarms and rules in.
+func defaultTopicPolicy(topic string) string {
+	account := strings.Split(topic, ":")[4]
+	return `{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},` +
+		`"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],` +
+		`"Resource":"` + topic + `","Condition":{"StringEquals":{"AWS:SourceOwner":"` + account + `"}}}]}`
+}
+
+// eventsInvokePolicy is what "aws lambda add-permission --principal events.amazonaws.com
+// --source-arn RULE" leaves on a function.
+func eventsInvokePolicy(fn, rule string) string {
+	cond := `"ArnLike":{"AWS:SourceArn":"` + rule + `"}`
+	return `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"events","Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},` +
+		`"Action":"lambda:InvokeFunction","Resource":"` + fn + `","Condition":{` + cond + `}}]}`
+}
+
 // cisAlarmFixture is seed 004's alarm: Sum >= 1 over 5 minutes, 1 of 1, to the SNS topic.
 func cisAlarmFixture(name, metric string) snapshot.Alarm {
 	return snapshot.Alarm{
@@ -56,9 +74,10 @@ func controlsFixture() *snapshot.Snapshot {
 	trail := snapshot.Trail{
 		Name: "main", ARN: ctlTrail, HomeRegion: "us-east-1", IsMultiRegion: true,
 		S3BucketName: "trail-bucket", CloudWatchLogsLogGroupARN: ctlGroup,
-		CloudWatchLogsRoleARN: "arn:aws:iam::111111111111:role/CloudTrail_CloudWatchLogs_Role",
-		Status:                &snapshot.TrailStatus{IsLogging: true},
-		Selectors:             &snapshot.EventSelectors{Default: true},
+		CloudWatchLogsRoleARN:      "arn:aws:iam::111111111111:role/CloudTrail_CloudWatchLogs_Role",
+		Status:                     &snapshot.TrailStatus{IsLogging: true},
+		Selectors:                  &snapshot.EventSelectors{Default: true},
+		IncludeGlobalServiceEvents: aws.Bool(true),
 	}
 	view := func() *snapshot.CloudTrailView { return &snapshot.CloudTrailView{TrailARNs: []string{ctlTrail}} }
 	east := snapshot.Region{
@@ -78,13 +97,15 @@ func controlsFixture() *snapshot.Snapshot {
 			cisAlarmFixture("ConsoleSignInWithoutMfa", "ConsoleSignInWithoutMfaCount"),
 		}},
 		SNS: &snapshot.SNSData{Topics: []snapshot.Topic{
-			{ARN: ctlTopic, Subscriptions: []snapshot.Subscription{{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true}}},
-			{ARN: ctlPending, Subscriptions: []snapshot.Subscription{{ARN: "PendingConfirmation", Protocol: "email"}}},
+			{ARN: ctlTopic, Policy: defaultTopicPolicy(ctlTopic), Subscriptions: []snapshot.Subscription{{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true, AttrsRead: true}}},
+			{ARN: ctlPending, Policy: defaultTopicPolicy(ctlPending), Subscriptions: []snapshot.Subscription{{ARN: "PendingConfirmation", Protocol: "email"}}},
 		}},
 		Lambda: &snapshot.LambdaData{Functions: []snapshot.Function{
-			{Name: "enable_trail", ARN: fnEnable, Runtime: "python3.12"},
-			{Name: "signin-to-slack", ARN: fnSlack, Runtime: "python3.12"},
+			{Name: "enable_trail", ARN: fnEnable, Runtime: "python3.12", PolicyRead: true, Policy: eventsInvokePolicy(fnEnable, "arn:aws:events:us-east-1:111111111111:rule/enable_trail")},
+			{Name: "signin-to-slack", ARN: fnSlack, Runtime: "python3.12", PolicyRead: true, Policy: eventsInvokePolicy(fnSlack, "arn:aws:events:us-east-1:111111111111:rule/*")},
 		}},
+		KMS: &snapshot.KMSData{Keys: []snapshot.KMSKey{}},
+		SQS: &snapshot.SQSData{Queues: []snapshot.Queue{}},
 		EventBridge: &snapshot.EventBridgeData{Rules: []snapshot.Rule{
 			{Name: "enable_trail", ARN: "arn:aws:events:us-east-1:111111111111:rule/enable_trail", State: "ENABLED", EventPattern: stopLoggingPattern,
 				Targets: []snapshot.Target{{ID: "1", ARN: fnEnable}}},
@@ -101,9 +122,12 @@ func controlsFixture() *snapshot.Snapshot {
 		Logs:       &snapshot.LogsData{LogGroups: []snapshot.LogGroup{}, MetricFilters: []snapshot.MetricFilter{}},
 		CloudWatch: &snapshot.CloudWatchData{Alarms: []snapshot.Alarm{}},
 		SNS: &snapshot.SNSData{Topics: []snapshot.Topic{
-			{ARN: ctlWest, Subscriptions: []snapshot.Subscription{{ARN: ctlWest + ":9f8e", Protocol: "https", Confirmed: true}}},
+			{ARN: ctlWest, Policy: defaultTopicPolicy(ctlWest), Subscriptions: []snapshot.Subscription{{ARN: ctlWest + ":9f8e", Protocol: "https", Confirmed: true, AttrsRead: true}}},
 		}},
-		Lambda: &snapshot.LambdaData{Functions: []snapshot.Function{{Name: "signin-to-slack", ARN: fnSlackW}}},
+		Lambda: &snapshot.LambdaData{Functions: []snapshot.Function{{Name: "signin-to-slack", ARN: fnSlackW, PolicyRead: true,
+			Policy: eventsInvokePolicy(fnSlackW, "arn:aws:events:us-west-2:111111111111:rule/root-signin")}}},
+		KMS: &snapshot.KMSData{Keys: []snapshot.KMSKey{}},
+		SQS: &snapshot.SQSData{Queues: []snapshot.Queue{}},
 		EventBridge: &snapshot.EventBridgeData{Rules: []snapshot.Rule{
 			{Name: "root-signin", ARN: "arn:aws:events:us-west-2:111111111111:rule/root-signin", State: "ENABLED", EventPattern: signinRootOnly,
 				Targets: []snapshot.Target{{ID: "slack", ARN: fnSlackW}}},
@@ -200,12 +224,13 @@ func TestJudgeTarget(t *testing.T) {
 		state  linkState
 		reason string
 	}{
-		{"lambda exists", fnEnable, remediates, linkOK, "exists"},
-		{"lambda alias qualifier", fnEnable + ":live", remediates, linkOK, "enable_trail exists"},
+		{"lambda that lets the rule invoke it", fnEnable, remediates, linkOK, "exists and lets EventBridge invoke it"},
+		// Invoking an alias needs a permission on the alias; the function's own does not cover it.
+		{"lambda alias without its own permission", fnEnable + ":live", remediates, linkBroken, "does not allow events.amazonaws.com to call lambda:InvokeFunction"},
 		{"lambda gone", "arn:aws:lambda:us-east-1:111111111111:function:deleted", notifies, linkBroken, "no longer exists"},
 		{"lambda in unscanned region", "arn:aws:lambda:eu-west-1:111111111111:function:x", notifies, linkUnknown, "not scanned"},
 		{"lambda in unscanned account", "arn:aws:lambda:us-east-1:999999999999:function:x", notifies, linkUnknown, "not in this scan"},
-		{"ssm automation remediates", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail:$DEFAULT", remediates, linkOK, "Restart-Trail"},
+		{"ssm automation without a role", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail:$DEFAULT", remediates, linkBroken, "has no role"},
 		{"ssm automation notifies no one", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail", notifies, linkBroken, "notifies no one"},
 		{"sns confirmed notifies", ctlTopic, notifies, linkOK, "1 confirmed"},
 		{"sns only notifies", ctlTopic, remediates, linkBroken, "only notifies"},
@@ -214,16 +239,18 @@ func TestJudgeTarget(t *testing.T) {
 		{"sqs not followed", "arn:aws:sqs:us-east-1:111111111111:q", notifies, linkBroken, "sqs target"},
 		{"not an arn", "enable_trail", remediates, linkBroken, "not an ARN"},
 	}
+	r := rule(s, "us-east-1", "enable_trail")
+	snd := ruleSender(*r, "us-east-1", ctlAcct, detection.StopLogging(detection.Trail{Name: "main", ARN: ctlTrail, Region: "us-east-1", Account: ctlAcct}), remediates, nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := judgeTarget(s, tc.arn, tc.policy)
+			v := judgeTarget(s, snapshot.Target{ID: "1", ARN: tc.arn}, snd, tc.policy)
 			if v.State != tc.state || !strings.Contains(v.Reason, tc.reason) {
 				t.Errorf("judgeTarget(%s) = %v %q, want %v containing %q", tc.arn, v.State, v.Reason, tc.state, tc.reason)
 			}
 		})
 	}
 	east(s).SNS.Topics[0].SubscriptionsError = &snapshot.ReadError{Operation: "sns:ListSubscriptionsByTopic", Code: "AccessDenied", Message: "denied"}
-	if v := judgeTarget(s, ctlTopic, notifies); v.State != linkUnknown {
+	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: ctlTopic}, snd, notifies); v.State != linkUnknown {
 		t.Errorf("unreadable subscriptions: state %v, want unknown", v.State)
 	}
 }

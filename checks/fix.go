@@ -3,7 +3,6 @@ package checks
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/lookout-audit/lookout/internal/plan"
 	"github.com/lookout-audit/lookout/internal/snapshot"
@@ -231,11 +230,11 @@ func fixRegion(a *snapshot.Account, name string) (*snapshot.Region, error) {
 
 // fixTrailOwner is the account id in a trail ARN.
 func fixTrailOwner(trailARN string) string {
-	parts := strings.SplitN(trailARN, ":", 6)
-	if len(parts) < 6 {
+	a, ok := parseARN(trailARN)
+	if !ok {
 		return ""
 	}
-	return parts[4]
+	return a.Account
 }
 
 // fixHintEmail stands in for --notify-email when AnnotateFixes asks planners whether a fix

@@ -18,9 +18,10 @@ var ConsoleSigninRule = Check{
 		"many console sign-ins are delivered to us-west-2): an ENABLED rule on the default event bus whose " +
 		"pattern, evaluated against sign-in events, matches a root console sign-in (source aws.signin, under either " +
 		"detail-type spelling, \"AWS Console Sign In via CloudTrail\" or \"AWS Console Signin via CloudTrail\") and " +
-		"does not match unrelated or custom look-alike events, with a target that exists: a Lambda function, or an " +
-		"SNS topic with a confirmed subscription. Rules narrowed to particular principals (seed 001) pass as long " +
-		"as root sign-in still matches. Sign-in regions outside the scanned regions (--regions) are not evaluated.",
+		"does not match unrelated or custom look-alike events, with a target that delivers: a Lambda function that " +
+		"lets the rule invoke it, an SNS topic with a confirmed subscriber that receives the event, or an event bus " +
+		"whose rules do. Rules narrowed to particular principals (seed 001) pass as long as root sign-in still " +
+		"matches. Sign-in regions outside the scanned regions (--regions) are not evaluated." + deliveryVerifies,
 	Remediation: `In us-east-1 and us-west-2, create a rule {"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]} ` +
 		"with a Lambda (Slack) or SNS target that has a confirmed subscriber.",
 	FixSummary: "create a root console sign-in rule with an SNS target in each sign-in region",
@@ -36,7 +37,7 @@ func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Findin
 	for ai := range s.Accounts {
 		a := &s.Accounts[ai]
 		for _, name := range regions {
-			resource := fmt.Sprintf("arn:aws:events:%s:%s:rule/*", name, a.ID)
+			resource := accountARN(a, "events", name, "rule/*")
 			r := a.Region(name)
 			if r == nil {
 				// The user scoped the scan away from this sign-in region (a regional scan):

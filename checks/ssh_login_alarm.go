@@ -24,8 +24,8 @@ var SSHLoginAlarm = Check{
 		"whose pattern — evaluated against sshd log lines, not compared as text — matches \"Accepted publickey for ... " +
 		"from ... port ... ssh2\" lines and no failed-password, invalid-user, disconnect or PAM session line, with a " +
 		"metric value > 0; an alarm on that metric that one matching line raises (e.g. Sum >= 1, 1 of 1 datapoints), " +
-		"actions enabled; and an alarm action that is an SNS topic with a confirmed subscriber. Every SSH log group " +
-		"of the region must have a complete chain.",
+		"actions enabled; and an alarm action that is an SNS topic with a confirmed subscriber that receives the " +
+		"notification. Every SSH log group of the region must have a complete chain." + deliveryVerifies,
 	Remediation: "On each SSH log group create a metric filter with pattern " + detection.RefSSHLogin + " (metric value 1), " +
 		"an alarm on its metric (Sum >= 1, period 60, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action.",
 	Run: runSSHLoginAlarm,
@@ -98,7 +98,7 @@ func (c *Check) sshAlarmFinding(s *snapshot.Snapshot, account, region string, gr
 	var failing []string
 	status := Pass
 	for i, g := range groups {
-		v := EvaluateAlarmChain(s, LogGroupRef{Account: account, Region: region, Name: g}, d)
+		v := EvaluateAlarmChain(s, LogGroupRef{Account: account, Region: region, Name: g, Partition: partitionOf(s, account)}, d)
 		verdicts[i] = v
 		ev := map[string]any{"log_group": g, "verdict": string(v.Status), "message": v.Message}
 		for k, val := range v.Evidence {

@@ -33,7 +33,7 @@ func planSSHLoginAlarm(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Ac
 	d := detection.SSHLogin()
 	var broken []string
 	for _, g := range sshLogGroups(r) {
-		if EvaluateAlarmChain(s, LogGroupRef{Account: a.ID, Region: r.Name, Name: g}, d).Status != Pass {
+		if EvaluateAlarmChain(s, LogGroupRef{Account: a.ID, Region: r.Name, Name: g, Partition: a.Partition}, d).Status != Pass {
 			broken = append(broken, g)
 		}
 	}

@@ -22,8 +22,8 @@ func sshAlarmSnapshot() *snapshot.Snapshot {
 			MetricName: "SSHLoginEvents-" + g, Namespace: "EC2/SSHMonitor", Statistic: "Sum", Period: 60, EvaluationPeriods: 1, Threshold: 1,
 			ComparisonOperator: "GreaterThanOrEqualToThreshold", ActionsEnabled: true, AlarmActions: []string{sshTopic}})
 	}
-	r.SNS = &snapshot.SNSData{Topics: []snapshot.Topic{{ARN: sshTopic, Subscriptions: []snapshot.Subscription{
-		{ARN: sshTopic + ":0b5c", Protocol: "email", Confirmed: true}}}}}
+	r.SNS = &snapshot.SNSData{Topics: []snapshot.Topic{{ARN: sshTopic, Policy: defaultTopicPolicy(sshTopic), Subscriptions: []snapshot.Subscription{
+		{ARN: sshTopic + ":0b5c", Protocol: "email", Confirmed: true, AttrsRead: true}}}}}
 	return s
 }
 

@@ -38,7 +38,7 @@ func runSSMAgentSSHLogs(c *Check, s *snapshot.Snapshot, opts Options) []Finding 
 	for ai := range s.Accounts {
 		a := &s.Accounts[ai]
 		for ri := range a.Regions {
-			out = append(out, c.sshLogsRegion(a.ID, &a.Regions[ri], opts)...)
+			out = append(out, c.sshLogsRegion(a, &a.Regions[ri], opts)...)
 		}
 	}
 	return out
@@ -63,8 +63,9 @@ type sshPlan struct {
 	evidence map[string]any
 }
 
-func (c *Check) sshLogsRegion(account string, r *snapshot.Region, opts Options) []Finding {
-	regionRes := fmt.Sprintf("arn:aws:ssm:%s:%s:managed-instance/*", r.Name, account)
+func (c *Check) sshLogsRegion(a *snapshot.Account, r *snapshot.Region, opts Options) []Finding {
+	account := a.ID
+	regionRes := accountARN(a, "ssm", r.Name, "managed-instance/*")
 	switch {
 	case r.SSM == nil:
 		return []Finding{c.notCollected(account, r.Name, regionRes, "Systems Manager (managed instances)")}
@@ -140,8 +141,9 @@ func (c *Check) planSSH(account string, r *snapshot.Region, mi *snapshot.Managed
 		return verdict(Error, "could not read the State Manager associations that would configure "+mi.InstanceID+": "+r.SSM.AssociationsError.Error())
 	case res.Unresolved != "":
 		return verdict(Error, "cannot tell whether "+mi.InstanceID+" is configured: "+res.Unresolved)
-	case !res.ByAssociation && r.SSM.CommandsError != nil:
-		return verdict(Error, "no association targets "+mi.InstanceID+" and its ManageAgent commands could not be read: "+r.SSM.CommandsError.Error())
+	case r.SSM.CommandsError != nil:
+		// A ManageAgent command later than any association would replace its configuration.
+		return verdict(Error, "the ManageAgent commands that may have configured "+mi.InstanceID+" last could not be read: "+r.SSM.CommandsError.Error())
 	}
 	p.evidence["configured_by"] = sourcesEvidence(res.Sources)
 	if res.Failed != nil {

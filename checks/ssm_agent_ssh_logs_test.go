@@ -133,10 +133,26 @@ func TestSSMAgentSSHLogs(t *testing.T) {
 					Targets: []snapshot.AssociationTarget{{Key: "tag:ssh-logs", Values: []string{"secure"}}}},
 			}
 		}, map[string]want{"i-ubuntu": {Pass, "configured by association a-auth"}, "i-amzn": {Pass, "configured by association a-secure"}}},
-		{"a failing association", func(s *snapshot.SSMData, _ *snapshot.LogsData) {
+		{"a failing association and no earlier configuration", func(s *snapshot.SSMData, _ *snapshot.LogsData) {
 			s.Associations = []snapshot.Association{{AssociationID: "a-all", Name: "AmazonCloudWatch-ManageAgent", Status: "Failed",
 				Parameters: manageAgent("configure", "AmazonCloudWatch-ubuntu"), Targets: []snapshot.AssociationTarget{{Key: "InstanceIds", Values: []string{"i-ubuntu"}}}}}
+			var kept []snapshot.AgentCommand
+			for _, c := range s.Commands {
+				if c.InstanceID != "i-ubuntu" {
+					kept = append(kept, c)
+				}
+			}
+			s.Commands = kept
 		}, map[string]want{"i-ubuntu": {Fail, "the CloudWatch Agent command failed: association a-all"}, "i-amzn": {Pass, ""}}},
+		{"a failing association after a successful configure leaves that configuration running", func(s *snapshot.SSMData, _ *snapshot.LogsData) {
+			s.Associations = []snapshot.Association{{AssociationID: "a-all", Name: "AmazonCloudWatch-ManageAgent", Status: "Failed", LastRun: sshAgo(time.Hour),
+				Parameters: manageAgent("configure", "AmazonCloudWatch-ubuntu"), Targets: []snapshot.AssociationTarget{{Key: "InstanceIds", Values: []string{"i-ubuntu"}}}}}
+		}, map[string]want{"i-ubuntu": {Pass, "configured by command c-ubuntu"}, "i-amzn": {Pass, ""}}},
+		{"a configure command after the association replaces its configuration", func(s *snapshot.SSMData, _ *snapshot.LogsData) {
+			old := sshNow.Add(-72 * time.Hour)
+			s.Associations = []snapshot.Association{{AssociationID: "a-syslog", Name: "AmazonCloudWatch-ManageAgent", Status: "Success", LastRun: &old,
+				Parameters: manageAgent("configure", "AmazonCloudWatch-ubuntu"), Targets: []snapshot.AssociationTarget{{Key: "InstanceIds", Values: []string{"i-ubuntu"}}}}}
+		}, map[string]want{"i-ubuntu": {Pass, "configured by command c-ubuntu"}, "i-amzn": {Pass, ""}}},
 		{"tags unreadable with a tag-targeted association: ERROR, not FAIL", func(s *snapshot.SSMData, _ *snapshot.LogsData) {
 			s.ManagedInstances[0].TagsError = &snapshot.ReadError{Operation: "ec2:DescribeInstances", Code: "AccessDenied", Message: "denied"}
 			s.Associations = []snapshot.Association{{AssociationID: "a-tag", Name: "AmazonCloudWatch-ManageAgent",

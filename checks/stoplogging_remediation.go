@@ -18,10 +18,13 @@ var StopLoggingRemediation = Check{
 	Verifies: "For each logging trail the account owns, in the trail's home region (the only region where " +
 		"StopLogging for it can be called, so the only one whose default event bus sees the call): an ENABLED " +
 		"rule on the default bus whose event pattern, evaluated against StopLogging events, matches the call " +
-		"whether the caller names the trail or its ARN, matches neither StartLogging nor a custom event " +
-		"imitating StopLogging, and has a target that can remediate — a Lambda function that exists, or an SSM " +
-		"Automation runbook (its document is not read). A rule that only notifies (SNS), a disabled rule, a rule in another region, a " +
-		"pattern that misses the ARN form and a target function that no longer exists each FAIL with that reason.",
+		"whether the caller names the trail or its ARN and whoever calls it (IAM user, assumed role, IAM Identity " +
+		"Center user, federated user, root), matches neither StartLogging nor a custom event imitating StopLogging, " +
+		"and has a target that can remediate and that EventBridge may invoke — a Lambda function whose resource " +
+		"policy lets this rule invoke it, or an SSM Automation runbook through a role that trusts EventBridge (its " +
+		"document is not read). A rule that only notifies (SNS), a disabled rule, a rule in another region, a " +
+		"pattern that misses the ARN form or some callers, and a target that no longer exists or refuses " +
+		"EventBridge each FAIL with that reason." + deliveryVerifies,
 	Remediation: "In the trail's home region, create an EventBridge rule matching " +
 		`{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}} ` +
 		"with a Lambda target that calls cloudtrail:StartLogging on event.detail.requestParameters.name.",

@@ -21,7 +21,12 @@ func TestStopLoggingRemediation(t *testing.T) {
 		{name: "pass reordered pattern with prefix matching", status: Pass,
 			mutate: pattern(`{"detail":{"eventName":[{"prefix":"StopLog"}]},"source":["aws.cloudtrail"]}`)},
 		{name: "pass SSM Automation target", status: Pass, want: []string{"SSM Automation runbook AWS-StartTrail"},
-			mutate: target("arn:aws:ssm:us-east-1:111111111111:automation-definition/AWS-StartTrail:$DEFAULT")},
+			mutate: func(s *snapshot.Snapshot) {
+				const role = "arn:aws:iam::111111111111:role/StartTrailAutomation"
+				rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{{ID: "1", ARN: "arn:aws:ssm:us-east-1:111111111111:automation-definition/AWS-StartTrail:$DEFAULT", RoleARN: role}}
+				s.Accounts[0].Roles = []snapshot.Role{{ARN: role, Name: "StartTrailAutomation",
+					TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
+			}},
 		{name: "pass ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", status: Pass,
 			mutate: func(s *snapshot.Snapshot) {
 				rule(s, "us-east-1", "enable_trail").State = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"

@@ -53,8 +53,8 @@ type Resolution struct {
 	// Sources are the configurations in effect, in the order the agent received them (an
 	// "append" adds to the one before). Empty when nothing configures the instance.
 	Sources []Source
-	// ByAssociation is true when State Manager associations decided (they take precedence
-	// over one-off Run Command history, since they re-apply on schedule).
+	// ByAssociation is true when a State Manager association is among the configurations in
+	// effect (it re-applies on schedule, so a later command only wins until its next run).
 	ByAssociation bool
 	// Failed is the most recent failed ManageAgent command run after the last successful one
 	// (or with none successful at all).
@@ -67,13 +67,16 @@ type Resolution struct {
 	Unresolved string
 }
 
-// Resolve decides which ManageAgent associations or commands configure instance mi: every
-// association of the document whose targets select it (by instance id, "*", tag or tag key),
-// applied in the order they last ran; or, when no association targets it, its successful
-// ManageAgent commands in the order they were requested.
+// Resolve decides which ManageAgent associations and commands configure instance mi. The
+// agent keeps the configuration it was given last: every association of the document whose
+// targets select it (by instance id, "*", tag or tag key), at the time it last ran, and every
+// successful ManageAgent command on it, at the time it was requested, are applied in time
+// order — a later "configure" replaces what came before, whichever kind it came from, and a
+// "configure (append)" adds to it (CloudWatch agent user guide, "Use multiple CloudWatch agent
+// configuration files").
 func Resolve(ssm *snapshot.SSMData, mi *snapshot.ManagedInstance) Resolution {
 	var res Resolution
-	var applied []Source
+	var runs []Source
 	for _, a := range ssm.Associations {
 		if a.Name != ManageAgentDocument {
 			continue
@@ -86,36 +89,43 @@ func Resolve(ssm *snapshot.SSMData, mi *snapshot.ManagedInstance) Resolution {
 		if hit {
 			src := sourceOf("association", a.AssociationID, a.Parameters, a.Status, a.LastRun)
 			src.Name = a.AssociationName
-			applied = append(applied, src)
+			runs = append(runs, src)
 		}
 	}
-	if len(applied) > 0 {
-		res.ByAssociation = true
-		sortByTime(applied)
-		res.fold(applied)
-		return res
-	}
-	var cmds []Source
 	for _, c := range ssm.Commands {
 		if c.InstanceID == mi.InstanceID && c.DocumentName == ManageAgentDocument {
-			cmds = append(cmds, sourceOf("command", c.CommandID, c.Parameters, c.Status, c.RequestedAt))
+			runs = append(runs, sourceOf("command", c.CommandID, c.Parameters, c.Status, c.RequestedAt))
 		}
 	}
-	sortByTime(cmds)
-	var ok []Source
-	for _, c := range cmds {
-		switch c.Status {
-		case "Success":
-			ok = append(ok, c)
-			res.Failed = nil
-		case "Pending", "InProgress", "Delayed":
-			// not finished: neither applied nor failed yet
-		default: // Failed, TimedOut, Cancelled, Undeliverable, Terminated, ...
-			f := c
+	sortByTime(runs)
+	// Runs that did not succeed left the agent as it was; the latest failure after the last
+	// success is reported.
+	applied := runs[:0:0]
+	for _, r := range runs {
+		switch r.Status {
+		case "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated", "DeliveryTimedOut", "ExecutionTimedOut":
+			f := r
 			res.Failed = &f
+		case "InProgress", "Delayed":
+			// not finished: neither applied nor failed yet
+		case "Pending":
+			if r.Kind == "command" {
+				continue
+			}
+			// An association's overview status is Pending until it first runs; it is counted,
+			// as State Manager applies it on its next run.
+			applied = append(applied, r)
+		default:
+			applied = append(applied, r)
+			res.Failed = nil
 		}
 	}
-	res.fold(ok)
+	res.fold(applied)
+	for _, src := range res.Sources {
+		if src.Kind == "association" {
+			res.ByAssociation = true
+		}
+	}
 	return res
 }
 

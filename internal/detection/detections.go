@@ -123,6 +123,9 @@ func (t Trail) vars() map[string]string {
 //
 // Both ways of naming the trail are positives: the API accepts the name or the ARN in
 // requestParameters.name, and a rule narrowed to one spelling is bypassed with the other.
+// So is every kind of caller: an IAM user, an assumed role, an IAM Identity Center (SSO) user,
+// a federated user and the root user (userIdentity.type IAMUser, AssumedRole, FederatedUser,
+// Root) may all call StopLogging; a rule narrowed to some of them is bypassed by the others.
 // Negatives: StartLogging (the remediation's own call must not re-trigger it), and a custom
 // event (source "custom.app") carrying the same detail-type and detail — anyone with
 // events:PutEvents can send it, so a rule without "source": ["aws.cloudtrail"] lets them
@@ -136,6 +139,10 @@ func StopLogging(t Trail) Detection {
 		Positives: []Event{
 			envelope("cloudtrail-stoplogging-by-name.json", "StopLogging with the trail name", v),
 			envelope("cloudtrail-stoplogging-by-arn.json", "StopLogging with the trail ARN", v),
+			envelope("cloudtrail-stoplogging-assumed-role.json", "StopLogging by an assumed role", v),
+			envelope("cloudtrail-stoplogging-sso.json", "StopLogging by an IAM Identity Center (SSO) user", v),
+			envelope("cloudtrail-stoplogging-federated-user.json", "StopLogging by a federated user", v),
+			envelope("cloudtrail-stoplogging-root.json", "StopLogging by the root user", v),
 		},
 		Negatives: []Event{
 			envelope("cloudtrail-startlogging.json", "StartLogging on the same trail", v),

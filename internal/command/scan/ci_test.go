@@ -43,12 +43,15 @@ func account(logging map[string]bool, unreadable ...string) *snapshot.Snapshot {
 		CollectedAt:   time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
 	}
 	a := snapshot.Account{ID: acct, Partition: "aws"}
+	includeGlobal := true
 	for region, on := range logging {
 		arn := trailARN(region, "main-"+region)
 		a.Trails = append(a.Trails, snapshot.Trail{
 			Name: "main-" + region, ARN: arn, HomeRegion: region,
 			Status:    &snapshot.TrailStatus{IsLogging: on},
 			Selectors: &snapshot.EventSelectors{Default: true},
+			// CreateTrail's default: IAM, STS and sign-in events are recorded.
+			IncludeGlobalServiceEvents: &includeGlobal,
 		})
 		a.Regions = append(a.Regions, snapshot.Region{Name: region, CloudTrail: &snapshot.CloudTrailView{TrailARNs: []string{arn}}})
 		s.Regions = append(s.Regions, region)
