@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lookout-audit/lookout/internal/plan"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -112,6 +113,15 @@ type Check struct {
 	// cannot fix this check).
 	Remediation string
 	FixSummary  string
+	// Plan plans the fix of one FAIL finding (nil: lookout cannot fix this check). FixSummary
+	// is set exactly when Plan is; the registry test holds the two together.
+	Plan PlanFunc
+	// Project, if set, applies the effect of this check's plans to the working snapshot that
+	// later checks plan against (see PlanFixes).
+	Project func(s *snapshot.Snapshot, plans []plan.Plan, o FixOptions)
+	// Frameworks maps a compliance framework ("cis-aws-1.4", "aws-securityhub", ...) to the
+	// control id this check implements.
+	Frameworks map[string]string
 	// Run evaluates the check on a snapshot. It must emit ERROR, never PASS, where the data it
 	// needs was not read. It receives its own Check to build findings with.
 	Run func(c *Check, s *snapshot.Snapshot, opts Options) []Finding

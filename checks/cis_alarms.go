@@ -18,7 +18,19 @@ type cisAlarm struct {
 	detection func() detection.Detection
 	filter    string
 	metric    string
+	// fix is what `lookout fix` creates for this check (its planner and its fix hints).
+	fix cisAlarmFix
 }
+
+// The three checks' specifications: one value each, read by the check and by its planner.
+var (
+	rootUsageSpec = cisAlarm{detection.RootUsage, "RootAccountUsage", "RootAccountUsageCount",
+		cisAlarmFix{"lookout-root-usage", "RootAccountUsageCount", "lookout-root-usage", detection.RefRootUsage, "root user activity"}}
+	apiWithoutMFASpec = cisAlarm{detection.APIWithoutMFA, "ApiActivityWithoutMFA", "ApiActivityWithoutMFACount",
+		cisAlarmFix{"lookout-api-without-mfa", "ApiActivityWithoutMFACount", "lookout-api-without-mfa", detection.RefAPIWithoutMFA, "API activity without MFA"}}
+	consoleWithoutMFASpec = cisAlarm{detection.ConsoleSigninWithoutMFA, "ConsoleSignInWithoutMfa", "ConsoleSignInWithoutMfaCount",
+		cisAlarmFix{"lookout-console-signin-without-mfa", "ConsoleSignInWithoutMfaCount", "lookout-console-signin-without-mfa", detection.RefConsoleSigninWithoutMFA, "console sign-in without MFA"}}
+)
 
 const cisChainVerifies = "PASS needs one complete chain: a multi-region trail that includes global service events, " +
 	"passes cloudtrail-logging for its home region and delivers to a CloudWatch Logs log group (no CloudWatch Logs delivery error); on that log group, in " +
@@ -47,7 +59,7 @@ var RootUsageAlarm = Check{
 		"calls, and AssumedRoot sessions (centralised root access).",
 	Remediation: cisRemediation + " Pattern: " + detection.RefRootUsage,
 	FixSummary:  "create metric filter lookout-root-usage, alarm and SNS wiring on the CloudTrail log group",
-	Run:         cisAlarmRunner(cisAlarm{detection.RootUsage, "RootAccountUsage", "RootAccountUsageCount"}),
+	Run:         cisAlarmRunner(rootUsageSpec),
 }
 
 // APIWithoutMFAAlarm is the "API activity without MFA" alarm of the AWS CloudTrail guide.
@@ -60,7 +72,7 @@ var APIWithoutMFAAlarm = Check{
 		"session says mfaAuthenticated false. Negatives: the same calls with mfaAuthenticated true.",
 	Remediation: cisRemediation + " Pattern: " + detection.RefAPIWithoutMFA,
 	FixSummary:  "create metric filter lookout-api-without-mfa, alarm and SNS wiring on the CloudTrail log group",
-	Run:         cisAlarmRunner(cisAlarm{detection.APIWithoutMFA, "ApiActivityWithoutMFA", "ApiActivityWithoutMFACount"}),
+	Run:         cisAlarmRunner(apiWithoutMFASpec),
 }
 
 // ConsoleSigninWithoutMFAAlarm is CIS "ensure a log metric filter and alarm exist for
@@ -75,7 +87,7 @@ var ConsoleSigninWithoutMFAAlarm = Check{
 		"login with MFA, a root login with MFA, and an API call that is not ConsoleLogin.",
 	Remediation: cisRemediation + " Pattern: " + detection.RefConsoleSigninWithoutMFA,
 	FixSummary:  "create metric filter lookout-console-signin-without-mfa, alarm and SNS wiring on the CloudTrail log group",
-	Run:         cisAlarmRunner(cisAlarm{detection.ConsoleSigninWithoutMFA, "ConsoleSignInWithoutMfa", "ConsoleSignInWithoutMfaCount"}),
+	Run:         cisAlarmRunner(consoleWithoutMFASpec),
 }
 
 func cisAlarmRunner(spec cisAlarm) func(*Check, *snapshot.Snapshot, Options) []Finding {
@@ -147,7 +159,7 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 	f := c.finding(a.ID, region, resource, best.status, msg)
 	f.Evidence = map[string]any{"detection": d.Summary, "chains": chainEvidence(chains)}
 	if best.status == Fail {
-		f.Fix = cisFix(best, cisFixes[c.ID])
+		f.Fix = cisFix(best, spec.fix)
 	}
 	return f
 }

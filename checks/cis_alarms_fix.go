@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/plan"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
@@ -18,15 +17,6 @@ type cisAlarmFix struct {
 
 // fixMetricNamespace is where lookout's metric filters publish.
 const fixMetricNamespace = "lookout/CloudTrail"
-
-var cisFixes = map[string]cisAlarmFix{
-	"cloudwatch-root-usage-alarm": {"lookout-root-usage", "RootAccountUsageCount", "lookout-root-usage",
-		detection.RefRootUsage, "root user activity"},
-	"cloudwatch-api-without-mfa-alarm": {"lookout-api-without-mfa", "ApiActivityWithoutMFACount", "lookout-api-without-mfa",
-		detection.RefAPIWithoutMFA, "API activity without MFA"},
-	"cloudwatch-console-signin-without-mfa-alarm": {"lookout-console-signin-without-mfa", "ConsoleSignInWithoutMfaCount", "lookout-console-signin-without-mfa",
-		detection.RefConsoleSigninWithoutMFA, "console sign-in without MFA"},
-}
 
 // planCISAlarm completes the chain trail → log group → metric filter → alarm → SNS topic →
 // subscriber on the log group of a logging trail of the account. It does not reconfigure

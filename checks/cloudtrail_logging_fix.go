@@ -183,6 +183,7 @@ func projectNewTrail(s *snapshot.Snapshot, a *snapshot.Account, act plan.Action)
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
+	includeGlobal := true
 	a.Trails = append(a.Trails, snapshot.Trail{
 		Name: fixTrailName, ARN: act.Target, HomeRegion: act.Region, IsMultiRegion: true,
 		S3BucketName:              fmt.Sprint(act.Params["S3BucketName"]),
@@ -191,6 +192,8 @@ func projectNewTrail(s *snapshot.Snapshot, a *snapshot.Account, act plan.Action)
 		CloudWatchLogsRoleARN:     fmt.Sprint(act.Params["CloudWatchLogsRoleArn"]),
 		Status:                    &snapshot.TrailStatus{IsLogging: true, StartLoggingTime: &now},
 		Selectors:                 &snapshot.EventSelectors{Default: true},
+		// The planned CreateTrail sets IncludeGlobalServiceEvents.
+		IncludeGlobalServiceEvents: &includeGlobal,
 	})
 	for i := range a.Regions {
 		r := &a.Regions[i]

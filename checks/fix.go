@@ -9,7 +9,8 @@ import (
 )
 
 // Remediation plans. Each check that lookout can fix has a planner in a file of its own,
-// checks/<check>_fix.go, next to the check it repairs, listed once in planners below. A planner
+// checks/<check>_fix.go, next to the check it repairs, hung on the check itself (Check.Plan,
+// and Check.Project where later checks must see its effect). A planner
 // is as pure as a check: it reads the snapshot the failing finding came from and returns the
 // API actions that would make the finding pass, as plain data (internal/plan). It never calls
 // AWS; internal/fixexec carries the actions out.
@@ -40,31 +41,28 @@ type FixOptions struct {
 	HomeRegion string
 }
 
-// planners lists the checks lookout can fix. Order does not matter here: plans are run in the
-// registry's order (see PlanFixes).
-var planners = map[string]PlanFunc{
-	"cloudtrail-logging":                          planCloudTrailLogging,
-	"cloudtrail-stoplogging-remediation":          planStopLoggingRemediation,
-	"cloudwatch-root-usage-alarm":                 planCISAlarm(cisFixes["cloudwatch-root-usage-alarm"]),
-	"cloudwatch-api-without-mfa-alarm":            planCISAlarm(cisFixes["cloudwatch-api-without-mfa-alarm"]),
-	"cloudwatch-console-signin-without-mfa-alarm": planCISAlarm(cisFixes["cloudwatch-console-signin-without-mfa-alarm"]),
-	"eventbridge-console-signin-rule":             planConsoleSigninRule,
-	"eventbridge-ec2-state-change-rule":           planEC2StateChangeRule,
-	"cloudwatch-ssh-login-alarm":                  planSSHLoginAlarm,
-	"ssm-cloudwatch-agent-ssh-logs":               planSSMAgentSSHLogs,
+// Planners and projectors are attached here rather than in the Check literals because they
+// read the registry themselves (a plan is checked against what other checks see), which Go's
+// initialisation order does not allow inside the literals.
+func init() {
+	CloudTrailLogging.Plan, CloudTrailLogging.Project = planCloudTrailLogging, projectCloudTrailLogging
+	StopLoggingRemediation.Plan = planStopLoggingRemediation
+	ConsoleSigninRule.Plan = planConsoleSigninRule
+	EC2StateChangeRule.Plan = planEC2StateChangeRule
+	SSHLoginAlarm.Plan = planSSHLoginAlarm
+	SSMAgentSSHLogs.Plan, SSMAgentSSHLogs.Project = planSSMAgentSSHLogs, projectSSMAgentSSHLogs
+	RootUsageAlarm.Plan = planCISAlarm(rootUsageSpec.fix)
+	APIWithoutMFAAlarm.Plan = planCISAlarm(apiWithoutMFASpec.fix)
+	ConsoleSigninWithoutMFAAlarm.Plan = planCISAlarm(consoleWithoutMFASpec.fix)
 }
 
 // projectors update a copy of the snapshot with the state a check's plans will leave behind, so
 // that checks evaluated after it plan against that state: a trail this fix creates or starts
 // also needs its StopLogging remediation and CIS alarms, and planning them in the same run is
 // what makes a second `fix --apply` plan nothing.
-var projectors = map[string]func(s *snapshot.Snapshot, plans []plan.Plan, o FixOptions){
-	"cloudtrail-logging":            projectCloudTrailLogging,
-	"ssm-cloudwatch-agent-ssh-logs": projectSSMAgentSSHLogs,
-}
 
 // HasFix reports whether lookout can plan fixes for the check.
-func HasFix(id string) bool { return planners[id] != nil }
+func (c *Check) HasFix() bool { return c.Plan != nil }
 
 // PlanResult is what PlanFixes found: the plans, and the findings that block planning (ERROR
 // findings: lookout does not fix what it could not read).
@@ -104,7 +102,7 @@ func PlanFixes(s *snapshot.Snapshot, list []*Check, o FixOptions) (*PlanResult, 
 				continue
 			}
 			p := plan.Plan{CheckID: f.CheckID, Account: f.Account, Region: f.Region, Resource: f.Resource, Finding: f.Message, Actions: []plan.Action{}}
-			planner := planners[c.ID]
+			planner := c.Plan
 			if planner == nil {
 				p.Note = "lookout has no automatic fix for this check; by hand: " + c.Remediation
 				plans = append(plans, p)
@@ -120,7 +118,7 @@ func PlanFixes(s *snapshot.Snapshot, list []*Check, o FixOptions) (*PlanResult, 
 			p.Note = note
 			plans = append(plans, p)
 		}
-		if proj := projectors[c.ID]; proj != nil && len(plans) > 0 {
+		if proj := c.Project; proj != nil && len(plans) > 0 {
 			proj(work, plans, o)
 		}
 		res.Plans = append(res.Plans, plans...)
@@ -247,6 +245,10 @@ const fixHintEmail = "alerts@example.invalid"
 // planner would not make, nor hide one it would.
 func AnnotateFixes(s *snapshot.Snapshot, fs []Finding, opts Options) {
 	o := FixOptions{Options: opts, NotifyEmail: fixHintEmail, HomeRegion: fixHomeRegion(s.Regions)}
+	byID := map[string]*Check{}
+	for _, c := range All() {
+		byID[c.ID] = c
+	}
 	for i := range fs {
 		f := &fs[i]
 		if f.Status != Fail {
@@ -255,7 +257,10 @@ func AnnotateFixes(s *snapshot.Snapshot, fs []Finding, opts Options) {
 		if f.Fix == nil {
 			f.Fix = &FixHint{}
 		}
-		planner := planners[f.CheckID]
+		var planner PlanFunc
+		if c := byID[f.CheckID]; c != nil {
+			planner = c.Plan
+		}
 		if planner == nil {
 			f.Fix.Available = false
 			continue

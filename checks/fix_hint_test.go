@@ -29,7 +29,7 @@ func TestFixHintsMatchPlanners(t *testing.T) {
 			t.Errorf("%s %s/%s: FAIL without a fix hint", f.CheckID, f.Account, f.Region)
 			continue
 		}
-		planner := planners[f.CheckID]
+		planner := byID(f.CheckID).Plan
 		var actions int
 		if planner != nil {
 			acts, _, err := planner(s, f, o)

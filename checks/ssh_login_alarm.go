@@ -28,7 +28,8 @@ var SSHLoginAlarm = Check{
 		"notification. Every SSH log group of the region must have a complete chain." + deliveryVerifies,
 	Remediation: "On each SSH log group create a metric filter with pattern " + detection.RefSSHLogin + " (metric value 1), " +
 		"an alarm on its metric (Sum >= 1, period 60, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action.",
-	Run: runSSHLoginAlarm,
+	FixSummary: "create metric filter lookout-ssh-login (namespace lookout/SSH), an alarm and SNS wiring on each SSH log group whose chain is broken",
+	Run:        runSSHLoginAlarm,
 }
 
 func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {

@@ -30,6 +30,8 @@ var SSMAgentSSHLogs = Check{
 		"log to a log group with log_stream_name {instance_id}, and apply it with a State Manager association of " +
 		"AmazonCloudWatch-ManageAgent (action configure, optionalConfigurationSource ssm) targeting the instances " +
 		"by tag; the instance profile needs CloudWatchAgentServerPolicy.",
+	FixSummary: "add the platform's SSH log path to the agent configuration that applies (merged, never dropping entries), " +
+		"or give an uncovered instance a lookout configuration through a ManageAgent association",
 	Run: runSSMAgentSSHLogs,
 }
 

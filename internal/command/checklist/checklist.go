@@ -44,7 +44,7 @@ func Entries() []Entry {
 	var out []Entry
 	for _, c := range checks.All() {
 		out = append(out, Entry{ID: c.ID, Title: c.Title, Severity: string(c.Severity), Verifies: c.Verifies,
-			Remediation: c.Remediation, FixAvailable: c.FixSummary != "", Fix: c.FixSummary})
+			Remediation: c.Remediation, FixAvailable: c.HasFix(), Fix: c.FixSummary})
 	}
 	return out
 }
