@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -74,6 +75,10 @@ func decode(r io.Reader, limit int64) (*Snapshot, error) {
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err
+	}
+	if len(s.Accounts) == 0 && s.Shard == "" {
+		// A scan of nothing must not read as "every check passed".
+		return nil, errors.New("accounts: the snapshot holds no account, so there is nothing to scan")
 	}
 	return &s, nil
 }
@@ -147,11 +152,41 @@ func jsonError(data []byte, err error) error {
 		return fmt.Errorf("line %d, column %d: invalid JSON: %v", line, col, syn)
 	case errors.As(err, &typ):
 		line, col := position(data, typ.Offset)
-		return fmt.Errorf("line %d, column %d: field %s: expected %s, found a JSON %s", line, col, typ.Field, typ.Type, typ.Value)
+		return fmt.Errorf("line %d, column %d: %s: expected %s, found a JSON %s", line, col, orRoot(typ.Field), jsonKind(typ.Type), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("truncated: the JSON document ends early")
 	}
 	return fmt.Errorf("invalid snapshot: %w", err)
+}
+
+// orRoot names the document itself when a type error has no field path.
+func orRoot(path string) string {
+	if path == "" {
+		return "the document"
+	}
+	return path
+}
+
+// jsonKind names what JSON a Go type is read from, so errors speak of the document ("a JSON
+// number"), not of lookout's Go types.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a JSON boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a JSON integer"
+	case reflect.Float32, reflect.Float64:
+		return "a JSON number"
+	case reflect.String:
+		return "a JSON string"
+	case reflect.Slice, reflect.Array:
+		return "a JSON array"
+	case reflect.Map, reflect.Struct:
+		return "a JSON object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "another JSON value"
 }
 
 func position(data []byte, offset int64) (line, col int) {

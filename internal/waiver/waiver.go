@@ -74,9 +74,15 @@ const MaxSize = 4 << 20
 
 // Load reads and parses a waivers file.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("waivers file: %w", err)
+	}
+	defer f.Close()
+	// Read through a limit: a path such as /dev/zero or a FIFO never ends.
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("waivers file %s: %w", path, err)
 	}
 	return Parse(data, path)
 }

@@ -119,6 +119,12 @@ func TestExitCodes(t *testing.T) {
 		{"missing waivers file", []string{"--snapshot", pass, "--waivers", filepath.Join(t.TempDir(), "nope.yml")}, 3, "nope.yml"},
 		{"malformed waivers file", []string{"--snapshot", fail, "--waivers", malformed}, 3, "bad.yml:2: waivers[0].reason: missing"},
 		{"waiver for an unknown check", []string{"--snapshot", fail, "--waivers", typo}, 3, `typo.yml:2: waivers[0].check: unknown check id "cloudtrail-loging"`},
+		// A file that never ends is read through a limit, not until the runtime dies.
+		{"endless waivers file", []string{"--snapshot", pass, "--waivers", "/dev/zero"}, 3, "larger than 4 MiB"},
+		// A snapshot of nothing is not "every check passed".
+		{"snapshot without accounts", []string{"--snapshot", write(t, "empty.json", []byte(`{"schema_version":1}`))}, 3, "holds no account"},
+		{"snapshot with a wrongly typed field", []string{"--snapshot", write(t, "typed.json", []byte(`{"schema_version":1,"accounts":[{"id":"123456789012","regions":"us-east-1"}]}`))},
+			3, "accounts.regions: expected a JSON array, found a JSON string"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
