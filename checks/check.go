@@ -69,6 +69,9 @@ type Finding struct {
 	Message  string         `json:"message"`
 	Evidence map[string]any `json:"evidence,omitempty"`
 	Fix      *FixHint       `json:"fix,omitempty"`
+	// Frameworks maps each compliance framework the check belongs to ("cis-aws-7.0",
+	// "aws-securityhub", ...) to the control id it implements there; omitted when none.
+	Frameworks map[string]string `json:"frameworks,omitempty"`
 	// Waiver is set when a waiver turned a FAIL into WAIVED.
 	Waiver *WaiverNote `json:"waiver,omitempty"`
 }

@@ -59,6 +59,7 @@ var RootUsageAlarm = Check{
 		"calls, and AssumedRoot sessions (centralised root access).",
 	Remediation: cisRemediation + " Pattern: " + detection.RefRootUsage,
 	FixSummary:  "create metric filter lookout-root-usage, alarm and SNS wiring on the CloudTrail log group",
+	Frameworks:  cisMonitoring("3", "CloudWatch.1"),
 	Run:         cisAlarmRunner(rootUsageSpec),
 }
 
@@ -87,6 +88,7 @@ var ConsoleSigninWithoutMFAAlarm = Check{
 		"login with MFA, a root login with MFA, and an API call that is not ConsoleLogin.",
 	Remediation: cisRemediation + " Pattern: " + detection.RefConsoleSigninWithoutMFA,
 	FixSummary:  "create metric filter lookout-console-signin-without-mfa, alarm and SNS wiring on the CloudTrail log group",
+	Frameworks:  cisMonitoring("2", "CloudWatch.3"),
 	Run:         cisAlarmRunner(consoleWithoutMFASpec),
 }
 

@@ -24,6 +24,8 @@ var CloudTrailLogging = Check{
 	Remediation: "Start logging on the covering trail in its home region (aws cloudtrail start-logging --name TRAIL " +
 		"--region HOME), or create a multi-region trail that records all management events, read and write.",
 	FixSummary: "cloudtrail:StartLogging on a stopped covering trail in its home region",
+	// CIS "Ensure CloudTrail is enabled in all regions": 3.1 up to v5.0, 4.1 in v6.0 and v7.0.
+	Frameworks: map[string]string{"cis-aws-1.4": "3.1", "cis-aws-3.0": "3.1", "cis-aws-5.0": "3.1", "cis-aws-7.0": "4.1", "aws-securityhub": "CloudTrail.1"},
 	Run:        runCloudTrailLogging,
 }
 

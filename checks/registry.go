@@ -83,14 +83,53 @@ func Run(s *snapshot.Snapshot, list []*Check, opts Options) []Finding {
 			continue
 		}
 		for _, c := range list {
-			out = append(out, c.readError(a.ID, "global", a.ID, a.Error, "account "+a.ID))
+			f := c.readError(a.ID, "global", a.ID, a.Error, "account "+a.ID)
+			f.Frameworks = c.Frameworks
+			out = append(out, f)
 		}
 	}
 	for _, c := range list {
-		out = append(out, c.Run(c, &readable, opts)...)
+		fs := c.Run(c, &readable, opts)
+		for i := range fs {
+			fs[i].Frameworks = c.Frameworks
+		}
+		out = append(out, fs...)
 	}
 	SortFindings(out)
 	return out
+}
+
+// Frameworks are the compliance frameworks lookout maps its checks to, in display order.
+var Frameworks = []string{"cis-aws-1.4", "cis-aws-3.0", "cis-aws-5.0", "cis-aws-7.0", "aws-securityhub"}
+
+// ForFramework returns the checks that implement a control of framework, in registry order,
+// or an error naming the known frameworks.
+func ForFramework(framework string) ([]*Check, error) {
+	known := false
+	for _, f := range Frameworks {
+		known = known || f == framework
+	}
+	if !known {
+		return nil, fmt.Errorf("unknown framework %q (known: %s)", framework, strings.Join(Frameworks, ", "))
+	}
+	var out []*Check
+	for _, c := range All() {
+		if _, ok := c.Frameworks[framework]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// cisMonitoring maps a CIS AWS Foundations "Monitoring" item to every framework: section 4 in
+// v1.4 to v5.0, section 5 in v6.0 and v7.0 (CIS AWS Foundations Benchmark), and the Security
+// Hub control that grades it, if any.
+func cisMonitoring(item, securityHub string) map[string]string {
+	m := map[string]string{"cis-aws-1.4": "4." + item, "cis-aws-3.0": "4." + item, "cis-aws-5.0": "4." + item, "cis-aws-7.0": "5." + item}
+	if securityHub != "" {
+		m["aws-securityhub"] = securityHub
+	}
+	return m
 }
 
 // SortFindings orders findings as the contract says: account, region, check id, resource.

@@ -4,6 +4,7 @@ package checklist
 import (
 	"encoding/json"
 	"io"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -22,6 +23,8 @@ type Entry struct {
 	Remediation  string `json:"remediation"`
 	FixAvailable bool   `json:"fix_available"`
 	Fix          string `json:"fix,omitempty"`
+	// Frameworks maps a framework to the control id the check implements there.
+	Frameworks map[string]string `json:"frameworks,omitempty"`
 }
 
 // NewCmd returns the checks command.
@@ -44,7 +47,7 @@ func Entries() []Entry {
 	var out []Entry
 	for _, c := range checks.All() {
 		out = append(out, Entry{ID: c.ID, Title: c.Title, Severity: string(c.Severity), Verifies: c.Verifies,
-			Remediation: c.Remediation, FixAvailable: c.HasFix(), Fix: c.FixSummary})
+			Remediation: c.Remediation, FixAvailable: c.HasFix(), Fix: c.FixSummary, Frameworks: c.Frameworks})
 	}
 	return out
 }
@@ -60,13 +63,19 @@ func Run(w io.Writer, format string) error {
 	case "table":
 		t := tablewriter.NewTable(w, tablewriter.WithRowAutoWrap(tw.WrapNormal), tablewriter.WithRowMaxWidth(60),
 			tablewriter.WithHeaderAutoFormat(tw.Off))
-		t.Header("ID", "SEVERITY", "VERIFIES", "FIX")
+		t.Header("ID", "SEVERITY", "VERIFIES", "FIX", "FRAMEWORKS")
 		for _, e := range entries {
 			fix := "no"
 			if e.FixAvailable {
 				fix = e.Fix
 			}
-			if err := t.Append(e.ID, e.Severity, e.Verifies, fix); err != nil {
+			var fw []string
+			for _, name := range checks.Frameworks {
+				if id, ok := e.Frameworks[name]; ok {
+					fw = append(fw, name+" "+id)
+				}
+			}
+			if err := t.Append(e.ID, e.Severity, e.Verifies, fix, strings.Join(fw, "\n")); err != nil {
 				return err
 			}
 		}

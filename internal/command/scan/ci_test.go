@@ -312,3 +312,44 @@ func TestMachineFormatsStayClean(t *testing.T) {
 		}
 	}
 }
+
+// TestFramework: --framework runs exactly that framework's checks, and every finding carries
+// the framework's control id.
+func TestFramework(t *testing.T) {
+	snap := "../../../fixtures/demo-org.json"
+	for _, fw := range checks.Frameworks {
+		t.Run(fw, func(t *testing.T) {
+			code, stdout, stderr := lookout(t, "scan", "--snapshot", snap, "--framework", fw, "--format", "json")
+			if code == 3 {
+				t.Fatalf("exit 3: %s", stderr)
+			}
+			var rep struct {
+				Findings []checks.Finding `json:"findings"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			want, _ := checks.ForFramework(fw)
+			ids := map[string]bool{}
+			for _, c := range want {
+				ids[c.ID] = true
+			}
+			seen := map[string]bool{}
+			for _, f := range rep.Findings {
+				if !ids[f.CheckID] {
+					t.Errorf("%s: finding of %s, which is not in the framework", fw, f.CheckID)
+				}
+				if f.Frameworks[fw] == "" {
+					t.Errorf("%s: finding of %s has no control id", fw, f.CheckID)
+				}
+				seen[f.CheckID] = true
+			}
+			if len(seen) == 0 {
+				t.Errorf("%s: no findings", fw)
+			}
+		})
+	}
+	if code, _, stderr := lookout(t, "scan", "--snapshot", snap, "--framework", "cis-aws-9.9"); code != 3 || !strings.Contains(stderr, "known: cis-aws-1.4") {
+		t.Errorf("unknown framework: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -28,6 +28,7 @@ type Options struct {
 	Scope         scope.Options
 	Snapshot      string
 	Checks        []string
+	Framework     string
 	Format        string
 	Output        string
 	FailOn        string
@@ -77,6 +78,7 @@ incomplete (some finding is ERROR); 3 invalid usage or input.`,
 	o.Scope.AddFlags(f)
 	f.StringVar(&o.Snapshot, "snapshot", "", "evaluate this snapshot file instead of reading AWS (no credentials needed)")
 	f.StringSliceVar(&o.Checks, "checks", nil, "only run these check ids (comma-separated; see 'lookout checks')")
+	f.StringVar(&o.Framework, "framework", "", "only run the checks of this framework ("+strings.Join(checks.Frameworks, ", ")+"); findings carry its control ids")
 	f.StringVar(&o.Format, "format", "table", "report format: "+strings.Join(Formats, ", "))
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to this file instead of stdout (written atomically)")
 	f.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when an unwaived FAIL is at or above this severity: critical, high, medium, low or none")
@@ -100,6 +102,9 @@ func Run(ctx context.Context, o *Options) error {
 	list, err := checks.Select(o.Checks)
 	if err != nil {
 		return exitcode.Usagef("--checks: %v", err)
+	}
+	if list, err = inFramework(list, o.Framework); err != nil {
+		return err
 	}
 	signin, err := scope.ParseRegions("--signin-regions", o.SigninRegions)
 	if err != nil {
@@ -199,6 +204,29 @@ func loadWaivers(path string) (*waiver.File, error) {
 		return nil, exitcode.WithCode(exitcode.Usage, err)
 	}
 	return f, nil
+}
+
+// inFramework keeps the checks of list that implement a control of framework ("" keeps all).
+func inFramework(list []*checks.Check, framework string) ([]*checks.Check, error) {
+	if framework == "" {
+		return list, nil
+	}
+	in, err := checks.ForFramework(framework)
+	if err != nil {
+		return nil, exitcode.Usagef("--framework: %v", err)
+	}
+	var out []*checks.Check
+	for _, c := range list {
+		for _, f := range in {
+			if f == c {
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, exitcode.Usagef("--framework %s: none of the selected checks implements a control of it", framework)
+	}
+	return out, nil
 }
 
 func checkIDs(list []*checks.Check) []string {
