@@ -71,17 +71,28 @@ func (a *accountCollector) trails(ctx context.Context, regions []snapshot.Region
 
 func trailFromAPI(t cttypes.Trail) snapshot.Trail {
 	return snapshot.Trail{
-		Name:                      aws.ToString(t.Name),
-		ARN:                       aws.ToString(t.TrailARN),
-		HomeRegion:                aws.ToString(t.HomeRegion),
-		IsMultiRegion:             aws.ToBool(t.IsMultiRegionTrail),
-		IsOrganizationTrail:       aws.ToBool(t.IsOrganizationTrail),
-		S3BucketName:              aws.ToString(t.S3BucketName),
-		LogFileValidationEnabled:  aws.ToBool(t.LogFileValidationEnabled),
-		CloudWatchLogsLogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn),
-		CloudWatchLogsRoleARN:     aws.ToString(t.CloudWatchLogsRoleArn),
-		KMSKeyID:                  aws.ToString(t.KmsKeyId),
+		Name:                       aws.ToString(t.Name),
+		ARN:                        aws.ToString(t.TrailARN),
+		HomeRegion:                 aws.ToString(t.HomeRegion),
+		IsMultiRegion:              aws.ToBool(t.IsMultiRegionTrail),
+		IsOrganizationTrail:        aws.ToBool(t.IsOrganizationTrail),
+		S3BucketName:               aws.ToString(t.S3BucketName),
+		LogFileValidationEnabled:   aws.ToBool(t.LogFileValidationEnabled),
+		CloudWatchLogsLogGroupARN:  aws.ToString(t.CloudWatchLogsLogGroupArn),
+		CloudWatchLogsRoleARN:      aws.ToString(t.CloudWatchLogsRoleArn),
+		KMSKeyID:                   aws.ToString(t.KmsKeyId),
+		IncludeGlobalServiceEvents: copyBool(t.IncludeGlobalServiceEvents),
 	}
+}
+
+// copyBool copies an SDK *bool, so that the snapshot shares no memory with the SDK's output;
+// nil (not answered) stays nil.
+func copyBool(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	v := *b
+	return &v
 }
 
 func trailStatus(ctx context.Context, rc *regionClients, arn string) (*snapshot.TrailStatus, *snapshot.ReadError) {

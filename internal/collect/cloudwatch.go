@@ -2,7 +2,10 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -11,8 +14,26 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
+// alarmHistoryWindow is how far back the alarm action history is read. Two weeks covers an
+// alarm that fires weekly (or was tested once after it was set up) while keeping the read
+// short; an action older than that says little about whether delivery works today.
+const alarmHistoryWindow = 14 * 24 * time.Hour
+
+// alarmHistoryMaxPages caps the DescribeAlarmHistory pages read per region (100 items each).
+// A noisy alarm that flaps every few minutes leaves thousands of Action items in the window,
+// and it must not cost a scan hundreds of calls per region. The pages are read newest first
+// (ScanBy TimestampDescending), so what the cap drops is only older items: the latest action
+// of every alarm that acted within the newest 1,000 items is kept. An alarm whose latest
+// action lies beyond the cap has no record, as if it had not acted in the window.
+const alarmHistoryMaxPages = 10
+
+// alarmHistoryPageSize is DescribeAlarmHistory's MaxRecords, the largest it accepts. A
+// variable only so that a test can prove the page cap with a dozen items.
+var alarmHistoryPageSize int32 = 100
+
 // collectCloudWatch reads the region's metric alarms (composite alarms cannot watch a metric
-// filter's metric directly, so they are not read).
+// filter's metric directly, so they are not read), then what CloudWatch recorded of their
+// actions.
 func collectCloudWatch(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.CloudWatchData{Alarms: []snapshot.Alarm{}}
 	r.CloudWatch = d
@@ -30,6 +51,72 @@ func collectCloudWatch(ctx context.Context, c *regionClients, r *snapshot.Region
 		}
 	}
 	sort.Slice(d.Alarms, func(i, j int) bool { return d.Alarms[i].Name < d.Alarms[j].Name })
+	d.LastActions, d.HistoryError = lastAlarmActions(ctx, c, d.Alarms)
+}
+
+// lastAlarmActions reads the Action items of the region's alarm history within
+// alarmHistoryWindow, newest first, and keeps the latest one of each alarm in alarms (the
+// history outlives deleted alarms, which no check judges). A region without metric alarms
+// costs no call: there is no action to look for.
+func lastAlarmActions(ctx context.Context, c *regionClients, alarms []snapshot.Alarm) ([]snapshot.AlarmActionRecord, *snapshot.ReadError) {
+	if len(alarms) == 0 {
+		return nil, nil
+	}
+	known := make(map[string]bool, len(alarms))
+	for _, a := range alarms {
+		known[a.Name] = true
+	}
+	latest := map[string]snapshot.AlarmActionRecord{}
+	p := cloudwatch.NewDescribeAlarmHistoryPaginator(c.cloudwatch, &cloudwatch.DescribeAlarmHistoryInput{
+		AlarmTypes:      []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
+		HistoryItemType: cwtypes.HistoryItemTypeAction,
+		StartDate:       aws.Time(c.scanTime().Add(-alarmHistoryWindow)),
+		// The API reference names no default order: ask for newest first, so that the page
+		// cap drops only the oldest items.
+		ScanBy:     cwtypes.ScanByTimestampDescending,
+		MaxRecords: aws.Int32(alarmHistoryPageSize),
+	})
+	for pages := 0; p.HasMorePages() && pages < alarmHistoryMaxPages; pages++ {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, readError("cloudwatch:DescribeAlarmHistory", err)
+		}
+		for _, it := range out.AlarmHistoryItems {
+			name := aws.ToString(it.AlarmName)
+			if !known[name] || it.Timestamp == nil {
+				continue
+			}
+			rec := snapshot.AlarmActionRecord{
+				AlarmName: name,
+				Timestamp: it.Timestamp.UTC(),
+				Summary:   aws.ToString(it.HistorySummary),
+				Failed:    actionFailed(aws.ToString(it.HistoryData), aws.ToString(it.HistorySummary)),
+			}
+			// Newest first, but compare anyway: the order is the API's promise, the result
+			// must not depend on it.
+			if prev, ok := latest[name]; !ok || rec.Timestamp.After(prev.Timestamp) {
+				latest[name] = rec
+			}
+		}
+	}
+	out := make([]snapshot.AlarmActionRecord, 0, len(latest))
+	for _, rec := range latest {
+		out = append(out, rec)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].AlarmName < out[j].AlarmName })
+	return out, nil
+}
+
+// actionFailed tells a failed action from its history item: HistoryData's actionState is
+// "Failed", or (for items whose data says nothing) the summary is AWS's failure text.
+func actionFailed(data, summary string) bool {
+	var d struct {
+		ActionState string `json:"actionState"`
+	}
+	if json.Unmarshal([]byte(data), &d) == nil && d.ActionState == "Failed" {
+		return true
+	}
+	return strings.HasPrefix(summary, "Failed to execute action")
 }
 
 func alarmFromAPI(a cwtypes.MetricAlarm) snapshot.Alarm {
@@ -50,12 +137,43 @@ func alarmFromAPI(a cwtypes.MetricAlarm) snapshot.Alarm {
 		AlarmActions:       a.AlarmActions,
 		StateValue:         string(a.StateValue),
 		UsesMetricMath:     len(a.Metrics) > 0,
+		Unit:               string(a.Unit),
 	}
-	if len(a.Dimensions) > 0 {
-		out.Dimensions = map[string]string{}
-		for _, d := range a.Dimensions {
-			out.Dimensions[aws.ToString(d.Name)] = aws.ToString(d.Value)
+	out.Dimensions = dimensionMap(a.Dimensions)
+	for _, q := range a.Metrics {
+		aq := snapshot.AlarmQuery{
+			ID:         aws.ToString(q.Id),
+			Expression: aws.ToString(q.Expression),
+			// As DescribeAlarms answers it: for an alarm, exactly one query is true.
+			ReturnData: aws.ToBool(q.ReturnData),
+			Period:     aws.ToInt32(q.Period),
 		}
+		if ms := q.MetricStat; ms != nil {
+			st := &snapshot.MetricStat{
+				Period: aws.ToInt32(ms.Period),
+				Stat:   aws.ToString(ms.Stat),
+				Unit:   string(ms.Unit),
+			}
+			if ms.Metric != nil {
+				st.MetricName = aws.ToString(ms.Metric.MetricName)
+				st.Namespace = aws.ToString(ms.Metric.Namespace)
+				st.Dimensions = dimensionMap(ms.Metric.Dimensions)
+			}
+			aq.MetricStat = st
+		}
+		out.Metrics = append(out.Metrics, aq)
 	}
 	return out
+}
+
+// dimensionMap turns CloudWatch dimensions into a map, nil when there are none.
+func dimensionMap(dims []cwtypes.Dimension) map[string]string {
+	if len(dims) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(dims))
+	for _, d := range dims {
+		m[aws.ToString(d.Name)] = aws.ToString(d.Value)
+	}
+	return m
 }

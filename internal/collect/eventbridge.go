@@ -10,13 +10,21 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// collectEventBridge reads the rules of the region's default event bus and each rule's
-// targets. AWS services (CloudTrail, sign-in, EC2) deliver only to the default bus, so rules
-// on custom buses cannot see the events the checks care about. Target Input, InputPath and
-// InputTransformer are not kept: they may carry webhook URLs or tokens.
+// collectEventBridge reads the region's default event bus (its resource policy) and its rules
+// with each rule's targets. AWS services (CloudTrail, sign-in, EC2) deliver only to the default
+// bus, so rules on custom buses cannot see the events the checks care about. Target Input,
+// InputPath and InputTransformer are not kept: they may carry webhook URLs or tokens.
 func collectEventBridge(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.EventBridgeData{Rules: []snapshot.Rule{}}
 	r.EventBridge = d
+	// The bus policy is read first and on its own: it says which other accounts may send
+	// events here, which matters even when the rules cannot be listed.
+	bus, err := c.eventbridge.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String("default")})
+	if err != nil {
+		d.BusPolicyError = readError("events:DescribeEventBus", err)
+	} else {
+		d.BusPolicy, d.BusPolicyRead = aws.ToString(bus.Policy), true
+	}
 	// ListRules has no paginator in the SDK: follow NextToken by hand.
 	in := &eventbridge.ListRulesInput{EventBusName: aws.String("default")}
 	for {
@@ -58,11 +66,15 @@ func ruleTargets(ctx context.Context, c *regionClients, rule string) ([]snapshot
 			return targets, readError("events:ListTargetsByRule", err)
 		}
 		for _, t := range out.Targets {
-			targets = append(targets, snapshot.Target{
+			st := snapshot.Target{
 				ID:      aws.ToString(t.Id),
 				ARN:     aws.ToString(t.Arn),
 				RoleARN: aws.ToString(t.RoleArn),
-			})
+			}
+			if t.DeadLetterConfig != nil {
+				st.DeadLetterARN = aws.ToString(t.DeadLetterConfig.Arn)
+			}
+			targets = append(targets, st)
 		}
 		if aws.ToString(out.NextToken) == "" {
 			break

@@ -40,7 +40,10 @@ func firstLine(s string) string {
 	return s
 }
 
-// countErrors counts the read errors recorded in a region, for progress reporting.
+// countErrors counts the read errors recorded in a region, for progress reporting: each
+// service section's own error, and the region-wide reads next to it (the default bus's
+// policy, the alarm history). Errors about one item (a subscription's attributes, a function's
+// policy, a queue, a key) are left to the checks that judge that item.
 func countErrors(r *snapshot.Region) int {
 	n := 0
 	add := func(e *snapshot.ReadError) {
@@ -53,12 +56,14 @@ func countErrors(r *snapshot.Region) int {
 	}
 	if r.EventBridge != nil {
 		add(r.EventBridge.Error)
+		add(r.EventBridge.BusPolicyError)
 	}
 	if r.Logs != nil {
 		add(r.Logs.Error)
 	}
 	if r.CloudWatch != nil {
 		add(r.CloudWatch.Error)
+		add(r.CloudWatch.HistoryError)
 	}
 	if r.SNS != nil {
 		add(r.SNS.Error)

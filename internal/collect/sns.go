@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -14,10 +15,12 @@ import (
 // not confirmed it yet; such a subscriber receives nothing.
 const pendingConfirmation = "PendingConfirmation"
 
-// collectSNS reads the region's topics, each topic's subscriptions and its policy and KMS key.
-// Confirmation is judged from ListSubscriptionsByTopic (a SubscriptionArn of
-// "PendingConfirmation"), not from GetTopicAttributes' SubscriptionsConfirmed, which is
-// eventually consistent in AWS and always 0 in some emulators. Endpoints are never stored.
+// collectSNS reads the region's topics, each topic's subscriptions and its policy and KMS key,
+// and each confirmed subscription's filter policy. Confirmation is judged from
+// ListSubscriptionsByTopic (a SubscriptionArn of "PendingConfirmation"), not from
+// GetTopicAttributes' SubscriptionsConfirmed, which is eventually consistent in AWS and always
+// 0 in some emulators. Endpoints are stored only when they are AWS resource ARNs (see
+// endpointARN): never an email address or a URL.
 func collectSNS(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.SNSData{Topics: []snapshot.Topic{}}
 	r.SNS = d
@@ -56,13 +59,48 @@ func topicSubscriptions(ctx context.Context, c *regionClients, topic string) ([]
 		}
 		for _, s := range out.Subscriptions {
 			arn := aws.ToString(s.SubscriptionArn)
+			protocol := aws.ToString(s.Protocol)
 			subs = append(subs, snapshot.Subscription{
-				ARN:       arn,
-				Protocol:  aws.ToString(s.Protocol),
-				Confirmed: arn != pendingConfirmation && arn != "" && arn != "Deleted",
+				ARN:         arn,
+				Protocol:    protocol,
+				Confirmed:   arn != pendingConfirmation && arn != "" && arn != "Deleted",
+				EndpointARN: endpointARN(protocol, aws.ToString(s.Endpoint)),
 			})
 		}
 	}
 	sort.Slice(subs, func(i, j int) bool { return subs[i].ARN < subs[j].ARN })
+	for i := range subs {
+		if subs[i].Confirmed {
+			subscriptionFilter(ctx, c, &subs[i])
+		}
+	}
 	return subs, nil
+}
+
+// endpointARN keeps a subscription's endpoint only when it names an AWS resource: the queue,
+// function or delivery stream of an sqs, lambda or firehose subscription. Every other endpoint
+// (an email address, a phone number, a URL that may carry a token) is the subscriber's, not
+// the auditor's to keep.
+func endpointARN(protocol, endpoint string) string {
+	switch protocol {
+	case "sqs", "lambda", "firehose":
+		if strings.HasPrefix(endpoint, "arn:") {
+			return endpoint
+		}
+	}
+	return ""
+}
+
+// subscriptionFilter reads a confirmed subscription's filter policy and its scope: a
+// subscriber whose filter rejects the alarm's or rule's message receives nothing. Pending
+// subscriptions are not read: they receive nothing whatever their filter says.
+func subscriptionFilter(ctx context.Context, c *regionClients, s *snapshot.Subscription) {
+	out, err := c.sns.GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: aws.String(s.ARN)})
+	if err != nil {
+		s.AttrsError = readError("sns:GetSubscriptionAttributes", err)
+		return
+	}
+	s.AttrsRead = true
+	s.FilterPolicy = out.Attributes["FilterPolicy"]
+	s.FilterPolicyScope = out.Attributes["FilterPolicyScope"]
 }

@@ -19,6 +19,7 @@ def install_extensions():
     install_ssm_extensions()
     install_logs_ingestion_time()
     install_sts_trust_policy()
+    install_cloudwatch_alarm_history()
 
 
 def install_sns_pending_confirmation():
@@ -430,6 +431,115 @@ def install_sts_trust_policy():
 
     assume_role.lookout_patched = True
     TokenResponse.assume_role = assume_role
+
+
+# ---- CloudWatch: DescribeAlarmHistory, with the Action items an alarm's actions leave ----
+#
+# moto 5.2.1 has no DescribeAlarmHistory, and its alarms never run their actions. AWS records a
+# StateUpdate item for every state change and, when actions are enabled, an Action item for
+# every action the new state runs: "Successfully executed action ARN" or "Failed to execute
+# action ARN. Received error: ...". Model that on SetAlarmState (the only way an alarm changes
+# state in moto) for SNS actions: the action succeeds when the topic exists in the alarm's
+# account and region, and fails with "Topic does not exist" otherwise. Other kinds of action
+# (Auto Scaling, EC2, Systems Manager, Lambda) leave no Action item here.
+
+
+def _alarm_history(backend):
+    """The history items of a CloudWatch backend (kept on it, so /moto-api/reset clears them)."""
+    if not hasattr(backend, "lookout_alarm_history"):
+        backend.lookout_alarm_history = []
+    return backend.lookout_alarm_history
+
+
+def install_cloudwatch_alarm_history():
+    import json
+    from datetime import timezone
+    from moto.cloudwatch import models as cw_models
+    from moto.cloudwatch.responses import CloudWatchResponse as R
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+
+    if hasattr(R, "describe_alarm_history"):
+        return
+
+    def epoch_ms(dt):
+        return int(dt.replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+    def naive_utc(dt):
+        """moto keeps naive UTC datetimes; the parsed StartDate/EndDate may be aware."""
+        if dt is None or dt.tzinfo is None:
+            return dt
+        return dt.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def topic_exists(account_id, region, arn):
+        from moto.sns.models import sns_backends
+        parts = arn.split(":")
+        if len(parts) != 6 or parts[3] != region or parts[4] != account_id:
+            return False
+        return arn in sns_backends[account_id][region].topics
+
+    original = cw_models.CloudWatchBackend.set_alarm_state
+
+    def set_alarm_state(self, alarm_name, reason, reason_data, state_value):
+        alarm = self.alarms.get(alarm_name)
+        old = alarm.state_value if alarm is not None else None
+        original(self, alarm_name, reason, reason_data, state_value)
+        if alarm is None or old == state_value:
+            return  # AWS records (and acts on) transitions only
+        now = alarm.state_updated_timestamp or utcnow()
+        history = _alarm_history(self)
+        history.append({
+            "AlarmName": alarm.name, "AlarmType": "MetricAlarm", "Timestamp": now,
+            "HistoryItemType": "StateUpdate",
+            "HistorySummary": "Alarm updated from %s to %s" % (old, state_value),
+            "HistoryData": json.dumps({"version": "1.0", "oldState": {"stateValue": old},
+                                       "newState": {"stateValue": state_value, "stateReason": reason}}),
+        })
+        if not alarm.actions_enabled:
+            return
+        actions = {"ALARM": alarm.alarm_actions, "OK": alarm.ok_actions,
+                   "INSUFFICIENT_DATA": alarm.insufficient_data_actions}[state_value] or []
+        for arn in actions:
+            if not arn.startswith("arn:aws:sns:"):
+                continue
+            if topic_exists(self.account_id, self.region_name, arn):
+                summary = "Successfully executed action %s" % arn
+                data = {"actionState": "Succeeded", "notificationResource": arn}
+            else:
+                summary = 'Failed to execute action %s. Received error: "Topic does not exist"' % arn
+                data = {"actionState": "Failed", "notificationResource": arn, "error": "Topic does not exist"}
+            data["stateUpdateTimestamp"] = epoch_ms(now)
+            history.append({
+                "AlarmName": alarm.name, "AlarmType": "MetricAlarm", "Timestamp": now,
+                "HistoryItemType": "Action", "HistorySummary": summary, "HistoryData": json.dumps(data),
+            })
+
+    cw_models.CloudWatchBackend.set_alarm_state = set_alarm_state
+
+    def describe_alarm_history(self):
+        name = self._get_param("AlarmName")
+        types = self._get_param("AlarmTypes") or ["MetricAlarm"]
+        kind = self._get_param("HistoryItemType")
+        start, end = naive_utc(self._get_param("StartDate")), naive_utc(self._get_param("EndDate"))
+        items = []
+        for i, item in enumerate(_alarm_history(self.cloudwatch_backend)):
+            if name and item["AlarmName"] != name:
+                continue
+            if item["AlarmType"] not in types or (kind and item["HistoryItemType"] != kind):
+                continue
+            if (start is not None and item["Timestamp"] < start) or (end is not None and item["Timestamp"] > end):
+                continue
+            items.append((item["Timestamp"], i, item))
+        # The order of insertion breaks ties between items of the same instant.
+        items.sort(key=lambda t: (t[0], t[1]), reverse=self._get_param("ScanBy") != "TimestampAscending")
+        # MaxRecords (1-100, default 50) and NextToken (here: the index of the next item).
+        first = int(self._get_param("NextToken") or 0)
+        size = int(self._get_param("MaxRecords") or 50)
+        page = [dict(t[2]) for t in items[first:first + size]]
+        token = str(first + size) if first + size < len(items) else None
+        return ActionResult({"AlarmHistoryItems": page, "NextToken": token})
+
+    R.describe_alarm_history = describe_alarm_history
 
 
 def main():

@@ -169,8 +169,8 @@ func TestFixEverything(t *testing.T) {
 // iamPrefix maps the SDK's service ids to IAM action prefixes.
 var iamPrefix = map[string]string{
 	"CloudTrail": "cloudtrail", "CloudWatch": "cloudwatch", "CloudWatch Logs": "logs", "EC2": "ec2",
-	"EventBridge": "events", "IAM": "iam", "Lambda": "lambda", "S3": "s3", "SNS": "sns", "SSM": "ssm",
-	"STS": "sts", "Organizations": "organizations",
+	"EventBridge": "events", "IAM": "iam", "KMS": "kms", "Lambda": "lambda", "S3": "s3", "SNS": "sns", "SQS": "sqs",
+	"SSM": "ssm", "STS": "sts", "Organizations": "organizations",
 }
 
 // impliedActions are the permissions a call needs beyond its own action (AWS Service
@@ -194,10 +194,22 @@ var (
 		"organizations:ListAccounts": "only with --org (exercised by the organisation tests, not this account-level flow)",
 		"sts:AssumeRole":             "only with --org/--accounts, to enter member accounts",
 		"ssm:ListTagsForResource":    "only for hybrid (mi-) managed instances, which moto cannot register",
+		// Delivery reads of what lookout's fixes never create, so this flow has none of it;
+		// internal/collect's TestCollectDelivery makes each of these calls and checks that
+		// lookout-scan.json grants them.
+		"sqs:GetQueueUrl":        "only for queues subscribed to a topic, which this flow has none of (see TestCollectDelivery)",
+		"sqs:GetQueueAttributes": "only for queues subscribed to a topic, which this flow has none of (see TestCollectDelivery)",
+		"kms:DescribeKey":        "only for customer keys encrypting a topic or subscriber queue, which this flow has none of (see TestCollectDelivery)",
+		"kms:GetKeyPolicy":       "only for customer keys encrypting a topic or subscriber queue, which this flow has none of (see TestCollectDelivery)",
+		"iam:GetRole":            "only for roles that rule targets name in RoleArn; lookout's rules target SNS and Lambda, which take none (see TestCollectDelivery)",
 	}
 	fixNotExercised = map[string]string{
 		"ec2:DescribeRegions":     scanNotExercised["ec2:DescribeRegions"],
 		"ssm:ListTagsForResource": scanNotExercised["ssm:ListTagsForResource"],
+		"sqs:GetQueueUrl":         scanNotExercised["sqs:GetQueueUrl"],
+		"sqs:GetQueueAttributes":  scanNotExercised["sqs:GetQueueAttributes"],
+		"kms:DescribeKey":         scanNotExercised["kms:DescribeKey"],
+		"kms:GetKeyPolicy":        scanNotExercised["kms:GetKeyPolicy"],
 	}
 )
 
