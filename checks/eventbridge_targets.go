@@ -1,12 +1,14 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/iampolicy"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
@@ -317,10 +319,14 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	if len(pv.MatchedNegatives) == 0 {
 		v.score++
 	} else {
-		v.Problems = append(v.Problems, "its pattern also matches "+eventList(pv.MatchedNegatives))
+		v.Problems = append(v.Problems, "its pattern also matches "+eventList(pv.MatchedNegatives)+", so it would also fire on those")
 	}
-	if ruleEnabled(rule.State) {
+	readOnly := readOnlyPositives(rule.EventPattern, d)
+	if ruleEnabled(rule.State) && (len(readOnly) == 0 || rule.State == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") {
 		v.score++
+	} else if ruleEnabled(rule.State) {
+		v.Problems = append(v.Problems, fmt.Sprintf("it is ENABLED, and read-only management events such as %s reach a rule only in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+			eventList(readOnly)))
 	} else {
 		v.Problems = append(v.Problems, fmt.Sprintf("it is %s", orUnknown(rule.State)))
 	}
@@ -371,6 +377,38 @@ func orUnknown(s string) string {
 		return "in an unknown state"
 	}
 	return s
+}
+
+// readOnlyPositives names the positives the pattern matches that are read-only management
+// events delivered through CloudTrail ("AWS API Call via CloudTrail" with detail.readOnly
+// true): EventBridge matches them only against rules in state
+// ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (EventBridge user guide, "Receiving read-only
+// management events from AWS services").
+func readOnlyPositives(pattern string, d detection.Detection) []string {
+	p, err := eventpattern.Parse(pattern)
+	if err != nil {
+		return nil
+	}
+	events := append([]detection.Event{}, d.Positives...)
+	for _, g := range d.AnyOf {
+		events = append(events, g...)
+	}
+	var out []string
+	for _, e := range events {
+		var env struct {
+			DetailType string `json:"detail-type"`
+			Detail     struct {
+				ReadOnly bool `json:"readOnly"`
+			} `json:"detail"`
+		}
+		if json.Unmarshal(e.Body, &env) != nil || env.DetailType != "AWS API Call via CloudTrail" || !env.Detail.ReadOnly {
+			continue
+		}
+		if ok, err := p.Match(e.Body); err == nil && ok {
+			out = append(out, e.Name)
+		}
+	}
+	return out
 }
 
 // ruleSearch is the outcome of looking for a rule in one region.
@@ -467,7 +505,7 @@ func patternProblem(v detection.Verdict) string {
 		parts = append(parts, "misses "+eventList(v.MissedPositives))
 	}
 	if len(v.MatchedNegatives) > 0 {
-		parts = append(parts, "also matches "+eventList(v.MatchedNegatives))
+		parts = append(parts, "also matches "+eventList(v.MatchedNegatives)+" (so it would also fire on that ordinary activity)")
 	}
 	return "its pattern " + strings.Join(parts, " and ")
 }
