@@ -77,12 +77,18 @@ func planCISAlarm(spec cisAlarmFix) PlanFunc {
 
 // cisLogGroup picks the log group lookout wires alarms to: that of a trail that passes
 // cloudtrail-logging in its home region and delivers to CloudWatch Logs in this account without
-// a delivery error, preferring multi-region trails, then lookout's own, then by ARN.
+// a delivery error, is multi-region and includes global service events, preferring lookout's
+// own, then by ARN.
 func cisLogGroup(a *snapshot.Account) (LogGroupRef, bool) {
 	var cands []*snapshot.Trail
 	for i := range a.Trails {
 		t := &a.Trails[i]
 		if t.CloudWatchLogsLogGroupARN == "" || judgeTrail(t, t.HomeRegion).status != Pass {
+			continue
+		}
+		// The chain needs a trail that sees the whole account (see judgeTrailChain): alarms
+		// wired to any other trail's group would still leave the check failing.
+		if st, _ := includesGlobalEvents(t); !t.IsMultiRegion || st != Pass {
 			continue
 		}
 		if t.Status.LatestCloudWatchLogsDeliveryError != "" {
