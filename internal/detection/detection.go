@@ -22,7 +22,9 @@
 // The events live under corpus/ and are embedded: CloudTrail records exactly as CloudTrail
 // delivers them to CloudWatch Logs (corpus/cloudtrail), EventBridge envelopes
 // (corpus/eventbridge, with ${REGION}, ${ACCOUNT}, ${TRAIL_NAME}, ${TRAIL_ARN} placeholders
-// filled per check) and SSH daemon log lines (corpus/ssh/auth.log).
+// filled per check) and SSH daemon log lines (corpus/ssh/auth.log). The CIS monitoring
+// detections (cis.go) keep one set of CloudTrail records for both languages: CISFilter uses
+// them as log events, CISEvent wraps them in Go as EventBridge delivers them.
 package detection
 
 import (
