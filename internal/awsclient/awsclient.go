@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -28,6 +29,9 @@ const DefaultRegion = "us-east-1"
 // unanswered, and the adaptive mode slows the client down meanwhile.
 const DefaultMaxAttempts = 8
 
+// maxBackoff caps the wait between two attempts of one call.
+const maxBackoff = 5 * time.Second
+
 // Options select credentials and endpoint.
 type Options struct {
 	Profile string
@@ -41,9 +45,10 @@ type Options struct {
 // LoadConfig resolves credentials through the SDK default chain (environment, profile, SSO,
 // IMDS) and configures adaptive retries, which slow down under throttling instead of failing.
 func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
+	budget := newRetryBudget(DefaultFailureRetries, DefaultDialRetries)
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
+			return budgeted{budget: budget, RetryerV2: retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
 				attempts := o.MaxAttempts
 				if attempts <= 0 {
 					attempts = DefaultMaxAttempts
@@ -54,8 +59,11 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 					// call AWS without bound; a scan's concurrency is already bounded, and
 					// running out of quota mid-scan would turn throttling into ERRORs.
 					so.RateLimiter = ratelimit.None
+					// Back off at most 5 s between attempts (the SDK's default is 20 s): with
+					// eight attempts a failing call then gives up in seconds, not minutes.
+					so.MaxBackoff = maxBackoff
 				})
-			})
+			})}
 		}),
 	}
 	if o.Profile != "" {

@@ -5,16 +5,22 @@ package scope
 import (
 	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/pflag"
 
 	"github.com/lookout-audit/lookout/internal/accounts"
 	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/collect"
+	"github.com/lookout-audit/lookout/internal/command/output"
+	"github.com/lookout-audit/lookout/internal/exitcode"
+	"github.com/lookout-audit/lookout/internal/progress"
 	"github.com/lookout-audit/lookout/internal/shard"
+	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
 // Options are the scope flags of the contract.
@@ -38,7 +44,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Regions, "regions", "all", "regions to read: all (the regions enabled for the account) or a comma-separated list")
 	fs.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. a moto_server (default: $AWS_ENDPOINT_URL)")
 	fs.IntVar(&o.Concurrency, "concurrency", collect.DefaultConcurrency, "maximum AWS API tasks in flight at once, across all accounts and regions; any one service gets at most half")
-	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up on AWS calls still unanswered after this long (their checks report ERROR)")
+	o.Timeout = 15 * time.Minute
+	fs.Var((*positiveDuration)(&o.Timeout), "timeout", "give up on AWS calls still unanswered after this long (their checks report ERROR); must be positive")
 	fs.BoolVar(&o.Org, "org", false, "scan every ACTIVE account of the AWS Organization (run from the management or a delegated administrator account)")
 	fs.StringVar(&o.Accounts, "accounts", "", "only these account ids (comma-separated); without --org, scan exactly these")
 	fs.StringVar(&o.RoleName, "role-name", accounts.DefaultRoleName, "role assumed in every account but the caller's own (a read-only audit role is the usual choice)")
@@ -112,4 +119,114 @@ func (o *Options) Resolve(ctx context.Context) (*Resolved, error) {
 		return nil, err
 	}
 	return &Resolved{Targets: targets, Regions: regions, Shard: sh.String()}, nil
+}
+
+// Validate checks the scope flags without calling AWS: a bad flag is a usage error (exit 3).
+func (o *Options) Validate() error {
+	if _, err := o.RegionList(); err != nil {
+		return exitcode.Usagef("%v", err)
+	}
+	if strings.TrimSpace(o.Accounts) != "" {
+		if _, err := accounts.ParseIDs("--accounts", o.Accounts); err != nil {
+			return exitcode.Usagef("%v", err)
+		}
+	}
+	if o.Shard != "" {
+		if _, err := shard.Parse(o.Shard, nil); err != nil {
+			return exitcode.Usagef("--shard: %v", err)
+		}
+	}
+	if o.Timeout < 0 {
+		return exitcode.Usagef("--timeout: %s is not a positive duration (want e.g. 15m)", o.Timeout)
+	}
+	if o.Concurrency < 0 {
+		return exitcode.Usagef("--concurrency: %d is negative", o.Concurrency)
+	}
+	return nil
+}
+
+// positiveDuration is a flag value that refuses zero and negative durations: "--timeout 0s"
+// would otherwise read as "no limit" (or end every call at once), neither of which the user
+// meant.
+type positiveDuration time.Duration
+
+func (d *positiveDuration) String() string { return time.Duration(*d).String() }
+func (d *positiveDuration) Type() string   { return "duration" }
+func (d *positiveDuration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v <= 0 {
+		return fmt.Errorf("%s is not a positive duration (want e.g. 15m)", v)
+	}
+	*d = positiveDuration(v)
+	return nil
+}
+
+// CollectParams are what Collect needs beyond the flags.
+type CollectParams struct {
+	Quiet  bool
+	Stderr io.Writer
+	// ConfigHook, if set, adjusts every target's AWS config before collection (tests).
+	ConfigHook func(*aws.Config)
+}
+
+// Collect resolves the scope and reads it into a snapshot. It is the one collection path of
+// scan, collect and fix, so that --timeout, progress and connection reuse behave the same in
+// all three. A bad flag is a usage error (exit 3); what the environment refuses — no
+// credentials, no network, STS or Organizations failing, an expired token — leaves the scan
+// incomplete (exit 2), never "invalid usage". The resolved targets come back too: fix
+// applies its plans with the same credentials.
+func (o *Options) Collect(ctx context.Context, p CollectParams) (*snapshot.Snapshot, *Resolved, error) {
+	if err := o.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	res, err := o.Resolve(ctx)
+	if err != nil {
+		return nil, nil, exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("%w%s", err, remedy(err)))
+	}
+	if p.ConfigHook != nil {
+		for i := range res.Targets {
+			p.ConfigHook(&res.Targets[i].Config)
+		}
+	}
+	stderr := p.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	bar := progress.NewScan(stderr, len(res.Targets), len(res.Regions), !p.Quiet && output.IsTerminal(stderr))
+	for i := range res.Targets {
+		bar.Attach(&res.Targets[i].Config)
+	}
+	c := collect.New(collect.Options{Regions: res.Regions, Concurrency: o.Concurrency, Progress: bar.Observe})
+	s, err := c.Snapshot(ctx, res.Targets)
+	bar.Done()
+	for _, t := range res.Targets {
+		awsclient.CloseIdleConnections(t.Config)
+	}
+	if err != nil {
+		return nil, nil, exitcode.WithCode(exitcode.Incomplete, err)
+	}
+	s.Shard = res.Shard
+	return s, res, nil
+}
+
+// remedy suggests what usually fixes an environment failure.
+func remedy(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "ExpiredToken") || strings.Contains(msg, "expired") || strings.Contains(msg, "SSO"):
+		return " (credentials expired: run `aws sso login`, or refresh them)"
+	case strings.Contains(msg, "no EC2 IMDS role") || strings.Contains(msg, "failed to retrieve credentials") || strings.Contains(msg, "NoCredentialProviders"):
+		return " (no credentials found: set --profile, or AWS_PROFILE / AWS_ACCESS_KEY_ID)"
+	case strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") || strings.Contains(msg, "dial tcp"):
+		return " (AWS could not be reached: check the network, or --endpoint-url / AWS_ENDPOINT_URL)"
+	}
+	return ""
 }
