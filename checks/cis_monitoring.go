@@ -1,0 +1,248 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// The rest of the CIS AWS Foundations "Monitoring" family: thirteen activities that must be
+// monitored. The checks are data (one row each below) over one machinery, because they differ
+// only in the activity: each is one finding per account that PASSes by either route CIS v4.0+
+// accepts —
+//
+//   - a metric filter on a trail's log group, its alarm and the alarm's delivery: the same
+//     chain, judged by the same code, as the root-usage alarm (cisAlarmFinding);
+//   - EventBridge rules on the default bus whose patterns match the activity, ENABLED, with a
+//     target that delivers, in every region where those events are delivered: regional
+//     activity needs every scanned region covered (a rule sees only its own region's events,
+//     unless another region forwards to its bus), IAM and Organizations activity arrives in
+//     us-east-1 (the partition's global-events region), console sign-in activity in the
+//     sign-in regions.
+//
+// Events, patterns and where each activity is delivered come from internal/detection.
+
+// cisMonitor is one row of the family.
+type cisMonitor struct {
+	key      string // detection.CISControl key
+	id       string
+	title    string
+	severity Severity
+	item     string // the item within the CIS "Monitoring" section (4.x up to v5.0, 5.x from v6.0)
+	secHub   string // the Security Hub control that grades it ("" when none)
+	filter   string // the metric filter `lookout fix` creates
+	metric   string // and its metric (namespace lookout/CloudTrail)
+}
+
+var cisMonitors = []cisMonitor{
+	{"unauthorized-api-calls", "cloudwatch-unauthorized-api-calls-alarm", "Unauthorized API calls are monitored", High, "1", "CloudWatch.2", "lookout-unauthorized-api-calls", "UnauthorizedAPICallsCount"},
+	{"iam-policy-changes", "cloudwatch-iam-policy-changes-alarm", "IAM policy changes are monitored", High, "4", "CloudWatch.4", "lookout-iam-policy-changes", "IAMPolicyChangesCount"},
+	{"cloudtrail-changes", "cloudwatch-cloudtrail-changes-alarm", "CloudTrail configuration changes are monitored", High, "5", "CloudWatch.5", "lookout-cloudtrail-changes", "CloudTrailChangesCount"},
+	{"console-auth-failures", "cloudwatch-console-auth-failures-alarm", "Console authentication failures are monitored", High, "6", "CloudWatch.6", "lookout-console-auth-failures", "ConsoleAuthFailuresCount"},
+	{"kms-key-disable", "cloudwatch-kms-key-disable-alarm", "Disabling or scheduled deletion of customer managed keys is monitored", High, "7", "CloudWatch.7", "lookout-kms-key-disable", "KMSKeyDisableCount"},
+	{"s3-bucket-policy-changes", "cloudwatch-s3-bucket-policy-changes-alarm", "S3 bucket policy changes are monitored", Medium, "8", "CloudWatch.8", "lookout-s3-bucket-policy-changes", "S3BucketPolicyChangesCount"},
+	{"config-changes", "cloudwatch-config-changes-alarm", "AWS Config configuration changes are monitored", Medium, "9", "CloudWatch.9", "lookout-config-changes", "ConfigChangesCount"},
+	{"security-group-changes", "cloudwatch-security-group-changes-alarm", "Security group changes are monitored", Medium, "10", "CloudWatch.10", "lookout-security-group-changes", "SecurityGroupChangesCount"},
+	{"nacl-changes", "cloudwatch-nacl-changes-alarm", "Network ACL changes are monitored", Medium, "11", "CloudWatch.11", "lookout-nacl-changes", "NACLChangesCount"},
+	{"network-gateway-changes", "cloudwatch-network-gateway-changes-alarm", "Network gateway changes are monitored", Medium, "12", "CloudWatch.12", "lookout-network-gateway-changes", "NetworkGatewayChangesCount"},
+	{"route-table-changes", "cloudwatch-route-table-changes-alarm", "Route table changes are monitored", Medium, "13", "CloudWatch.13", "lookout-route-table-changes", "RouteTableChangesCount"},
+	{"vpc-changes", "cloudwatch-vpc-changes-alarm", "VPC changes are monitored", Medium, "14", "CloudWatch.14", "lookout-vpc-changes", "VPCChangesCount"},
+	{"organizations-changes", "cloudwatch-organizations-changes-alarm", "AWS Organizations changes are monitored", High, "15", "", "lookout-organizations-changes", "OrganizationsChangesCount"},
+}
+
+// CISMonitoring are the thirteen checks, in the order of the CIS Monitoring section.
+var CISMonitoring = buildCISMonitoring()
+
+func buildCISMonitoring() []*Check {
+	controls := map[string]detection.CISControl{}
+	for _, ctl := range detection.CISControls() {
+		controls[ctl.Key] = ctl
+	}
+	var out []*Check
+	for _, m := range cisMonitors {
+		ctl, ok := controls[m.key]
+		if !ok {
+			panic("checks: no detection for CIS control " + m.key)
+		}
+		spec := cisAlarm{
+			detection: func() detection.Detection { return detection.CISFilter(m.key) },
+			filter:    m.filter, metric: m.metric,
+			fix: cisAlarmFix{filter: m.filter, metric: m.metric, alarm: m.filter, pattern: ctl.RefPattern, what: strings.ToLower(ctl.Summary[:1]) + ctl.Summary[1:]},
+		}
+		c := &Check{
+			ID:       m.id,
+			Title:    m.title,
+			Severity: m.severity,
+			Service:  "cloudwatch",
+			Verifies: fmt.Sprintf("%s are monitored, by either route CIS v4.0+ accepts. By metric filter: ", capitalize(ctl.Summary)) + cisChainVerifies +
+				"By EventBridge: " + cisRouteVerifies(ctl.Delivery) + " A pattern that also matches ordinary read-only, unrelated or successful " +
+				"events FAILs: the alarm would fire all the time and tell nobody anything new." + deliveryVerifies,
+			Remediation: cisRemediation + " Pattern: " + ctl.RefPattern + " — or EventBridge rules matching the same events, " +
+				"with a delivering target, in " + cisRouteRegions(ctl.Delivery) + ".",
+			FixSummary: fmt.Sprintf("create metric filter %s, alarm and SNS wiring on the CloudTrail log group", m.filter),
+			Frameworks: cisMonitoring(m.item, m.secHub),
+			Plan:       planCISAlarm(spec.fix),
+		}
+		c.Run = func(c *Check, s *snapshot.Snapshot, opts Options) []Finding {
+			var fs []Finding
+			for ai := range s.Accounts {
+				fs = append(fs, c.cisMonitoringFinding(s, &s.Accounts[ai], spec, ctl, opts))
+			}
+			return fs
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func cisRouteVerifies(delivery string) string {
+	return "an ENABLED rule on the default event bus whose pattern, evaluated against the same activity as EventBridge " +
+		"delivers it, matches every positive and no negative (read-only events need state " +
+		"ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS), with a target that delivers, in " + cisRouteRegions(delivery) +
+		" (directly, or by forwarding to a bus whose rules do)."
+}
+
+func cisRouteRegions(delivery string) string {
+	switch delivery {
+	case "us-east-1":
+		return "us-east-1, where AWS delivers these global-service events"
+	case "signin":
+		return "each console sign-in region (--signin-regions)"
+	}
+	return "every scanned region (the events are regional)"
+}
+
+// cisMonitoringFinding judges one account: the metric-filter route first (a multi-region
+// trail's log group sees every region), then the EventBridge route.
+func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, spec cisAlarm, ctl detection.CISControl, opts Options) Finding {
+	byFilter := c.cisAlarmFinding(s, a, spec)
+	if byFilter.Status == Pass {
+		byFilter.Message = "by metric filter: " + byFilter.Message
+		byFilter.Evidence = map[string]any{"route": "metric filter", "metric_filter_route": byFilter.Evidence}
+		return byFilter
+	}
+	byRule := c.cisEventBridgeRoute(s, a, ctl, opts)
+	evidence := map[string]any{"metric_filter_route": byFilter.Evidence, "eventbridge_route": byRule.evidence}
+	switch {
+	case byRule.status == Pass:
+		f := c.finding(a.ID, byRule.region, byRule.resource, Pass, "by EventBridge: "+byRule.msg)
+		evidence["route"] = "eventbridge"
+		f.Evidence = evidence
+		return f
+	case byFilter.Status == Error || byRule.status == Error:
+		// One route could not be judged and might pass.
+		f := c.finding(a.ID, byFilter.Region, byFilter.Resource, Error,
+			fmt.Sprintf("%s: cannot tell whether they are monitored: by metric filter, %s; by EventBridge, %s", capitalize(ctl.Summary), byFilter.Message, byRule.msg))
+		f.Evidence = evidence
+		return f
+	}
+	f := c.finding(a.ID, byFilter.Region, byFilter.Resource, Fail,
+		fmt.Sprintf("%s are not monitored: by metric filter, %s; by EventBridge, %s", capitalize(ctl.Summary), byFilter.Message, byRule.msg))
+	f.Evidence, f.Fix = evidence, byFilter.Fix
+	return f
+}
+
+// ruleRoute is the EventBridge route of one account.
+type ruleRoute struct {
+	status           Status
+	msg              string
+	region, resource string
+	evidence         map[string]any
+}
+
+// cisEventBridgeRoute judges the EventBridge route: in every region where the activity is
+// delivered, some default-bus rule must act on it.
+func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, ctl detection.CISControl, opts Options) ruleRoute {
+	var regions []string
+	switch ctl.Delivery {
+	case "us-east-1":
+		p := a.Partition
+		if p == "" {
+			p = "aws"
+		}
+		regions = []string{globalEventRegions[p]}
+	case "signin":
+		for _, name := range opts.SigninRegions {
+			// As eventbridge-console-signin-rule: a sign-in region left out of the scan is not
+			// evaluated.
+			if a.Region(name) != nil {
+				regions = append(regions, name)
+			}
+		}
+	default:
+		for _, r := range a.Regions {
+			regions = append(regions, r.Name)
+		}
+	}
+	out := ruleRoute{region: "global", resource: a.ID, evidence: map[string]any{}}
+	var covered, uncovered, unknown []string
+	var firstRule string
+	for _, name := range regions {
+		r := a.Region(name)
+		if r == nil {
+			unknown = append(unknown, fmt.Sprintf("%s was not scanned", name))
+			out.evidence[name] = "not scanned"
+			continue
+		}
+		resource := accountARN(a, "events", name, "rule/*")
+		d := detection.CISEvent(ctl.Key, name, a.ID)
+		found := searchRules(c, s, a.ID, r, resource, d, notifies)
+		if found.missing.Status != "" {
+			unknown = append(unknown, found.missing.Message)
+			out.evidence[name] = found.missing.Message
+			continue
+		}
+		b := found.best
+		switch {
+		case b == nil:
+			uncovered = append(uncovered, fmt.Sprintf("%s (no rule matches)", name))
+			out.evidence[name] = map[string]any{"verdict": "no rule matches", "rules_not_matching": found.unmatched}
+		case b.status == Pass:
+			covered = append(covered, fmt.Sprintf("%s: rule %s to %s", name, b.Rule, b.okTarget))
+			out.evidence[name] = map[string]any{"verdict": "covered", "rules": found.judged}
+			if firstRule == "" {
+				for _, rule := range r.EventBridge.Rules {
+					if rule.Name == b.Rule {
+						firstRule = rule.ARN
+					}
+				}
+			}
+		case b.status == Error:
+			unknown = append(unknown, ruleMessage(b))
+			out.evidence[name] = map[string]any{"verdict": "unknown", "rules": found.judged}
+		default:
+			uncovered = append(uncovered, fmt.Sprintf("%s (closest: %s)", name, ruleMessage(b)))
+			out.evidence[name] = map[string]any{"verdict": "not covered", "rules": found.judged}
+		}
+	}
+	sort.Strings(covered)
+	switch {
+	case len(regions) == 0:
+		out.status, out.msg = Fail, "no region where these events are delivered was scanned"
+	case len(uncovered) > 0:
+		out.status = Fail
+		out.msg = fmt.Sprintf("no rule delivers them in %s", strings.Join(uncovered, "; "))
+		if len(covered) > 0 {
+			out.msg += fmt.Sprintf(" (covered: %s)", strings.Join(covered, "; "))
+		}
+	case len(unknown) > 0:
+		out.status, out.msg = Error, strings.Join(unknown, "; ")
+	default:
+		out.status = Pass
+		out.msg = "rules deliver them in every region where they are delivered: " + strings.Join(covered, "; ")
+		if len(regions) == 1 {
+			out.region, out.resource = regions[0], firstRule
+		}
+	}
+	return out
+}

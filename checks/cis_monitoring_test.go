@@ -1,0 +1,140 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+func cisControl(key string) detection.CISControl {
+	for _, c := range detection.CISControls() {
+		if c.Key == key {
+			return c
+		}
+	}
+	panic("no CIS control " + key)
+}
+
+// withFilterAlarm adds a metric filter with pattern on the trail's log group and an alarm on
+// its metric that notifies the fixture's topic.
+func withFilterAlarm(name, pattern string) func(*snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) {
+		r := east(s)
+		r.Logs.MetricFilters = append(r.Logs.MetricFilters, filterFixture(name, pattern, name+"Count"))
+		r.CloudWatch.Alarms = append(r.CloudWatch.Alarms, cisAlarmFixture(name, name+"Count"))
+	}
+}
+
+// withRule adds a default-bus rule notifying through the region's Slack function.
+func withRule(region, name, pattern, state string) func(*snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) {
+		r := s.Accounts[0].Region(region)
+		fn := fnSlack
+		if region == "us-west-2" {
+			fn = fnSlackW
+		}
+		ruleARN := "arn:aws:events:" + region + ":111111111111:rule/" + name
+		r.EventBridge.Rules = append(r.EventBridge.Rules, snapshot.Rule{Name: name, ARN: ruleARN, State: state, EventPattern: pattern,
+			Targets: []snapshot.Target{{ID: "1", ARN: fn}}})
+		for i := range r.Lambda.Functions {
+			if r.Lambda.Functions[i].ARN == fn {
+				r.Lambda.Functions[i].Policy = eventsInvokePolicy(fn, "arn:aws:events:"+region+":111111111111:rule/*")
+			}
+		}
+	}
+}
+
+func both(ms ...func(*snapshot.Snapshot)) func(*snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) {
+		for _, m := range ms {
+			m(s)
+		}
+	}
+}
+
+const (
+	iamRulePattern = `{"source":["aws.iam"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["iam.amazonaws.com"],"eventName":["DeleteGroupPolicy","DeleteRolePolicy","DeleteUserPolicy","PutGroupPolicy","PutRolePolicy","PutUserPolicy","CreatePolicy","DeletePolicy","CreatePolicyVersion","DeletePolicyVersion","AttachRolePolicy","DetachRolePolicy","AttachUserPolicy","DetachUserPolicy","AttachGroupPolicy","DetachGroupPolicy"]}}`
+	sgRulePattern  = `{"source":["aws.ec2"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventName":["AuthorizeSecurityGroupIngress","AuthorizeSecurityGroupEgress","RevokeSecurityGroupIngress","RevokeSecurityGroupEgress","CreateSecurityGroup","DeleteSecurityGroup"]}}`
+	unauthorizedEB = `{"source":[{"prefix":"aws."}],"detail-type":["AWS API Call via CloudTrail"],"detail":{"errorCode":[{"suffix":"UnauthorizedOperation"},{"prefix":"AccessDenied"}]}}`
+	authFailEB     = `{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"],"detail":{"eventName":["ConsoleLogin"],"errorMessage":["Failed authentication"]}}`
+)
+
+func TestCISMonitoring(t *testing.T) {
+	iam, sg := byID("cloudwatch-iam-policy-changes-alarm"), byID("cloudwatch-security-group-changes-alarm")
+	unauth, authFail := byID("cloudwatch-unauthorized-api-calls-alarm"), byID("cloudwatch-console-auth-failures-alarm")
+	iamRef := cisControl("iam-policy-changes").RefPattern
+
+	runControlCases(t, iam, []controlCase{
+		{name: "neither route", status: Fail, want: []string{"IAM policy changes are not monitored", "by metric filter, broken link: metric filter", "by EventBridge, no rule delivers them in us-east-1"}},
+		{name: "PASS by metric filter with the Security Hub pattern", status: Pass, mutate: withFilterAlarm("IAMPolicyChanges", iamRef), want: []string{"by metric filter:"}},
+		{name: "PASS by metric filter, reordered and re-spaced", status: Pass,
+			mutate: withFilterAlarm("IAMPolicyChanges", `{ ($.eventName = "DetachGroupPolicy") || ($.eventName = "AttachGroupPolicy") || ($.eventName = "DetachUserPolicy") || ($.eventName = "AttachUserPolicy") || ($.eventName = "DetachRolePolicy") || ($.eventName = "AttachRolePolicy") || ($.eventName = "DeletePolicyVersion") || ($.eventName = "CreatePolicyVersion") || ($.eventName = "DeletePolicy") || ($.eventName = "CreatePolicy") || ($.eventName = "PutUserPolicy") || ($.eventName = "PutRolePolicy") || ($.eventName = "PutGroupPolicy") || ($.eventName = "DeleteUserPolicy") || ($.eventName = "DeleteRolePolicy") || ($.eventName = "DeleteGroupPolicy") }`)},
+		{name: "filter missing one event", status: Fail, mutate: withFilterAlarm("IAMPolicyChanges", strings.Replace(iamRef, "($.eventName=DeleteGroupPolicy) || ", "", 1)),
+			want: []string{"misses", "DeleteGroupPolicy"}},
+		{name: "PASS by EventBridge in us-east-1, where IAM events arrive", status: Pass, mutate: withRule("us-east-1", "iam-changes", iamRulePattern, "ENABLED"),
+			want: []string{"by EventBridge", "us-east-1: rule iam-changes"}},
+		{name: "a rule in us-west-2 never sees IAM events", status: Fail, mutate: withRule("us-west-2", "iam-changes", iamRulePattern, "ENABLED"),
+			want: []string{"no rule delivers them in us-east-1"}},
+		{name: "rule without source also matches a custom look-alike", status: Fail,
+			mutate: withRule("us-east-1", "iam-changes", strings.Replace(iamRulePattern, `"source":["aws.iam"],`, "", 1), "ENABLED"),
+			want:   []string{"also matches", "custom"}},
+	})
+
+	runControlCases(t, sg, []controlCase{
+		{name: "regional events: every region needs a rule", status: Fail, mutate: withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"),
+			want: []string{"no rule delivers them in us-west-2", "covered: us-east-1: rule sg-changes"}},
+		{name: "PASS with a rule in every region", status: Pass,
+			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-west-2", "sg-changes", sgRulePattern, "ENABLED"))},
+		{name: "PASS when us-west-2 forwards to the us-east-1 bus", status: Pass,
+			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-west-2", "sg-changes", sgRulePattern, "ENABLED"), func(s *snapshot.Snapshot) {
+				const role = "arn:aws:iam::111111111111:role/forward"
+				rule(s, "us-west-2", "sg-changes").Targets = []snapshot.Target{{ID: "fwd", ARN: "arn:aws:events:us-east-1:111111111111:event-bus/default", RoleARN: role}}
+				s.Accounts[0].Roles = []snapshot.Role{{ARN: role, Name: "forward", TrustPolicy: policyDoc(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}`)}}
+			}),
+			want: []string{"forwarded to event bus default"}},
+		{name: "EventBridge not collected in a region, filter route failing: ERROR", status: Error,
+			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), func(s *snapshot.Snapshot) { west(s).EventBridge = nil })},
+	})
+
+	runControlCases(t, unauth, []controlCase{
+		{name: "the CIS v1.4 text matches ordinary successful calls", status: Fail,
+			mutate: withFilterAlarm("Unauthorized", `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }`),
+			want:   []string{"also matches", "would also fire"}},
+		{name: "PASS by the Security Hub pattern", status: Pass, mutate: withFilterAlarm("Unauthorized", cisControl("unauthorized-api-calls").RefPattern)},
+		{name: "rules in state ENABLED miss read-only denied calls", status: Fail,
+			mutate: both(withRule("us-east-1", "denied", unauthorizedEB, "ENABLED"), withRule("us-west-2", "denied", unauthorizedEB, "ENABLED")),
+			want:   []string{"ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"}},
+		{name: "PASS with rules that receive read-only events", status: Pass,
+			mutate: both(withRule("us-east-1", "denied", unauthorizedEB, "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"), withRule("us-west-2", "denied", unauthorizedEB, "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"))},
+	})
+
+	runControlCases(t, authFail, []controlCase{
+		{name: "PASS with rules in both sign-in regions", status: Pass,
+			mutate: both(withRule("us-east-1", "auth-fail", authFailEB, "ENABLED"), withRule("us-west-2", "auth-fail", authFailEB, "ENABLED"))},
+		{name: "sign-in events also land in us-west-2", status: Fail, mutate: withRule("us-east-1", "auth-fail", authFailEB, "ENABLED"),
+			want: []string{"no rule delivers them in us-west-2"}},
+	})
+}
+
+// TestCISMonitoringRegistry: thirteen checks, each with CIS ids for every version, the
+// Security Hub id where one exists, and a fix.
+func TestCISMonitoringRegistry(t *testing.T) {
+	if len(CISMonitoring) != 13 {
+		t.Fatalf("%d CIS monitoring checks, want 13", len(CISMonitoring))
+	}
+	for _, c := range CISMonitoring {
+		for _, fw := range []string{"cis-aws-1.4", "cis-aws-3.0", "cis-aws-5.0", "cis-aws-7.0"} {
+			if c.Frameworks[fw] == "" {
+				t.Errorf("%s: no %s id", c.ID, fw)
+			}
+		}
+		if c.Frameworks["aws-securityhub"] == "" && c.ID != "cloudwatch-organizations-changes-alarm" {
+			t.Errorf("%s: no Security Hub id", c.ID)
+		}
+		if !c.HasFix() {
+			t.Errorf("%s: no fix", c.ID)
+		}
+	}
+}
