@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"encoding/json"
+	"sort"
 	"strings"
 	"testing"
 
@@ -136,5 +138,97 @@ func TestCISMonitoringRegistry(t *testing.T) {
 		if !c.HasFix() {
 			t.Errorf("%s: no fix", c.ID)
 		}
+	}
+}
+
+// cisRulePattern writes the EventBridge pattern an engineer would write for a control: its
+// sources, detail-types and event names, as the positives carry them (unauthorized calls and
+// console failures are told by their error, not their name). drop leaves out one event name.
+func cisRulePattern(t *testing.T, key, drop string) string {
+	t.Helper()
+	d := detection.CISEvent(key, "us-east-1", ctlAcct)
+	sources, types, names := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	events := append([]detection.Event{}, d.Positives...)
+	for _, g := range d.AnyOf {
+		events = append(events, g...)
+	}
+	for _, e := range events {
+		var env struct {
+			Source     string `json:"source"`
+			DetailType string `json:"detail-type"`
+			Detail     struct {
+				EventName string `json:"eventName"`
+			} `json:"detail"`
+		}
+		if err := json.Unmarshal(e.Body, &env); err != nil {
+			t.Fatal(err)
+		}
+		sources[env.Source], types[env.DetailType] = true, true
+		if env.Detail.EventName != drop {
+			names[env.Detail.EventName] = true
+		}
+	}
+	list := func(m map[string]bool) string {
+		var out []string
+		for k := range m {
+			b, _ := json.Marshal(k)
+			out = append(out, string(b))
+		}
+		sort.Strings(out)
+		return "[" + strings.Join(out, ",") + "]"
+	}
+	detail := `"eventName":` + list(names)
+	switch key {
+	case "unauthorized-api-calls":
+		return `{"source":[{"prefix":"aws."}],"detail-type":["AWS API Call via CloudTrail"],"detail":{"errorCode":[{"suffix":"UnauthorizedOperation"},{"prefix":"AccessDenied"}]}}`
+	case "console-auth-failures":
+		detail += `,"errorMessage":["Failed authentication"]`
+	}
+	return `{"source":` + list(sources) + `,"detail-type":` + list(types) + `,"detail":{` + detail + `}}`
+}
+
+// TestEveryCISMonitoringCheck runs the same five cases for each of the thirteen checks: PASS
+// by the reference metric filter, PASS by rules wherever the events are delivered, a rule that
+// misses one event, an over-broad rule, and a region left uncovered.
+func TestEveryCISMonitoringCheck(t *testing.T) {
+	for _, c := range CISMonitoring {
+		key := strings.TrimSuffix(strings.TrimPrefix(c.ID, "cloudwatch-"), "-alarm")
+		ctl := cisControl(key)
+		full := cisRulePattern(t, key, "")
+		state := "ENABLED"
+		if key == "unauthorized-api-calls" {
+			state = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+		}
+		everywhere := func(pattern string) func(*snapshot.Snapshot) {
+			if ctl.Delivery == detection.DeliveryUSEast1 {
+				return withRule("us-east-1", "monitor", pattern, state)
+			}
+			return both(withRule("us-east-1", "monitor", pattern, state), withRule("us-west-2", "monitor", pattern, state))
+		}
+		cases := []controlCase{
+			{name: key + ": PASS by the reference metric filter", status: Pass, mutate: withFilterAlarm("Ref", ctl.RefPattern), want: []string{"by metric filter"}},
+			{name: key + ": PASS by rules", status: Pass, mutate: everywhere(full), want: []string{"by EventBridge"}},
+			{name: key + ": over-broad rule", status: Fail, mutate: everywhere(`{"source":[{"prefix":"aws."}],"detail-type":[{"prefix":""}]}`), want: []string{"also matches"}},
+		}
+		if key != "unauthorized-api-calls" {
+			var one string
+			for _, e := range detection.CISEvent(key, "us-east-1", ctlAcct).Positives {
+				var env struct {
+					Detail struct {
+						EventName string `json:"eventName"`
+					} `json:"detail"`
+				}
+				_ = json.Unmarshal(e.Body, &env)
+				one = env.Detail.EventName
+			}
+			if one != "" {
+				cases = append(cases, controlCase{name: key + ": rule missing " + one, status: Fail, mutate: everywhere(cisRulePattern(t, key, one)), want: []string{"misses"}})
+			}
+		}
+		if ctl.Delivery != detection.DeliveryUSEast1 {
+			cases = append(cases, controlCase{name: key + ": us-west-2 uncovered", status: Fail, mutate: withRule("us-east-1", "monitor", full, state),
+				want: []string{"no rule delivers them in us-west-2"}})
+		}
+		runControlCases(t, c, cases)
 	}
 }
