@@ -36,7 +36,7 @@ type Options struct {
 func NewCmd() *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:   "merge FILE... [--format table|json|sarif|markdown] [--output FILE]",
+		Use:   "merge FILE... [--format table|json|sarif|markdown|html|csv|junit|asff|ocsf] [--output FILE]",
 		Short: "Join the JSON reports of a sharded scan into one report",
 		Long: `Merge reads JSON reports written by 'lookout scan --format json' (typically one
 per shard: --shard 1/N ... N/N) and writes the one report an unsharded scan of
@@ -99,11 +99,13 @@ func Run(_ context.Context, o *Options) error {
 			Warnings: o.Stderr,
 			Color:    o.Output == "" && output.ColorEnabled(o.Stdout),
 			ShowPass: o.ShowPass,
+			Width:    scan.TableWidth(o.Output, o.Stdout),
 		})
 	})
 	if err != nil {
 		return exitcode.WithCode(exitcode.Incomplete, err)
 	}
+	_ = report.WriteAccountFailures(o.Stderr, rep.Findings)
 	if code := report.ExitCode(rep.Findings, failOn); code != exitcode.OK {
 		return exitcode.Silent(code)
 	}

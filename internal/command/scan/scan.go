@@ -12,12 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
-	"github.com/lookout-audit/lookout/internal/awsclient"
-	"github.com/lookout-audit/lookout/internal/collect"
 	"github.com/lookout-audit/lookout/internal/command/output"
 	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
-	"github.com/lookout-audit/lookout/internal/progress"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/internal/waiver"
 	"github.com/lookout-audit/lookout/report"
@@ -44,7 +41,7 @@ type Options struct {
 }
 
 // Formats scan can write.
-var Formats = []string{"table", "json", "sarif", "markdown"}
+var Formats = []string{"table", "json", "sarif", "markdown", "html", "csv", "junit", "asff", "ocsf"}
 
 // NewCmd returns the scan command.
 func NewCmd() *cobra.Command {
@@ -136,16 +133,20 @@ func Run(ctx context.Context, o *Options) error {
 	rep := report.New(waived.Findings, sc, now())
 	err = output.Write(o.Output, o.Stdout, func(w io.Writer) error {
 		return WriteReport(w, rep, WriteOptions{
-			Format:   o.Format,
-			Warnings: o.Stderr,
-			Notes:    waived.Warnings,
-			Color:    o.Output == "" && output.ColorEnabled(o.Stdout),
-			ShowPass: o.ShowPass,
+			Format:    o.Format,
+			Warnings:  o.Stderr,
+			Notes:     waived.Warnings,
+			Color:     o.Output == "" && output.ColorEnabled(o.Stdout),
+			ShowPass:  o.ShowPass,
+			Width:     TableWidth(o.Output, o.Stdout),
+			Framework: o.Framework,
 		})
 	})
 	if err != nil {
 		return exitcode.WithCode(exitcode.Incomplete, err)
 	}
+	// An account that could not be read makes every check ERROR for one cause: say it once.
+	_ = report.WriteAccountFailures(o.Stderr, rep.Findings)
 	if code := report.ExitCode(rep.Findings, failOn); code != exitcode.OK {
 		return exitcode.Silent(code)
 	}
@@ -154,11 +155,22 @@ func Run(ctx context.Context, o *Options) error {
 
 // WriteOptions are what the writers of each format need besides the report.
 type WriteOptions struct {
-	Format   string    // one of Formats
-	Warnings io.Writer // SARIF soft-limit warnings
-	Notes    []string  // markdown: notes such as waiver warnings
-	Color    bool      // table: colour
-	ShowPass bool      // table: list PASS findings too
+	Format    string    // one of Formats
+	Warnings  io.Writer // SARIF soft-limit warnings
+	Notes     []string  // markdown: notes such as waiver warnings
+	Color     bool      // table: colour
+	ShowPass  bool      // table: list PASS findings too
+	Width     int       // table: columns to fit (0: report.DefaultTableWidth)
+	Framework string    // table: show each finding's control id in this framework
+}
+
+// TableWidth is the width the table is fitted to: the terminal's when the report goes to a
+// terminal, else 0 (report.DefaultTableWidth), so that piped output is stable.
+func TableWidth(outputPath string, stdout io.Writer) int {
+	if outputPath != "" && outputPath != "-" {
+		return 0
+	}
+	return report.TerminalWidth(stdout)
 }
 
 // WriteReport writes rep in o.Format; scan and merge share it so that they write the same
@@ -171,8 +183,18 @@ func WriteReport(w io.Writer, rep *report.Report, o WriteOptions) error {
 		return report.WriteSARIF(w, rep, report.SARIFOptions{Warnings: o.Warnings})
 	case "markdown":
 		return report.WriteMarkdown(w, rep, report.MarkdownOptions{Notes: o.Notes})
+	case "html":
+		return report.WriteHTML(w, rep)
+	case "csv":
+		return report.WriteCSV(w, rep)
+	case "junit":
+		return report.WriteJUnit(w, rep)
+	case "asff":
+		return report.WriteASFF(w, rep, report.ASFFOptions{})
+	case "ocsf":
+		return report.WriteOCSF(w, rep)
 	default:
-		return report.WriteTable(w, rep, report.TableOptions{Color: o.Color, ShowPass: o.ShowPass})
+		return report.WriteTable(w, rep, report.TableOptions{Color: o.Color, ShowPass: o.ShowPass, Width: o.Width, Framework: o.Framework})
 	}
 }
 
@@ -253,30 +275,8 @@ func Snapshot(ctx context.Context, file string, sc *scope.Options, quiet bool, s
 		}
 		return s, nil
 	}
-	res, err := sc.Resolve(ctx)
-	if err != nil {
-		return nil, exitcode.Usagef("%v", err)
-	}
-	if sc.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, sc.Timeout)
-		defer cancel()
-	}
-	bar := progress.NewScan(stderr, len(res.Targets), len(res.Regions), !quiet && output.IsTerminal(stderr))
-	for i := range res.Targets {
-		bar.Attach(&res.Targets[i].Config)
-	}
-	c := collect.New(collect.Options{Regions: res.Regions, Concurrency: sc.Concurrency, Progress: bar.Observe})
-	s, err := c.Snapshot(ctx, res.Targets)
-	bar.Done()
-	for _, t := range res.Targets {
-		awsclient.CloseIdleConnections(t.Config)
-	}
-	if err != nil {
-		return nil, exitcode.WithCode(exitcode.Incomplete, err)
-	}
-	s.Shard = res.Shard
-	return s, nil
+	s, _, err := sc.Collect(ctx, scope.CollectParams{Quiet: quiet, Stderr: stderr})
+	return s, err
 }
 
 // ScopeOf lists the accounts and regions a snapshot covers.

@@ -1,0 +1,258 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+
+	"github.com/lookout-audit/lookout/checks"
+)
+
+// The Open Cybersecurity Schema Framework's Compliance Finding event class (OCSF schema,
+// events/findings/compliance_finding.json, which extends finding and base_event), with the
+// cloud profile. Attribute names and enumerations are the schema's.
+
+// OCSF class and schema identifiers.
+const (
+	OCSFVersion        = "1.3.0"
+	OCSFCategoryUID    = 2    // Findings
+	OCSFClassUID       = 2003 // Compliance Finding
+	OCSFActivityCreate = 1
+	OCSFTypeUID        = OCSFClassUID*100 + OCSFActivityCreate
+)
+
+// OCSFFinding is one Compliance Finding event.
+type OCSFFinding struct {
+	ActivityID   int    `json:"activity_id"`
+	ActivityName string `json:"activity_name"`
+	CategoryUID  int    `json:"category_uid"`
+	CategoryName string `json:"category_name"`
+	ClassUID     int    `json:"class_uid"`
+	ClassName    string `json:"class_name"`
+	TypeUID      int    `json:"type_uid"`
+	TypeName     string `json:"type_name"`
+	SeverityID   int    `json:"severity_id"`
+	Severity     string `json:"severity"`
+	StatusID     int    `json:"status_id"`
+	Status       string `json:"status"`
+	// Time is the event time in milliseconds since the epoch (OCSF timestamp_t).
+	Time        int64            `json:"time"`
+	Message     string           `json:"message"`
+	Metadata    OCSFMetadata     `json:"metadata"`
+	FindingInfo OCSFFindingInfo  `json:"finding_info"`
+	Compliance  OCSFCompliance   `json:"compliance"`
+	Cloud       OCSFCloud        `json:"cloud"`
+	Resources   []OCSFResource   `json:"resources"`
+	Remediation *OCSFRemediation `json:"remediation,omitempty"`
+	Unmapped    map[string]any   `json:"unmapped,omitempty"`
+}
+
+// OCSFMetadata is the metadata object: the schema version and the product that wrote the event.
+type OCSFMetadata struct {
+	Version   string      `json:"version"`
+	Product   OCSFProduct `json:"product"`
+	Profiles  []string    `json:"profiles"`
+	EventCode string      `json:"event_code"`
+	UID       string      `json:"uid"`
+}
+
+// OCSFProduct is the product object.
+type OCSFProduct struct {
+	Name       string `json:"name"`
+	VendorName string `json:"vendor_name"`
+	Version    string `json:"version"`
+	UID        string `json:"uid"`
+}
+
+// OCSFFindingInfo is the finding_info object; uid is required.
+type OCSFFindingInfo struct {
+	UID         string       `json:"uid"`
+	Title       string       `json:"title"`
+	Desc        string       `json:"desc"`
+	Types       []string     `json:"types"`
+	CreatedTime int64        `json:"created_time"`
+	Analytic    OCSFAnalytic `json:"analytic"`
+}
+
+// OCSFAnalytic names the check that produced the finding (type_id 1: Rule).
+type OCSFAnalytic struct {
+	UID    string `json:"uid"`
+	Name   string `json:"name"`
+	TypeID int    `json:"type_id"`
+	Type   string `json:"type"`
+}
+
+// OCSFCompliance is the compliance object: standards is required.
+type OCSFCompliance struct {
+	Control      string   `json:"control"`
+	Standards    []string `json:"standards"`
+	Requirements []string `json:"requirements,omitempty"`
+	StatusID     int      `json:"status_id"`
+	Status       string   `json:"status"`
+	StatusCode   string   `json:"status_code"`
+	StatusDetail string   `json:"status_detail"`
+}
+
+// OCSFCloud is the cloud profile's object: provider is required.
+type OCSFCloud struct {
+	Provider string      `json:"provider"`
+	Region   string      `json:"region"`
+	Account  OCSFAccount `json:"account"`
+}
+
+// OCSFAccount is the account object (type_id 10: AWS Account).
+type OCSFAccount struct {
+	UID    string `json:"uid"`
+	TypeID int    `json:"type_id"`
+	Type   string `json:"type"`
+}
+
+// OCSFResource is a resource_details object.
+type OCSFResource struct {
+	UID            string `json:"uid"`
+	Name           string `json:"name"`
+	Type           string `json:"type"`
+	Region         string `json:"region,omitempty"`
+	CloudPartition string `json:"cloud_partition"`
+}
+
+// OCSFRemediation is the remediation object.
+type OCSFRemediation struct {
+	Desc       string          `json:"desc"`
+	KBArticles []OCSFKBArticle `json:"kb_articles,omitempty"`
+}
+
+// OCSFKBArticle points at the check's documentation.
+type OCSFKBArticle struct {
+	Title  string `json:"title"`
+	SrcURL string `json:"src_url"`
+}
+
+// ocsfSeverity maps a finding to severity_id and its caption: a PASS is Informational (as in
+// ASFF), otherwise the check's severity (Low 2, Medium 3, High 4, Critical 5).
+func ocsfSeverity(f checks.Finding) (int, string) {
+	if f.Status == checks.Pass {
+		return 1, "Informational"
+	}
+	switch f.Severity {
+	case checks.Critical:
+		return 5, "Critical"
+	case checks.High:
+		return 4, "High"
+	case checks.Medium:
+		return 3, "Medium"
+	case checks.Low:
+		return 2, "Low"
+	}
+	return 0, "Unknown"
+}
+
+// ocsfStatus maps a lookout status to the finding's workflow status_id (New 1, Suppressed 3,
+// Resolved 4) and to the compliance object's status_id (Pass 1, Warning 2, Fail 3):
+//
+//	PASS   → Resolved, Pass
+//	FAIL   → New, Fail
+//	ERROR  → New, Warning ("did not yield a result due to missing information")
+//	WAIVED → Suppressed, Fail (the control fails; the risk was accepted)
+func ocsfStatus(s checks.Status) (findingID int, finding string, complianceID int, compliance string) {
+	switch s {
+	case checks.Pass:
+		return 4, "Resolved", 1, "Pass"
+	case checks.Fail:
+		return 1, "New", 3, "Fail"
+	case checks.Waived:
+		return 3, "Suppressed", 3, "Fail"
+	}
+	return 1, "New", 2, "Warning"
+}
+
+// OCSF converts every finding to a Compliance Finding event, in report order.
+func OCSF(r *Report) []OCSFFinding {
+	at := r.GeneratedAt.UnixMilli()
+	home := HomeRegion(r.Scope)
+	out := make([]OCSFFinding, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		sevID, sev := ocsfSeverity(f)
+		stID, st, compID, comp := ocsfStatus(f.Status)
+		region := f.Region
+		if region == "" || region == "global" {
+			region = home
+		}
+		part := partitionOf(region, f.Resource)
+		uid := ASFFId(f)
+		title := f.Title
+		if title == "" {
+			title = f.CheckID
+		}
+		c := OCSFCompliance{Control: f.CheckID, StatusID: compID, Status: comp, StatusCode: string(f.Status), StatusDetail: f.Message}
+		for _, k := range frameworkKeys(f.Frameworks) {
+			c.Standards = append(c.Standards, FrameworkName(k))
+			c.Requirements = append(c.Requirements, FrameworkName(k)+"/"+f.Frameworks[k])
+		}
+		if len(c.Standards) == 0 {
+			c.Standards = []string{"lookout detection controls"}
+		}
+		types := []string{ASFFTypeBestPractices}
+		if strings.Contains(strings.Join(c.Standards, ","), "CIS") {
+			types = append(types, ASFFTypeCIS)
+		}
+		ev := OCSFFinding{
+			ActivityID: OCSFActivityCreate, ActivityName: "Create",
+			CategoryUID: OCSFCategoryUID, CategoryName: "Findings",
+			ClassUID: OCSFClassUID, ClassName: "Compliance Finding",
+			TypeUID: OCSFTypeUID, TypeName: "Compliance Finding: Create",
+			SeverityID: sevID, Severity: sev,
+			StatusID: stID, Status: st,
+			Time:    at,
+			Message: f.Message,
+			Metadata: OCSFMetadata{
+				Version:   OCSFVersion,
+				Product:   OCSFProduct{Name: r.Tool.Name, VendorName: r.Tool.Name, Version: r.Tool.Version, UID: r.Tool.Name},
+				Profiles:  []string{"cloud"},
+				EventCode: f.CheckID,
+				UID:       uid,
+			},
+			FindingInfo: OCSFFindingInfo{
+				UID: uid, Title: title, Desc: f.Message, Types: types, CreatedTime: at,
+				Analytic: OCSFAnalytic{UID: f.CheckID, Name: f.CheckID, TypeID: 1, Type: "Rule"},
+			},
+			Compliance: c,
+			Cloud:      OCSFCloud{Provider: "AWS", Region: region, Account: OCSFAccount{UID: f.Account, TypeID: 10, Type: "AWS Account"}},
+			Resources: []OCSFResource{{
+				UID: asffResourceID(f, part), Name: resourceName(f.Resource), Type: asffResourceType(f),
+				Region: region, CloudPartition: part,
+			}},
+		}
+		if f.Fix != nil && f.Fix.Summary != "" {
+			desc := f.Fix.Summary
+			if f.Fix.Available {
+				desc += " (" + FixCommand(f.CheckID) + ")"
+			}
+			ev.Remediation = &OCSFRemediation{Desc: desc, KBArticles: []OCSFKBArticle{{Title: f.CheckID, SrcURL: HelpURIBase + f.CheckID}}}
+		}
+		unmapped := map[string]any{}
+		if len(f.Evidence) > 0 {
+			unmapped["evidence"] = f.Evidence
+		}
+		if f.Waiver != nil {
+			unmapped["waiver"] = f.Waiver
+		}
+		if f.Region != region {
+			unmapped["lookout_region"] = f.Region
+		}
+		if len(unmapped) > 0 {
+			ev.Unmapped = unmapped
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// WriteOCSF writes the findings as a JSON array of OCSF Compliance Finding events (class_uid
+// 2003), one per finding; `jq -c '.[]'` turns it into one event per line.
+func WriteOCSF(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(OCSF(r))
+}
