@@ -168,8 +168,8 @@ func (c *Collector) do(ctx context.Context, f func()) {
 }
 
 // account collects one account: identity, regions, then every region concurrently, then the
-// account-wide trail details (once per trail, in its home region) and the IAM roles that rule
-// targets name.
+// account-wide trail details (once per trail, in its home region), the IAM roles that rule
+// targets name and the instance profiles of instances SSM does not manage.
 func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 	a := snapshot.Account{ID: t.AccountID, Partition: "aws"}
 	if t.Err != nil {
@@ -221,10 +221,14 @@ func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 	wg.Wait()
 	// The account-wide reads depend on every region and not on each other.
 	var after sync.WaitGroup
-	after.Add(1)
+	after.Add(2)
 	go func() {
 		defer after.Done()
 		a.Roles = acc.roles(ctx, a.Regions)
+	}()
+	go func() {
+		defer after.Done()
+		a.InstanceProfiles = acc.instanceProfiles(ctx, a.Regions)
 	}()
 	a.Trails = acc.trails(ctx, a.Regions)
 	after.Wait()

@@ -13,7 +13,8 @@ import (
 
 // collectEC2 lists the region's instances (every state but terminated) with their tags, in
 // pages of 1000: a region with thousands of instances costs a handful of calls. The tags also
-// resolve State Manager tag targets for the SSH-log check.
+// resolve State Manager tag targets for the SSH-log check. Where an instance is running, the
+// security groups the instances use are read too (collectSecurityGroups).
 func collectEC2(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.EC2Data{Instances: []snapshot.Instance{}}
 	r.EC2 = d
@@ -34,6 +35,73 @@ func collectEC2(ctx context.Context, c *regionClients, r *snapshot.Region) {
 		}
 	}
 	sort.Slice(d.Instances, func(i, j int) bool { return d.Instances[i].ID < d.Instances[j].ID })
+	collectSecurityGroups(ctx, c, d)
+}
+
+// collectSecurityGroups reads the security groups of the region with one paginated
+// DescribeSecurityGroups (pages of 1000: one call for all but the largest regions), only
+// where an instance is running (the SSH check judges running instances only, so a region
+// without one costs no call), and keeps the groups the instances use.
+//
+// It reads every group rather than filtering on the ids the instances name: the call count
+// is the same (it is set by the page size), a filter's value list has a bound that would need
+// chunking into more calls, and GroupIds fails the whole call if one group vanished between
+// the two reads. A group an instance names that is not in the answer is then reported by the
+// check as not read.
+func collectSecurityGroups(ctx context.Context, c *regionClients, d *snapshot.EC2Data) {
+	used := map[string]bool{}
+	running := false
+	for _, in := range d.Instances {
+		running = running || in.State == string(ec2types.InstanceStateNameRunning)
+		for _, id := range in.SecurityGroupIDs {
+			used[id] = true
+		}
+	}
+	if !running {
+		return
+	}
+	var groups []snapshot.SecurityGroup
+	pages := ec2.NewDescribeSecurityGroupsPaginator(c.ec2, &ec2.DescribeSecurityGroupsInput{MaxResults: aws.Int32(1000)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			d.SecurityGroupsError = readError("ec2:DescribeSecurityGroups", err)
+			return
+		}
+		for _, g := range out.SecurityGroups {
+			if used[aws.ToString(g.GroupId)] {
+				groups = append(groups, securityGroupFromAPI(g))
+			}
+		}
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].ID < groups[j].ID })
+	d.SecurityGroups, d.SecurityGroupsRead = groups, true
+}
+
+func securityGroupFromAPI(g ec2types.SecurityGroup) snapshot.SecurityGroup {
+	sg := snapshot.SecurityGroup{
+		ID:      aws.ToString(g.GroupId),
+		Name:    aws.ToString(g.GroupName),
+		VPCID:   aws.ToString(g.VpcId),
+		Ingress: []snapshot.IPPermission{},
+	}
+	for _, p := range g.IpPermissions {
+		perm := snapshot.IPPermission{Protocol: aws.ToString(p.IpProtocol), FromPort: p.FromPort, ToPort: p.ToPort}
+		for _, r := range p.IpRanges {
+			perm.IPv4Ranges = append(perm.IPv4Ranges, aws.ToString(r.CidrIp))
+		}
+		for _, r := range p.Ipv6Ranges {
+			perm.IPv6Ranges = append(perm.IPv6Ranges, aws.ToString(r.CidrIpv6))
+		}
+		for _, pl := range p.PrefixListIds {
+			perm.PrefixListIDs = append(perm.PrefixListIDs, aws.ToString(pl.PrefixListId))
+		}
+		for _, pair := range p.UserIdGroupPairs {
+			perm.SourceGroupIDs = append(perm.SourceGroupIDs, aws.ToString(pair.GroupId))
+		}
+		sg.Ingress = append(sg.Ingress, perm)
+	}
+	return sg
 }
 
 func instanceFromAPI(in ec2types.Instance) snapshot.Instance {
@@ -41,6 +109,7 @@ func instanceFromAPI(in ec2types.Instance) snapshot.Instance {
 		ID:       aws.ToString(in.InstanceId),
 		Platform: string(in.Platform),
 		ImageID:  aws.ToString(in.ImageId),
+		PublicIP: aws.ToString(in.PublicIpAddress),
 	}
 	if in.State != nil {
 		inst.State = string(in.State.Name)
@@ -54,5 +123,16 @@ func instanceFromAPI(in ec2types.Instance) snapshot.Instance {
 			inst.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
+	groups := map[string]bool{}
+	for _, g := range in.SecurityGroups {
+		groups[aws.ToString(g.GroupId)] = true
+	}
+	for _, ni := range in.NetworkInterfaces {
+		for _, g := range ni.Groups {
+			groups[aws.ToString(g.GroupId)] = true
+		}
+	}
+	delete(groups, "")
+	inst.SecurityGroupIDs = sortedKeys(groups)
 	return inst
 }

@@ -73,6 +73,7 @@ func countErrors(r *snapshot.Region) int {
 	}
 	if r.EC2 != nil {
 		add(r.EC2.Error)
+		add(r.EC2.SecurityGroupsError)
 	}
 	if r.SSM != nil {
 		add(r.SSM.Error)

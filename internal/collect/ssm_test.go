@@ -11,7 +11,6 @@ import (
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -54,9 +53,7 @@ func (s seed003) build(t *testing.T, srv *motoserver.Server) (ubuntuID, amznID s
 	t.Helper()
 	ctx := motoserver.Ctx(t)
 	cfg := srv.Config(sshRegion)
-	if _, err := iam.NewFromConfig(cfg).CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("cw-agent")}); err != nil {
-		t.Fatalf("CreateInstanceProfile: %v", err)
-	}
+	instanceProfile(t, cfg, "cw-agent", ssmCorePolicy)
 	ec := ec2.NewFromConfig(cfg)
 	run := func(ami string, tags map[string]string) string {
 		in := &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
@@ -202,9 +199,7 @@ func TestSSHStreamsListedNewestFirst(t *testing.T) {
 	srv := motoserver.Start(t)
 	ctx := motoserver.Ctx(t)
 	cfg := srv.Config(sshRegion)
-	if _, err := iam.NewFromConfig(cfg).CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("cw-agent")}); err != nil {
-		t.Fatal(err)
-	}
+	instanceProfile(t, cfg, "cw-agent", ssmCorePolicy)
 	sm, logs, ec := ssm.NewFromConfig(cfg), cloudwatchlogs.NewFromConfig(cfg), ec2.NewFromConfig(cfg)
 	value := `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/secure*","log_group_name":"fleet-ssh"}]}}}}`
 	if _, err := sm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("AmazonCloudWatch-fleet"), Value: aws.String(value), Type: ssmtypes.ParameterTypeString}); err != nil {

@@ -20,6 +20,8 @@ def install_extensions():
     install_logs_ingestion_time()
     install_sts_trust_policy()
     install_cloudwatch_alarm_history()
+    install_iam_instance_role_policies()
+    install_ec2_default_security_group()
 
 
 def install_sns_pending_confirmation():
@@ -61,6 +63,11 @@ def install_sns_pending_confirmation():
 # instance of the region. Managed instances are derived from EC2, as SSM would see them: a
 # running or stopped EC2 instance that has an instance profile (the SSM Agent's credentials).
 #
+# An instance profile counts only if its role lets the agent register, as in AWS: the role has
+# AmazonSSMManagedInstanceCore or AmazonEC2RoleforSSM attached, or an inline policy allowing
+# ssm:UpdateInstanceInformation (or ssm:*, or *). A profile without a role, or whose role lacks
+# these, gives an unmanaged instance.
+#
 # Test hooks, as EC2 instance tags (real AWS has no such tags; they stand in for the state of
 # the SSM Agent on the box, which an emulator cannot have):
 #   ssm:managed=true                 managed without an instance profile
@@ -92,6 +99,45 @@ def _instance_tags(ec2, instance_id):
     return {t["key"]: t["value"] for t in ec2.describe_tags(filters={"resource-id": [instance_id]})}
 
 
+SSM_CORE_POLICIES = ("AmazonSSMManagedInstanceCore", "AmazonEC2RoleforSSM")
+
+
+def _profile_grants_ssm(account_id, region, profile_arn):
+    """Whether the role of an instance profile lets the SSM Agent register (see above)."""
+    import json
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+    iam = iam_backends[account_id][get_partition(region)]
+    profile = next((p for p in iam.get_instance_profiles() if p.arn == profile_arn), None)
+    if profile is None:
+        return False
+
+    def listed(v):
+        return v if isinstance(v, list) else [v]
+
+    for role in profile.roles:
+        for policy in role.managed_policies.values():
+            if policy.arn.split(":")[4] == "aws" and policy.name in SSM_CORE_POLICIES:
+                return True
+        for doc in role.policies.values():
+            for st in listed(json.loads(doc).get("Statement", [])):
+                if st.get("Effect") == "Allow" and any(
+                        a in ("*", "ssm:*", "ssm:UpdateInstanceInformation") for a in listed(st.get("Action", []))):
+                    return True
+    return False
+
+
+def _instance_profile_arn(ec2, inst):
+    """The ARN of the instance's profile: an association, or the one it was launched with."""
+    assoc = ec2.iam_instance_profile_associations.get(inst.id)
+    if assoc is not None:
+        return assoc.iam_instance_profile.arn
+    profile = inst.iam_instance_profile
+    if isinstance(profile, dict):
+        return profile.get("Arn")
+    return getattr(profile, "arn", None)
+
+
 def _managed_instances(account_id, region):
     """The SSM view of a region's EC2 instances, in DescribeInstanceInformation's shape."""
     from moto.ec2.models import ec2_backends
@@ -102,7 +148,8 @@ def _managed_instances(account_id, region):
         if state not in ("running", "stopped", "stopping", "pending"):
             continue
         tags = _instance_tags(ec2, inst.id)
-        has_profile = inst.id in ec2.iam_instance_profile_associations or bool(inst.iam_instance_profile)
+        profile_arn = _instance_profile_arn(ec2, inst)
+        has_profile = bool(profile_arn) and _profile_grants_ssm(account_id, region, profile_arn)
         if not has_profile and tags.get("ssm:managed") != "true":
             continue
         if inst.platform == "windows":
@@ -540,6 +587,80 @@ def install_cloudwatch_alarm_history():
         return ActionResult({"AlarmHistoryItems": page, "NextToken": token})
 
     R.describe_alarm_history = describe_alarm_history
+
+
+# ---- IAM: the AWS managed policies an instance role needs ----
+
+
+INSTANCE_ROLE_POLICIES = ("AmazonSSMManagedInstanceCore", "AmazonEC2RoleforSSM", "CloudWatchAgentServerPolicy")
+
+
+def install_iam_instance_role_policies():
+    """moto loads AWS managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES=true, and then
+    all of them (over a thousand, per account): without them AttachRolePolicy of
+    AmazonSSMManagedInstanceCore answers NoSuchEntity, where AWS attaches it. Load the few an
+    EC2 instance role uses, from moto's own copy of their documents."""
+    import json
+    from moto.iam import models as iam_models
+
+    original = iam_models.IAMBackend._init_aws_policies
+    if getattr(original, "lookout_patched", False):
+        return
+
+    def init_aws_policies(self):
+        policies = original(self)
+        if policies:
+            return policies  # the environment asked for all of them
+        data = json.loads(iam_models.aws_managed_policies_data)
+        return [iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data[name])
+                for name in INSTANCE_ROLE_POLICIES if name in data]
+
+    init_aws_policies.lookout_patched = True
+    iam_models.IAMBackend._init_aws_policies = init_aws_policies
+
+
+# ---- EC2: the default security group, as AWS has it ----
+
+
+def install_ec2_default_security_group():
+    """Two gaps of moto 5.2.1 that make a correct security group check look wrong:
+    - AWS gives every VPC's default security group an inbound rule admitting all traffic from
+      the group itself; moto's has no inbound rule;
+    - AWS attaches the VPC's default group to an instance launched without a security group
+      (in the subnet's VPC, else the default VPC); moto attaches none."""
+    from moto.ec2.models import security_groups as sg_models
+    from moto.ec2.models import instances as inst_models
+
+    original_create = sg_models.SecurityGroupBackend.create_security_group
+    if getattr(original_create, "lookout_patched", False):
+        return
+
+    def create_security_group(self, name, description, vpc_id=None, tags=None, force=False, is_default=None):
+        group = original_create(self, name, description, vpc_id=vpc_id, tags=tags, force=force, is_default=is_default)
+        if is_default:
+            self.authorize_security_group_ingress(group.id, "-1", None, None, [],
+                                                  source_groups=[{"GroupId": group.id}], vpc_id=group.vpc_id)
+        return group
+
+    create_security_group.lookout_patched = True
+    sg_models.SecurityGroupBackend.create_security_group = create_security_group
+
+    original_run = inst_models.InstanceBackend.run_instances
+
+    def run_instances(self, image_id, count, user_data, security_group_names, **kwargs):
+        if not security_group_names and not kwargs.get("security_group_ids") and not kwargs.get("nics") \
+                and not kwargs.get("launch_template"):
+            if kwargs.get("subnet_id"):
+                vpc_id = self.get_subnet(kwargs["subnet_id"]).vpc_id
+            else:
+                vpc = self.get_default_vpc()
+                vpc_id = vpc.id if vpc is not None else None
+            default = self.get_security_group_from_name("default", vpc_id=vpc_id) if vpc_id else None
+            if default is not None:
+                kwargs["security_group_ids"] = [default.id]
+        return original_run(self, image_id, count, user_data, security_group_names, **kwargs)
+
+    inst_models.InstanceBackend.run_instances = run_instances
 
 
 def main():

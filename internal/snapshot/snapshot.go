@@ -63,6 +63,37 @@ type Account struct {
 	// (iam:GetRole) for their trust policy: a target whose role does not trust
 	// events.amazonaws.com is never invoked.
 	Roles []Role `json:"roles,omitempty"`
+	// InstanceProfiles are the IAM instance profiles of the running EC2 instances that SSM does
+	// not list as Online, read once each (iam:GetInstanceProfile), with the managed policies
+	// attached to their roles (iam:ListAttachedRolePolicies, once per role): what tells why an
+	// instance is not managed. Nil when none was read (no such instance, or an older snapshot).
+	InstanceProfiles []InstanceProfile `json:"instance_profiles,omitempty"`
+}
+
+// InstanceProfile is one IAM instance profile an instance uses. NotFound is set when
+// GetInstanceProfile answered NoSuchEntity; Error when it could not be read.
+type InstanceProfile struct {
+	ARN      string         `json:"arn"`
+	Name     string         `json:"name"`
+	Roles    []InstanceRole `json:"roles,omitempty"`
+	NotFound bool           `json:"not_found,omitempty"`
+	Error    *ReadError     `json:"error,omitempty"`
+}
+
+// InstanceRole is the role of an instance profile with the managed policies attached to it
+// (names and ARNs; inline policies are not read). PoliciesError is set when the attached
+// policies could not be listed; otherwise AttachedPolicies is complete, empty meaning none.
+type InstanceRole struct {
+	Name             string           `json:"name"`
+	ARN              string           `json:"arn,omitempty"`
+	AttachedPolicies []AttachedPolicy `json:"attached_policies"`
+	PoliciesError    *ReadError       `json:"policies_error,omitempty"`
+}
+
+// AttachedPolicy is one managed policy attached to a role.
+type AttachedPolicy struct {
+	Name string `json:"name"`
+	ARN  string `json:"arn"`
 }
 
 // Role is one IAM role named by a rule target. NotFound is set when GetRole answered
@@ -427,10 +458,18 @@ type Queue struct {
 
 // ---- EC2 ----
 
-// EC2Data lists the region's instances.
+// EC2Data lists the region's instances, and the security groups the running ones use.
 type EC2Data struct {
 	Error     *ReadError `json:"error,omitempty"`
 	Instances []Instance `json:"instances"`
+	// SecurityGroups are the security groups the region's instances use, as
+	// DescribeSecurityGroups answered (read only in regions with a running instance; groups no
+	// instance uses are not kept). SecurityGroupsRead is set once it answered, so that a group
+	// missing from the list was not returned rather than not looked for; SecurityGroupsError
+	// is set when it could not be read.
+	SecurityGroups      []SecurityGroup `json:"security_groups,omitempty"`
+	SecurityGroupsRead  bool            `json:"security_groups_read,omitempty"`
+	SecurityGroupsError *ReadError      `json:"security_groups_error,omitempty"`
 }
 
 // Instance is one EC2 instance.
@@ -441,6 +480,33 @@ type Instance struct {
 	ImageID            string            `json:"image_id,omitempty"`
 	InstanceProfileARN string            `json:"instance_profile_arn,omitempty"`
 	Tags               map[string]string `json:"tags,omitempty"`
+	// SecurityGroupIDs are the groups of the instance and of every network interface attached
+	// to it (sorted, each once): traffic that any of them admits reaches the instance.
+	SecurityGroupIDs []string `json:"security_group_ids,omitempty"`
+	// PublicIP is the instance's public IPv4 address, if it has one (evidence only: a group
+	// open to the internet is judged open whatever the instance's addressing today).
+	PublicIP string `json:"public_ip,omitempty"`
+}
+
+// SecurityGroup is one security group with its inbound rules.
+type SecurityGroup struct {
+	ID      string         `json:"id"`
+	Name    string         `json:"name,omitempty"`
+	VPCID   string         `json:"vpc_id,omitempty"`
+	Ingress []IPPermission `json:"ingress"`
+}
+
+// IPPermission is one inbound IpPermissions entry as DescribeSecurityGroups returns it: a
+// protocol and port range, and the sources it admits. The ports are absent when the rule
+// names none (protocol -1, all traffic, has none).
+type IPPermission struct {
+	Protocol       string   `json:"protocol"` // IpProtocol: tcp, udp, icmp, icmpv6, a protocol number, or -1 for all
+	FromPort       *int32   `json:"from_port,omitempty"`
+	ToPort         *int32   `json:"to_port,omitempty"`
+	IPv4Ranges     []string `json:"ipv4_ranges,omitempty"`
+	IPv6Ranges     []string `json:"ipv6_ranges,omitempty"`
+	PrefixListIDs  []string `json:"prefix_list_ids,omitempty"`
+	SourceGroupIDs []string `json:"source_group_ids,omitempty"`
 }
 
 // ---- SSM ----
