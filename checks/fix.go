@@ -39,6 +39,9 @@ type FixOptions struct {
 	// HomeRegion is where lookout creates an account-wide trail. Default: us-east-1 when it
 	// was scanned, else the first scanned region.
 	HomeRegion string
+	// AllowRevoke (--allow-revoke) lets ec2-ssh-open-to-internet plan the revocation of a
+	// security group rule: the one fix that removes something (a rule, never a group).
+	AllowRevoke bool
 }
 
 // Planners and projectors are attached here rather than in the Check literals because they
@@ -54,6 +57,7 @@ func init() {
 	RootUsageAlarm.Plan = planCISAlarm(rootUsageSpec.fix)
 	APIWithoutMFAAlarm.Plan = planCISAlarm(apiWithoutMFASpec.fix)
 	ConsoleSigninWithoutMFAAlarm.Plan = planCISAlarm(consoleWithoutMFASpec.fix)
+	EC2InstanceSSMManaged.Plan, EC2SSHOpenToInternet.Plan = planEC2InstanceSSMManaged, planEC2SSHOpen
 }
 
 // projectors update a copy of the snapshot with the state a check's plans will leave behind, so

@@ -21,6 +21,7 @@ func All() []*Check {
 		&SSMAgentSSHLogs,
 		&SSHLoginAlarm,
 		&EC2StateChangeRule,
+		&EC2InstanceSSMManaged, &EC2SSHOpenToInternet,
 	}, CISMonitoring...)
 }
 

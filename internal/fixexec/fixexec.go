@@ -9,7 +9,10 @@
 //     managed-by=lookout (a previous run made it), it is left as is ("exists"); present without
 //     the tag, it is the user's, and the plan stops rather than overwrite it;
 //   - changes to existing resources are merges (a policy statement added by Sid, agent
-//     configuration entries added), never replacements;
+//     configuration entries added, an instance profile given to an instance that has none),
+//     never replacements;
+//   - the one removal, revoking a security group rule (RevokeSecurityGroupIngress), runs only
+//     when the executor was built with AllowRevoke (`lookout fix --allow-revoke`);
 //   - a failed action stops its plan: the remaining actions are reported "skipped", and since
 //     every create is create-if-absent, a rerun finishes the plan.
 package fixexec
@@ -27,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -48,6 +52,10 @@ type Executor struct {
 	PropagationTimeout time.Duration
 	// Progress, if set, is told after each action.
 	Progress func(p *plan.Plan, a *plan.Action)
+	// AllowRevoke lets the executor carry out the actions that remove something (revoking a
+	// security group rule): `lookout fix --allow-revoke`. Without it they fail, whatever the
+	// plan says.
+	AllowRevoke bool
 
 	mu      sync.Mutex
 	clients map[string]*clients
@@ -67,6 +75,7 @@ type clients struct {
 	cloudtrail *cloudtrail.Client
 	cloudwatch *cloudwatch.Client
 	logs       *cloudwatchlogs.Client
+	ec2        *ec2.Client
 	events     *eventbridge.Client
 	iam        *iam.Client
 	lambda     *lambda.Client
@@ -90,6 +99,7 @@ func (e *Executor) clientsFor(region string) *clients {
 		cloudtrail: cloudtrail.NewFromConfig(cfg),
 		cloudwatch: awsclient.CloudWatch(cfg),
 		logs:       cloudwatchlogs.NewFromConfig(cfg),
+		ec2:        ec2.NewFromConfig(cfg),
 		events:     eventbridge.NewFromConfig(cfg),
 		iam:        iam.NewFromConfig(cfg),
 		lambda:     lambda.NewFromConfig(cfg),
@@ -177,6 +187,9 @@ func (e *Executor) apply(ctx context.Context, a *plan.Action) (plan.Outcome, str
 	}
 	if err := h.decode(a.Params); err != nil {
 		return plan.Failed, err.Error()
+	}
+	if removals[a.IAMAction()] && !e.AllowRevoke {
+		return plan.Failed, a.IAMAction() + " removes a rule: lookout carries it out only with --allow-revoke"
 	}
 	c := e.clientsFor(a.Region)
 	if a.Effect == plan.Create && h.probe != nil {

@@ -47,6 +47,12 @@ var handlers = map[string]handler{
 	"iam:CreateRole":    withProbe(simple(iamClient, (*iam.Client).CreateRole), probeRole),
 	"iam:PutRolePolicy": simple(iamClient, (*iam.Client).PutRolePolicy),
 
+	"iam:AttachRolePolicy":            simple(iamClient, (*iam.Client).AttachRolePolicy),
+	"iam:CreateInstanceProfile":       withProbe(simple(iamClient, (*iam.Client).CreateInstanceProfile), probeInstanceProfile),
+	"iam:AddRoleToInstanceProfile":    addRoleToInstanceProfile(),
+	"ec2:AssociateIamInstanceProfile": withPropagation(associateInstanceProfile(), profileNotReady),
+	"ec2:RevokeSecurityGroupIngress":  revokeIngress(),
+
 	"lambda:CreateFunction": withPropagation(withProbe(createFunction(), probeFunction), lambdaRoleNotReady),
 	"lambda:AddPermission":  addPermission(),
 

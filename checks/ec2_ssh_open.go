@@ -1,0 +1,252 @@
+package checks
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// EC2SSHOpenToInternet verifies that no running instance accepts SSH from the whole internet
+// (seed 003: Session Manager instead of SSH, "inbound 22 not open").
+var EC2SSHOpenToInternet = Check{
+	ID:       "ec2-ssh-open-to-internet",
+	Title:    "EC2 instance does not accept SSH from the internet",
+	Severity: High,
+	Service:  "ec2",
+	Verifies: "No security group of the running instance (its own and its network interfaces') has an inbound rule " +
+		"admitting TCP port 22 from 0.0.0.0/0 or ::/0 (any CIDR of prefix length 0): protocol tcp (or 6) with a port " +
+		"range that contains 22 or no port range, or protocol -1 (all traffic). Private or other CIDRs, prefix lists " +
+		"and security group references are not the internet. A group lookout could not read is ERROR unless another " +
+		"group already opens port 22.",
+	Remediation: "Reach the instance with Session Manager (aws ssm start-session --target INSTANCE), which needs no " +
+		"inbound port, and remove the rule; if SSH must stay, admit only known CIDRs or a bastion's security group.",
+	FixSummary: "with --allow-revoke only: ec2:RevokeSecurityGroupIngress of exactly the rule that admits the internet " +
+		"to port 22 (the rule, never the group)",
+	Frameworks: map[string]string{"cis-aws-1.4": "5.2", "cis-aws-3.0": "5.2", "cis-aws-5.0": "5.3", "cis-aws-7.0": "6.3",
+		"aws-securityhub": "EC2.13"},
+	Run: runEC2SSHOpenToInternet,
+}
+
+// sshPort is the port the check judges.
+const sshPort = 22
+
+// openSSHRule is one security group rule that admits the internet to port 22: the group, the
+// rule's protocol and ports as read, and the one CIDR of the rule that is the internet.
+type openSSHRule struct {
+	group *snapshot.SecurityGroup
+	perm  snapshot.IPPermission
+	cidr  string
+	ipv6  bool
+}
+
+func (o openSSHRule) String() string {
+	name := o.group.ID
+	if o.group.Name != "" {
+		name += " (" + o.group.Name + ")"
+	}
+	return fmt.Sprintf("%s allows %s from %s", name, describePermission(o.perm), o.cidr)
+}
+
+// describePermission is a rule's protocol and ports as a reader says them.
+func describePermission(p snapshot.IPPermission) string {
+	switch {
+	case p.Protocol == "-1":
+		return "all traffic"
+	case p.FromPort == nil || p.ToPort == nil || (*p.FromPort == -1 && *p.ToPort == -1):
+		return "all " + protocolName(p.Protocol) + " ports"
+	case *p.FromPort == *p.ToPort:
+		return fmt.Sprintf("%s %d", protocolName(p.Protocol), *p.FromPort)
+	}
+	return fmt.Sprintf("%s %d-%d", protocolName(p.Protocol), *p.FromPort, *p.ToPort)
+}
+
+func protocolName(p string) string {
+	switch p {
+	case "6":
+		return "tcp"
+	case "17":
+		return "udp"
+	}
+	return p
+}
+
+// admitsSSH reports whether a rule's protocol and ports admit TCP port 22.
+func admitsSSH(p snapshot.IPPermission) bool {
+	switch strings.ToLower(p.Protocol) {
+	case "-1", "all":
+		return true // all protocols, all ports: AWS ignores any port range given
+	case "tcp", "6":
+	default:
+		return false
+	}
+	if p.FromPort == nil || p.ToPort == nil || (*p.FromPort == -1 && *p.ToPort == -1) {
+		return true // no port restriction
+	}
+	return *p.FromPort <= sshPort && sshPort <= *p.ToPort
+}
+
+// sshExposure is what the instance's groups say about port 22.
+type sshExposure struct {
+	open     []openSSHRule
+	sources  []string // every non-internet source port 22 admits (CIDRs, prefix lists, groups)
+	missing  []string // groups the instance names that were not read
+	unparsed []string // CIDRs lookout could not parse
+	groups   []*snapshot.SecurityGroup
+}
+
+// sshExposureOf judges the instance's groups.
+func sshExposureOf(d *snapshot.EC2Data, in *snapshot.Instance) sshExposure {
+	byID := map[string]*snapshot.SecurityGroup{}
+	for i := range d.SecurityGroups {
+		byID[d.SecurityGroups[i].ID] = &d.SecurityGroups[i]
+	}
+	var e sshExposure
+	for _, id := range in.SecurityGroupIDs {
+		g := byID[id]
+		if g == nil {
+			e.missing = append(e.missing, id)
+			continue
+		}
+		e.groups = append(e.groups, g)
+		for _, p := range g.Ingress {
+			if !admitsSSH(p) {
+				continue
+			}
+			check := func(cidr string, ipv6 bool) {
+				prefix, err := netip.ParsePrefix(cidr)
+				switch {
+				case err != nil:
+					e.unparsed = append(e.unparsed, fmt.Sprintf("%s in %s", cidr, g.ID))
+				case prefix.Bits() == 0:
+					e.open = append(e.open, openSSHRule{group: g, perm: p, cidr: cidr, ipv6: ipv6})
+				default:
+					e.sources = append(e.sources, cidr)
+				}
+			}
+			for _, cidr := range p.IPv4Ranges {
+				check(cidr, false)
+			}
+			for _, cidr := range p.IPv6Ranges {
+				check(cidr, true)
+			}
+			for _, pl := range p.PrefixListIDs {
+				e.sources = append(e.sources, "prefix list "+pl)
+			}
+			for _, sg := range p.SourceGroupIDs {
+				e.sources = append(e.sources, "security group "+sg)
+			}
+		}
+	}
+	sort.Strings(e.sources)
+	e.sources = compactStrings(e.sources)
+	return e
+}
+
+func compactStrings(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func runEC2SSHOpenToInternet(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
+	var out []Finding
+	for ai := range s.Accounts {
+		a := &s.Accounts[ai]
+		for ri := range a.Regions {
+			r := &a.Regions[ri]
+			running, stop := c.runningInstances(a, r)
+			if stop != nil {
+				out = append(out, *stop)
+				continue
+			}
+			for _, in := range running {
+				out = append(out, c.sshOpen(a, r, in))
+			}
+		}
+	}
+	return out
+}
+
+func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.Instance) Finding {
+	res := instanceARN(a, r.Name, in.ID)
+	label := instanceName(in)
+	evidence := map[string]any{"instance": map[string]any{"id": in.ID, "security_group_ids": in.SecurityGroupIDs, "public_ip": in.PublicIP}}
+	finding := func(status Status, msg string) Finding {
+		f := c.finding(a.ID, r.Name, res, status, msg)
+		f.Evidence = evidence
+		return f
+	}
+	d := r.EC2
+	switch {
+	case d.SecurityGroupsError != nil:
+		f := c.readError(a.ID, r.Name, res, d.SecurityGroupsError, "the security groups of "+in.ID)
+		f.Evidence["instance"] = evidence["instance"]
+		return f
+	case !d.SecurityGroupsRead:
+		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: its security groups were not collected in this snapshot", label))
+	}
+	e := sshExposureOf(d, in)
+	var groups []map[string]any
+	for _, g := range e.groups {
+		groups = append(groups, map[string]any{"id": g.ID, "name": g.Name, "vpc_id": g.VPCID, "ingress": g.Ingress})
+	}
+	evidence["security_groups"] = groups
+	if len(e.missing) > 0 {
+		evidence["not_read"] = e.missing
+	}
+	if len(e.open) > 0 {
+		var rules []string
+		var open []map[string]any
+		for _, o := range e.open {
+			rules = append(rules, o.String())
+			open = append(open, map[string]any{"group_id": o.group.ID, "rule": describePermission(o.perm), "cidr": o.cidr})
+		}
+		evidence["open_rules"] = open
+		msg := fmt.Sprintf("%s accepts SSH from the internet: %s", label, strings.Join(rules, "; "))
+		if in.PublicIP != "" {
+			msg += fmt.Sprintf(" (public IP %s)", in.PublicIP)
+		}
+		return finding(Fail, msg+". "+sessionManagerHint(r, in))
+	}
+	switch {
+	case len(e.missing) > 0:
+		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: security group %s was not in DescribeSecurityGroups' answer",
+			label, strings.Join(e.missing, ", ")))
+	case len(e.unparsed) > 0:
+		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: lookout cannot read the CIDR %s",
+			label, strings.Join(e.unparsed, ", ")))
+	case len(in.SecurityGroupIDs) == 0:
+		return finding(Pass, label+" has no security group, so no inbound traffic reaches it")
+	}
+	var names []string
+	for _, g := range e.groups {
+		names = append(names, g.ID)
+	}
+	msg := fmt.Sprintf("%s: no security group (%s) admits TCP 22 from 0.0.0.0/0 or ::/0", label, strings.Join(names, ", "))
+	if len(e.sources) > 0 {
+		evidence["ssh_sources"] = e.sources
+		msg += "; port 22 is open only to " + strings.Join(e.sources, ", ")
+	}
+	return finding(Pass, msg)
+}
+
+// sessionManagerHint points at Session Manager as SSH's replacement, saying whether the
+// instance can use it today.
+func sessionManagerHint(r *snapshot.Region, in *snapshot.Instance) string {
+	if r.SSM != nil && r.SSM.Error == nil {
+		for _, mi := range r.SSM.ManagedInstances {
+			if mi.InstanceID == in.ID && mi.PingStatus == "Online" {
+				return "It reports to SSM: Session Manager (aws ssm start-session --target " + in.ID + ") replaces SSH with no inbound port open"
+			}
+		}
+		return "Use Session Manager instead, which needs no inbound port; the instance does not report to SSM yet (see ec2-instance-ssm-managed)"
+	}
+	return "Use Session Manager instead, which needs no inbound port"
+}
