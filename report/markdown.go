@@ -170,6 +170,13 @@ func writeFailures(b *strings.Builder, fails []checks.Finding, byID map[string]*
 			return
 		}
 		fmt.Fprintf(b, "#### %s · %s · %s (%d)\n\n", mdCode(id), g[0].Severity, mdText(g[0].Title), len(g))
+		if tags := frameworkTags(g[0].Frameworks); len(tags) > 0 {
+			codes := make([]string, len(tags))
+			for i, t := range tags {
+				codes[i] = mdCode(t)
+			}
+			fmt.Fprintf(b, "Controls: %s\n\n", strings.Join(codes, " · "))
+		}
 		if c := byID[id]; c != nil && c.FixSummary != "" {
 			fmt.Fprintf(b, "Fix: `lookout fix --checks %s` (plan) then `%s`: %s\n\n", id, FixCommand(id), mdText(c.FixSummary))
 		} else if c != nil && c.Remediation != "" {

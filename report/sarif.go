@@ -203,7 +203,7 @@ func buildSARIF(r *Report, list []*checks.Check) *sarif.Report {
 	sort.Strings(unknown)
 	for _, id := range unknown {
 		f := firstOf[id]
-		addRule(ruleFor(&checks.Check{ID: id, Title: f.Title, Severity: f.Severity}))
+		addRule(ruleFor(&checks.Check{ID: id, Title: f.Title, Severity: f.Severity, Frameworks: f.Frameworks}))
 	}
 
 	run := sarif.NewRun()
@@ -300,6 +300,9 @@ func ruleFor(c *checks.Check) *sarif.ReportingDescriptor {
 	props := sarif.NewPropertyBag().
 		Add("security-severity", securitySeverity(c.Severity)).
 		WithTags(ruleTags(c))
+	if len(c.Frameworks) > 0 {
+		props.Add("frameworks", c.Frameworks)
+	}
 	return sarif.NewReportingDescriptor().
 		WithID(c.ID).
 		WithName(ruleName(c.ID)).
@@ -326,7 +329,9 @@ func ruleTags(c *checks.Check) []string {
 	if c.Severity != "" {
 		tags = append(tags, string(c.Severity))
 	}
-	return tags
+	// "framework/control" (e.g. "cis-aws-7.0/5.3"): GitHub code scanning filters alerts by
+	// tag, so a team can list the failures of one benchmark.
+	return append(tags, frameworkTags(c.Frameworks)...)
 }
 
 // ruleName turns "cloudtrail-logging" into "CloudtrailLogging", the PascalCase SARIF suggests.
