@@ -460,11 +460,12 @@ func valuePerEvent(pattern, spec string, dims map[string]string, d detection.Det
 	min, seen := math.Inf(1), false
 	series := map[string]map[string]string{}
 	for _, e := range events {
-		res := p.Match(string(e.Body))
+		msg := e.Message()
+		res := p.MatchMessage(msg)
 		if !res.Matched {
 			continue
 		}
-		val, err := filterpattern.MetricValue(spec, res, string(e.Body))
+		val, err := filterpattern.MetricValue(spec, res, msg.Text())
 		if err != nil {
 			return 0, nil, err
 		}

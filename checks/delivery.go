@@ -98,7 +98,7 @@ func ruleSender(rule snapshot.Rule, region, account string, d detection.Detectio
 			events = append(events, g...)
 		}
 		for _, e := range events {
-			if ok, err := p.Match(e.Body); err == nil && ok {
+			if ev, err := e.Decoded(); err == nil && p.MatchEvent(ev) {
 				messages = append(messages, e.Body)
 			}
 		}

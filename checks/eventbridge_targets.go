@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -395,16 +394,10 @@ func readOnlyPositives(pattern string, d detection.Detection) []string {
 	}
 	var out []string
 	for _, e := range events {
-		var env struct {
-			DetailType string `json:"detail-type"`
-			Detail     struct {
-				ReadOnly bool `json:"readOnly"`
-			} `json:"detail"`
-		}
-		if json.Unmarshal(e.Body, &env) != nil || env.DetailType != "AWS API Call via CloudTrail" || !env.Detail.ReadOnly {
+		if !e.ReadOnlyAPICall() {
 			continue
 		}
-		if ok, err := p.Match(e.Body); err == nil && ok {
+		if ev, err := e.Decoded(); err == nil && p.MatchEvent(ev) {
 			out = append(out, e.Name)
 		}
 	}

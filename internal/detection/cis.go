@@ -444,25 +444,21 @@ func CISEvent(key, region, account string) Detection {
 		detail := stampRecord(file("cloudtrail/"+c.file), region, account)
 		dt := detailTypeOf(detail)
 		if i == 0 {
-			custom = Event{
-				Name: fmt.Sprintf("custom event (source custom.app) carrying the %s detail", c.name),
-				Body: cloudTrailEnvelope(detail, "custom.app", dt),
-			}
+			custom = newEvent(fmt.Sprintf("custom event (source custom.app) carrying the %s detail", c.name),
+				cloudTrailEnvelope(detail, "custom.app", dt))
 		}
-		ev := Event{Name: c.name, Body: cloudTrailEnvelope(detail, sourceOf(detail), dt)}
+		ev := newEvent(c.name, cloudTrailEnvelope(detail, sourceOf(detail), dt))
 		if dt != detailTypeSignIn {
 			d.Positives = append(d.Positives, ev)
 			continue
 		}
 		ev.Name = fmt.Sprintf("%s (detail-type %q)", c.name, detailTypeSignIn)
-		d.AnyOf = append(d.AnyOf, []Event{ev, {
-			Name: fmt.Sprintf("%s (detail-type %q)", c.name, detailTypeSignInOld),
-			Body: cloudTrailEnvelope(detail, sourceOf(detail), detailTypeSignInOld),
-		}})
+		d.AnyOf = append(d.AnyOf, []Event{ev, newEvent(fmt.Sprintf("%s (detail-type %q)", c.name, detailTypeSignInOld),
+			cloudTrailEnvelope(detail, sourceOf(detail), detailTypeSignInOld))})
 	}
 	for _, c := range s.negatives {
 		detail := stampRecord(file("cloudtrail/"+c.file), region, account)
-		d.Negatives = append(d.Negatives, Event{Name: c.name, Body: cloudTrailEnvelope(detail, sourceOf(detail), detailTypeOf(detail))})
+		d.Negatives = append(d.Negatives, newEvent(c.name, cloudTrailEnvelope(detail, sourceOf(detail), detailTypeOf(detail))))
 	}
 	d.Negatives = append(d.Negatives, custom)
 	return d

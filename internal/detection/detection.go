@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/filterpattern"
@@ -65,6 +66,61 @@ func (l Language) String() string {
 type Event struct {
 	Name string
 	Body []byte
+	// memo keeps the event decoded once for every pattern it is matched against (nil for an
+	// Event built outside this package: it is then decoded per match).
+	memo *eventMemo
+}
+
+type eventMemo struct {
+	msgOnce sync.Once
+	msg     *filterpattern.Message
+	evOnce  sync.Once
+	ev      *eventpattern.Event
+	evErr   error
+	roOnce  sync.Once
+	ro      bool
+}
+
+func newEvent(name string, body []byte) Event {
+	return Event{Name: name, Body: body, memo: &eventMemo{}}
+}
+
+// Message is the event prepared for filter patterns.
+func (e Event) Message() *filterpattern.Message {
+	if e.memo == nil {
+		return filterpattern.NewMessage(string(e.Body))
+	}
+	e.memo.msgOnce.Do(func() { e.memo.msg = filterpattern.NewMessage(string(e.Body)) })
+	return e.memo.msg
+}
+
+// ReadOnlyAPICall reports whether the event is a read-only management event delivered through
+// CloudTrail ("AWS API Call via CloudTrail" with detail.readOnly true), which EventBridge
+// matches only against rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
+func (e Event) ReadOnlyAPICall() bool {
+	compute := func() bool {
+		var env struct {
+			DetailType string `json:"detail-type"`
+			Detail     struct {
+				ReadOnly bool `json:"readOnly"`
+			} `json:"detail"`
+		}
+		return json.Unmarshal(e.Body, &env) == nil && env.DetailType == "AWS API Call via CloudTrail" && env.Detail.ReadOnly
+	}
+	if e.memo == nil {
+		return compute()
+	}
+	e.memo.roOnce.Do(func() { e.memo.ro = compute() })
+	return e.memo.ro
+}
+
+// Decoded is the event decoded for event patterns.
+func (e Event) Decoded() (*eventpattern.Event, error) {
+	if e.memo == nil {
+		return eventpattern.DecodeEvent(e.Body)
+	}
+	e.memo.evOnce.Do(func() { e.memo.ev, e.memo.evErr = eventpattern.DecodeEvent(e.Body) })
+	return e.memo.ev, e.memo.evErr
 }
 
 // Detection is a named set of positives and negatives; see the package comment.
@@ -118,8 +174,8 @@ func (d Detection) EvaluateFilterPattern(pattern string) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, err
 	}
-	return d.evaluate(func(body []byte) (bool, error) {
-		return p.Match(string(body)).Matched, nil
+	return d.evaluate(func(e Event) (bool, error) {
+		return p.MatchMessage(e.Message()).Matched, nil
 	})
 }
 
@@ -134,13 +190,19 @@ func (d Detection) EvaluateEventPattern(patternJSON string) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, err
 	}
-	return d.evaluate(p.Match)
+	return d.evaluate(func(e Event) (bool, error) {
+		ev, err := e.Decoded()
+		if err != nil {
+			return false, err
+		}
+		return p.MatchEvent(ev), nil
+	})
 }
 
-func (d Detection) evaluate(match func([]byte) (bool, error)) (Verdict, error) {
+func (d Detection) evaluate(match func(Event) (bool, error)) (Verdict, error) {
 	var v Verdict
 	for _, e := range d.Positives {
-		ok, err := match(e.Body)
+		ok, err := match(e)
 		if err != nil {
 			return Verdict{}, fmt.Errorf("detection %s: positive %q: %w", d.ID, e.Name, err)
 		}
@@ -153,7 +215,7 @@ func (d Detection) evaluate(match func([]byte) (bool, error)) (Verdict, error) {
 		names := make([]string, len(group))
 		for i, e := range group {
 			names[i] = e.Name
-			ok, err := match(e.Body)
+			ok, err := match(e)
 			if err != nil {
 				return Verdict{}, fmt.Errorf("detection %s: positive %q: %w", d.ID, e.Name, err)
 			}
@@ -164,7 +226,7 @@ func (d Detection) evaluate(match func([]byte) (bool, error)) (Verdict, error) {
 		}
 	}
 	for _, e := range d.Negatives {
-		ok, err := match(e.Body)
+		ok, err := match(e)
 		if err != nil {
 			return Verdict{}, fmt.Errorf("detection %s: negative %q: %w", d.ID, e.Name, err)
 		}
@@ -186,7 +248,7 @@ func file(path string) []byte {
 	return b
 }
 
-func record(path, name string) Event { return Event{Name: name, Body: file("cloudtrail/" + path)} }
+func record(path, name string) Event { return newEvent(name, file("cloudtrail/"+path)) }
 
 // envelope reads an EventBridge envelope and fills its placeholders. Values are JSON-escaped
 // because they land inside JSON strings.
@@ -196,7 +258,7 @@ func envelope(path, name string, vars map[string]string) Event {
 		esc, _ := json.Marshal(v)
 		body = strings.ReplaceAll(body, "${"+k+"}", string(esc[1:len(esc)-1]))
 	}
-	return Event{Name: name, Body: []byte(body)}
+	return newEvent(name, []byte(body))
 }
 
 // sshLines parses corpus/ssh/auth.log: "<kind>\t<name>\t<line>" with kind + (positive),
@@ -210,7 +272,7 @@ func sshLines() (pos, neg, info []Event) {
 		if len(parts) != 3 {
 			panic(fmt.Sprintf("detection: malformed corpus line %q", line))
 		}
-		e := Event{Name: parts[1], Body: []byte(parts[2])}
+		e := newEvent(parts[1], []byte(parts[2]))
 		switch parts[0] {
 		case "+":
 			pos = append(pos, e)

@@ -249,13 +249,13 @@ func Corpus() []Event {
 			continue
 		}
 		for _, e := range entries {
-			out = append(out, Event{Name: dir + "/" + e.Name(), Body: file(dir + "/" + e.Name())})
+			out = append(out, newEvent(dir+"/"+e.Name(), file(dir+"/"+e.Name())))
 		}
 	}
 	pos, neg, info := sshLines()
 	for _, group := range [][]Event{pos, neg, info} {
 		for _, e := range group {
-			out = append(out, Event{Name: "ssh: " + e.Name, Body: e.Body})
+			out = append(out, newEvent("ssh: "+e.Name, e.Body))
 		}
 	}
 	return out

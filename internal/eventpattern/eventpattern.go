@@ -91,19 +91,37 @@ func (p *Pattern) String() string { return p.src }
 // Match reports whether the event matches. The error is non-nil only when event is not a
 // JSON object.
 func (p *Pattern) Match(event []byte) (bool, error) {
+	e, err := DecodeEvent(event)
+	if err != nil {
+		return false, err
+	}
+	return p.MatchEvent(e), nil
+}
+
+// Event is an event decoded once for matching many patterns. Matching only reads it, so one
+// Event may be matched concurrently.
+type Event struct{ v any }
+
+// DecodeEvent decodes an event; the error is non-nil when it is not one JSON object.
+func DecodeEvent(event []byte) (*Event, error) {
 	dec := json.NewDecoder(bytes.NewReader(event))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return false, fmt.Errorf("event: not valid JSON: %w", err)
+		return nil, fmt.Errorf("event: not valid JSON: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return false, fmt.Errorf("event: unexpected data after the JSON object")
+		return nil, fmt.Errorf("event: unexpected data after the JSON object")
 	}
 	if _, ok := v.(map[string]any); !ok {
-		return false, fmt.Errorf("event: must be a JSON object")
+		return nil, fmt.Errorf("event: must be a JSON object")
 	}
-	return p.root.match([]any{v}), nil
+	return &Event{v: v}, nil
+}
+
+// MatchEvent is Match for a decoded event.
+func (p *Pattern) MatchEvent(e *Event) bool {
+	return p.root.match([]any{e.v})
 }
 
 // match evaluates o against the candidate nodes at its level (more than one when an array in

@@ -28,6 +28,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // MaxPatternBytes is the longest pattern Parse accepts: the FilterPattern length limit of the
@@ -159,15 +160,45 @@ func (p *Pattern) String() string {
 // CloudWatch Logs that is one JSON record; for a file collected by the CloudWatch agent it is
 // one line.
 func (p *Pattern) Match(message string) Result {
+	return p.MatchMessage(NewMessage(message))
+}
+
+// Message is a log event prepared once for matching many patterns: its JSON form is decoded
+// on first use and kept, so that evaluating a thousand filters over the same event decodes it
+// once. A Message is safe for concurrent use.
+type Message struct {
+	text   string
+	once   sync.Once
+	doc    any
+	isJSON bool
+}
+
+// NewMessage prepares a log event message.
+func NewMessage(text string) *Message { return &Message{text: text} }
+
+// Text is the message as CloudWatch Logs received it.
+func (m *Message) Text() string { return m.text }
+
+func (m *Message) json() (any, bool) {
+	m.once.Do(func() { m.doc, m.isJSON = decodeJSON(m.text) })
+	return m.doc, m.isJSON
+}
+
+// MatchMessage is Match for a prepared message.
+func (p *Pattern) MatchMessage(m *Message) Result {
 	switch p.kind {
 	case kindAll:
 		return Result{Matched: true}
 	case kindTerms:
-		return Result{Matched: matchTerms(p.terms, message)}
+		return Result{Matched: matchTerms(p.terms, m.text)}
 	case kindJSON:
-		return matchJSON(p.json, message)
+		doc, ok := m.json()
+		if !ok {
+			return Result{}
+		}
+		return matchDoc(p.json, doc)
 	case kindDelimited:
-		return matchDelimited(p.delim, message)
+		return matchDelimited(p.delim, m.text)
 	}
 	return Result{}
 }

@@ -561,6 +561,11 @@ func matchJSON(n node, message string) Result {
 	if !ok {
 		return Result{}
 	}
+	return matchDoc(n, doc)
+}
+
+// matchDoc evaluates n over a decoded document, which it only reads.
+func matchDoc(n node, doc any) Result {
 	fields := map[string]string{}
 	if !n.eval(doc, fields) {
 		return Result{}
