@@ -30,6 +30,7 @@ type Options struct {
 	Scope         scope.Options
 	Checks        []string
 	Apply         bool
+	AllowRevoke   bool
 	SNSTopicARNs  []string
 	NotifyEmail   string
 	HomeRegion    string
@@ -55,7 +56,7 @@ var Formats = []string{"table", "json"}
 func NewCmd() *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:   "fix [scope] [--checks ID,...] [--apply]",
+		Use:   "fix [scope] [--checks ID,...] [--apply] [--allow-revoke]",
 		Short: "Plan (and with --apply, make) the changes that fix failing checks",
 		Long: `Fix reads the accounts and regions in scope, runs the checks, and for every
 FAIL finding plans the exact AWS API calls that would fix it. Without --apply it
@@ -63,10 +64,14 @@ prints the plan and changes nothing.
 
 With --apply it makes the calls, in order, and reports each one's outcome. The
 rules: nothing is deleted or overwritten; an existing resource of yours is only
-changed additively (a policy statement, a log file, a rule target) and is named
-in the plan; what lookout creates has a predictable name and the tag
-managed-by=lookout; a failed call stops its plan, and rerunning finishes it. A
-second 'fix --apply' plans nothing.
+changed additively (a policy statement, a log file, a rule target, an instance
+profile for an instance that has none) and is named in the plan; what lookout
+creates has a predictable name and the tag managed-by=lookout; a failed call
+stops its plan, and rerunning finishes it. A second 'fix --apply' plans nothing.
+
+The one exception is --allow-revoke: with it, a security group rule that
+admits SSH (TCP 22) from 0.0.0.0/0 or ::/0 is revoked (the rule, never the
+group). Without it such findings get a plan with no action.
 
 Alarms and rules notify --sns-topic-arn, or a topic lookout creates per region
 (lookout-alerts) with --notify-email subscribed (the address must confirm the
@@ -92,6 +97,7 @@ Exit codes: 0 planned or applied; 2 an action failed, or a finding is ERROR
 	o.Scope.AddFlags(f)
 	f.StringSliceVar(&o.Checks, "checks", nil, "only fix these check ids (comma-separated; see 'lookout checks')")
 	f.BoolVar(&o.Apply, "apply", false, "make the changes (without it, only print the plan)")
+	f.BoolVar(&o.AllowRevoke, "allow-revoke", false, "let a plan revoke a security group rule that admits SSH from the internet (the one change that removes something: a rule, never a group)")
 	f.StringSliceVar(&o.SNSTopicARNs, "sns-topic-arn", nil, "existing SNS topic(s), at most one per region, that new alarms and rules in its region notify (a rule's topic gains a policy statement letting EventBridge publish)")
 	f.StringVar(&o.NotifyEmail, "notify-email", "", "subscribe this address to the lookout-alerts topic lookout creates")
 	f.StringVar(&o.HomeRegion, "home-region", "", "home region of a trail lookout creates (default: us-east-1 if in scope, else the first region)")
@@ -177,6 +183,7 @@ func Run(ctx context.Context, o *Options) error {
 	fo := checks.FixOptions{
 		Options:      checks.Options{SigninRegions: signin},
 		SNSTopicARNs: o.SNSTopicARNs, NotifyEmail: o.NotifyEmail, HomeRegion: o.HomeRegion,
+		AllowRevoke: o.AllowRevoke,
 	}
 	pr, err := checks.PlanFixes(snap, list, fo)
 	if err != nil {
@@ -216,6 +223,7 @@ func Run(ctx context.Context, o *Options) error {
 			}
 			ex := fixexec.New(cfg)
 			ex.PropagationTimeout = o.PropagationTimeout
+			ex.AllowRevoke = o.AllowRevoke
 			if !o.Quiet {
 				ex.Progress = func(p *plan.Plan, a *plan.Action) {
 					fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", a.Outcome, a.IAMAction(), a.Region, a.Target)

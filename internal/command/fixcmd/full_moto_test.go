@@ -29,8 +29,13 @@ var unprovable = map[string]string{
 
 // failEverything builds an account that fails every check lookout has in two regions: a
 // single-region trail in us-east-1, logging, without CloudWatch Logs delivery or StopLogging
-// remediation (us-west-2 is covered by no trail); no alarms, no rules, no topics; and two
-// SSM-managed instances in us-east-1 whose SSH logins reach no one.
+// remediation (us-west-2 is covered by no trail); no alarms, no rules, no topics; two
+// SSM-managed instances in us-east-1 whose SSH logins reach no one; and a Windows instance
+// without an instance profile (not managed by SSM) whose security group admits SSH from
+// 0.0.0.0/0 and ::/0. It is a Windows instance so that, once the fix gives it a profile and
+// SSM manages it, ssm-cloudwatch-agent-ssh-logs (Linux only) does not plan its agent
+// configuration in the second run: a Linux instance would rightly get one then (see
+// TestFixSSMManagedAndSSHRevoke).
 func failEverything(t *testing.T, s *motoserver.Server) {
 	t.Helper()
 	ctx := motoserver.Ctx(t)
@@ -54,6 +59,11 @@ func failEverything(t *testing.T, s *motoserver.Server) {
 	}
 	run("ami-1e749f67", map[string]string{"ssm:managed": "true", "ssh-logs": "auth"})
 	run("ami-04681a1dbd79675a5", map[string]string{"ssm:managed": "true"})
+	openSSH := sshOpenGroup(t, cfg, "ssh-from-anywhere")
+	if _, err := ec2.NewFromConfig(cfg).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(windowsAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SecurityGroupIds: []string{openSSH}}); err != nil {
+		t.Fatal(err)
+	}
 	userConfig := `{"agent":{"run_as_user":"root"},"logs":{"logs_collected":{"files":{"collect_list":[` +
 		`{"file_path":"/var/log/auth.log","log_group_name":"EC2-SSH-Logs","log_stream_name":"{instance_id}"}]}}}}`
 	if _, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("AmazonCloudWatch-linux"),
@@ -101,6 +111,7 @@ func TestFixEverything(t *testing.T) {
 	record := func(o *Options) {
 		o.NotifyEmail = "security@example.com"
 		o.ConfigHook = fixRec.Attach
+		o.AllowRevoke = true
 	}
 	dry, err, stderr := fix(t, false, record)
 	if err != nil {
@@ -151,7 +162,9 @@ func TestFixEverything(t *testing.T) {
 	for i := range rerun {
 		rerun[i].Actions = append([]plan.Action(nil), rerun[i].Actions...)
 	}
-	if failed := fixexec.New(cfg).Apply(motoserver.Ctx(t), rerun); failed != 0 {
+	rerunner := fixexec.New(cfg)
+	rerunner.AllowRevoke = true
+	if failed := rerunner.Apply(motoserver.Ctx(t), rerun); failed != 0 {
 		t.Errorf("re-applying the plans: %d failed: %v", failed, actions(plan.Document{Plans: rerun}))
 	}
 	for _, p := range rerun {
@@ -176,15 +189,18 @@ var iamPrefix = map[string]string{
 // impliedActions are the permissions a call needs beyond its own action (AWS Service
 // Authorization Reference, "dependent actions"): tagging on create, and passing a role.
 var impliedActions = map[string][]string{
-	"cloudtrail:CreateTrail":    {"cloudtrail:AddTags", "iam:PassRole"},
-	"lambda:CreateFunction":     {"lambda:TagResource", "iam:PassRole"},
-	"iam:CreateRole":            {"iam:TagRole"},
-	"sns:CreateTopic":           {"sns:TagResource"},
-	"cloudwatch:PutMetricAlarm": {"cloudwatch:TagResource"},
-	"events:PutRule":            {"events:TagResource"},
-	"logs:CreateLogGroup":       {"logs:TagResource"},
-	"ssm:PutParameter":          {"ssm:AddTagsToResource"},
-	"ssm:CreateAssociation":     {"ssm:AddTagsToResource"},
+	"cloudtrail:CreateTrail":          {"cloudtrail:AddTags", "iam:PassRole"},
+	"lambda:CreateFunction":           {"lambda:TagResource", "iam:PassRole"},
+	"iam:CreateRole":                  {"iam:TagRole"},
+	"iam:CreateInstanceProfile":       {"iam:TagInstanceProfile"},
+	"ec2:AssociateIamInstanceProfile": {"iam:PassRole"},
+	"iam:AddRoleToInstanceProfile":    {"iam:PassRole"},
+	"sns:CreateTopic":                 {"sns:TagResource"},
+	"cloudwatch:PutMetricAlarm":       {"cloudwatch:TagResource"},
+	"events:PutRule":                  {"events:TagResource"},
+	"logs:CreateLogGroup":             {"logs:TagResource"},
+	"ssm:PutParameter":                {"ssm:AddTagsToResource"},
+	"ssm:CreateAssociation":           {"ssm:AddTagsToResource"},
 }
 
 // Granted actions the moto tests cannot exercise, each with the reason.
@@ -202,14 +218,19 @@ var (
 		"kms:DescribeKey":        "only for customer keys encrypting a topic or subscriber queue, which this flow has none of (see TestCollectDelivery)",
 		"kms:GetKeyPolicy":       "only for customer keys encrypting a topic or subscriber queue, which this flow has none of (see TestCollectDelivery)",
 		"iam:GetRole":            "only for roles that rule targets name in RoleArn; lookout's rules target SNS and Lambda, which take none (see TestCollectDelivery)",
+		// The instance this flow builds has no profile, and once fixed it is managed: nothing
+		// to explain. internal/collect's TestCollectInstancesForSSMAndSSH makes these calls.
+		"iam:GetInstanceProfile":       "only for profiles of instances SSM does not list Online; this flow's unmanaged instance has none (see TestCollectInstancesForSSMAndSSH)",
+		"iam:ListAttachedRolePolicies": "only for roles of such profiles (see TestCollectInstancesForSSMAndSSH)",
 	}
 	fixNotExercised = map[string]string{
-		"ec2:DescribeRegions":     scanNotExercised["ec2:DescribeRegions"],
-		"ssm:ListTagsForResource": scanNotExercised["ssm:ListTagsForResource"],
-		"sqs:GetQueueUrl":         scanNotExercised["sqs:GetQueueUrl"],
-		"sqs:GetQueueAttributes":  scanNotExercised["sqs:GetQueueAttributes"],
-		"kms:DescribeKey":         scanNotExercised["kms:DescribeKey"],
-		"kms:GetKeyPolicy":        scanNotExercised["kms:GetKeyPolicy"],
+		"ec2:DescribeRegions":          scanNotExercised["ec2:DescribeRegions"],
+		"ssm:ListTagsForResource":      scanNotExercised["ssm:ListTagsForResource"],
+		"sqs:GetQueueUrl":              scanNotExercised["sqs:GetQueueUrl"],
+		"sqs:GetQueueAttributes":       scanNotExercised["sqs:GetQueueAttributes"],
+		"kms:DescribeKey":              scanNotExercised["kms:DescribeKey"],
+		"kms:GetKeyPolicy":             scanNotExercised["kms:GetKeyPolicy"],
+		"iam:ListAttachedRolePolicies": scanNotExercised["iam:ListAttachedRolePolicies"],
 	}
 )
 
