@@ -39,11 +39,21 @@ func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
 		a := &s.Accounts[ai]
 		for ri := range a.Regions {
 			r := &a.Regions[ri]
-			groups := sshLogGroups(r)
-			if len(groups) == 0 {
-				continue
+			groups, undecided := sshLogGroups(r)
+			switch {
+			case undecided != "" && len(groups) == 0:
+				// A read that decides where the check applies failed: the region may hold SSH
+				// log groups lookout cannot see, so it is ERROR, never silence.
+				out = append(out, c.finding(a.ID, r.Name, accountARN(a, "logs", r.Name, "log-group:*"), Error,
+					"cannot tell which log groups of "+r.Name+" hold SSH logs: "+undecided))
+			case len(groups) > 0:
+				f := c.sshAlarmFinding(s, a.ID, r.Name, groups, d)
+				if undecided != "" && f.Status == Pass {
+					f.Status = Error
+					f.Message = "the SSH log groups found pass (" + f.Message + "), but others may exist: " + undecided
+				}
+				out = append(out, f)
 			}
-			out = append(out, c.sshAlarmFinding(s, a.ID, r.Name, groups, d))
 		}
 	}
 	return out
@@ -52,12 +62,17 @@ func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
 // sshLogGroups are the log groups of a region that hold SSH logs: those the configurations
 // applied to its managed Linux instances send an SSH log file to, when the group exists (or
 // when the log groups could not be listed, so that the chain reports ERROR rather than the
-// region going silent). A region whose SSM data was not read is left to
-// ssm-cloudwatch-agent-ssh-logs, which reports it as ERROR.
-func sshLogGroups(r *snapshot.Region) []string {
-	if r.SSM == nil || r.SSM.Error != nil {
-		return nil
+// region going silent). undecided says why the set may be incomplete: a read that decides
+// which configurations apply (managed instances, associations, commands, the configurations
+// themselves) failed.
+func sshLogGroups(r *snapshot.Region) (groups []string, undecided string) {
+	switch {
+	case r.SSM == nil:
+		return nil, "Systems Manager was not collected"
+	case r.SSM.Error != nil:
+		return nil, "the SSM managed instances could not be read: " + r.SSM.Error.Error()
 	}
+	var why []string
 	configs := map[string]*snapshot.AgentConfig{}
 	for i := range r.SSM.AgentConfigs {
 		configs[r.SSM.AgentConfigs[i].Parameter] = &r.SSM.AgentConfigs[i]
@@ -68,9 +83,27 @@ func sshLogGroups(r *snapshot.Region) []string {
 		if mi.PlatformType != "Linux" {
 			continue
 		}
-		for _, src := range agentconfig.Resolve(r.SSM, mi).Sources {
+		switch {
+		case r.SSM.AssociationsError != nil:
+			why = append(why, "the State Manager associations could not be read: "+r.SSM.AssociationsError.Error())
+		case r.SSM.CommandsError != nil:
+			why = append(why, "the ManageAgent commands could not be read: "+r.SSM.CommandsError.Error())
+		}
+		res := agentconfig.Resolve(r.SSM, mi)
+		if res.Unresolved != "" {
+			why = append(why, res.Unresolved)
+		}
+		for _, src := range res.Sources {
+			if src.Config != "ssm" {
+				continue
+			}
 			cfg := configs[src.Parameter]
-			if cfg == nil || src.Config != "ssm" {
+			switch {
+			case cfg == nil:
+				why = append(why, "configuration "+src.Parameter+" was not collected")
+				continue
+			case cfg.Error != nil && cfg.Error.Code != "ParameterNotFound":
+				why = append(why, "configuration "+src.Parameter+" could not be read: "+cfg.Error.Error())
 				continue
 			}
 			for _, f := range cfg.Files {
@@ -83,10 +116,22 @@ func sshLogGroups(r *snapshot.Region) []string {
 			}
 		}
 	}
-	var out []string
 	for g := range set {
 		if r.Logs == nil || r.Logs.Error != nil || findLogGroup(r.Logs, g) != nil {
-			out = append(out, g)
+			groups = append(groups, g)
+		}
+	}
+	sort.Strings(groups)
+	return groups, strings.Join(uniqueSorted(why), "; ")
+}
+
+func uniqueSorted(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
 	}
 	sort.Strings(out)

@@ -32,7 +32,8 @@ func planSSHLoginAlarm(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Ac
 	}
 	d := detection.SSHLogin()
 	var broken []string
-	for _, g := range sshLogGroups(r) {
+	groups, _ := sshLogGroups(r)
+	for _, g := range groups {
 		if EvaluateAlarmChain(s, LogGroupRef{Account: a.ID, Region: r.Name, Name: g, Partition: a.Partition}, d).Status != Pass {
 			broken = append(broken, g)
 		}

@@ -65,6 +65,20 @@ func TestSSHLoginAlarm(t *testing.T) {
 		{"alarms unreadable: ERROR", func(r *snapshot.Region) {
 			r.CloudWatch.Error = &snapshot.ReadError{Operation: "cloudwatch:DescribeAlarms", Code: "AccessDenied", Message: "no"}
 		}, Error, "could not be read"},
+		// Reads that decide where the check applies: their failure is ERROR, never silence.
+		{"managed instances unreadable", func(r *snapshot.Region) {
+			r.SSM.Error = &snapshot.ReadError{Operation: "ssm:DescribeInstanceInformation", Code: "AccessDenied", Message: "no"}
+		}, Error, "cannot tell which log groups of ap-northeast-2 hold SSH logs: the SSM managed instances could not be read"},
+		{"ManageAgent commands unreadable", func(r *snapshot.Region) {
+			r.SSM.Commands, r.SSM.CommandsError = nil, &snapshot.ReadError{Operation: "ssm:ListCommands", Code: "AccessDenied", Message: "no"}
+		}, Error, "ssm:ListCommands"},
+		{"an agent configuration unreadable", func(r *snapshot.Region) {
+			for i := range r.SSM.AgentConfigs {
+				r.SSM.AgentConfigs[i].Files = nil
+				r.SSM.AgentConfigs[i].Error = &snapshot.ReadError{Operation: "ssm:GetParameters", Code: "AccessDenied", Message: "no"}
+			}
+		}, Error, "ssm:GetParameters"},
+		{"SSM not collected", func(r *snapshot.Region) { r.SSM = nil }, Error, "Systems Manager was not collected"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,6 +36,16 @@ func runStopLoggingRemediation(c *Check, s *snapshot.Snapshot, _ Options) []Find
 	var out []Finding
 	for ai := range s.Accounts {
 		a := &s.Accounts[ai]
+		// A region whose trails could not be listed may be the home of a trail lookout does not
+		// know of: that region is ERROR, never silence.
+		for _, r := range a.Regions {
+			switch {
+			case r.CloudTrail == nil:
+				out = append(out, c.notCollected(a.ID, r.Name, accountARN(a, "cloudtrail", r.Name, "trail/*"), "CloudTrail (the trails homed in "+r.Name+")"))
+			case r.CloudTrail.Error != nil:
+				out = append(out, c.readError(a.ID, r.Name, accountARN(a, "cloudtrail", r.Name, "trail/*"), r.CloudTrail.Error, "the trails of "+r.Name+" (a trail homed there would need its StopLogging rule there)"))
+			}
+		}
 		for ti := range a.Trails {
 			t := &a.Trails[ti]
 			// Only the owner can stop a trail (an organization trail seen from a member

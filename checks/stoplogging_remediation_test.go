@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/lookout-audit/lookout/internal/snapshot"
@@ -77,4 +78,21 @@ func TestStopLoggingRemediation(t *testing.T) {
 				tr.ARN, tr.IsOrganizationTrail = "arn:aws:cloudtrail:us-east-1:999999999999:trail/org", true
 			}},
 	})
+}
+
+// TestStopLoggingUnlistedRegionIsError: a region whose trails could not be listed may be the
+// home of a trail lookout cannot see, so it is ERROR for that region, whatever --checks says.
+func TestStopLoggingUnlistedRegionIsError(t *testing.T) {
+	s := controlsFixture()
+	west(s).CloudTrail = &snapshot.CloudTrailView{Error: &snapshot.ReadError{Operation: "cloudtrail:DescribeTrails", Code: "AccessDenied", Message: "denied"}}
+	var got *Finding
+	for _, f := range Run(s, []*Check{&StopLoggingRemediation}, Options{}) {
+		if f.Region == "us-west-2" {
+			f := f
+			got = &f
+		}
+	}
+	if got == nil || got.Status != Error || !strings.Contains(got.Message, "cloudtrail:DescribeTrails") {
+		t.Fatalf("us-west-2 with DescribeTrails denied: %+v, want ERROR naming the call", got)
+	}
 }
