@@ -146,10 +146,12 @@ func eventSelectors(ctx context.Context, rc *regionClients, arn string) (*snapsh
 		}
 		sel.Advanced = append(sel.Advanced, a)
 	}
-	// A trail with no selectors at all logs the default: every management event, read and
-	// write. (Real AWS returns that default explicitly; some emulators return nothing.)
+	// AWS always answers with the selectors in force (for a trail created without any, the
+	// default one: all management events, read and write). An answer with none is not data:
+	// reading it as "everything is logged" would pass a write-only trail.
 	if len(sel.Classic) == 0 && len(sel.Advanced) == 0 {
-		sel.Default = true
+		return nil, &snapshot.ReadError{Operation: "cloudtrail:GetEventSelectors", Code: "EmptyAnswer",
+			Message: "the answer holds no event selector (AWS always returns the selectors in force)"}
 	}
 	return sel, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -137,6 +138,9 @@ func (c *Collector) Snapshot(ctx context.Context, targets []Target) (*snapshot.S
 	return s, nil
 }
 
+// accountIDRe is a 12-digit AWS account id.
+var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
+
 // doAs runs one API task of a service under both the service's bound and the global one. The
 // service slot is taken first, so a task waiting on a busy service holds no global slot.
 func (c *Collector) doAs(ctx context.Context, service string, f func()) {
@@ -186,6 +190,14 @@ func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 		if err != nil {
 			a.ID = "000000000000"
 			a.Error = readError("sts:GetCallerIdentity", err)
+			return a
+		}
+		if !accountIDRe.MatchString(aws.ToString(out.Account)) {
+			// An empty or garbled answer is not an identity: findings under account "" would
+			// be nobody's.
+			a.ID = "000000000000"
+			a.Error = &snapshot.ReadError{Operation: "sts:GetCallerIdentity", Code: "EmptyAnswer",
+				Message: fmt.Sprintf("the answer holds no account id (%q)", aws.ToString(out.Account))}
 			return a
 		}
 		a.ID = aws.ToString(out.Account)

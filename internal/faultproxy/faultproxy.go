@@ -33,6 +33,7 @@ const (
 	Malformed                    // HTTP 200 with a body that is not the protocol's format
 	Reset                        // the connection is closed without an answer
 	Slow                         // the answer is held for Fault.Delay before being sent
+	Empty                        // HTTP 200 with an empty answer: {} or an empty XML result
 )
 
 // Fault is one rule: calls whose operation matches get Kind with probability Rate (1 if 0).
@@ -190,6 +191,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		panic(http.ErrAbortHandler)
+	case Empty:
+		if r.Header.Get("X-Amz-Target") != "" {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, "{}")
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintf(w, `<%sResponse><%sResult></%sResult></%sResponse>`, action, action, action, action)
 	case Slow:
 		select {
 		case <-time.After(f.Delay):

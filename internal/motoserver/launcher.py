@@ -22,6 +22,7 @@ def install_extensions():
     install_cloudwatch_alarm_history()
     install_iam_instance_role_policies()
     install_ec2_default_security_group()
+    install_cloudtrail_default_selectors()
 
 
 def install_sns_pending_confirmation():
@@ -661,6 +662,25 @@ def install_ec2_default_security_group():
         return original_run(self, image_id, count, user_data, security_group_names, **kwargs)
 
     inst_models.InstanceBackend.run_instances = run_instances
+
+
+def install_cloudtrail_default_selectors():
+    """A trail created without selectors logs the default: every management event, read and
+    write. AWS's GetEventSelectors says so explicitly (one EventSelector with ReadWriteType All
+    and IncludeManagementEvents true); moto answers with no selectors at all, which lookout
+    rightly refuses to read as data."""
+    from moto.cloudtrail.models import Trail
+
+    original = Trail.get_event_selectors
+
+    def get_event_selectors(self):
+        classic, advanced = original(self)
+        if not classic and not advanced:
+            classic = [{"ReadWriteType": "All", "IncludeManagementEvents": True,
+                        "DataResources": [], "ExcludeManagementEventSources": []}]
+        return classic, advanced
+
+    Trail.get_event_selectors = get_event_selectors
 
 
 def main():
