@@ -1,6 +1,7 @@
-// Package policies holds the two IAM policy documents lookout ships: what `scan` (and
-// `collect`) need, read-only, and what `fix --apply` needs. They are embedded so that the
-// least-privilege test can compare them with the calls lookout really makes.
+// Package policies holds the IAM policy documents lookout ships: what `scan` (and
+// `collect`) need, read-only, what `fix --apply` needs, and what `scan --security-hub` adds.
+// They are embedded so that the least-privilege tests can compare them with the calls lookout
+// really makes.
 package policies
 
 import (
@@ -19,6 +20,12 @@ var Scan []byte
 //
 //go:embed lookout-fix.json
 var Fix []byte
+
+// SecurityHub is policies/lookout-securityhub.json: what `scan --security-hub` needs on top of
+// Scan, to import the findings into each account's Security Hub.
+//
+//go:embed lookout-securityhub.json
+var SecurityHub []byte
 
 // Actions lists the actions a policy document allows, sorted, without duplicates. Deny
 // statements and NotAction are refused: the shipped policies use neither, and a reader

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
@@ -34,10 +35,15 @@ type Options struct {
 	Waivers       string
 	Quiet         bool
 	ShowPass      bool
+	// SecurityHub imports the findings into AWS Security Hub (ASFF, BatchImportFindings).
+	SecurityHub bool
 
 	Stdout, Stderr io.Writer
 	// Now overrides the report time (tests).
 	Now func() time.Time
+	// ConfigHook, if set, is called on each account's AWS configuration before use (tests
+	// attach an awsclient.Recorder here).
+	ConfigHook func(*aws.Config)
 }
 
 // Formats scan can write.
@@ -84,6 +90,7 @@ incomplete (some finding is ERROR); 3 invalid usage or input.`,
 	f.DurationVar(&o.SSHLogMaxAge, "ssh-log-max-age", checks.DefaultSSHLogMaxAge, "how recently an instance's SSH log stream must have received data to count as shipping (ssm-cloudwatch-agent-ssh-logs)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&o.ShowPass, "show-pass", false, "table format: list PASS findings too")
+	f.BoolVar(&o.SecurityHub, "security-hub", false, "also import every finding into AWS Security Hub (ASFF via BatchImportFindings into each account's own custom integration, in the finding's region; a PASS resolves its finding); needs policies/lookout-securityhub.json")
 	return cmd
 }
 
@@ -114,7 +121,13 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	snap, err := Snapshot(ctx, o.Snapshot, &o.Scope, o.Quiet, o.Stderr)
+	var snap *snapshot.Snapshot
+	var resolved *scope.Resolved
+	if o.Snapshot != "" {
+		snap, err = Snapshot(ctx, o.Snapshot, &o.Scope, o.Quiet, o.Stderr)
+	} else {
+		snap, resolved, err = o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
+	}
 	if err != nil {
 		return err
 	}
@@ -147,6 +160,17 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	// An account that could not be read makes every check ERROR for one cause: say it once.
 	_ = report.WriteAccountFailures(o.Stderr, rep.Findings)
+	if o.SecurityHub {
+		configs, err := hubConfigs(ctx, o, snap, resolved)
+		if err != nil {
+			return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("--security-hub: %w", err))
+		}
+		results, err := ImportToSecurityHub(ctx, rep, configs)
+		WriteHubSummary(o.Stderr, results)
+		if err != nil {
+			return exitcode.WithCode(exitcode.Incomplete, err)
+		}
+	}
 	if code := report.ExitCode(rep.Findings, failOn); code != exitcode.OK {
 		return exitcode.Silent(code)
 	}
@@ -277,6 +301,47 @@ func Snapshot(ctx context.Context, file string, sc *scope.Options, quiet bool, s
 	}
 	s, _, err := sc.Collect(ctx, scope.CollectParams{Quiet: quiet, Stderr: stderr})
 	return s, err
+}
+
+// hubConfigs returns each scanned account's configuration for the Security Hub import: the
+// collection's own for a live scan, and for a snapshot the scope flags' (--profile,
+// --role-name, --endpoint-url), entering exactly the snapshot's accounts unless --accounts or
+// --org says otherwise.
+func hubConfigs(ctx context.Context, o *Options, snap *snapshot.Snapshot, res *scope.Resolved) (map[string]aws.Config, error) {
+	if res == nil {
+		sc := o.Scope
+		if strings.TrimSpace(sc.Accounts) == "" && !sc.Org {
+			var ids []string
+			for _, a := range snap.Accounts {
+				ids = append(ids, a.ID)
+			}
+			sc.Accounts = strings.Join(ids, ",")
+		}
+		sc.Shard = ""
+		var err error
+		if res, err = sc.Resolve(ctx); err != nil {
+			return nil, err
+		}
+		if o.ConfigHook != nil {
+			for i := range res.Targets {
+				o.ConfigHook(&res.Targets[i].Config)
+			}
+		}
+	}
+	configs := map[string]aws.Config{}
+	for _, t := range res.Targets {
+		if t.Err != nil {
+			continue
+		}
+		id := t.AccountID
+		if id == "" && len(snap.Accounts) == 1 {
+			id = snap.Accounts[0].ID // the caller's own account, as the collector named it
+		}
+		if id != "" {
+			configs[id] = t.Config
+		}
+	}
+	return configs, nil
 }
 
 // ScopeOf lists the accounts and regions a snapshot covers.
