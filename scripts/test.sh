@@ -19,6 +19,26 @@ if ! command -v moto_server >/dev/null || ! python3 -c 'import moto.server' 2>/d
   echo "test.sh: moto_server not found: AWS-facing tests will be skipped" >&2
 fi
 
+# The HTML report is loaded in a real headless browser (Debian's chromium package). It is
+# installed here when missing; under CI=true its absence after that fails the run.
+chromium_bin() { command -v chromium || command -v chromium-browser || command -v google-chrome || true; }
+if [ -z "$(chromium_bin)" ] && command -v apt-get >/dev/null; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="$(command -v sudo || true)"; fi
+  if [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; then
+    echo "test.sh: installing chromium (apt-get) for the HTML report's browser test" >&2
+    { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/tmp/lookout-chromium-install.log 2>&1 ||
+      { echo "test.sh: apt-get install chromium failed:" >&2; tail -20 /tmp/lookout-chromium-install.log >&2; }
+  fi
+fi
+if [ -z "$(chromium_bin)" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "test.sh: chromium is required under CI=true but could not be installed (apt-get install -y chromium)" >&2
+    exit 1
+  fi
+  echo "test.sh: chromium not found: the HTML report's browser test will be skipped" >&2
+fi
+
 echo "== go vet"
 go vet ./...
 
