@@ -70,7 +70,11 @@ incomplete (some finding is ERROR); 3 invalid usage or input.`,
   lookout scan --regions us-east-1,us-west-2 --format json --output report.json
 
   # Against a local emulator
-  lookout scan --endpoint-url http://127.0.0.1:5000 --regions us-east-1`,
+  lookout scan --endpoint-url http://127.0.0.1:5000 --regions us-east-1
+
+  # A self-contained HTML page, and the findings imported into AWS Security Hub
+  lookout scan --snapshot fixtures/demo-org.json --format html --output lookout.html
+  lookout scan --org --role-name LookoutAudit --security-hub --format json -o report.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
