@@ -47,8 +47,13 @@ func TestMotoTopicDelivery(t *testing.T) {
 	w.expect(root, home, checks.Pass)
 	w.expect(ec2rule, home, checks.Fail, "the policy of SNS topic security-alerts does not allow events.amazonaws.com to call sns:Publish")
 
-	// Encrypted with the AWS managed key: neither CloudWatch nor EventBridge can use it.
+	// The default policy alone admits the account's alarms but not EventBridge.
 	w.topicAttr(w.topic, "Policy", defaultPolicy(w.topic))
+	w.expect(root, home, checks.Pass)
+	w.expect(ec2rule, home, checks.Fail, "does not allow events.amazonaws.com to call sns:Publish")
+
+	// Encrypted with the AWS managed key: neither CloudWatch nor EventBridge can use it.
+	w.topicAttr(w.topic, "Policy", consolePolicy(w.topic))
 	w.topicAttr(w.topic, "KmsMasterKeyId", "alias/aws/sns")
 	w.expect(root, home, checks.Fail, "broken link: SNS topic", "AWS managed key alias/aws/sns")
 
@@ -89,6 +94,20 @@ func TestMotoTopicDelivery(t *testing.T) {
 		`{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"` + queueARN + `","Condition":{"ArnEquals":{"aws:SourceArn":"` + w.topic + `"}}}]}`}})
 	w.must("SetQueueAttributes", err)
 	w.expect(root, home, checks.Pass, "1 confirmed subscription(s): sqs")
+}
+
+// consolePolicy is the default topic policy plus the statement the EventBridge console adds
+// for a rule target.
+func consolePolicy(topic string) string {
+	return `{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},` +
+		`"Action":["SNS:Publish","SNS:Subscribe"],"Resource":"` + topic + `","Condition":{"StringEquals":{"AWS:SourceOwner":"123456789012"}}},` +
+		`{"Sid":"AWSEvents","Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:Publish","Resource":"` + topic + `"}]}`
+}
+
+func setPolicy(w *seedWorld, topic, policy string) error {
+	_, err := sns.NewFromConfig(w.cfg(home)).SetTopicAttributes(w.ctx, &sns.SetTopicAttributesInput{
+		TopicArn: aws.String(topic), AttributeName: aws.String("Policy"), AttributeValue: aws.String(policy)})
+	return err
 }
 
 // defaultPolicy is SNS's default topic policy.

@@ -281,6 +281,12 @@ func TestRuleDelivery(t *testing.T) {
 	runControlCases(t, &StopLoggingRemediation, remediation)
 
 	signin := []controlCase{
+		{name: "SNS target with only the default topic policy, which admits alarms but not EventBridge", region: "us-east-1", status: Fail,
+			mutate: func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlTopic}}
+				topicOf(s, "us-east-1", ctlTopic).Policy = defaultTopicPolicy(ctlTopic)
+			},
+			want: []string{"does not allow events.amazonaws.com to call sns:Publish"}},
 		{name: "SNS target whose policy lets only CloudWatch publish", region: "us-east-1", status: Fail,
 			mutate: func(s *snapshot.Snapshot) {
 				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlTopic}}

@@ -163,6 +163,8 @@ func buildSeedWorld(t *testing.T) *seedWorld {
 	topic, err := sns.NewFromConfig(c).CreateTopic(w.ctx, &sns.CreateTopicInput{Name: aws.String("security-alerts")})
 	w.must("CreateTopic", err)
 	w.topic = aws.ToString(topic.TopicArn)
+	// What the EventBridge console adds when the topic becomes a rule target.
+	w.must("SetTopicAttributes", setPolicy(w, w.topic, consolePolicy(w.topic)))
 	_, err = sns.NewFromConfig(c).Subscribe(w.ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("email"), Endpoint: aws.String("secops@example.com")})
 	w.must("Subscribe", err)
 

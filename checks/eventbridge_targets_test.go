@@ -39,12 +39,20 @@ const (
 func one() *float64 { v := 1.0; return &v }
 
 // defaultTopicPolicy is the access policy SNS gives a new topic: any principal acting for the
-// owning account (AWS:SourceOwner) may publish, which lets the account's alarms and rules in.
+// owning account (AWS:SourceOwner) may publish, which lets the account's alarms in (not its
+// EventBridge rules: see consoleTopicPolicy).
 func defaultTopicPolicy(topic string) string {
 	account := strings.Split(topic, ":")[4]
 	return `{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},` +
 		`"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],` +
 		`"Resource":"` + topic + `","Condition":{"StringEquals":{"AWS:SourceOwner":"` + account + `"}}}]}`
+}
+
+// consoleTopicPolicy is the default policy plus the statement the EventBridge console adds
+// when a topic is chosen as a rule target: events.amazonaws.com may publish.
+func consoleTopicPolicy(topic string) string {
+	def := defaultTopicPolicy(topic)
+	return strings.TrimSuffix(def, "]}") + `,{"Sid":"AWSEvents_lookout-fixture","Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:Publish","Resource":"` + topic + `"}]}`
 }
 
 // eventsInvokePolicy is what "aws lambda add-permission --principal events.amazonaws.com
@@ -97,8 +105,8 @@ func controlsFixture() *snapshot.Snapshot {
 			cisAlarmFixture("ConsoleSignInWithoutMfa", "ConsoleSignInWithoutMfaCount"),
 		}},
 		SNS: &snapshot.SNSData{Topics: []snapshot.Topic{
-			{ARN: ctlTopic, Policy: defaultTopicPolicy(ctlTopic), Subscriptions: []snapshot.Subscription{{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true, AttrsRead: true}}},
-			{ARN: ctlPending, Policy: defaultTopicPolicy(ctlPending), Subscriptions: []snapshot.Subscription{{ARN: "PendingConfirmation", Protocol: "email"}}},
+			{ARN: ctlTopic, Policy: consoleTopicPolicy(ctlTopic), Subscriptions: []snapshot.Subscription{{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true, AttrsRead: true}}},
+			{ARN: ctlPending, Policy: consoleTopicPolicy(ctlPending), Subscriptions: []snapshot.Subscription{{ARN: "PendingConfirmation", Protocol: "email"}}},
 		}},
 		Lambda: &snapshot.LambdaData{Functions: []snapshot.Function{
 			{Name: "enable_trail", ARN: fnEnable, Runtime: "python3.12", PolicyRead: true, Policy: eventsInvokePolicy(fnEnable, "arn:aws:events:us-east-1:111111111111:rule/enable_trail")},
@@ -122,7 +130,7 @@ func controlsFixture() *snapshot.Snapshot {
 		Logs:       &snapshot.LogsData{LogGroups: []snapshot.LogGroup{}, MetricFilters: []snapshot.MetricFilter{}},
 		CloudWatch: &snapshot.CloudWatchData{Alarms: []snapshot.Alarm{}},
 		SNS: &snapshot.SNSData{Topics: []snapshot.Topic{
-			{ARN: ctlWest, Policy: defaultTopicPolicy(ctlWest), Subscriptions: []snapshot.Subscription{{ARN: ctlWest + ":9f8e", Protocol: "https", Confirmed: true, AttrsRead: true}}},
+			{ARN: ctlWest, Policy: consoleTopicPolicy(ctlWest), Subscriptions: []snapshot.Subscription{{ARN: ctlWest + ":9f8e", Protocol: "https", Confirmed: true, AttrsRead: true}}},
 		}},
 		Lambda: &snapshot.LambdaData{Functions: []snapshot.Function{{Name: "signin-to-slack", ARN: fnSlackW, PolicyRead: true,
 			Policy: eventsInvokePolicy(fnSlackW, "arn:aws:events:us-west-2:111111111111:rule/root-signin")}}},

@@ -62,8 +62,10 @@ func TestEvaluate(t *testing.T) {
 		// AWS:SourceOwner is what lets same-account services through.
 		{"default topic policy allows cloudwatch", defaultTopicPolicy, cwReq(), Allow,
 			`Sid "__default_statement_ID"`, `statement "__default_statement_ID" allows sns:Publish to cloudwatch.amazonaws.com (condition StringEquals AWS:SourceOwner)`},
-		{"default topic policy allows eventbridge", defaultTopicPolicy,
-			ServiceRequest(events, "sns:Publish", topicARN, ruleARN, acct), Allow, `Sid "__default_statement_ID"`, ""},
+		// EventBridge does not carry AWS:SourceOwner: the default policy does not let it
+		// publish (it needs a statement for events.amazonaws.com).
+		{"default topic policy does not let eventbridge publish", defaultTopicPolicy,
+			ServiceRequest(events, "sns:Publish", topicARN, ruleARN, acct), ImplicitDeny, "", "no statement allows sns:Publish to events.amazonaws.com"},
 		{"default topic policy refuses another account's alarm", defaultTopicPolicy,
 			ServiceRequest(cw, "sns:Publish", topicARN, "arn:aws:cloudwatch:us-east-1:444455556666:alarm:X", other), ImplicitDeny,
 			"", "no statement allows sns:Publish to cloudwatch.amazonaws.com"},

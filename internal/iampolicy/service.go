@@ -49,9 +49,10 @@ var serviceAbsentKeys = []string{
 // Context carries aws:SourceArn and aws:SourceAccount (each only when non-empty: pass "" when the
 // service does not send it or it is not known, and conditions on it come out Unknown),
 // aws:SecureTransport "true", aws:PrincipalServiceName = service and aws:PrincipalIsAWSService
-// "true". For sns:Publish it also carries AWS:SourceOwner = sourceAccount, the legacy SNS key
-// that the default topic policy tests ("Principal": {"AWS": "*"} with StringEquals
-// AWS:SourceOwner), which is how same-account services get through it. Absent lists the
+// "true". For sns:Publish by CloudWatch it also carries AWS:SourceOwner = sourceAccount, the
+// legacy SNS key that the default topic policy tests ("Principal": {"AWS": "*"} with
+// StringEquals AWS:SourceOwner), which is how an account's alarms get through it; for any other
+// service that key is absent. Absent lists the
 // principal keys a service principal never carries; see serviceAbsentKeys.
 func ServiceRequest(service, action, resource, sourceARN, sourceAccount string) Request {
 	ctx := map[string][]string{
@@ -62,9 +63,22 @@ func ServiceRequest(service, action, resource, sourceARN, sourceAccount string) 
 	if sourceARN != "" {
 		ctx["aws:SourceArn"] = []string{sourceARN}
 	}
+	absent := append([]string(nil), serviceAbsentKeys...)
 	if sourceAccount != "" {
 		ctx["aws:SourceAccount"] = []string{sourceAccount}
-		if strings.EqualFold(action, "sns:Publish") {
+	}
+	if strings.EqualFold(action, "sns:Publish") {
+		// AWS:SourceOwner is the legacy SNS key of the default topic policy. CloudWatch alarms
+		// carry it (the default policy lets an account's alarms publish: CloudWatch user guide,
+		// "Amazon SNS topic policies for CloudWatch alarms"); other services do not get through
+		// the default policy and need a statement for their service principal (EventBridge
+		// user guide, "Using resource-based policies for Amazon EventBridge", Amazon SNS; AWS
+		// Knowledge Center, "Why isn't my Amazon SNS topic receiving EventBridge
+		// notifications?"), so for them the key is absent.
+		switch {
+		case !strings.EqualFold(service, "cloudwatch.amazonaws.com"):
+			absent = append(absent, "AWS:SourceOwner")
+		case sourceAccount != "":
 			ctx["AWS:SourceOwner"] = []string{sourceAccount}
 		}
 	}
@@ -73,6 +87,6 @@ func ServiceRequest(service, action, resource, sourceARN, sourceAccount string) 
 		Action:    action,
 		Resource:  resource,
 		Context:   ctx,
-		Absent:    append([]string(nil), serviceAbsentKeys...),
+		Absent:    absent,
 	}
 }
