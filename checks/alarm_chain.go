@@ -654,7 +654,8 @@ func alarmProblems(a snapshot.Alarm, m metricRef) (out []string, unknown string)
 	} else {
 		x, known, diluted = oneEvent(stat, m)
 		if !known {
-			out = append(out, fmt.Sprintf("its statistic %q is not one lookout can evaluate", stat))
+			// CloudWatch accepted the statistic, so what it computes is lookout's blind spot.
+			return out, fmt.Sprintf("its statistic %q is not one lookout evaluates", stat)
 		}
 	}
 	if p := seriesProblem(watched, m); p != "" {
@@ -691,8 +692,15 @@ func alarmProblems(a snapshot.Alarm, m metricRef) (out []string, unknown string)
 	if period < 60 || period%60 != 0 {
 		out = append(out, fmt.Sprintf("its period %ds is not whole minutes (metric filter metrics have one-minute resolution)", period))
 	}
-	if a.TreatMissingData == "breaching" {
+	switch {
+	case a.TreatMissingData == "breaching":
 		out = append(out, "it treats missing data as breaching, so it sits in ALARM without any event")
+	case a.TreatMissingData == "ignore" && m.Default == nil:
+		// A filter without a default value publishes nothing between matches, and "ignore"
+		// keeps the alarm in the state it was in: after the first event it stays in ALARM, and
+		// every later event is ALARM to ALARM, which runs no action (PutMetricAlarm,
+		// TreatMissingData "ignore": the current alarm state is maintained).
+		out = append(out, "it ignores missing data and the filter publishes none between matches, so after the first event it stays in ALARM and later events notify nobody (use notBreaching or missing)")
 	}
 	return out, ""
 }
@@ -755,6 +763,12 @@ func evaluateMetricMath(a snapshot.Alarm, m metricRef) mathVerdict {
 		vals[q.ID] = x
 		v.watched, v.stat, v.period, v.unit = ms.Dimensions, ms.Stat, ms.Period, ms.Unit
 	}
+	// The alarm must also be quiet without an event: in a period with no log event the filter
+	// publishes nothing (missing data), and in one with log events but no match it publishes its
+	// default value. An expression that breaches in either sits in ALARM and never notifies.
+	if p := mathQuietProblem(a, m, byID, ret); p != "" {
+		v.problems = append(v.problems, p)
+	}
 	if ret.MetricStat != nil {
 		x := vals[ret.ID]
 		if math.IsNaN(x) {
@@ -779,10 +793,71 @@ func evaluateMetricMath(a snapshot.Alarm, m metricRef) mathVerdict {
 	return v
 }
 
+// ownMetricKey marks, in the values passed to evalQuery, the queries that read the filter's own
+// metric: their missing data is known (no event), unlike another metric's.
+const ownMetricKey = "\x00own:"
+
+func ownMetric(q snapshot.AlarmQuery, vals map[string]float64) bool {
+	_, ok := vals[ownMetricKey+q.ID]
+	return ok
+}
+
+// mathQuietProblem evaluates the returned query for the periods without a matching event.
+func mathQuietProblem(a snapshot.Alarm, m metricRef, byID map[string]snapshot.AlarmQuery, ret *snapshot.AlarmQuery) string {
+	breaches := func(y float64) bool {
+		switch a.ComparisonOperator {
+		case "GreaterThanOrEqualToThreshold":
+			return y >= a.Threshold
+		case "GreaterThanThreshold":
+			return y > a.Threshold
+		}
+		return false
+	}
+	periods := []struct {
+		name  string
+		value func(stat string) float64
+	}{
+		{"with no log event (no data)", func(string) float64 { return math.NaN() }},
+	}
+	if m.Default != nil {
+		periods = append(periods, struct {
+			name  string
+			value func(stat string) float64
+		}{fmt.Sprintf("with log events but no match (the default value %g)", *m.Default), func(stat string) float64 {
+			if stat == "SampleCount" {
+				return 1
+			}
+			return *m.Default
+		}})
+	}
+	for _, p := range periods {
+		vals := map[string]float64{}
+		for _, q := range a.Metrics {
+			if ms := q.MetricStat; ms != nil {
+				if ms.MetricName == m.Name && ms.Namespace == m.Namespace && sameDimensionKeys(ms.Dimensions, m.Dimensions) {
+					vals[q.ID] = p.value(ms.Stat)
+					vals[ownMetricKey+q.ID] = 0
+				} else {
+					vals[q.ID] = math.NaN()
+				}
+			}
+		}
+		y, err := evalQuery(ret.ID, byID, vals, 0)
+		if err != nil || math.IsNaN(y) {
+			continue
+		}
+		if breaches(y) {
+			return fmt.Sprintf("in a period %s its expression already gives %g, which meets %s %g: the alarm stays in ALARM and never changes state on an event",
+				p.name, y, opSymbol(a.ComparisonOperator), a.Threshold)
+		}
+	}
+	return ""
+}
+
 // evalQuery evaluates query id, recursing through the expression queries it references.
 func evalQuery(id string, byID map[string]snapshot.AlarmQuery, vals map[string]float64, depth int) (float64, error) {
 	if v, ok := vals[id]; ok {
-		if q, isQuery := byID[id]; isQuery && q.MetricStat != nil && math.IsNaN(v) && depth > 0 {
+		if q, isQuery := byID[id]; isQuery && q.MetricStat != nil && math.IsNaN(v) && depth > 0 && !ownMetric(q, vals) {
 			return 0, fmt.Errorf("query %s reads %s/%s, another metric whose value lookout cannot know", id, q.MetricStat.Namespace, q.MetricStat.MetricName)
 		}
 		return v, nil
@@ -830,6 +905,19 @@ func opSymbol(op string) string {
 
 // alarmCondition is "Sum >= 1 over 300s, 1 of 1".
 func alarmCondition(a snapshot.Alarm) string {
+	if len(a.Metrics) > 0 {
+		expr := "metric math"
+		for _, q := range a.Metrics {
+			if q.ReturnData && q.Expression != "" {
+				expr = q.Expression
+			}
+		}
+		need := a.DatapointsToAlarm
+		if need == 0 {
+			need = a.EvaluationPeriods
+		}
+		return fmt.Sprintf("%s %s %g, %d of %d", expr, opSymbol(a.ComparisonOperator), a.Threshold, need, a.EvaluationPeriods)
+	}
 	stat := a.Statistic
 	if a.ExtendedStatistic != "" {
 		stat = a.ExtendedStatistic

@@ -190,6 +190,29 @@ func TestAlarmDelivery(t *testing.T) {
 				a.Metrics = append(a.Metrics, snapshot.AlarmQuery{ID: "m2", MetricStat: &snapshot.MetricStat{MetricName: "CallCount", Namespace: "Other", Period: 300, Stat: "Sum"}})
 			},
 			want: []string{"another metric"}},
+		{name: "treat missing data as ignore without a default value stays in ALARM after the first event", status: Fail,
+			mutate: func(s *snapshot.Snapshot) { alarmOf(s, "RootAccountUsage").TreatMissingData = "ignore" },
+			want:   []string{"ignores missing data"}},
+		{name: "treat missing data as ignore with a default value returns to OK", status: Pass,
+			mutate: func(s *snapshot.Snapshot) {
+				zero := 0.0
+				filterOf(s, "RootAccountUsage").Transformations[0].DefaultValue = &zero
+				alarmOf(s, "RootAccountUsage").TreatMissingData = "ignore"
+			}},
+		{name: "metric math FILL(m1, 1) breaches without any event", status: Fail,
+			mutate: func(s *snapshot.Snapshot) { mathAlarm(s, "FILL(m1, 1)") },
+			want:   []string{"with no log event (no data)", "stays in ALARM"}},
+		{name: "metric math over SampleCount with a default value sits in ALARM", status: Fail,
+			mutate: func(s *snapshot.Snapshot) {
+				zero := 0.0
+				filterOf(s, "RootAccountUsage").Transformations[0].DefaultValue = &zero
+				mathAlarm(s, "m1 * 1")
+				alarmOf(s, "RootAccountUsage").Metrics[0].MetricStat.Stat = "SampleCount"
+			},
+			want: []string{"with log events but no match", "stays in ALARM"}},
+		{name: "a statistic lookout does not evaluate is ERROR, not FAIL", status: Error,
+			mutate: func(s *snapshot.Snapshot) { alarmOf(s, "RootAccountUsage").ExtendedStatistic = "tm99" },
+			want:   []string{`"tm99"`}},
 		{name: "dimension from a field: alarm on the series the root events publish to", status: Pass,
 			mutate: func(s *snapshot.Snapshot) { dimensionAlarm(s, "Root") }},
 		{name: "dimension from a field: alarm on another series", status: Fail,
