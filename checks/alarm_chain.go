@@ -284,7 +284,7 @@ func alarmActionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm
 		*seen = append(*seen, tv)
 		switch {
 		case tv.State == linkOK:
-			paths = append(paths, historyPath(r, a, chainPath{holds: 5, state: linkOK, resource: res, msg: head + ", which notifies " + tv.Reason}, head))
+			paths = append(paths, historyPath(r, a, action, chainPath{holds: 5, state: linkOK, resource: res, msg: head + ", which notifies " + tv.Reason}, head))
 		case tv.State == linkUnknown:
 			paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: res, msg: head + ", but " + tv.Reason})
 		case tv.absent:
@@ -308,7 +308,7 @@ func alarmActionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm
 // historyPath holds a complete path against the alarm's latest Action history item
 // (DescribeAlarmHistory): a failed action FAILs with AWS's message; history that could not be
 // read leaves the verdict unknown, since it might hold exactly such a failure.
-func historyPath(r *snapshot.Region, a snapshot.Alarm, ok chainPath, head string) chainPath {
+func historyPath(r *snapshot.Region, a snapshot.Alarm, action string, ok chainPath, head string) chainPath {
 	if r == nil || r.CloudWatch == nil {
 		return ok
 	}
@@ -317,7 +317,9 @@ func historyPath(r *snapshot.Region, a snapshot.Alarm, ok chainPath, head string
 			msg: head + ", but its action history could not be read: " + r.CloudWatch.HistoryError.Error()}
 	}
 	for _, rec := range r.CloudWatch.LastActions {
-		if rec.AlarmName == a.Name && rec.Failed {
+		// A record that names another action says nothing of this one; one that names none
+		// may be about any of the alarm's actions.
+		if rec.AlarmName == a.Name && rec.Failed && (rec.Action == "" || rec.Action == action) {
 			return chainPath{holds: 4, state: linkBroken, resource: ok.resource,
 				msg: fmt.Sprintf("%s, but the last time it fired (%s) CloudWatch could not run its action: %q", head, rec.Timestamp.UTC().Format(time.RFC3339), rec.Summary)}
 		}

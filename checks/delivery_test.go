@@ -224,6 +224,13 @@ func TestAlarmDelivery(t *testing.T) {
 					Summary: "Failed to execute action " + ctlTopic + ". Received error: \"CloudWatch Alarms does not have authorization to access the SNS topic encryption key.\"", Failed: true}}
 			},
 			want: []string{"could not run its action", "does not have authorization"}},
+		{name: "a failure recorded for another action of the alarm says nothing of this one", status: Pass,
+			mutate: func(s *snapshot.Snapshot) {
+				old := "arn:aws:sns:us-east-1:111111111111:deleted-topic"
+				alarmOf(s, "RootAccountUsage").AlarmActions = []string{old, ctlTopic}
+				east(s).CloudWatch.LastActions = []snapshot.AlarmActionRecord{{AlarmName: "RootAccountUsage", Action: old, Timestamp: time.Date(2026, 11, 20, 3, 12, 0, 0, time.UTC),
+					Summary: "Failed to execute action " + old + ". Received error: \"Resource does not exist\"", Failed: true}}
+			}},
 		{name: "the last action succeeded", status: Pass,
 			mutate: func(s *snapshot.Snapshot) {
 				east(s).CloudWatch.LastActions = []snapshot.AlarmActionRecord{{AlarmName: "RootAccountUsage", Summary: "Successfully executed action " + ctlTopic}}

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -88,14 +89,17 @@ func lastAlarmActions(ctx context.Context, c *regionClients, alarms []snapshot.A
 			}
 			rec := snapshot.AlarmActionRecord{
 				AlarmName: name,
+				Action:    actionARN(aws.ToString(it.HistorySummary)),
 				Timestamp: it.Timestamp.UTC(),
 				Summary:   aws.ToString(it.HistorySummary),
 				Failed:    actionFailed(aws.ToString(it.HistoryData), aws.ToString(it.HistorySummary)),
 			}
+			// One record per (alarm, action): a failure of one action says nothing of another.
 			// Newest first, but compare anyway: the order is the API's promise, the result
 			// must not depend on it.
-			if prev, ok := latest[name]; !ok || rec.Timestamp.After(prev.Timestamp) {
-				latest[name] = rec
+			key := name + "\x00" + rec.Action
+			if prev, ok := latest[key]; !ok || rec.Timestamp.After(prev.Timestamp) {
+				latest[key] = rec
 			}
 		}
 	}
@@ -103,8 +107,26 @@ func lastAlarmActions(ctx context.Context, c *regionClients, alarms []snapshot.A
 	for _, rec := range latest {
 		out = append(out, rec)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].AlarmName < out[j].AlarmName })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].AlarmName != out[j].AlarmName {
+			return out[i].AlarmName < out[j].AlarmName
+		}
+		return out[i].Action < out[j].Action
+	})
 	return out, nil
+}
+
+// actionARNRe finds the action an Action history item is about, in AWS's summary: "Failed to
+// execute action arn:aws:sns:…:topic. Received error: …" or "Successfully executed action
+// arn:aws:sns:…:topic".
+var actionARNRe = regexp.MustCompile(`action (arn:[^\s]+)`)
+
+func actionARN(summary string) string {
+	m := actionARNRe.FindStringSubmatch(summary)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSuffix(m[1], ".")
 }
 
 // actionFailed tells a failed action from its history item: HistoryData's actionState is

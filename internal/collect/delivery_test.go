@@ -510,6 +510,9 @@ func TestCollectAlarmLastActions(t *testing.T) {
 		t.Fatalf("last actions = %+v, want orphaned and recovered", got)
 	}
 	wantFailed := `Failed to execute action ` + missingTopic + `. Received error: "Topic does not exist"`
+	if got[0].Action != missingTopic {
+		t.Errorf("orphaned action = %q, want %q (the action is read from AWS's summary)", got[0].Action, missingTopic)
+	}
 	if !got[0].Failed || got[0].Summary != wantFailed || got[0].Timestamp.IsZero() {
 		t.Errorf("orphaned = %+v, want failed with %q", got[0], wantFailed)
 	}

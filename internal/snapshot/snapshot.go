@@ -292,7 +292,7 @@ type MetricTransformation struct {
 type CloudWatchData struct {
 	Error  *ReadError `json:"error,omitempty"`
 	Alarms []Alarm    `json:"alarms"`
-	// LastActions holds, per alarm, the latest Action item of DescribeAlarmHistory
+	// LastActions holds, per alarm and action, the latest Action item of DescribeAlarmHistory
 	// (HistoryItemType Action) within the history window: whether CloudWatch could execute
 	// the alarm's action the last time it fired. HistoryError is set when it could not be read.
 	LastActions  []AlarmActionRecord `json:"last_actions,omitempty"`
@@ -302,7 +302,10 @@ type CloudWatchData struct {
 // AlarmActionRecord is one Action history item: Summary is AWS's own text, e.g. "Failed to
 // execute action arn:aws:sns:...: Received error: ...".
 type AlarmActionRecord struct {
-	AlarmName string    `json:"alarm_name"`
+	AlarmName string `json:"alarm_name"`
+	// Action is the action (an SNS topic ARN) the item is about, from AWS's summary; "" when
+	// the summary names none.
+	Action    string    `json:"action,omitempty"`
 	Timestamp time.Time `json:"timestamp"`
 	Summary   string    `json:"summary"`
 	// Failed is set when the item reports a failed action (actionState Failed, or a summary
