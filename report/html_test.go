@@ -203,7 +203,9 @@ func TestHTMLParses(t *testing.T) {
 		checksSeen[f.CheckID] = true
 		accounts[f.Account] = true
 	}
-	rows := findAll(doc, func(n *html.Node) bool { return n.DataAtom == atom.Tr && n.Parent != nil && n.Parent.DataAtom == atom.Tbody })
+	rows := findAll(doc, func(n *html.Node) bool {
+		return n.DataAtom == atom.Tr && n.Parent != nil && n.Parent.DataAtom == atom.Tbody
+	})
 	if len(rows) != len(checksSeen) {
 		t.Errorf("matrix has %d rows for %d checks", len(rows), len(checksSeen))
 	}
