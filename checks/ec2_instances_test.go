@@ -325,9 +325,9 @@ func TestEC2SSHOpenToInternet(t *testing.T) {
 				d.SecurityGroups, d.SecurityGroupsRead = nil, false
 			},
 			want: []string{"its security groups were not collected"}},
-		{name: "pass instance without any security group", status: Pass,
+		{name: "error an instance listed without any security group is not data", status: Error,
 			mutate: func(s *snapshot.Snapshot) { fleetInstance(s, "i-web").SecurityGroupIDs = nil },
-			want:   []string{"has no security group"}},
+			want:   []string{"DescribeInstances named no security group for it"}},
 		{name: "no finding for a stopped instance with SSH open", none: true, instance: "i-old"},
 		{name: "error EC2 not collected", status: Error,
 			mutate: func(s *snapshot.Snapshot) { fleetRegionOf(s).EC2 = nil }},

@@ -20,7 +20,7 @@ var EC2SSHOpenToInternet = Check{
 		"admitting TCP port 22 from 0.0.0.0/0 or ::/0 (any CIDR of prefix length 0): protocol tcp (or 6) with a port " +
 		"range that contains 22 or no port range, or protocol -1 (all traffic). Private or other CIDRs, prefix lists " +
 		"and security group references are not the internet. A group lookout could not read is ERROR unless another " +
-		"group already opens port 22.",
+		"group already opens port 22; so is an instance listed without any group.",
 	Remediation: "Reach the instance with Session Manager (aws ssm start-session --target INSTANCE), which needs no " +
 		"inbound port, and remove the rule; if SSH must stay, admit only known CIDRs or a bastion's security group.",
 	FixSummary: "with --allow-revoke only: ec2:RevokeSecurityGroupIngress of exactly the rule that admits the internet " +
@@ -223,7 +223,9 @@ func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.In
 		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: lookout cannot read the CIDR %s",
 			label, strings.Join(e.unparsed, ", ")))
 	case len(in.SecurityGroupIDs) == 0:
-		return finding(Pass, label+" has no security group, so no inbound traffic reaches it")
+		// Every instance has at least one group (AWS attaches the VPC's default group when
+		// none is given): an answer without any is not data to pass on.
+		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: DescribeInstances named no security group for it, and every instance has at least one", label))
 	}
 	var names []string
 	for _, g := range e.groups {
