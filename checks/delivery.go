@@ -73,6 +73,9 @@ type sender struct {
 	messages [][]byte
 	// forward follows an event-bus target (nil for alarms, which cannot target a bus).
 	forward *forwarding
+	// bodyUnknown is set when the target rewrites what it sends (Input, InputPath,
+	// InputTransformer): a MessageBody filter policy cannot then be judged.
+	bodyUnknown bool
 }
 
 // forwarding carries what following an event-bus hop needs: the detection the forwarded event
@@ -371,6 +374,9 @@ func judgeFilterPolicy(sub snapshot.Subscription, snd sender) (linkState, string
 		return linkUnknown, fmt.Sprintf("filter policy could not be evaluated: %v", err)
 	}
 	if sub.FilterPolicyScope == "MessageBody" {
+		if snd.bodyUnknown {
+			return linkUnknown, fmt.Sprintf("filter policy (scope MessageBody) %s cannot be judged: %s's target rewrites what it sends (Input, InputPath or InputTransformer), which lookout does not keep", sub.FilterPolicy, snd.what)
+		}
 		for _, m := range snd.messages {
 			ok, err := p.Match(m)
 			if err != nil {

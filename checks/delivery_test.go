@@ -335,6 +335,13 @@ func TestRuleDelivery(t *testing.T) {
 				subscribeOnly(s, snapshot.Subscription{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true, AttrsRead: true,
 					FilterPolicy: `{"source":["aws.signin"]}`, FilterPolicyScope: "MessageBody"})
 			}},
+		{name: "SNS target that rewrites its input: a body filter cannot be judged", region: "us-east-1", status: Error,
+			mutate: func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlTopic, InputRewritten: true}}
+				subscribeOnly(s, snapshot.Subscription{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true, AttrsRead: true,
+					FilterPolicy: `{"source":["aws.signin"]}`, FilterPolicyScope: "MessageBody"})
+			},
+			want: []string{"rewrites what it sends"}},
 		{name: "us-west-2 forwards to us-east-1's default bus, whose rule delivers", region: "us-west-2", status: Pass,
 			mutate: func(s *snapshot.Snapshot) { forwardWest(s, roleARN, trustEvents) },
 			want:   []string{"forwarded to event bus default in account 111111111111, us-east-1", "rule console-signin"}},

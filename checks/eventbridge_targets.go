@@ -157,6 +157,7 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s (its document is not read), through role %s that trusts EventBridge", doc, t.RoleARN)
 		return v
 	case a.Service == "sns":
+		snd.bodyUnknown = t.InputRewritten
 		v := judgeTopicDelivery(s, t.ARN, snd)
 		if policy == remediates && v.State == linkOK {
 			v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SNS topic %s only notifies: nothing restarts logging", a.Resource)

@@ -70,6 +70,8 @@ func ruleTargets(ctx context.Context, c *regionClients, rule string) ([]snapshot
 				ID:      aws.ToString(t.Id),
 				ARN:     aws.ToString(t.Arn),
 				RoleARN: aws.ToString(t.RoleArn),
+				// Only that the input is rewritten is kept, never the input itself.
+				InputRewritten: aws.ToString(t.Input) != "" || aws.ToString(t.InputPath) != "" || t.InputTransformer != nil,
 			}
 			if t.DeadLetterConfig != nil {
 				st.DeadLetterARN = aws.ToString(t.DeadLetterConfig.Arn)

@@ -235,6 +235,9 @@ type Target struct {
 	ARN           string `json:"arn"`
 	RoleARN       string `json:"role_arn,omitempty"`
 	DeadLetterARN string `json:"dead_letter_arn,omitempty"`
+	// InputRewritten is set when the target sends something other than the matched event
+	// (Input, InputPath or InputTransformer); what it sends is not kept (it may hold secrets).
+	InputRewritten bool `json:"input_rewritten,omitempty"`
 }
 
 // ---- CloudWatch Logs ----
