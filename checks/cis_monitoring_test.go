@@ -93,7 +93,8 @@ func TestCISMonitoring(t *testing.T) {
 			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-west-2", "sg-changes", sgRulePattern, "ENABLED"), func(s *snapshot.Snapshot) {
 				const role = "arn:aws:iam::111111111111:role/forward"
 				rule(s, "us-west-2", "sg-changes").Targets = []snapshot.Target{{ID: "fwd", ARN: "arn:aws:events:us-east-1:111111111111:event-bus/default", RoleARN: role}}
-				s.Accounts[0].Roles = []snapshot.Role{{ARN: role, Name: "forward", TrustPolicy: policyDoc(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}`)}}
+				s.Accounts[0].Roles = []snapshot.Role{{ARN: role, Name: "forward", TrustPolicy: policyDoc(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}`),
+					PoliciesRead: true, Policies: allowPolicy("events:PutEvents")}}
 			}),
 			want: []string{"forwarded to event bus default"}},
 		{name: "EventBridge not collected in a region, filter route failing: ERROR", status: Error,

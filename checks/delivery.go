@@ -492,8 +492,10 @@ func judgeFunction(s *snapshot.Snapshot, target, service, sourceARN, sourceAccou
 	return linkBroken, fmt.Sprintf("Lambda function %s no longer exists in %s", name, a.Region), true
 }
 
-// findRole looks up a role a target names, in its account.
-func judgeRole(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount string) (linkState, string) {
+// judgeRole decides whether EventBridge can act through a target's role: the role exists, its
+// trust policy lets events.amazonaws.com assume it for this rule, and its permission policies
+// allow action on resource (EventBridge user guide, "Using IAM roles to invoke targets").
+func judgeRole(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, resource string) (linkState, string) {
 	ra, ok := parseARN(roleARN)
 	if !ok || ra.Service != "iam" {
 		return linkBroken, fmt.Sprintf("target role %q is not an IAM role ARN", roleARN)
@@ -514,12 +516,55 @@ func judgeRole(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount string) (link
 				return linkBroken, fmt.Sprintf("target role %s does not exist, so EventBridge cannot act through it", roleARN)
 			}
 			req := iampolicy.ServiceRequest(principalEventBridge, "sts:AssumeRole", "", ruleARN, ruleAccount)
-			st, why, _ := policyVerdict(role.TrustPolicy, "role "+role.Name+" (trust policy)", req, HopRoleTrust)
-			return st, why
+			if st, why, _ := policyVerdict(role.TrustPolicy, "role "+role.Name+" (trust policy)", req, HopRoleTrust); st != linkOK {
+				return st, why
+			}
+			return rolePermits(role, ra.Account, action, resource)
 		}
 		return linkUnknown, fmt.Sprintf("target role %s cannot be verified: it was not collected", roleARN)
 	}
 	return linkUnknown, fmt.Sprintf("target role %s cannot be verified: account %s is not in this scan", roleARN, ra.Account)
+}
+
+// rolePermits evaluates a role's permission policies for one call, as IAM does for an
+// identity: an explicit deny in any policy wins, else an allow in any policy, else the call is
+// refused. A policy or boundary lookout cannot evaluate leaves it unknown.
+func rolePermits(role snapshot.Role, account, action, resource string) (linkState, string) {
+	switch {
+	case role.PoliciesError != nil:
+		return linkUnknown, fmt.Sprintf("the permissions of role %s cannot be verified: %s", role.Name, role.PoliciesError.Error())
+	case !role.PoliciesRead:
+		return linkUnknown, fmt.Sprintf("the permissions of role %s were not collected", role.Name)
+	case role.PermissionsBoundary != "":
+		return linkUnknown, fmt.Sprintf("role %s has a permissions boundary (%s), which lookout does not evaluate", role.Name, role.PermissionsBoundary)
+	}
+	req := iampolicy.Request{Principal: iampolicy.Principal{Account: account}, Action: action, Resource: resource}
+	var allowedBy string
+	var unknown []string
+	for _, p := range role.Policies {
+		doc, err := iampolicy.Parse(p.Document)
+		if err != nil {
+			unknown = append(unknown, fmt.Sprintf("policy %s could not be evaluated: %v", p.Name, err))
+			continue
+		}
+		switch res := doc.Evaluate(req); res.Decision {
+		case iampolicy.ExplicitDeny:
+			return linkBroken, fmt.Sprintf("policy %s of role %s denies %s on %s: %s", p.Name, role.Name, action, resource, res.Reason)
+		case iampolicy.Allow:
+			if allowedBy == "" {
+				allowedBy = p.Name
+			}
+		case iampolicy.Unknown:
+			unknown = append(unknown, fmt.Sprintf("policy %s: %s", p.Name, res.Reason))
+		}
+	}
+	switch {
+	case len(unknown) > 0:
+		return linkUnknown, fmt.Sprintf("the permissions of role %s could not be evaluated for %s: %s", role.Name, action, strings.Join(unknown, "; "))
+	case allowedBy == "":
+		return linkBroken, fmt.Sprintf("no policy of role %s allows %s on %s, so EventBridge's call through it is refused", role.Name, action, resource)
+	}
+	return linkOK, ""
 }
 
 // alarmNotification is the JSON body CloudWatch publishes to SNS when the alarm goes to

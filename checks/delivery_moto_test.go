@@ -175,6 +175,10 @@ func TestMotoRuleTargetDelivery(t *testing.T) {
 	_, err = iamc.UpdateAssumeRolePolicy(w.ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("StartTrailAutomation"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ssm.amazonaws.com","events.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`)})
 	w.must("UpdateAssumeRolePolicy", err)
+	w.expect(stop, home, checks.Fail, "no policy of role StartTrailAutomation allows ssm:StartAutomationExecution")
+	_, err = iamc.PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("StartTrailAutomation"), PolicyName: aws.String("start-automation"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:StartAutomationExecution","Resource":"arn:aws:ssm:us-east-1:123456789012:automation-definition/AWS-StartTrail:*"}]}`)})
+	w.must("PutRolePolicy", err)
 	w.expect(stop, home, checks.Pass, "SSM Automation runbook AWS-StartTrail")
 
 	// A rule narrowed to IAM users misses StopLogging by a role, SSO, a federated user or root.
@@ -189,6 +193,9 @@ func TestMotoRuleTargetDelivery(t *testing.T) {
 	fwd, err := iamc.CreateRole(w.ctx, &iam.CreateRoleInput{RoleName: aws.String("ForwardSignin"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	w.must("CreateRole forward", err)
+	_, err = iamc.PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("ForwardSignin"), PolicyName: aws.String("put-events"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"events:PutEvents","Resource":"arn:aws:events:us-east-1:123456789012:event-bus/default"}]}`)})
+	w.must("PutRolePolicy forward", err)
 	_, err = ebW.PutTargets(w.ctx, &eventbridge.PutTargetsInput{Rule: aws.String("console-signin"), Targets: []ebtypes.Target{{Id: aws.String("fwd"),
 		Arn: aws.String("arn:aws:events:us-east-1:123456789012:event-bus/default"), RoleArn: fwd.Role.Arn}}})
 	w.must("PutTargets forward", err)

@@ -268,6 +268,12 @@ func dimensionAlarm(s *snapshot.Snapshot, value string) {
 	alarmOf(s, "RootAccountUsage").Dimensions = map[string]string{"UserType": value}
 }
 
+// allowPolicy is a role permission policy allowing action on every resource.
+func allowPolicy(action string) []snapshot.RolePolicy {
+	return []snapshot.RolePolicy{{Name: "allow-" + strings.ReplaceAll(action, ":", "-"),
+		Document: policyDoc(`{"Effect":"Allow","Action":"` + action + `","Resource":"*"}`)}}
+}
+
 func TestRuleDelivery(t *testing.T) {
 	const roleARN = "arn:aws:iam::111111111111:role/EventBridgeAutomation"
 	const runbook = "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail:$DEFAULT"
@@ -275,7 +281,8 @@ func TestRuleDelivery(t *testing.T) {
 	automation := func(trust string, notFound bool) func(*snapshot.Snapshot) {
 		return func(s *snapshot.Snapshot) {
 			rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{{ID: "1", ARN: runbook, RoleARN: roleARN}}
-			s.Accounts[0].Roles = []snapshot.Role{{ARN: roleARN, Name: "EventBridgeAutomation", TrustPolicy: trust, NotFound: notFound}}
+			s.Accounts[0].Roles = []snapshot.Role{{ARN: roleARN, Name: "EventBridgeAutomation", TrustPolicy: trust, NotFound: notFound,
+				PoliciesRead: true, Policies: allowPolicy("ssm:StartAutomationExecution")}}
 		}
 	}
 	remediation := []controlCase{
@@ -295,6 +302,23 @@ func TestRuleDelivery(t *testing.T) {
 		{name: "SSM Automation through a role that trusts only Lambda", status: Fail,
 			mutate: automation(policyDoc(`{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}`), false),
 			want:   []string{"role EventBridgeAutomation (trust policy) does not allow events.amazonaws.com to call sts:AssumeRole"}},
+		{name: "SSM Automation through a role that trusts EventBridge but may not start automations", status: Fail,
+			mutate: both(automation(trustEvents, false), func(s *snapshot.Snapshot) { s.Accounts[0].Roles[0].Policies = allowPolicy("ssm:GetParameter") }),
+			want:   []string{"no policy of role EventBridgeAutomation allows ssm:StartAutomationExecution"}},
+		{name: "SSM Automation through a role whose policy denies it", status: Fail,
+			mutate: both(automation(trustEvents, false), func(s *snapshot.Snapshot) {
+				s.Accounts[0].Roles[0].Policies = append(s.Accounts[0].Roles[0].Policies, snapshot.RolePolicy{Name: "guardrail",
+					Document: policyDoc(`{"Effect":"Deny","Action":"ssm:*","Resource":"*"}`)})
+			}),
+			want: []string{"policy guardrail of role EventBridgeAutomation denies ssm:StartAutomationExecution"}},
+		{name: "SSM Automation through a role with a permissions boundary", status: Error,
+			mutate: both(automation(trustEvents, false), func(s *snapshot.Snapshot) {
+				s.Accounts[0].Roles[0].PermissionsBoundary = "arn:aws:iam::111111111111:policy/boundary"
+			}),
+			want: []string{"permissions boundary"}},
+		{name: "SSM Automation through a role whose permissions were not read", status: Error,
+			mutate: both(automation(trustEvents, false), func(s *snapshot.Snapshot) { s.Accounts[0].Roles[0].PoliciesRead = false }),
+			want:   []string{"were not collected"}},
 		{name: "SSM Automation through a deleted role", status: Fail, mutate: automation("", true),
 			want: []string{"does not exist"}},
 		{name: "SSM Automation without a role", status: Fail,
@@ -364,7 +388,8 @@ func TestRuleDelivery(t *testing.T) {
 // forwardWest makes us-west-2's sign-in rule forward to the default bus of us-east-1.
 func forwardWest(s *snapshot.Snapshot, roleARN, trust string) {
 	rule(s, "us-west-2", "root-signin").Targets = []snapshot.Target{{ID: "fwd", ARN: "arn:aws:events:us-east-1:111111111111:event-bus/default", RoleARN: roleARN}}
-	s.Accounts[0].Roles = []snapshot.Role{{ARN: roleARN, Name: "EventBridgeAutomation", TrustPolicy: trust}}
+	s.Accounts[0].Roles = []snapshot.Role{{ARN: roleARN, Name: "EventBridgeAutomation", TrustPolicy: trust,
+		PoliciesRead: true, Policies: allowPolicy("events:PutEvents")}}
 }
 
 // TestHostilePoliciesAreErrorInBoundedTime: policies AWS would never store (too big, nested

@@ -147,14 +147,14 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 			v.State, v.Hop, v.Reason = linkBroken, HopRoleTrust, fmt.Sprintf("SSM Automation runbook %s has no role: EventBridge needs one to start the automation", doc)
 			return v
 		}
-		if st, why := judgeRole(s, t.RoleARN, snd.source, snd.account); st != linkOK {
+		if st, why := judgeRole(s, t.RoleARN, snd.source, snd.account, "ssm:StartAutomationExecution", t.ARN); st != linkOK {
 			v.State, v.Reason = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, why)
 			if st == linkBroken {
 				v.Hop = HopRoleTrust
 			}
 			return v
 		}
-		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s (its document is not read), through role %s that trusts EventBridge", doc, t.RoleARN)
+		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s (its document is not read), through role %s that trusts EventBridge and may start it", doc, t.RoleARN)
 		return v
 	case a.Service == "sns":
 		snd.bodyUnknown = t.InputRewritten
@@ -197,7 +197,7 @@ func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, 
 	}
 	src, _ := parseARN(snd.source)
 	if t.RoleARN != "" {
-		if st, why := judgeRole(s, t.RoleARN, snd.source, snd.account); st != linkOK {
+		if st, why := judgeRole(s, t.RoleARN, snd.source, snd.account, "events:PutEvents", t.ARN); st != linkOK {
 			return fail(st, HopRoleTrust, why)
 		}
 	} else if a.Region != src.Region {

@@ -26,7 +26,8 @@ func TestStopLoggingRemediation(t *testing.T) {
 				const role = "arn:aws:iam::111111111111:role/StartTrailAutomation"
 				rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{{ID: "1", ARN: "arn:aws:ssm:us-east-1:111111111111:automation-definition/AWS-StartTrail:$DEFAULT", RoleARN: role}}
 				s.Accounts[0].Roles = []snapshot.Role{{ARN: role, Name: "StartTrailAutomation",
-					TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
+					TrustPolicy:  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+					PoliciesRead: true, Policies: allowPolicy("ssm:StartAutomationExecution")}}
 			}},
 		{name: "pass ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", status: Pass,
 			mutate: func(s *snapshot.Snapshot) {

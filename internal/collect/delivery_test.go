@@ -175,6 +175,20 @@ func TestCollectDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateRole: %v", err)
 	}
+	// Its permissions: one inline policy and one managed policy, both read.
+	startAutomation := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:StartAutomationExecution","Resource":"*"}]}`
+	if _, err := iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("events-ssm"), PolicyName: aws.String("start-automation"),
+		PolicyDocument: aws.String(startAutomation)}); err != nil {
+		t.Fatalf("PutRolePolicy: %v", err)
+	}
+	managedPolicy, err := iamc.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("pass-automation-role"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatalf("CreatePolicy: %v", err)
+	}
+	if _, err := iamc.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("events-ssm"), PolicyArn: managedPolicy.Policy.Arn}); err != nil {
+		t.Fatalf("AttachRolePolicy: %v", err)
+	}
 	eb := eventbridge.NewFromConfig(cfg)
 	if _, err := eb.PutPermission(ctx, &eventbridge.PutPermissionInput{EventBusName: aws.String("default"), Action: aws.String("events:PutEvents"),
 		Principal: aws.String("111122223333"), StatementId: aws.String("partner")}); err != nil {
@@ -291,6 +305,10 @@ func TestCollectDelivery(t *testing.T) {
 	missing, trusted := acct.Roles[0], acct.Roles[1]
 	if trusted.ARN != aws.ToString(eventsRole.Role.Arn) || trusted.Name != "events-ssm" || trusted.NotFound || trusted.Error != nil || !sameJSON(t, trusted.TrustPolicy, trust) {
 		t.Errorf("trusted role = %+v", trusted)
+	}
+	if !trusted.PoliciesRead || len(trusted.Policies) != 2 || trusted.Policies[1].Name != "start-automation" || !sameJSON(t, trusted.Policies[1].Document, startAutomation) ||
+		trusted.Policies[0].ARN != aws.ToString(managedPolicy.Policy.Arn) {
+		t.Errorf("trusted role's policies = %+v (read %v, error %v), want its managed and inline policy", trusted.Policies, trusted.PoliciesRead, trusted.PoliciesError)
 	}
 	if missing.ARN != missingRole || missing.Name != "missing-role" || !missing.NotFound || missing.Error != nil || missing.TrustPolicy != "" {
 		t.Errorf("missing role = %+v", missing)
@@ -425,6 +443,12 @@ func TestCollectDelivery(t *testing.T) {
 		"KMS:DescribeKey":               3, // topic key ARN, alias/alerts-queue, queue key ARN
 		"KMS:GetKeyPolicy":              2, // one per key
 		"IAM:GetRole":                   2, // events-ssm, missing-role
+		// The permissions of events-ssm (the missing role has none to read).
+		"IAM:ListRolePolicies":         1,
+		"IAM:GetRolePolicy":            1,
+		"IAM:ListAttachedRolePolicies": 1,
+		"IAM:GetPolicy":                1,
+		"IAM:GetPolicyVersion":         1,
 	} {
 		if ops[op] != want {
 			t.Errorf("%s called %d times, want %d", op, ops[op], want)

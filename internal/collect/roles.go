@@ -64,6 +64,9 @@ func (a *accountCollector) roles(ctx context.Context, regions []snapshot.Region)
 			role.NotFound = true
 		default:
 			role.TrustPolicy = rr.trustPolicy
+			role.PermissionsBoundary = rr.boundary
+			role.Policies, role.PoliciesError = rr.policies, rr.policiesErr
+			role.PoliciesRead = rr.policiesErr == nil
 		}
 		out = append(out, role)
 	}
@@ -75,6 +78,9 @@ func (a *accountCollector) roles(ctx context.Context, regions []snapshot.Region)
 type roleRead struct {
 	found       bool
 	trustPolicy string
+	boundary    string
+	policies    []snapshot.RolePolicy
+	policiesErr *snapshot.ReadError
 	err         *snapshot.ReadError
 }
 
@@ -88,7 +94,61 @@ func readRole(ctx context.Context, client *iam.Client, name string) roleRead {
 	case out.Role == nil:
 		return roleRead{err: &snapshot.ReadError{Operation: "iam:GetRole", Message: "the answer has no role"}}
 	}
-	return roleRead{found: true, trustPolicy: decodePolicyDocument(aws.ToString(out.Role.AssumeRolePolicyDocument))}
+	rr := roleRead{found: true, trustPolicy: decodePolicyDocument(aws.ToString(out.Role.AssumeRolePolicyDocument))}
+	if out.Role.PermissionsBoundary != nil {
+		rr.boundary = aws.ToString(out.Role.PermissionsBoundary.PermissionsBoundaryArn)
+	}
+	rr.policies, rr.policiesErr = rolePolicies(ctx, client, name)
+	return rr
+}
+
+// rolePolicies reads a role's permission policies: its inline policies (ListRolePolicies,
+// GetRolePolicy) and the default version of each attached managed policy
+// (ListAttachedRolePolicies, GetPolicy, GetPolicyVersion). A role target names few roles, so
+// these reads are few; each is made once per role.
+func rolePolicies(ctx context.Context, client *iam.Client, role string) ([]snapshot.RolePolicy, *snapshot.ReadError) {
+	var out []snapshot.RolePolicy
+	inline := iam.NewListRolePoliciesPaginator(client, &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
+	for inline.HasMorePages() {
+		page, err := inline.NextPage(ctx)
+		if err != nil {
+			return nil, readError("iam:ListRolePolicies", err)
+		}
+		for _, name := range page.PolicyNames {
+			p, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+			if err != nil {
+				return nil, readError("iam:GetRolePolicy", err)
+			}
+			out = append(out, snapshot.RolePolicy{Name: name, Document: decodePolicyDocument(aws.ToString(p.PolicyDocument))})
+		}
+	}
+	attached := iam.NewListAttachedRolePoliciesPaginator(client, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
+	for attached.HasMorePages() {
+		page, err := attached.NextPage(ctx)
+		if err != nil {
+			return nil, readError("iam:ListAttachedRolePolicies", err)
+		}
+		for _, ap := range page.AttachedPolicies {
+			arn := aws.ToString(ap.PolicyArn)
+			pol, err := client.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+			if err != nil {
+				return nil, readError("iam:GetPolicy", err)
+			}
+			if pol.Policy == nil || aws.ToString(pol.Policy.DefaultVersionId) == "" {
+				return nil, &snapshot.ReadError{Operation: "iam:GetPolicy", Code: "EmptyAnswer", Message: "policy " + arn + " has no default version"}
+			}
+			v, err := client.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pol.Policy.DefaultVersionId})
+			if err != nil {
+				return nil, readError("iam:GetPolicyVersion", err)
+			}
+			if v.PolicyVersion == nil {
+				return nil, &snapshot.ReadError{Operation: "iam:GetPolicyVersion", Code: "EmptyAnswer", Message: "policy " + arn + ": the answer has no version"}
+			}
+			out = append(out, snapshot.RolePolicy{Name: aws.ToString(ap.PolicyName), ARN: arn, Document: decodePolicyDocument(aws.ToString(v.PolicyVersion.Document))})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // decodePolicyDocument undoes the URL encoding (RFC 3986) in which IAM returns policy

@@ -104,6 +104,21 @@ type Role struct {
 	TrustPolicy string     `json:"trust_policy,omitempty"`
 	NotFound    bool       `json:"not_found,omitempty"`
 	Error       *ReadError `json:"error,omitempty"`
+	// Policies are the role's permission policies (inline, and the default version of each
+	// attached managed policy), read so that what EventBridge may do through the role is
+	// judged, not assumed. PoliciesRead is set once every one was read; PoliciesError when one
+	// could not be. PermissionsBoundary is the boundary policy's ARN, if any.
+	Policies            []RolePolicy `json:"policies,omitempty"`
+	PoliciesRead        bool         `json:"policies_read,omitempty"`
+	PoliciesError       *ReadError   `json:"policies_error,omitempty"`
+	PermissionsBoundary string       `json:"permissions_boundary,omitempty"`
+}
+
+// RolePolicy is one permission policy of a role.
+type RolePolicy struct {
+	Name     string `json:"name"`
+	ARN      string `json:"arn,omitempty"` // managed policies only
+	Document string `json:"document"`
 }
 
 // Region holds what was read in one region of one account. A nil service section means the

@@ -222,6 +222,11 @@ var (
 		// to explain. internal/collect's TestCollectInstancesForSSMAndSSH makes these calls.
 		"iam:GetInstanceProfile":       "only for profiles of instances SSM does not list Online; this flow's unmanaged instance has none (see TestCollectInstancesForSSMAndSSH)",
 		"iam:ListAttachedRolePolicies": "only for roles of such profiles (see TestCollectInstancesForSSMAndSSH)",
+		// The permissions of rule-target roles; lookout's own rules take no role.
+		"iam:ListRolePolicies": "only for roles that rule targets name in RoleArn (see TestCollectDelivery)",
+		"iam:GetRolePolicy":    "only for roles that rule targets name in RoleArn (see TestCollectDelivery)",
+		"iam:GetPolicy":        "only for roles that rule targets name in RoleArn (see TestCollectDelivery)",
+		"iam:GetPolicyVersion": "only for roles that rule targets name in RoleArn (see TestCollectDelivery)",
 	}
 	fixNotExercised = map[string]string{
 		"ec2:DescribeRegions":          scanNotExercised["ec2:DescribeRegions"],
@@ -231,6 +236,10 @@ var (
 		"kms:DescribeKey":              scanNotExercised["kms:DescribeKey"],
 		"kms:GetKeyPolicy":             scanNotExercised["kms:GetKeyPolicy"],
 		"iam:ListAttachedRolePolicies": scanNotExercised["iam:ListAttachedRolePolicies"],
+		"iam:ListRolePolicies":         scanNotExercised["iam:ListRolePolicies"],
+		"iam:GetRolePolicy":            scanNotExercised["iam:GetRolePolicy"],
+		"iam:GetPolicy":                scanNotExercised["iam:GetPolicy"],
+		"iam:GetPolicyVersion":         scanNotExercised["iam:GetPolicyVersion"],
 	}
 )
 
