@@ -76,6 +76,10 @@ type sender struct {
 	// bodyUnknown is set when the target rewrites what it sends (Input, InputPath,
 	// InputTransformer): a MessageBody filter policy cannot then be judged.
 	bodyUnknown bool
+	// viaRole is the target's RoleArn: EventBridge then calls as that role, not as its
+	// service principal, so the role's permissions decide (EventBridge user guide, "Using IAM
+	// roles to invoke targets").
+	viaRole string
 }
 
 // forwarding carries what following an event-bus hop needs: the detection the forwarded event
@@ -266,11 +270,25 @@ func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) targetVerdic
 		v.State, v.Reason = linkUnknown, fmt.Sprintf("the access policy of %s was not collected", owner)
 		return v
 	}
-	if st, why, hop := servicePolicy(topic.Policy, owner, snd.service, "sns:Publish", t, snd.source, snd.account, HopTopicPolicy); st != linkOK {
+	if snd.viaRole != "" {
+		// Publishing as the target's role: the role's permissions decide (the topic policy
+		// could still deny the role, which lookout does not evaluate for role principals).
+		if st, why := judgeRole(s, snd.viaRole, snd.source, snd.account, "sns:Publish", t); st != linkOK {
+			v.State, v.Reason = st, why
+			if st == linkBroken {
+				v.Hop = HopRoleTrust
+			}
+			return v
+		}
+		if topic.KMSKeyID != "" {
+			v.State, v.Reason = linkUnknown, fmt.Sprintf("%s is encrypted with KMS key %s and EventBridge publishes through role %s: the role's use of the key is not evaluated", owner, topic.KMSKeyID, snd.viaRole)
+			return v
+		}
+	} else if st, why, hop := servicePolicy(topic.Policy, owner, snd.service, "sns:Publish", t, snd.source, snd.account, HopTopicPolicy); st != linkOK {
 		v.State, v.Reason, v.Hop = st, why, hop
 		return v
 	}
-	if topic.KMSKeyID != "" {
+	if topic.KMSKeyID != "" && snd.viaRole == "" {
 		if st, why := judgeKey(s, a.Account, a.Region, topic.KMSKeyID, owner, snd.service, snd.source, snd.account); st != linkOK {
 			v.State, v.Reason, v.Hop = st, why, HopKMSKey
 			return v

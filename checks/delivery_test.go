@@ -359,6 +359,26 @@ func TestRuleDelivery(t *testing.T) {
 				subscribeOnly(s, snapshot.Subscription{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true, AttrsRead: true,
 					FilterPolicy: `{"source":["aws.signin"]}`, FilterPolicyScope: "MessageBody"})
 			}},
+		{name: "SNS target through a deleted role", region: "us-east-1", status: Fail,
+			mutate: func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlTopic, RoleARN: "arn:aws:iam::111111111111:role/gone"}}
+				s.Accounts[0].Roles = []snapshot.Role{{ARN: "arn:aws:iam::111111111111:role/gone", Name: "gone", NotFound: true}}
+			},
+			want: []string{"does not exist"}},
+		{name: "SNS target through a role that may publish", region: "us-east-1", status: Pass,
+			mutate: func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlTopic, RoleARN: "arn:aws:iam::111111111111:role/publisher"}}
+				s.Accounts[0].Roles = []snapshot.Role{{ARN: "arn:aws:iam::111111111111:role/publisher", Name: "publisher", PoliciesRead: true, Policies: allowPolicy("sns:Publish"),
+					TrustPolicy: policyDoc(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}`)}}
+				topicOf(s, "us-east-1", ctlTopic).Policy = defaultTopicPolicy(ctlTopic)
+			}},
+		{name: "Lambda target through a role that may not invoke it", region: "us-east-1", status: Fail,
+			mutate: func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "console-signin").Targets[0].RoleARN = "arn:aws:iam::111111111111:role/publisher"
+				s.Accounts[0].Roles = []snapshot.Role{{ARN: "arn:aws:iam::111111111111:role/publisher", Name: "publisher", PoliciesRead: true, Policies: allowPolicy("sns:Publish"),
+					TrustPolicy: policyDoc(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}`)}}
+			},
+			want: []string{"no policy of role publisher allows lambda:InvokeFunction"}},
 		{name: "SNS target that rewrites its input: a body filter cannot be judged", region: "us-east-1", status: Error,
 			mutate: func(s *snapshot.Snapshot) {
 				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlTopic, InputRewritten: true}}

@@ -124,6 +124,15 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 		v := targetVerdict{ARN: t.ARN, Kind: "lambda"}
 		name := strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
 		st, why, absent := judgeFunction(s, t.ARN, principalEventBridge, snd.source, snd.account)
+		if t.RoleARN != "" && !absent && st != linkUnknown {
+			// EventBridge invokes as the target's role: the role's permissions decide, not the
+			// function's resource policy.
+			st, why = judgeRole(s, t.RoleARN, snd.source, snd.account, "lambda:InvokeFunction", t.ARN)
+			if st == linkOK {
+				v.State, v.Reason = linkOK, fmt.Sprintf("Lambda function %s exists and role %s may invoke it", name, t.RoleARN)
+				return v
+			}
+		}
 		switch {
 		case st == linkOK:
 			v.State, v.Reason = linkOK, fmt.Sprintf("Lambda function %s exists and lets EventBridge invoke it", name)
@@ -157,7 +166,7 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s (its document is not read), through role %s that trusts EventBridge and may start it", doc, t.RoleARN)
 		return v
 	case a.Service == "sns":
-		snd.bodyUnknown = t.InputRewritten
+		snd.bodyUnknown, snd.viaRole = t.InputRewritten, t.RoleARN
 		v := judgeTopicDelivery(s, t.ARN, snd)
 		if policy == remediates && v.State == linkOK {
 			v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SNS topic %s only notifies: nothing restarts logging", a.Resource)
