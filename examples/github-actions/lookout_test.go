@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/lookout-audit/lookout/internal/command/root"
 	"github.com/lookout-audit/lookout/internal/command/scan"

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/lookout-audit/lookout/internal/command/root"
 	"github.com/lookout-audit/lookout/internal/shard"
