@@ -76,6 +76,10 @@ func newBar(w io.Writer, accounts, total int) *Bar {
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetWidth(20),
+		// No spinner goroutine of the library's own for an unknown total: it renders on a
+		// ticker of its own without the bar's updates' ordering (a data race under -race) and
+		// outlives an unfinished bar. This package's refresh loop redraws instead.
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	b.done.Add(1)
 	go b.tick()
