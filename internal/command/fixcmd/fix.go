@@ -15,13 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
-	"github.com/lookout-audit/lookout/internal/collect"
 	"github.com/lookout-audit/lookout/internal/command/output"
 	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/fixexec"
 	"github.com/lookout-audit/lookout/internal/plan"
-	"github.com/lookout-audit/lookout/internal/progress"
 	"github.com/lookout-audit/lookout/internal/version"
 )
 
@@ -158,24 +156,9 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.Usagef("%v", err)
 	}
-	res, err := o.Scope.Resolve(ctx)
+	snap, res, err := o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 	if err != nil {
-		return exitcode.Usagef("%v", err)
-	}
-	if o.ConfigHook != nil {
-		for i := range res.Targets {
-			o.ConfigHook(&res.Targets[i].Config)
-		}
-	}
-	total := -1
-	if res.Regions != nil {
-		total = len(res.Regions) * len(res.Targets)
-	}
-	bar := progress.New(o.Stderr, total, !o.Quiet && output.IsTerminal(o.Stderr))
-	snap, err := collect.New(collect.Options{Regions: res.Regions, Concurrency: o.Scope.Concurrency, Progress: bar.Observe}).Snapshot(ctx, res.Targets)
-	bar.Done()
-	if err != nil {
-		return exitcode.WithCode(exitcode.Incomplete, err)
+		return err
 	}
 	if o.HomeRegion != "" && !contains(snap.Regions, o.HomeRegion) {
 		return exitcode.Usagef("--home-region %s is not among the regions in scope (%s)", o.HomeRegion, strings.Join(snap.Regions, ", "))
