@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/internal/command/output"
-	"github.com/lookout-audit/lookout/internal/command/scan"
 	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/snapshot"
@@ -53,7 +52,7 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Output == "" {
 		return exitcode.Usagef("--output is required")
 	}
-	s, err := scan.Snapshot(ctx, "", &o.Scope, o.Quiet, o.Stderr)
+	s, _, err := o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr})
 	if err != nil {
 		return err
 	}
