@@ -1,11 +1,12 @@
 package root
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -145,15 +146,27 @@ func TestInterruptLeavesNoPartialReport(t *testing.T) {
 	_, p := faultSetup(t)
 	p.SetFaults(faultproxy.Fault{Operation: "cloudtrail:GetTrailStatus", Kind: faultproxy.Slow, Delay: time.Hour})
 	outFile := filepath.Join(t.TempDir(), "report.json")
+	// Cancelling the context is what Ctrl-C does (Main wires SIGINT to it); the test cancels
+	// once the scan is held on the slow call, not by signalling the whole test process.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan int)
 	go func() {
-		code, _, _ := run(t, append(faultScan, "--output", outFile)...)
-		done <- code
+		var out, errOut bytes.Buffer
+		done <- MainContext(ctx, append(faultScan, "--output", outFile), &out, &errOut)
 	}()
-	time.Sleep(1500 * time.Millisecond)
-	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(30 * time.Second)
+	for p.Injected.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the scan never reached GetTrailStatus")
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("the scan ended (exit %d) before it was interrupted", code)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
+	cancel()
 	select {
 	case code := <-done:
 		if code != 2 {
@@ -168,5 +181,30 @@ func TestInterruptLeavesNoPartialReport(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(outFile))
 	if len(entries) != 0 {
 		t.Errorf("partial files left: %v", entries)
+	}
+}
+
+// cancelOnWrite cancels a context on the first write: a Ctrl-C that arrives just after the
+// report was written.
+type cancelOnWrite struct {
+	bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (w *cancelOnWrite) Write(b []byte) (int, error) {
+	defer w.cancel()
+	return w.Buffer.Write(b)
+}
+
+// TestInterruptAfterTheReportIsHonest: a scan whose report is written when Ctrl-C arrives keeps
+// its exit code and does not claim that no report was written.
+func TestInterruptAfterTheReportIsHonest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &cancelOnWrite{cancel: cancel}
+	var errOut bytes.Buffer
+	code := MainContext(ctx, []string{"scan", "--snapshot", "../../../fixtures/demo-org.json", "--format", "json"}, out, &errOut)
+	if code != 1 || strings.Contains(errOut.String(), "no report was written") || out.Len() == 0 {
+		t.Errorf("exit %d, stderr %q, %d bytes of report; want exit 1, the report, no claim that none was written", code, errOut.String(), out.Len())
 	}
 }

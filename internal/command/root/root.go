@@ -71,6 +71,11 @@ func versionCmd() *cobra.Command {
 func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return MainContext(ctx, args, stdout, stderr)
+}
+
+// MainContext is Main under ctx: cancelling ctx is what Ctrl-C does.
+func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := NewCmd()
 	cmd.SetArgs(args)
 	cmd.SetOut(stdout)
@@ -83,7 +88,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if !errors.As(err, &e) || e.Err != nil {
 		fmt.Fprintf(stderr, "lookout: %v\n", err)
 	}
-	if ctx.Err() != nil {
+	// Only a command that stopped because of the interrupt wrote nothing; one that finished
+	// (its report written) just as Ctrl-C arrived keeps its own exit code and says nothing
+	// untrue.
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "lookout: interrupted; no report was written")
 		return exitcode.Incomplete
 	}
