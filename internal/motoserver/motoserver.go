@@ -33,9 +33,32 @@ var launcher []byte
 type Server struct {
 	URL  string
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *lockedBuffer
+	dir  string // the launcher's temporary directory, removed by Stop
 	mu   sync.Mutex
 }
+
+// lockedBuffer collects moto's output: the process writes it while a failing test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// httpClient bounds every call the harness itself makes to moto (readiness, reset): a hung
+// server fails the test instead of hanging it.
+var httpClient = &http.Client{Timeout: 10 * time.Second}
 
 // Python is the interpreter used for the launcher; LOOKOUT_PYTHON overrides it.
 func Python() string {
@@ -88,28 +111,32 @@ func Launch() (*Server, error) {
 	}
 	script := filepath.Join(dir, "launcher.py")
 	if err := os.WriteFile(script, launcher, 0o600); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := freePort()
 		if err != nil {
+			os.RemoveAll(dir)
 			return nil, err
 		}
-		s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), logs: &bytes.Buffer{}}
+		s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), logs: &lockedBuffer{}, dir: dir}
 		s.cmd = exec.Command(Python(), script, strconv.Itoa(port))
 		s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 		s.cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
 		if err := s.cmd.Start(); err != nil {
+			os.RemoveAll(dir)
 			return nil, fmt.Errorf("starting moto launcher: %w", err)
 		}
 		if err := s.waitReady(20 * time.Second); err != nil {
-			s.Stop()
+			s.kill()
 			lastErr = fmt.Errorf("%w\nmoto output:\n%s", err, s.logs.String())
 			continue
 		}
 		return s, nil
 	}
+	os.RemoveAll(dir)
 	return nil, lastErr
 }
 
@@ -132,7 +159,7 @@ func (s *Server) waitReady(timeout time.Duration) error {
 			return fmt.Errorf("moto_server exited before answering")
 		default:
 		}
-		resp, err := http.Get(s.URL + "/moto-api/data.json")
+		resp, err := httpClient.Get(s.URL + "/moto-api/data.json")
 		if err == nil {
 			resp.Body.Close()
 			return nil
@@ -158,8 +185,16 @@ func RunShared(m *testing.M, shared **Server) int {
 	return m.Run()
 }
 
-// Stop ends the server.
+// Stop ends the server and removes its temporary directory.
 func (s *Server) Stop() {
+	s.kill()
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// kill ends the process only (a failed start retries in the same directory).
+func (s *Server) kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil && s.cmd.Process != nil {
@@ -171,7 +206,7 @@ func (s *Server) Stop() {
 // Reset clears every backend, so one server can serve several tests in turn.
 func (s *Server) Reset(tb testing.TB) {
 	tb.Helper()
-	resp, err := http.Post(s.URL+"/moto-api/reset", "application/json", nil)
+	resp, err := httpClient.Post(s.URL+"/moto-api/reset", "application/json", nil)
 	if err != nil {
 		tb.Fatalf("resetting moto: %v", err)
 	}
