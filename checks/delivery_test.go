@@ -359,6 +359,18 @@ func TestRuleDelivery(t *testing.T) {
 				subscribeOnly(s, snapshot.Subscription{ARN: ctlTopic + ":0c1d", Protocol: "email", Confirmed: true, AttrsRead: true,
 					FilterPolicy: `{"source":["aws.signin"]}`, FilterPolicyScope: "MessageBody"})
 			}},
+		{name: "SQS target whose queue policy lets this rule send", region: "us-east-1", status: Pass,
+			mutate: func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlQueue}}
+				east(s).SQS.Queues = []snapshot.Queue{{ARN: ctlQueue, Policy: policyDoc(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"` + ctlQueue + `","Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:events:us-east-1:111111111111:rule/console-signin"}}}`)}}
+			},
+			want: []string{"SQS queue alerts-queue, which lets EventBridge send to it"}},
+		{name: "SQS target without a queue policy", region: "us-east-1", status: Fail,
+			mutate: func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlQueue}}
+				east(s).SQS.Queues = []snapshot.Queue{{ARN: ctlQueue}}
+			},
+			want: []string{"SQS queue alerts-queue has no resource-based policy"}},
 		{name: "SNS target through a deleted role", region: "us-east-1", status: Fail,
 			mutate: func(s *snapshot.Snapshot) {
 				rule(s, "us-east-1", "console-signin").Targets = []snapshot.Target{{ID: "1", ARN: ctlTopic, RoleARN: "arn:aws:iam::111111111111:role/gone"}}

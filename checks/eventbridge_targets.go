@@ -174,9 +174,56 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 		return v
 	case a.Service == "events" && strings.HasPrefix(a.Resource, "event-bus/"):
 		return judgeBusTarget(s, t, a, snd, policy)
+	case a.Service == "sqs":
+		return judgeQueueTarget(s, t, a, snd, policy)
 	}
 	return targetVerdict{ARN: t.ARN, Kind: a.Service, State: linkBroken, Hop: HopKind,
 		Reason: fmt.Sprintf("target %s is a %s target, not %s (lookout does not follow it further)", t.ARN, a.Service, policy)}
+}
+
+// judgeQueueTarget: an SQS queue receives the event only if it exists, its policy lets
+// EventBridge send for this rule (or the target's role may), and its KMS key (if any) lets
+// EventBridge use it (EventBridge user guide, "Using resource-based policies for Amazon
+// EventBridge", Amazon SQS). What consumes the queue is not read: a queue notifies whoever
+// reads it, and remediates nothing.
+func judgeQueueTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, policy targetPolicy) targetVerdict {
+	v := targetVerdict{ARN: t.ARN, Kind: "sqs"}
+	if policy == remediates {
+		v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SQS queue %s only holds the event: nothing restarts logging", a.Resource)
+		return v
+	}
+	q, st, why := findQueue(s, a)
+	if st != linkOK {
+		v.State, v.Reason = st, why
+		if st == linkBroken {
+			v.Hop, v.absent = HopTarget, true
+		}
+		return v
+	}
+	owner := "SQS queue " + a.Resource
+	if t.RoleARN != "" {
+		st, why = judgeRole(s, t.RoleARN, snd.source, snd.account, "sqs:SendMessage", q.ARN)
+	} else {
+		st, why, _ = servicePolicy(q.Policy, owner, principalEventBridge, "sqs:SendMessage", q.ARN, snd.source, snd.account, HopQueuePolicy)
+	}
+	if st != linkOK {
+		v.State, v.Reason = st, why
+		if st == linkBroken {
+			v.Hop = HopQueuePolicy
+		}
+		return v
+	}
+	if q.KMSKeyID != "" {
+		if st, why := judgeKey(s, a.Account, a.Region, q.KMSKeyID, owner, principalEventBridge, snd.source, snd.account); st != linkOK {
+			v.State, v.Reason = st, why
+			if st == linkBroken {
+				v.Hop = HopKMSKey
+			}
+			return v
+		}
+	}
+	v.State, v.Reason = linkOK, fmt.Sprintf("SQS queue %s, which lets EventBridge send to it (its consumer is not read)", a.Resource)
+	return v
 }
 
 // judgeBusTarget follows an event-bus target: EventBridge sends the event to that bus (another

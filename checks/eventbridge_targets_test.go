@@ -244,7 +244,8 @@ func TestJudgeTarget(t *testing.T) {
 		{"sns only notifies", ctlTopic, remediates, linkBroken, "only notifies"},
 		{"sns pending", ctlPending, notifies, linkBroken, "PendingConfirmation"},
 		{"sns missing", "arn:aws:sns:us-east-1:111111111111:gone", notifies, linkBroken, "does not exist"},
-		{"sqs not followed", "arn:aws:sqs:us-east-1:111111111111:q", notifies, linkBroken, "sqs target"},
+		{"sqs queue not collected", "arn:aws:sqs:us-east-1:111111111111:q", notifies, linkUnknown, "it was not collected"},
+		{"sqs queue remediates nothing", "arn:aws:sqs:us-east-1:111111111111:q", remediates, linkBroken, "nothing restarts logging"},
 		{"not an arn", "enable_trail", remediates, linkBroken, "not an ARN"},
 	}
 	r := rule(s, "us-east-1", "enable_trail")
