@@ -1,6 +1,7 @@
 package detection
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/json"
 	"fmt"
@@ -438,27 +439,38 @@ func CISEvent(key, region, account string) Detection {
 		region = "us-east-1"
 	}
 	account = orDefaultAccount(account)
-	d := Detection{ID: s.Key, Summary: fmt.Sprintf("%s in %s", s.Summary, region), Language: EventPattern}
+	summary := fmt.Sprintf("%s in %s", s.Summary, region)
+	if set := cisSetFor(s); set.fast && stampable.MatchString(region) && stampable.MatchString(account) {
+		// The events prepared once, stamped without parsing (cis_stamp.go).
+		return set.build(summary, region, account, set)
+	}
+	return cisEventParsed(s, summary, region, account)
+}
+
+// cisEventParsed builds CISEvent's detection by stamping each record and wrapping it, to be
+// parsed when matched: the way for stamps cis_stamp.go cannot take.
+func cisEventParsed(s cisSpec, summary, region, account string) Detection {
+	d := Detection{ID: s.Key, Summary: summary, Language: EventPattern}
 	var custom Event
 	for i, c := range s.positives {
-		detail := stampRecord(file("cloudtrail/"+c.file), region, account)
-		dt := detailTypeOf(detail)
+		detail, h := stampRecord(file("cloudtrail/"+c.file), region, account)
+		dt := detailTypeFor(h)
 		if i == 0 {
 			custom = newEvent(fmt.Sprintf("custom event (source custom.app) carrying the %s detail", c.name),
-				cloudTrailEnvelope(detail, "custom.app", dt))
+				envelopeFor(detail, h, "custom.app", dt))
 		}
-		ev := newEvent(c.name, cloudTrailEnvelope(detail, sourceOf(detail), dt))
+		ev := newEvent(c.name, envelopeFor(detail, h, sourceFor(h), dt))
 		if dt != detailTypeSignIn {
 			d.Positives = append(d.Positives, ev)
 			continue
 		}
 		ev.Name = fmt.Sprintf("%s (detail-type %q)", c.name, detailTypeSignIn)
 		d.AnyOf = append(d.AnyOf, []Event{ev, newEvent(fmt.Sprintf("%s (detail-type %q)", c.name, detailTypeSignInOld),
-			cloudTrailEnvelope(detail, sourceOf(detail), detailTypeSignInOld))})
+			envelopeFor(detail, h, sourceFor(h), detailTypeSignInOld))})
 	}
 	for _, c := range s.negatives {
-		detail := stampRecord(file("cloudtrail/"+c.file), region, account)
-		d.Negatives = append(d.Negatives, newEvent(c.name, cloudTrailEnvelope(detail, sourceOf(detail), detailTypeOf(detail))))
+		detail, h := stampRecord(file("cloudtrail/"+c.file), region, account)
+		d.Negatives = append(d.Negatives, newEvent(c.name, envelopeFor(detail, h, sourceFor(h), detailTypeFor(h))))
 	}
 	d.Negatives = append(d.Negatives, custom)
 	return d
@@ -485,17 +497,23 @@ func ctHeaderOf(rec []byte) ctHeader {
 // stampRecord rewrites a corpus record as if it had happened in region and account: every
 // occurrence of the record's own region (awsRegion, ARNs, endpoints) and of its own account
 // (recipientAccountId, userIdentity, ARNs, names that embed it) is replaced. Other accounts
-// a record mentions (a peer, a partner) stay.
-func stampRecord(rec []byte, region, account string) []byte {
+// a record mentions (a peer, a partner) stay. It returns the stamped record's header too.
+func stampRecord(rec []byte, region, account string) ([]byte, ctHeader) {
 	h := ctHeaderOf(rec)
 	s := string(rec)
+	changed := false
 	if account != h.RecipientAccountID {
 		s = strings.ReplaceAll(s, h.RecipientAccountID, jsonInner(account))
+		changed = true
 	}
 	if region != h.AWSRegion {
 		s = strings.ReplaceAll(s, h.AWSRegion, jsonInner(region))
+		changed = true
 	}
-	return []byte(s)
+	if !changed {
+		return rec, h
+	}
+	return []byte(s), ctHeaderOf([]byte(s))
 }
 
 // jsonInner escapes s for use inside a JSON string.
@@ -504,9 +522,9 @@ func jsonInner(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
-// detailTypeOf is the detail-type EventBridge gives a CloudTrail record.
-func detailTypeOf(rec []byte) string {
-	switch ctHeaderOf(rec).EventType {
+// detailTypeFor is the detail-type EventBridge gives a CloudTrail record.
+func detailTypeFor(h ctHeader) string {
+	switch h.EventType {
 	case "AwsConsoleSignIn":
 		return detailTypeSignIn
 	case "AwsServiceEvent":
@@ -515,43 +533,41 @@ func detailTypeOf(rec []byte) string {
 	return detailTypeAPICall
 }
 
-// sourceOf is the EventBridge source of a CloudTrail record: "aws." and the service part of
+// sourceFor is the EventBridge source of a CloudTrail record: "aws." and the service part of
 // the eventSource ("iam.amazonaws.com" -> "aws.iam", "signin.amazonaws.com" -> "aws.signin").
-func sourceOf(rec []byte) string {
-	return "aws." + strings.TrimSuffix(ctHeaderOf(rec).EventSource, ".amazonaws.com")
+func sourceFor(h ctHeader) string {
+	return "aws." + strings.TrimSuffix(h.EventSource, ".amazonaws.com")
 }
 
-// cloudTrailEnvelope wraps a CloudTrail record as EventBridge delivers it: version "0", an id,
-// the detail-type and source, the record's account, eventTime and region, no resources, and
-// the record as detail. The id is derived from the record's eventID so that envelopes are
+// envelopeID derives the envelope id from the record's eventID, so that envelopes are
 // reproducible.
-func cloudTrailEnvelope(rec []byte, source, detailType string) []byte {
-	h := ctHeaderOf(rec)
+func envelopeID(h ctHeader, source, detailType string) string {
 	sum := sha1.Sum([]byte(source + "\x00" + detailType + "\x00" + h.EventID))
-	env := struct {
-		Version    string          `json:"version"`
-		ID         string          `json:"id"`
-		DetailType string          `json:"detail-type"`
-		Source     string          `json:"source"`
-		Account    string          `json:"account"`
-		Time       string          `json:"time"`
-		Region     string          `json:"region"`
-		Resources  []string        `json:"resources"`
-		Detail     json.RawMessage `json:"detail"`
-	}{
-		Version:    "0",
-		ID:         fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16]),
-		DetailType: detailType,
-		Source:     source,
-		Account:    h.RecipientAccountID,
-		Time:       h.EventTime,
-		Region:     h.AWSRegion,
-		Resources:  []string{},
-		Detail:     json.RawMessage(rec),
+	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+}
+
+// envelopeFor wraps a CloudTrail record (whose header is h) as EventBridge delivers it:
+// version "0", an id, the detail-type and source, the record's account, eventTime and region,
+// no resources, and the record as detail.
+func envelopeFor(rec []byte, h ctHeader, source, detailType string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(rec) + 320)
+	field := func(name, value string) {
+		v, _ := json.Marshal(value)
+		b.WriteString(`"` + name + `":`)
+		b.Write(v)
+		b.WriteByte(',')
 	}
-	b, err := json.MarshalIndent(env, "", "  ")
-	if err != nil {
-		panic(fmt.Sprintf("detection: building envelope: %v", err))
-	}
-	return b
+	b.WriteByte('{')
+	field("version", "0")
+	field("id", envelopeID(h, source, detailType))
+	field("detail-type", detailType)
+	field("source", source)
+	field("account", h.RecipientAccountID)
+	field("time", h.EventTime)
+	field("region", h.AWSRegion)
+	b.WriteString(`"resources":[],"detail":`)
+	b.Write(bytes.TrimSpace(rec))
+	b.WriteByte('}')
+	return b.Bytes()
 }

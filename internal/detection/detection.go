@@ -79,6 +79,10 @@ type eventMemo struct {
 	evErr   error
 	roOnce  sync.Once
 	ro      bool
+	// tmpl, for a CIS event stamped from a prepared one (cis_stamp.go): decoding is
+	// tmpl's decoded event with pairs replaced, and whether it is read-only is tmpl's.
+	tmpl  *cisTemplate
+	pairs []string
 }
 
 func newEvent(name string, body []byte) Event {
@@ -110,6 +114,9 @@ func (e Event) ReadOnlyAPICall() bool {
 	if e.memo == nil {
 		return compute()
 	}
+	if e.memo.tmpl != nil {
+		return e.memo.tmpl.readOnly
+	}
 	e.memo.roOnce.Do(func() { e.memo.ro = compute() })
 	return e.memo.ro
 }
@@ -119,7 +126,17 @@ func (e Event) Decoded() (*eventpattern.Event, error) {
 	if e.memo == nil {
 		return eventpattern.DecodeEvent(e.Body)
 	}
-	e.memo.evOnce.Do(func() { e.memo.ev, e.memo.evErr = eventpattern.DecodeEvent(e.Body) })
+	e.memo.evOnce.Do(func() {
+		if t := e.memo.tmpl; t != nil {
+			if t.evErr != nil {
+				e.memo.evErr = t.evErr
+				return
+			}
+			e.memo.ev = t.ev.ReplaceStrings(e.memo.pairs)
+			return
+		}
+		e.memo.ev, e.memo.evErr = eventpattern.DecodeEvent(e.Body)
+	})
 	return e.memo.ev, e.memo.evErr
 }
 
@@ -135,6 +152,9 @@ type Detection struct {
 	AnyOf [][]Event
 	// Negatives must not match.
 	Negatives []Event
+	// cis, for a CIS event detection stamped from prepared events, remembers the verdicts
+	// that hold for every stamp (cis_stamp.go).
+	cis *cisSet
 }
 
 // Verdict is the outcome of evaluating a pattern against a detection. Detects is true exactly
@@ -186,17 +206,21 @@ func (d Detection) EvaluateEventPattern(patternJSON string) (Verdict, error) {
 	if d.Language != EventPattern {
 		return Verdict{}, fmt.Errorf("detection %s holds events for %s, not for EventBridge event patterns", d.ID, d.Language)
 	}
+	if d.cis != nil {
+		cv := d.cis.verdict(patternJSON)
+		switch {
+		case cv.err != nil:
+			return Verdict{}, cv.err
+		case cv.invariant:
+			return cv.v.clone(), cv.vErr
+		}
+		return d.evaluate(matchWith(cv.p))
+	}
 	p, err := eventpattern.Parse(patternJSON)
 	if err != nil {
 		return Verdict{}, err
 	}
-	return d.evaluate(func(e Event) (bool, error) {
-		ev, err := e.Decoded()
-		if err != nil {
-			return false, err
-		}
-		return p.MatchEvent(ev), nil
-	})
+	return d.evaluate(matchWith(p))
 }
 
 func (d Detection) evaluate(match func(Event) (bool, error)) (Verdict, error) {
