@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,22 +49,15 @@ func (a *accountCollector) trails(ctx context.Context, regions []snapshot.Region
 	}
 	sort.Strings(arns)
 	out := make([]snapshot.Trail, len(arns))
-	var wg sync.WaitGroup
 	for i, arn := range arns {
 		t := byARN[arn]
 		out[i] = trailFromAPI(t)
-		rc := a.clientsFor(out[i].HomeRegion)
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			a.c.doAs(ctx, "cloudtrail", func() { out[i].Status, out[i].StatusError = trailStatus(ctx, rc, arn) })
-		}()
-		go func() {
-			defer wg.Done()
-			a.c.doAs(ctx, "cloudtrail", func() { out[i].Selectors, out[i].SelectorsError = eventSelectors(ctx, rc, arn) })
-		}()
+		// Started as soon as a region listed the trail (accountCollector.collected).
+		d := a.trailDetail(ctx, arn, out[i].HomeRegion)
+		<-d.done
+		out[i].Status, out[i].StatusError = d.status, d.statusErr
+		out[i].Selectors, out[i].SelectorsError = d.selectors, d.selectorsErr
 	}
-	wg.Wait()
 	return out
 }
 

@@ -16,25 +16,28 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/internal/version"
 )
 
-// DefaultConcurrency bounds the API tasks in flight at once across the whole scan. AWS
-// throttles per account, region and API, and within one (account, region) each service is read
-// by a single task, one call after another; so this bound protects the machine running lookout
-// more than AWS, and it is sized so that every region of an account can be read at once: the
-// wall time of a scan is then a few dependent round trips, not the number of regions.
-const DefaultConcurrency = 64
+// DefaultConcurrency bounds the API calls in flight at once across the whole scan. AWS
+// throttles per account, region and API, and within one (account, region) each service makes
+// a few calls at a time; so this bound protects the machine running lookout more than AWS. It
+// is sized so that every first read of every region of an account (17 regions, about 11 reads
+// each) is in flight at once: the wall time of a scan is then a few dependent round trips,
+// not the number of regions, and an organisation keeps the bound full.
+const DefaultConcurrency = 256
 
 // Options say what to collect.
 type Options struct {
 	// Regions to read; empty means the regions enabled for each account.
 	Regions []string
-	// Concurrency bounds the API tasks running at once (DefaultConcurrency if 0).
+	// Concurrency bounds the API calls in flight at once, retries and back-off included
+	// (DefaultConcurrency if 0).
 	Concurrency int
-	// ServiceConcurrency bounds the tasks of any one service running at once (half of
+	// ServiceConcurrency bounds the calls of any one service in flight at once (half of
 	// Concurrency if 0), so that a throttled service, whose calls back off and retry, cannot
 	// hold every slot and starve the others.
 	ServiceConcurrency int
@@ -72,6 +75,11 @@ type Collector struct {
 	svcMu  sync.Mutex
 	svcCap int
 	svcSem map[string]chan struct{}
+
+	// accounts bounds the accounts read at once: enough to keep sem full, few enough that an
+	// organisation's memory holds the accounts in flight and the finished snapshots, not a
+	// task for every region of every account.
+	accounts chan struct{}
 }
 
 // New returns a Collector.
@@ -84,7 +92,8 @@ func New(opts Options) *Collector {
 	if per <= 0 {
 		per = max(1, (n+1)/2)
 	}
-	return &Collector{opts: opts, sem: make(chan struct{}, n), svcCap: per, svcSem: map[string]chan struct{}{}}
+	return &Collector{opts: opts, sem: make(chan struct{}, n), svcCap: per, svcSem: map[string]chan struct{}{},
+		accounts: make(chan struct{}, max(2, n/32))}
 }
 
 // Snapshot collects every target. It returns an error only when the scan as a whole cannot
@@ -105,6 +114,13 @@ func (c *Collector) Snapshot(ctx context.Context, targets []Target) (*snapshot.S
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			select {
+			case c.accounts <- struct{}{}:
+				defer func() { <-c.accounts }()
+			case <-ctx.Done():
+				// Not started before the scan ended: read nothing, as a region whose slot
+				// never came.
+			}
 			s.Accounts[i] = c.account(ctx, t)
 			if c.opts.Progress != nil {
 				errs := 0
@@ -160,6 +176,27 @@ func (c *Collector) doAs(ctx context.Context, service string, f func()) {
 	c.do(ctx, f)
 }
 
+// bound is an API option that runs every call of a client under its service's bound and the
+// global one (doAs), retries and back-off included: the bounds count calls in flight, and a
+// collector that makes independent calls at once takes a slot for each. A call that gets no
+// slot before the scan ends fails with the context's error.
+func (c *Collector) bound(service string) func(*middleware.Stack) error {
+	mw := middleware.InitializeMiddlewareFunc("lookoutBound", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (out middleware.InitializeOutput, md middleware.Metadata, err error) {
+		ran := false
+		c.doAs(ctx, service, func() {
+			ran = true
+			out, md, err = next.HandleInitialize(ctx, in)
+		})
+		if !ran {
+			if err = ctx.Err(); err == nil {
+				err = context.Canceled
+			}
+		}
+		return out, md, err
+	})
+	return func(s *middleware.Stack) error { return s.Initialize.Add(mw, middleware.Before) }
+}
+
 // do runs one API task under the global concurrency bound.
 func (c *Collector) do(ctx context.Context, f func()) {
 	select {
@@ -171,66 +208,154 @@ func (c *Collector) do(ctx context.Context, f func()) {
 	f()
 }
 
-// account collects one account: identity, regions, then every region concurrently, then the
-// account-wide trail details (once per trail, in its home region), the IAM roles that rule
-// targets name and the instance profiles of instances SSM does not manage.
+// account collects one account. Nothing waits for what it does not need: every region starts
+// at once — with --regions, the regions named; with all, the regions every account of the
+// partition has enabled, while ec2:DescribeRegions says which others are — and
+// sts:GetCallerIdentity, which only names the account, runs alongside. The account-wide reads
+// start from each region's answers as they come (accountCollector.collected); the trails,
+// the IAM roles that rule targets name and the instance profiles of instances SSM does not
+// manage are assembled once every region is read.
+//
+// If the identity or the region list cannot be read, the account is that error, as before
+// any region was read: the reads already started are abandoned and dropped, and so is a
+// region started early that DescribeRegions does not list.
 func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 	a := snapshot.Account{ID: t.AccountID, Partition: "aws"}
 	if t.Err != nil {
 		a.Error = t.Err
 		return a
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	acc := newAccountCollector(c, t.Config, a.ID)
+	acc.ctx = ctx
+
+	type identity struct {
+		id, partition string
+		err           *snapshot.ReadError
+	}
+	idc := make(chan identity, 1)
 	if a.ID == "" {
-		var out *sts.GetCallerIdentityOutput
-		var err error
-		c.doAs(ctx, "sts", func() { out, err = sts.NewFromConfig(t.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}) })
-		if err == nil && out == nil {
-			err = ctx.Err()
+		go func() {
+			id, partition, err := c.identity(ctx, t.Config)
+			if err == nil {
+				acc.setAccountID(id)
+			}
+			idc <- identity{id, partition, err}
+		}()
+	} else {
+		idc <- identity{id: a.ID}
+	}
+	type regionList struct {
+		names []string
+		err   error
+	}
+	listc := make(chan regionList, 1)
+	regions := c.opts.Regions
+	early := regions
+	if len(regions) == 0 {
+		go func() {
+			names, err := c.enabledRegions(ctx, t.Config)
+			listc <- regionList{names, err}
+		}()
+		early = alwaysEnabled(t.Config.Region)
+	}
+
+	// ready is closed once the account is known and its regions planned: progress about
+	// regions is told only then, only for the regions planned, and never for an account
+	// that fails. a.ID and planned are written before, and only read after.
+	ready := make(chan struct{})
+	planned := map[string]bool{}
+	type regionRun struct {
+		r      snapshot.Region
+		done   chan struct{}
+		cancel context.CancelFunc
+	}
+	runs := map[string]*regionRun{}
+	start := func(name string) {
+		if runs[name] != nil {
+			return
 		}
-		if err != nil {
-			a.ID = "000000000000"
-			a.Error = readError("sts:GetCallerIdentity", err)
+		rctx, rcancel := context.WithCancel(ctx)
+		run := &regionRun{done: make(chan struct{}), cancel: rcancel}
+		runs[name] = run
+		go func() {
+			defer close(run.done)
+			run.r = acc.region(rctx, name)
+			if c.opts.Progress == nil {
+				return
+			}
+			select {
+			case <-ready:
+			default:
+				select {
+				case <-ready:
+				case <-rctx.Done():
+					return // the account failed, or the region is not enabled after all
+				}
+			}
+			if planned[name] {
+				c.opts.Progress(ProgressEvent{Account: a.ID, Region: name, Errors: countErrors(&run.r)})
+			}
+		}()
+	}
+	for _, name := range early {
+		start(name)
+	}
+	// abandon drops every region started and waits for their reads to end.
+	abandon := func() {
+		cancel()
+		for _, run := range runs {
+			<-run.done
+		}
+		acc.wg.Wait()
+	}
+
+	id := <-idc
+	if id.err != nil {
+		a.ID = "000000000000"
+		a.Error = id.err
+		abandon()
+		return a
+	}
+	a.ID = id.id
+	if id.partition != "" {
+		a.Partition = id.partition
+	}
+	if len(regions) == 0 {
+		list := <-listc
+		if list.err != nil {
+			a.Error = readError("ec2:DescribeRegions", list.err)
+			abandon()
 			return a
 		}
-		if !accountIDRe.MatchString(aws.ToString(out.Account)) {
-			// An empty or garbled answer is not an identity: findings under account "" would
-			// be nobody's.
-			a.ID = "000000000000"
-			a.Error = &snapshot.ReadError{Operation: "sts:GetCallerIdentity", Code: "EmptyAnswer",
-				Message: fmt.Sprintf("the answer holds no account id (%q)", aws.ToString(out.Account))}
-			return a
+		regions = list.names
+		listed := map[string]bool{}
+		for _, name := range regions {
+			listed[name] = true
+			start(name)
 		}
-		a.ID = aws.ToString(out.Account)
-		if p := partitionOf(aws.ToString(out.Arn)); p != "" {
-			a.Partition = p
+		for name, run := range runs {
+			if !listed[name] {
+				run.cancel() // started early, but not enabled here after all
+			}
 		}
 	}
-	regions := c.opts.Regions
-	if len(regions) == 0 {
-		var err error
-		regions, err = c.enabledRegions(ctx, t.Config)
-		if err != nil {
-			a.Error = readError("ec2:DescribeRegions", err)
-			return a
-		}
+	for _, name := range regions {
+		planned[name] = true
 	}
 	if c.opts.Progress != nil {
 		c.opts.Progress(ProgressEvent{Account: a.ID, Planned: len(regions)})
 	}
-	acc := newAccountCollector(c, t.Config, a.ID)
+	close(ready)
 	a.Regions = make([]snapshot.Region, len(regions))
-	var wg sync.WaitGroup
 	for i, name := range regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.Regions[i] = acc.region(ctx, name)
-			if c.opts.Progress != nil {
-				c.opts.Progress(ProgressEvent{Account: a.ID, Region: name, Errors: countErrors(&a.Regions[i])})
-			}
-		}()
+		<-runs[name].done
+		a.Regions[i] = runs[name].r
 	}
-	wg.Wait()
+	for _, run := range runs {
+		<-run.done
+	}
 	// The account-wide reads depend on every region and not on each other.
 	var after sync.WaitGroup
 	after.Add(2)
@@ -244,18 +369,55 @@ func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 	}()
 	a.Trails = acc.trails(ctx, a.Regions)
 	after.Wait()
+	acc.wg.Wait()
 	return a
+}
+
+// identity asks STS which account cfg acts in, and its partition.
+func (c *Collector) identity(ctx context.Context, cfg aws.Config) (string, string, *snapshot.ReadError) {
+	client := sts.NewFromConfig(cfg, func(o *sts.Options) {
+		o.APIOptions = append(o.APIOptions[:len(o.APIOptions):len(o.APIOptions)], c.bound("sts"))
+	})
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", "", readError("sts:GetCallerIdentity", err)
+	}
+	if !accountIDRe.MatchString(aws.ToString(out.Account)) {
+		// An empty or garbled answer is not an identity: findings under account "" would
+		// be nobody's.
+		return "", "", &snapshot.ReadError{Operation: "sts:GetCallerIdentity", Code: "EmptyAnswer",
+			Message: fmt.Sprintf("the answer holds no account id (%q)", aws.ToString(out.Account))}
+	}
+	return aws.ToString(out.Account), partitionOf(aws.ToString(out.Arn)), nil
+}
+
+// defaultRegions are the regions enabled in every account of the aws partition, which an
+// account cannot disable (regions launched since March 2019 are opt-in).
+var defaultRegions = []string{
+	"ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+	"ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3",
+	"sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+}
+
+// alwaysEnabled is what --regions all may read before DescribeRegions answers: the default
+// regions when the configuration's region is one of them (so the account is in the aws
+// partition), else none.
+func alwaysEnabled(region string) []string {
+	for _, r := range defaultRegions {
+		if r == region {
+			return defaultRegions
+		}
+	}
+	return nil
 }
 
 // enabledRegions lists the regions enabled for the account (DescribeRegions without
 // AllRegions returns only enabled ones).
 func (c *Collector) enabledRegions(ctx context.Context, cfg aws.Config) ([]string, error) {
-	var out *ec2.DescribeRegionsOutput
-	var err error
-	c.doAs(ctx, "ec2", func() { out, err = ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{}) })
-	if err == nil && out == nil {
-		err = ctx.Err()
-	}
+	client := ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+		o.APIOptions = append(o.APIOptions[:len(o.APIOptions):len(o.APIOptions)], c.bound("ec2"))
+	})
+	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
 	if err != nil {
 		return nil, err
 	}

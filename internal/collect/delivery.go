@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -24,9 +25,15 @@ import (
 // what they found, and reads each distinct item once. It leaves r.KMS and r.SQS non-nil
 // (possibly empty), so that "nothing referenced" reads differently from "not collected".
 func collectDelivery(ctx context.Context, c *regionClients, r *snapshot.Region) {
-	functionPolicies(ctx, c, r)
-	r.SQS = subscriberQueues(ctx, c, r)
-	r.KMS = deliveryKeys(ctx, c, r)
+	// The function policies and the queues (then their keys) are independent reads.
+	fanOut(2, func(i int) {
+		if i == 0 {
+			functionPolicies(ctx, c, r)
+			return
+		}
+		r.SQS = subscriberQueues(ctx, c, r)
+		r.KMS = deliveryKeys(ctx, c, r)
+	})
 }
 
 // ---- Lambda resource policies ----
@@ -75,7 +82,8 @@ func functionPolicies(ctx context.Context, c *regionClients, r *snapshot.Region)
 		functions = append(functions, i)
 	}
 	sort.Ints(functions)
-	for _, i := range functions {
+	fanOut(len(functions), func(k int) {
+		i := functions[k]
 		f := &r.Lambda.Functions[i]
 		arns := sortedKeys(invoked[i])
 		if len(arns) > 1 {
@@ -86,7 +94,7 @@ func functionPolicies(ctx context.Context, c *regionClients, r *snapshot.Region)
 				Code:      "MultipleQualifiers",
 				Message:   "the function is invoked as " + strings.Join(arns, " and ") + ", each with its own resource policy; the snapshot holds one policy per function",
 			}
-			continue
+			return
 		}
 		out, err := c.lambda.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(arns[0])})
 		switch {
@@ -99,7 +107,7 @@ func functionPolicies(ctx context.Context, c *regionClients, r *snapshot.Region)
 		default:
 			f.Policy, f.PolicyRead = aws.ToString(out.Policy), true
 		}
-	}
+	})
 }
 
 // unqualifiedFunctionARN strips an alias or version qualifier from a Lambda function ARN
@@ -133,9 +141,10 @@ func subscriberQueues(ctx context.Context, c *regionClients, r *snapshot.Region)
 			}
 		}
 	}
-	for _, arn := range sortedKeys(wanted) {
-		d.Queues = append(d.Queues, readQueue(ctx, c, arn, wanted[arn]))
-	}
+	arns := sortedKeys(wanted)
+	queues := make([]snapshot.Queue, len(arns))
+	fanOut(len(arns), func(i int) { queues[i] = readQueue(ctx, c, arns[i], wanted[arns[i]]) })
+	d.Queues = append(d.Queues, queues...)
 	return d
 }
 
@@ -205,20 +214,39 @@ func deliveryKeys(ctx context.Context, c *regionClients, r *snapshot.Region) *sn
 	}
 	// Two references (an alias and the key's ARN, say) may name one key: its policy is read
 	// once.
-	policies := map[string]keyPolicy{}
-	for _, ref := range sortedKeys(refs) {
-		d.Keys = append(d.Keys, readKey(ctx, c, ref, policies))
-	}
+	policies := &keyPolicies{m: map[string]*keyPolicy{}}
+	list := sortedKeys(refs)
+	keys := make([]snapshot.KMSKey, len(list))
+	fanOut(len(list), func(i int) { keys[i] = readKey(ctx, c, list[i], policies) })
+	d.Keys = append(d.Keys, keys...)
 	return d
 }
 
-// keyPolicy is one GetKeyPolicy answer, kept per key id.
+// keyPolicy is one GetKeyPolicy answer, kept per key id and read once.
 type keyPolicy struct {
+	once   sync.Once
 	policy string
 	err    *snapshot.ReadError
 }
 
-func readKey(ctx context.Context, c *regionClients, ref string, policies map[string]keyPolicy) snapshot.KMSKey {
+// keyPolicies are the region's key policies by key id, for references read at once.
+type keyPolicies struct {
+	mu sync.Mutex
+	m  map[string]*keyPolicy
+}
+
+func (p *keyPolicies) get(id string) *keyPolicy {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kp, ok := p.m[id]
+	if !ok {
+		kp = &keyPolicy{}
+		p.m[id] = kp
+	}
+	return kp
+}
+
+func readKey(ctx context.Context, c *regionClients, ref string, policies *keyPolicies) snapshot.KMSKey {
 	k := snapshot.KMSKey{Ref: ref}
 	if awsManagedAlias(ref) {
 		// alias/aws/sns, alias/aws/sqs and every other alias/aws/ name are AWS managed keys by
@@ -257,16 +285,15 @@ func readKey(ctx context.Context, c *regionClients, ref string, policies map[str
 		}
 		return k
 	}
-	kp, ok := policies[k.KeyID]
-	if !ok {
+	kp := policies.get(k.KeyID)
+	kp.once.Do(func() {
 		out, err := c.kms.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(k.KeyID), PolicyName: aws.String("default")})
 		if err != nil {
 			kp.err = readError("kms:GetKeyPolicy", err)
 		} else {
 			kp.policy = aws.ToString(out.Policy)
 		}
-		policies[k.KeyID] = kp
-	}
+	})
 	k.Policy, k.Error = kp.policy, kp.err
 	return k
 }

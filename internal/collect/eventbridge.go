@@ -17,14 +17,19 @@ import (
 func collectEventBridge(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.EventBridgeData{Rules: []snapshot.Rule{}}
 	r.EventBridge = d
-	// The bus policy is read first and on its own: it says which other accounts may send
-	// events here, which matters even when the rules cannot be listed.
-	bus, err := c.eventbridge.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String("default")})
-	if err != nil {
-		d.BusPolicyError = readError("events:DescribeEventBus", err)
-	} else {
-		d.BusPolicy, d.BusPolicyRead = aws.ToString(bus.Policy), true
-	}
+	// The bus policy is read on its own, alongside the rules: it says which other accounts
+	// may send events here, which matters even when the rules cannot be listed.
+	busRead := make(chan struct{})
+	go func() {
+		defer close(busRead)
+		bus, err := c.eventbridge.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String("default")})
+		if err != nil {
+			d.BusPolicyError = readError("events:DescribeEventBus", err)
+		} else {
+			d.BusPolicy, d.BusPolicyRead = aws.ToString(bus.Policy), true
+		}
+	}()
+	defer func() { <-busRead }()
 	// ListRules has no paginator in the SDK: follow NextToken by hand.
 	in := &eventbridge.ListRulesInput{EventBusName: aws.String("default")}
 	for {
@@ -51,9 +56,9 @@ func collectEventBridge(ctx context.Context, c *regionClients, r *snapshot.Regio
 		in.NextToken = out.NextToken
 	}
 	sort.Slice(d.Rules, func(i, j int) bool { return d.Rules[i].Name < d.Rules[j].Name })
-	for i := range d.Rules {
+	fanOut(len(d.Rules), func(i int) {
 		d.Rules[i].Targets, d.Rules[i].TargetsError = ruleTargets(ctx, c, d.Rules[i].Name)
-	}
+	})
 }
 
 // ruleTargets lists one rule's targets (ListTargetsByRule has no paginator in the SDK).

@@ -18,6 +18,18 @@ import (
 func collectLogs(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.LogsData{LogGroups: []snapshot.LogGroup{}, MetricFilters: []snapshot.MetricFilter{}}
 	r.Logs = d
+	// The groups and the filters are independent lists: read at once.
+	fanOut(2, func(i int) {
+		if i == 0 {
+			logGroups(ctx, c, d)
+		} else {
+			metricFilters(ctx, c, d)
+		}
+	})
+}
+
+// logGroups lists the region's log groups into d.LogGroups (d.Error if it fails).
+func logGroups(ctx context.Context, c *regionClients, d *snapshot.LogsData) {
 	groups := cloudwatchlogs.NewDescribeLogGroupsPaginator(c.logs, &cloudwatchlogs.DescribeLogGroupsInput{})
 	for groups.HasMorePages() {
 		out, err := groups.NextPage(ctx)
@@ -39,7 +51,11 @@ func collectLogs(ctx context.Context, c *regionClients, r *snapshot.Region) {
 		}
 	}
 	sort.Slice(d.LogGroups, func(i, j int) bool { return d.LogGroups[i].Name < d.LogGroups[j].Name })
+}
 
+// metricFilters lists every metric filter of the region into d.MetricFilters
+// (d.MetricFiltersError if it fails).
+func metricFilters(ctx context.Context, c *regionClients, d *snapshot.LogsData) {
 	filters := cloudwatchlogs.NewDescribeMetricFiltersPaginator(c.logs, &cloudwatchlogs.DescribeMetricFiltersInput{})
 	for filters.HasMorePages() {
 		out, err := filters.NextPage(ctx)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/snapshot"
@@ -48,21 +49,33 @@ type regionClients struct {
 }
 
 func newRegionClients(cfg aws.Config, accountID, region string) *regionClients {
+	return newBoundRegionClients(nil, cfg, accountID, region)
+}
+
+// newBoundRegionClients builds the clients of one (account, region); with c set, every call
+// they make runs under c's bounds (Collector.bound).
+func newBoundRegionClients(c *Collector, cfg aws.Config, accountID, region string) *regionClients {
 	cfg = cfg.Copy()
 	cfg.Region = region
+	api := func(opts []func(*middleware.Stack) error, service string) []func(*middleware.Stack) error {
+		if c == nil {
+			return opts
+		}
+		return append(opts[:len(opts):len(opts)], c.bound(service))
+	}
 	return &regionClients{
 		region:      region,
 		accountID:   accountID,
-		cloudtrail:  cloudtrail.NewFromConfig(cfg),
-		eventbridge: eventbridge.NewFromConfig(cfg),
-		logs:        cloudwatchlogs.NewFromConfig(cfg),
-		cloudwatch:  awsclient.CloudWatch(cfg),
-		sns:         sns.NewFromConfig(cfg),
-		lambda:      lambda.NewFromConfig(cfg),
-		ec2:         ec2.NewFromConfig(cfg),
-		ssm:         ssm.NewFromConfig(cfg),
-		sqs:         sqs.NewFromConfig(cfg),
-		kms:         kms.NewFromConfig(cfg),
+		cloudtrail:  cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.APIOptions = api(o.APIOptions, "cloudtrail") }),
+		eventbridge: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.APIOptions = api(o.APIOptions, "eventbridge") }),
+		logs:        cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.APIOptions = api(o.APIOptions, "logs") }),
+		cloudwatch:  awsclient.CloudWatch(cfg, func(o *cloudwatch.Options) { o.APIOptions = api(o.APIOptions, "cloudwatch") }),
+		sns:         sns.NewFromConfig(cfg, func(o *sns.Options) { o.APIOptions = api(o.APIOptions, "sns") }),
+		lambda:      lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.APIOptions = api(o.APIOptions, "lambda") }),
+		ec2:         ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.APIOptions = api(o.APIOptions, "ec2") }),
+		ssm:         ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.APIOptions = api(o.APIOptions, "ssm") }),
+		sqs:         sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.APIOptions = api(o.APIOptions, "sqs") }),
+		kms:         kms.NewFromConfig(cfg, func(o *kms.Options) { o.APIOptions = api(o.APIOptions, "kms") }),
 	}
 }
 
@@ -75,34 +88,43 @@ func (c *regionClients) scanTime() time.Time {
 }
 
 // regionCollector reads one service of a region into its section of r. Each runs as its own
-// task, so one slow or throttled service does not hold up the others.
+// task, so one slow or throttled service does not hold up the others; the calls it makes are
+// bounded one by one (Collector.bound), not the task, so a task that runs independent reads
+// at once takes a slot for each.
 type regionCollector struct {
 	service string
 	run     func(ctx context.Context, c *regionClients, r *snapshot.Region)
+	// after names the collectors whose sections a follow-up reads; it starts as soon as
+	// they are done, not when the whole region is.
+	after []string
 }
 
 // regionCollectors is what is read in every region, one entry per service.
 var regionCollectors = []regionCollector{
-	{"cloudtrail", collectTrailView},
-	{"eventbridge", collectEventBridge},
-	{"logs", collectLogs},
-	{"cloudwatch", collectCloudWatch},
-	{"sns", collectSNS},
-	{"lambda", collectLambda},
-	{"ec2", collectEC2},
-	{"ssm", collectSSM},
+	{service: "cloudtrail", run: collectTrailView},
+	{service: "eventbridge", run: collectEventBridge},
+	{service: "logs", run: collectLogs},
+	{service: "cloudwatch", run: collectCloudWatch},
+	{service: "sns", run: collectSNS},
+	{service: "lambda", run: collectLambda},
+	{service: "ec2", run: collectEC2},
+	{service: "ssm", run: collectSSM},
 }
 
-// regionFollowUps run after every regionCollector of the region has finished, for reads that
-// depend on what those found (e.g. the log streams of the log groups an agent configuration
-// names). They run one after another and may read and write any section.
+// regionFollowUps are reads that depend on what collectors found (e.g. the log streams of the
+// log groups an agent configuration names). Each starts when the collectors it names in after
+// are done. Follow-ups run at once with each other and with the other collectors, so each
+// writes only sections no other task of the region writes meanwhile: ssh-log-streams the
+// managed instances' tags (SSM) and the streams of log groups (Logs), delivery the functions'
+// policies (Lambda), SQS and KMS.
 var regionFollowUps = []regionCollector{
-	{"ssh-log-streams", collectSSHLogStreams},
-	{"delivery", collectDelivery},
+	{service: "ssh-log-streams", run: collectSSHLogStreams, after: []string{"ssm", "ec2", "logs"}},
+	{service: "delivery", run: collectDelivery, after: []string{"eventbridge", "sns", "lambda"}},
 }
 
-// accountCollector holds the per-account state: the region clients, built once each, and the
-// IAM client (IAM is global: one per account).
+// accountCollector holds the per-account state: the region clients, built once each, the
+// IAM client (IAM is global: one per account), and the account-wide reads, started from each
+// region's answers as they come.
 type accountCollector struct {
 	c         *Collector
 	cfg       aws.Config
@@ -111,10 +133,50 @@ type accountCollector struct {
 	mu        sync.Mutex
 	clients   map[string]*regionClients
 	iam       *iam.Client
+
+	// known is closed once accountID is set (sts:GetCallerIdentity answered, or the target
+	// named the account): delivery reads wait for it, as they compare owners with it.
+	known chan struct{}
+	// trailDetails holds each trail's status and selectors, read once, from the first
+	// region whose DescribeTrails lists the trail.
+	trailDetails map[string]*trailDetail
+	// wg counts the account-wide reads started early, so that none outlives the account;
+	// ctx is the account's context, which they run in (a region's may end sooner).
+	wg  sync.WaitGroup
+	ctx context.Context
 }
 
 func newAccountCollector(c *Collector, cfg aws.Config, accountID string) *accountCollector {
-	return &accountCollector{c: c, cfg: cfg, accountID: accountID, now: c.opts.Now, clients: map[string]*regionClients{}}
+	a := &accountCollector{c: c, cfg: cfg, accountID: accountID, now: c.opts.Now, clients: map[string]*regionClients{},
+		known: make(chan struct{}), trailDetails: map[string]*trailDetail{}, ctx: context.Background()}
+	if accountID != "" {
+		close(a.known)
+	}
+	return a
+}
+
+// setAccountID records the account id learnt from STS.
+func (a *accountCollector) setAccountID(id string) {
+	a.mu.Lock()
+	a.accountID = id
+	a.mu.Unlock()
+	close(a.known)
+}
+
+// id waits for the account id; false if ctx ended first.
+func (a *accountCollector) id(ctx context.Context) (string, bool) {
+	select {
+	case <-a.known:
+	case <-ctx.Done():
+		select {
+		case <-a.known:
+		default:
+			return "", false
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.accountID, true
 }
 
 // iamClient returns the account's IAM client. IAM is a global service with one endpoint per
@@ -137,29 +199,137 @@ func (a *accountCollector) clientsFor(region string) *regionClients {
 	defer a.mu.Unlock()
 	rc, ok := a.clients[region]
 	if !ok {
-		rc = newRegionClients(a.cfg, a.accountID, region)
+		rc = newBoundRegionClients(a.c, a.cfg, a.accountID, region)
 		rc.now = a.now
 		a.clients[region] = rc
 	}
 	return rc
 }
 
-// region reads every service of one region concurrently.
+// region reads every service of one region concurrently; each follow-up starts when the
+// collectors it reads are done, and the account-wide reads a collector's answer calls for
+// start when it is done (accountCollector.collected).
 func (a *accountCollector) region(ctx context.Context, name string) snapshot.Region {
 	r := snapshot.Region{Name: name}
 	rc := a.clientsFor(name)
+	done := make(map[string]chan struct{}, len(regionCollectors))
+	for _, col := range regionCollectors {
+		done[col.service] = make(chan struct{})
+	}
 	// Each collector writes only its own section of r, so they may run at once.
 	var wg sync.WaitGroup
 	for _, col := range regionCollectors {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.c.doAs(ctx, col.service, func() { col.run(ctx, rc, &r) })
+			col.run(ctx, rc, &r)
+			a.collected(ctx, col.service, rc, &r)
+			close(done[col.service])
+		}()
+	}
+	for _, f := range regionFollowUps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, dep := range f.after {
+				<-done[dep]
+			}
+			if f.service == "delivery" {
+				// Delivery compares owners with the account id, which STS may still be
+				// reading: wait for it (or for the end of the scan).
+				id, ok := a.id(ctx)
+				if !ok {
+					return
+				}
+				rc.accountID = id
+			}
+			f.run(ctx, rc, &r)
 		}()
 	}
 	wg.Wait()
-	for _, col := range regionFollowUps {
-		a.c.doAs(ctx, col.service, func() { col.run(ctx, rc, &r) })
-	}
 	return r
+}
+
+// collected starts the account-wide reads that a collector's answer calls for, without
+// waiting for the other regions: the details of the trails a region's DescribeTrails lists.
+func (a *accountCollector) collected(ctx context.Context, service string, rc *regionClients, r *snapshot.Region) {
+	if service == "cloudtrail" {
+		for _, t := range rc.trailList {
+			a.trailDetail(ctx, aws.ToString(t.TrailARN), aws.ToString(t.HomeRegion))
+		}
+	}
+}
+
+// trailDetail is one trail's GetTrailStatus and GetEventSelectors, read in its home region
+// (CloudTrail answers them only there), each once per scan of the account.
+type trailDetail struct {
+	done         chan struct{}
+	status       *snapshot.TrailStatus
+	statusErr    *snapshot.ReadError
+	selectors    *snapshot.EventSelectors
+	selectorsErr *snapshot.ReadError
+}
+
+// trailDetail returns the trail's details, starting their reads if no region has yet; the
+// caller waits on done.
+func (a *accountCollector) trailDetail(ctx context.Context, arn, home string) *trailDetail {
+	a.mu.Lock()
+	d, ok := a.trailDetails[arn]
+	if !ok {
+		d = &trailDetail{done: make(chan struct{})}
+		a.trailDetails[arn] = d
+	}
+	a.mu.Unlock()
+	if ok {
+		return d
+	}
+	ctx = a.ctx
+	rc := a.clientsFor(home)
+	var reads sync.WaitGroup
+	reads.Add(2)
+	a.wg.Add(1)
+	go func() {
+		defer reads.Done()
+		d.status, d.statusErr = trailStatus(ctx, rc, arn)
+	}()
+	go func() {
+		defer reads.Done()
+		d.selectors, d.selectorsErr = eventSelectors(ctx, rc, arn)
+	}()
+	go func() {
+		defer a.wg.Done()
+		reads.Wait()
+		close(d.done)
+	}()
+	return d
+}
+
+// fanOutLimit is how many independent reads of one service a collector makes at once in one
+// region (a topic's subscriptions and attributes, every rule's targets): AWS throttles per
+// account, region and API, and a handful in flight keeps a long list to a few round trips
+// without bursting far past the rates of the slower APIs (ListTargetsByRule allows 50 a
+// second); adaptive retry paces what is throttled all the same.
+const fanOutLimit = 4
+
+// fanOut runs f(0), …, f(n-1), at most fanOutLimit at once, and returns when all are done.
+// Each call must write only what belongs to its own index.
+func fanOut(n int, f func(i int)) {
+	if n <= 1 {
+		if n == 1 {
+			f(0)
+		}
+		return
+	}
+	sem := make(chan struct{}, fanOutLimit)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(i)
+		}()
+	}
+	wg.Wait()
 }

@@ -52,8 +52,14 @@ func collectSSM(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	if len(d.ManagedInstances) == 0 {
 		return // nothing to configure: the check has no instance to judge here
 	}
-	d.Associations, d.AssociationsError = manageAgentAssociations(ctx, c)
-	d.Commands, d.CommandsError = manageAgentCommands(ctx, c)
+	// The associations and the commands are independent reads: made at once.
+	fanOut(2, func(i int) {
+		if i == 0 {
+			d.Associations, d.AssociationsError = manageAgentAssociations(ctx, c)
+		} else {
+			d.Commands, d.CommandsError = manageAgentCommands(ctx, c)
+		}
+	})
 	d.AgentConfigs = agentConfigs(ctx, c, d)
 }
 
@@ -103,14 +109,25 @@ func manageAgentAssociations(ctx context.Context, c *regionClients) ([]snapshot.
 				// A legacy association names one instance instead of targets.
 				as.Targets = append(as.Targets, snapshot.AssociationTarget{Key: "InstanceIds", Values: []string{id}})
 			}
-			desc, err := c.ssm.DescribeAssociation(ctx, &ssm.DescribeAssociationInput{AssociationId: a.AssociationId})
-			if err != nil {
-				return nil, readError("ssm:DescribeAssociation", err)
-			}
-			if desc.AssociationDescription != nil {
-				as.Parameters = keptParameters(desc.AssociationDescription.Parameters)
-			}
 			out = append(out, as)
+		}
+	}
+	// One DescribeAssociation each, for the parameters ListAssociations omits: independent
+	// reads, made a few at once. The first failure (in listing order) is the answer.
+	errs := make([]*snapshot.ReadError, len(out))
+	fanOut(len(out), func(i int) {
+		desc, err := c.ssm.DescribeAssociation(ctx, &ssm.DescribeAssociationInput{AssociationId: aws.String(out[i].AssociationID)})
+		if err != nil {
+			errs[i] = readError("ssm:DescribeAssociation", err)
+			return
+		}
+		if desc.AssociationDescription != nil {
+			out[i].Parameters = keptParameters(desc.AssociationDescription.Parameters)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].AssociationID < out[j].AssociationID })
@@ -126,41 +143,60 @@ func manageAgentAssociations(ctx context.Context, c *regionClients) ([]snapshot.
 // snapshot for fleets that reconfigure often.
 func manageAgentCommands(ctx context.Context, c *regionClients) ([]snapshot.AgentCommand, *snapshot.ReadError) {
 	filter := []ssmtypes.CommandFilter{{Key: ssmtypes.CommandFilterKeyDocumentName, Value: aws.String(agentconfig.ManageAgentDocument)}}
+	// The commands (for their parameters) and the invocations are independent lists: read at
+	// once, joined after. A failure of ListCommands is the answer before one of the
+	// invocations.
 	params := map[string]map[string][]string{}
-	cmdPages := ssm.NewListCommandsPaginator(c.ssm, &ssm.ListCommandsInput{Filters: filter, MaxResults: aws.Int32(50)})
-	for cmdPages.HasMorePages() {
-		page, err := cmdPages.NextPage(ctx)
-		if err != nil {
-			return nil, readError("ssm:ListCommands", err)
+	var invocations []snapshot.AgentCommand
+	var cmdErr, invErr *snapshot.ReadError
+	fanOut(2, func(i int) {
+		if i == 0 {
+			cmdPages := ssm.NewListCommandsPaginator(c.ssm, &ssm.ListCommandsInput{Filters: filter, MaxResults: aws.Int32(50)})
+			for cmdPages.HasMorePages() {
+				page, err := cmdPages.NextPage(ctx)
+				if err != nil {
+					cmdErr = readError("ssm:ListCommands", err)
+					return
+				}
+				for _, cmd := range page.Commands {
+					if aws.ToString(cmd.DocumentName) == agentconfig.ManageAgentDocument {
+						params[aws.ToString(cmd.CommandId)] = keptParameters(cmd.Parameters)
+					}
+				}
+			}
+			return
 		}
-		for _, cmd := range page.Commands {
-			if aws.ToString(cmd.DocumentName) == agentconfig.ManageAgentDocument {
-				params[aws.ToString(cmd.CommandId)] = keptParameters(cmd.Parameters)
+		invPages := ssm.NewListCommandInvocationsPaginator(c.ssm, &ssm.ListCommandInvocationsInput{Filters: filter, MaxResults: aws.Int32(50)})
+		for invPages.HasMorePages() {
+			page, err := invPages.NextPage(ctx)
+			if err != nil {
+				invErr = readError("ssm:ListCommandInvocations", err)
+				return
+			}
+			for _, inv := range page.CommandInvocations {
+				if aws.ToString(inv.DocumentName) != agentconfig.ManageAgentDocument {
+					continue
+				}
+				invocations = append(invocations, snapshot.AgentCommand{
+					CommandID:    aws.ToString(inv.CommandId),
+					InstanceID:   aws.ToString(inv.InstanceId),
+					DocumentName: aws.ToString(inv.DocumentName),
+					Status:       string(inv.Status),
+					RequestedAt:  utc(inv.RequestedDateTime),
+				})
 			}
 		}
+	})
+	switch {
+	case cmdErr != nil:
+		return nil, cmdErr
+	case invErr != nil:
+		return nil, invErr
 	}
 	byInstance := map[string][]snapshot.AgentCommand{}
-	invPages := ssm.NewListCommandInvocationsPaginator(c.ssm, &ssm.ListCommandInvocationsInput{Filters: filter, MaxResults: aws.Int32(50)})
-	for invPages.HasMorePages() {
-		page, err := invPages.NextPage(ctx)
-		if err != nil {
-			return nil, readError("ssm:ListCommandInvocations", err)
-		}
-		for _, inv := range page.CommandInvocations {
-			if aws.ToString(inv.DocumentName) != agentconfig.ManageAgentDocument {
-				continue
-			}
-			id := aws.ToString(inv.CommandId)
-			iid := aws.ToString(inv.InstanceId)
-			byInstance[iid] = append(byInstance[iid], snapshot.AgentCommand{
-				CommandID:    id,
-				InstanceID:   iid,
-				DocumentName: aws.ToString(inv.DocumentName),
-				Status:       string(inv.Status),
-				RequestedAt:  utc(inv.RequestedDateTime),
-				Parameters:   params[id],
-			})
-		}
+	for _, inv := range invocations {
+		inv.Parameters = params[inv.CommandID]
+		byInstance[inv.InstanceID] = append(byInstance[inv.InstanceID], inv)
 	}
 	var out []snapshot.AgentCommand
 	for _, cmds := range byInstance {
