@@ -170,11 +170,13 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 // group: several trails often share one).
 func judgeTrailChain(s *snapshot.Snapshot, t *snapshot.Trail, d detection.Detection, byGroup map[string]*AlarmChainVerdict) trailChain {
 	tc := trailChain{trail: t, status: Fail}
-	tv := judgeTrail(t, t.HomeRegion)
-	switch {
-	case tv.status != Pass:
-		tc.status, tc.reason = tv.status, tv.reason
+	// The chain needs the trail to record the detection's events, not every management event:
+	// a trail that excludes KMS events still feeds an IAM-policy alarm.
+	if st, why := trailRecords(t, d); st != Pass {
+		tc.status, tc.reason = st, why
 		return tc
+	}
+	switch {
 	case !t.IsMultiRegion:
 		tc.reason = fmt.Sprintf("trail %s records only %s, so activity in other regions never reaches its log group (CIS requires a multi-region trail)", t.Name, t.HomeRegion)
 		return tc

@@ -172,13 +172,9 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 		}
 		regions = []string{globalEventRegions[p]}
 	case "signin":
-		for _, name := range opts.SigninRegions {
-			// As eventbridge-console-signin-rule: a sign-in region left out of the scan is not
-			// evaluated.
-			if a.Region(name) != nil {
-				regions = append(regions, name)
-			}
-		}
+		// Every sign-in region: one left out of the scan was not read, so the route there is
+		// unknown (ERROR below), not assumed.
+		regions = append(regions, opts.SigninRegions...)
 	default:
 		for _, r := range a.Regions {
 			regions = append(regions, r.Name)
@@ -196,6 +192,16 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 		}
 		resource := accountARN(a, "events", name, "rule/*")
 		d := detection.CISEvent(ctl.Key, name, a.ID)
+		switch st, why := trailFeedsRegion(a, r, d, ctl.Delivery != detection.DeliveryRegional); st {
+		case Error:
+			unknown = append(unknown, why)
+			out.evidence[name] = why
+			continue
+		case Fail:
+			uncovered = append(uncovered, fmt.Sprintf("%s (%s)", name, why))
+			out.evidence[name] = why
+			continue
+		}
 		found := searchRules(c, s, a.ID, r, resource, d, notifies)
 		if found.missing.Status != "" {
 			unknown = append(unknown, found.missing.Message)

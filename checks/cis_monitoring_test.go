@@ -97,6 +97,22 @@ func TestCISMonitoring(t *testing.T) {
 					PoliciesRead: true, Policies: allowPolicy("events:PutEvents")}}
 			}),
 			want: []string{"forwarded to event bus default"}},
+		// EventBridge receives CloudTrail API events only from a logging trail.
+		{name: "rules in every region but no trail at all", status: Fail,
+			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-west-2", "sg-changes", sgRulePattern, "ENABLED"), func(s *snapshot.Snapshot) {
+				s.Accounts[0].Trails = nil
+				east(s).CloudTrail.TrailARNs, west(s).CloudTrail.TrailARNs = []string{}, []string{}
+			}),
+			want: []string{"no logging trail covers us-east-1"}},
+		{name: "rules in every region but the only trail stopped", status: Fail,
+			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-west-2", "sg-changes", sgRulePattern, "ENABLED"), func(s *snapshot.Snapshot) {
+				s.Accounts[0].Trails[0].Status.IsLogging = false
+			}),
+			want: []string{"trail main is not logging"}},
+		{name: "a trail that excludes KMS events still feeds a security-group filter", status: Pass,
+			mutate: both(withFilterAlarm("SGChanges", cisControl("security-group-changes").RefPattern), func(s *snapshot.Snapshot) {
+				s.Accounts[0].Trails[0].Selectors = &snapshot.EventSelectors{Classic: []snapshot.ClassicSelector{{ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"kms.amazonaws.com"}}}}
+			})},
 		{name: "EventBridge not collected in a region, filter route failing: ERROR", status: Error,
 			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), func(s *snapshot.Snapshot) { west(s).EventBridge = nil })},
 	})
@@ -118,6 +134,9 @@ func TestCISMonitoring(t *testing.T) {
 			mutate: both(withRule("us-east-1", "auth-fail", authFailEB, "ENABLED"), withRule("us-west-2", "auth-fail", authFailEB, "ENABLED"))},
 		{name: "sign-in events also land in us-west-2", status: Fail, mutate: withRule("us-east-1", "auth-fail", authFailEB, "ENABLED"),
 			want: []string{"no rule delivers them in us-west-2"}},
+		{name: "a sign-in region that was not scanned cannot be judged", status: Error, opts: Options{SigninRegions: []string{"us-east-1", "eu-west-1"}},
+			mutate: both(withRule("us-east-1", "auth-fail", authFailEB, "ENABLED"), withRule("us-west-2", "auth-fail", authFailEB, "ENABLED")),
+			want:   []string{"eu-west-1 was not scanned"}},
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -207,4 +208,46 @@ func includesGlobalEvents(t *snapshot.Trail) (Status, string) {
 		return Fail, fmt.Sprintf("trail %s is logging but excludes global service events (IncludeGlobalServiceEvents false): it records no IAM, STS or console sign-in event", t.Name)
 	}
 	return Pass, ""
+}
+
+// trailFeedsRegion decides whether CloudTrail delivers d's events in region r of account a at
+// all: EventBridge receives "AWS API Call via CloudTrail" and console sign-in events only from
+// a trail that is logging and records them ("To record events with a detail-type value of AWS
+// API Call via CloudTrail, a CloudTrail trail with logging enabled is required", EventBridge
+// user guide, "Events from AWS services"). Global-service events (IAM, Organizations, console
+// sign-in) also need a trail that includes global service events.
+func trailFeedsRegion(a *snapshot.Account, r *snapshot.Region, d detection.Detection, global bool) (Status, string) {
+	switch {
+	case r.CloudTrail == nil:
+		return Error, "CloudTrail was not collected in " + r.Name
+	case r.CloudTrail.Error != nil:
+		return Error, "the trails of " + r.Name + " could not be read: " + r.CloudTrail.Error.Error()
+	}
+	var reasons, unknown []string
+	for _, arn := range r.CloudTrail.TrailARNs {
+		t := a.Trail(arn)
+		if t == nil || !(t.IsMultiRegion || t.HomeRegion == r.Name) {
+			continue
+		}
+		st, why := trailRecords(t, d)
+		if st == Pass && global {
+			st, why = includesGlobalEvents(t)
+		}
+		switch st {
+		case Pass:
+			return Pass, ""
+		case Error:
+			unknown = append(unknown, why)
+		default:
+			reasons = append(reasons, why)
+		}
+	}
+	if len(unknown) > 0 {
+		return Error, strings.Join(unknown, "; ")
+	}
+	msg := "no logging trail covers " + r.Name + ", and EventBridge receives CloudTrail events only from a logging trail"
+	if len(reasons) > 0 {
+		msg = "no trail covering " + r.Name + " feeds EventBridge these events (" + strings.Join(reasons, "; ") + ")"
+	}
+	return Fail, msg
 }

@@ -18,15 +18,18 @@ var EC2SSHOpenToInternet = Check{
 	Service:  "ec2",
 	Verifies: "No security group of the running instance (its own and its network interfaces') has an inbound rule " +
 		"admitting TCP port 22 from 0.0.0.0/0 or ::/0 (any CIDR of prefix length 0): protocol tcp (or 6) with a port " +
-		"range that contains 22 or no port range, or protocol -1 (all traffic). Private or other CIDRs, prefix lists " +
-		"and security group references are not the internet. A group lookout could not read is ERROR unless another " +
-		"group already opens port 22; so is an instance listed without any group.",
+		"range that contains 22 or no port range, or protocol -1 (all traffic). Private or other CIDRs and security group " +
+		"references are not the internet. A group lookout could not read is ERROR unless another group already opens " +
+		"port 22; so is an instance listed without any group, and so is port 22 open to a prefix list (its entries are " +
+		"not read, and a list may hold 0.0.0.0/0).",
 	Remediation: "Reach the instance with Session Manager (aws ssm start-session --target INSTANCE), which needs no " +
 		"inbound port, and remove the rule; if SSH must stay, admit only known CIDRs or a bastion's security group.",
 	FixSummary: "with --allow-revoke only: ec2:RevokeSecurityGroupIngress of exactly the rule that admits the internet " +
 		"to port 22 (the rule, never the group)",
-	Frameworks: map[string]string{"cis-aws-1.4": "5.2", "cis-aws-3.0": "5.2", "cis-aws-5.0": "5.3", "cis-aws-7.0": "6.3",
-		"aws-securityhub": "EC2.13"},
+	// Security Hub EC2.13 is exactly this (SSH from 0.0.0.0/0 or ::/0). The CIS items on
+	// remote administration ports also cover RDP and UDP, and split IPv4 from IPv6, so this
+	// check does not claim them.
+	Frameworks: map[string]string{"aws-securityhub": "EC2.13"},
 	Run: runEC2SSHOpenToInternet,
 }
 
@@ -91,7 +94,8 @@ func admitsSSH(p snapshot.IPPermission) bool {
 // sshExposure is what the instance's groups say about port 22.
 type sshExposure struct {
 	open     []openSSHRule
-	sources  []string // every non-internet source port 22 admits (CIDRs, prefix lists, groups)
+	sources  []string // every non-internet source port 22 admits (CIDRs, groups)
+	prefixes []string // prefix lists port 22 admits: their entries are not read
 	missing  []string // groups the instance names that were not read
 	unparsed []string // CIDRs lookout could not parse
 	groups   []*snapshot.SecurityGroup
@@ -133,7 +137,7 @@ func sshExposureOf(d *snapshot.EC2Data, in *snapshot.Instance) sshExposure {
 				check(cidr, true)
 			}
 			for _, pl := range p.PrefixListIDs {
-				e.sources = append(e.sources, "prefix list "+pl)
+				e.prefixes = append(e.prefixes, pl+" in "+g.ID)
 			}
 			for _, sg := range p.SourceGroupIDs {
 				e.sources = append(e.sources, "security group "+sg)
@@ -222,6 +226,11 @@ func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.In
 	case len(e.unparsed) > 0:
 		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: lookout cannot read the CIDR %s",
 			label, strings.Join(e.unparsed, ", ")))
+	case len(e.prefixes) > 0:
+		// A prefix list admits every CIDR it holds, which may be 0.0.0.0/0; lookout does not
+		// read the entries (ec2:GetManagedPrefixListEntries), so it cannot pass the instance.
+		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: port 22 is open to prefix list %s, whose entries lookout does not read",
+			label, strings.Join(e.prefixes, ", ")))
 	case len(in.SecurityGroupIDs) == 0:
 		// Every instance has at least one group (AWS attaches the VPC's default group when
 		// none is given): an answer without any is not data to pass on.

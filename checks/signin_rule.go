@@ -46,6 +46,16 @@ func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Findin
 				continue
 			}
 			d := detection.RootConsoleSignin(name, a.ID)
+			// Sign-in events reach EventBridge only through a logging trail that records them
+			// (and global service events).
+			if st, why := trailFeedsRegion(a, r, d, true); st != Pass {
+				f := c.finding(a.ID, name, resource, st, "root console sign-ins in "+name+" reach no rule: "+why)
+				if st == Fail {
+					f.Fix = &FixHint{Available: false, Summary: "start (or create) a multi-region trail that records management events and global service events (cloudtrail-logging)"}
+				}
+				out = append(out, f)
+				continue
+			}
 			out = append(out, c.ruleFinding(s, a.ID, r, resource, d, notifies, "a root console sign-in",
 				&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-root-console-signin in %s with an SNS target (--sns-topic-arn or --notify-email)", name)}))
 		}

@@ -1,10 +1,13 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -226,4 +229,68 @@ func managementGap(sel *snapshot.EventSelectors) string {
 		return "does not record all management events from " + strings.Join(sortedKeys(missedSources), ", ")
 	}
 	return "does not record all management events (its selectors filter by principal, event name or console session)"
+}
+
+// recordProbe reads the probe of a detection event: a CloudTrail record (metric-filter
+// detections) or an EventBridge envelope carrying one in detail. ok is false for events that
+// are not CloudTrail records (sshd lines, EC2 state-change notifications).
+func recordProbe(body []byte) (probeEvent, bool) {
+	var rec struct {
+		EventSource  string `json:"eventSource"`
+		EventName    string `json:"eventName"`
+		ReadOnly     *bool  `json:"readOnly"`
+		UserIdentity struct {
+			ARN string `json:"arn"`
+		} `json:"userIdentity"`
+		SessionCredentialFromConsole string          `json:"sessionCredentialFromConsole"`
+		Detail                       json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(body, &rec) != nil {
+		return probeEvent{}, false
+	}
+	if rec.EventSource == "" && len(rec.Detail) > 0 {
+		return recordProbe(rec.Detail)
+	}
+	if rec.EventSource == "" || rec.EventName == "" {
+		return probeEvent{}, false
+	}
+	readOnly := rec.ReadOnly != nil && *rec.ReadOnly
+	return probeEvent{readOnly: readOnly, eventSource: rec.EventSource, eventName: rec.EventName,
+		userARN: rec.UserIdentity.ARN, fromConsole: rec.SessionCredentialFromConsole == "true"}, true
+}
+
+// trailRecords judges whether trail t is logging and its selectors record the detection's
+// positive CloudTrail events: a detection that depends on the trail needs those events, not
+// every management event (a trail that excludes KMS events still feeds an IAM alarm).
+func trailRecords(t *snapshot.Trail, d detection.Detection) (Status, string) {
+	switch {
+	case t.Status == nil && t.StatusError != nil:
+		return Error, fmt.Sprintf("trail %s: could not read its status: %s", t.Name, t.StatusError.Error())
+	case t.Status == nil:
+		return Error, fmt.Sprintf("trail %s: status was not collected", t.Name)
+	case !t.Status.IsLogging:
+		reason := fmt.Sprintf("trail %s is not logging", t.Name)
+		if t.Status.StopLoggingTime != nil {
+			reason += fmt.Sprintf(" (StopLogging at %s)", t.Status.StopLoggingTime.UTC().Format(time.RFC3339))
+		}
+		return Fail, reason
+	case t.Selectors == nil && t.SelectorsError != nil:
+		return Error, fmt.Sprintf("trail %s: could not read its event selectors: %s", t.Name, t.SelectorsError.Error())
+	case t.Selectors == nil:
+		return Error, fmt.Sprintf("trail %s: event selectors were not collected", t.Name)
+	}
+	events := append([]detection.Event{}, d.Positives...)
+	for _, g := range d.AnyOf {
+		events = append(events, g...)
+	}
+	var missed []string
+	for _, e := range events {
+		if p, ok := recordProbe(e.Body); ok && !records(t.Selectors, p) {
+			missed = append(missed, e.Name)
+		}
+	}
+	if len(missed) > 0 {
+		return Fail, fmt.Sprintf("trail %s is logging but its event selectors do not record %s", t.Name, eventList(missed))
+	}
+	return Pass, ""
 }
