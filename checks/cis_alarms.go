@@ -33,7 +33,7 @@ var (
 )
 
 const cisChainVerifies = "PASS needs one complete chain: a multi-region trail that includes global service events, " +
-	"passes cloudtrail-logging for its home region and delivers to a CloudWatch Logs log group (no CloudWatch Logs delivery error); on that log group, in " +
+	"is logging, records the detection's events (its selectors are evaluated against them) and delivers to a CloudWatch Logs log group (no CloudWatch Logs delivery error); on that log group, in " +
 	"its own account and region (never a same-named group elsewhere), a metric filter whose pattern — evaluated " +
 	"against CloudTrail records, not compared as text — matches every positive event and no negative, with a " +
 	"metric value > 0; a metric alarm in that account and region on the same metric name, namespace and " +
