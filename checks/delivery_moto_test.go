@@ -186,6 +186,22 @@ func TestMotoRuleTargetDelivery(t *testing.T) {
 		"arn:aws:ssm:us-east-1:123456789012:automation-definition/AWS-StartTrail:$DEFAULT")
 	w.expect(stop, home, checks.Fail, "StopLogging by an assumed role")
 
+	// An SQS queue as the us-east-1 sign-in target: delivered only once its policy admits the rule.
+	q := sqs.NewFromConfig(w.cfg(home))
+	queue, err := q.CreateQueue(w.ctx, &sqs.CreateQueueInput{QueueName: aws.String("signin-events")})
+	w.must("CreateQueue", err)
+	queueARN := "arn:aws:sqs:us-east-1:123456789012:signin-events"
+	eb = eventbridge.NewFromConfig(w.cfg(home))
+	_, err = eb.RemoveTargets(w.ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("console-signin"), Ids: []string{"1"}})
+	w.must("RemoveTargets", err)
+	_, err = eb.PutTargets(w.ctx, &eventbridge.PutTargetsInput{Rule: aws.String("console-signin"), Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(queueARN)}}})
+	w.must("PutTargets queue", err)
+	w.expect(signin, home, checks.Fail, "SQS queue signin-events has no resource-based policy")
+	_, err = q.SetQueueAttributes(w.ctx, &sqs.SetQueueAttributesInput{QueueUrl: queue.QueueUrl, Attributes: map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"` + queueARN + `","Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:events:us-east-1:123456789012:rule/console-signin"}}}]}`}})
+	w.must("SetQueueAttributes", err)
+	w.expect(signin, home, checks.Pass, "SQS queue signin-events, which lets EventBridge send to it")
+
 	// us-west-2 forwards sign-in events to us-east-1's default bus, whose rule delivers them.
 	ebW := eventbridge.NewFromConfig(w.cfg(west))
 	_, err = ebW.RemoveTargets(w.ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String("console-signin"), Ids: []string{"1"}})

@@ -141,6 +141,18 @@ func subscriberQueues(ctx context.Context, c *regionClients, r *snapshot.Region)
 			}
 		}
 	}
+	// Queues that rules of this region target (EventBridge delivers to a queue in its own
+	// region and account).
+	if r.EventBridge != nil {
+		for _, rule := range r.EventBridge.Rules {
+			for _, t := range rule.Targets {
+				parts := strings.Split(t.ARN, ":")
+				if len(parts) == 6 && parts[2] == "sqs" && parts[3] == c.region && parts[4] == c.accountID && parts[5] != "" {
+					wanted[t.ARN] = parts[5]
+				}
+			}
+		}
+	}
 	arns := sortedKeys(wanted)
 	queues := make([]snapshot.Queue, len(arns))
 	fanOut(len(arns), func(i int) { queues[i] = readQueue(ctx, c, arns[i], wanted[arns[i]]) })
