@@ -361,6 +361,7 @@ func (set *cisSet) verdict(patternJSON string) *cisVerdict {
 		}
 		if cv.invariant {
 			cv.v, cv.vErr = set.template.evaluate(matchWith(cv.p))
+			cv.v.text = cv.v.String()
 		}
 	})
 	return cv
@@ -384,6 +385,8 @@ func matchWith(p *eventpattern.Pattern) func(Event) (bool, error) {
 	}
 }
 
+// clone copies a remembered verdict for a caller, who may change its lists; its text is
+// shared (a string cannot be changed).
 func (v Verdict) clone() Verdict {
 	v.MissedPositives = append([]string(nil), v.MissedPositives...)
 	v.MatchedNegatives = append([]string(nil), v.MatchedNegatives...)

@@ -165,10 +165,16 @@ type Verdict struct {
 	Detects          bool
 	MissedPositives  []string
 	MatchedNegatives []string
+	// text is String's answer, computed once for a verdict remembered for every region and
+	// account (cis_stamp.go), so that the evidence of a thousand accounts shares one string.
+	text string
 }
 
 // String summarises the verdict for messages and evidence.
 func (v Verdict) String() string {
+	if v.text != "" {
+		return v.text
+	}
 	if v.Detects {
 		return "detects: matches every positive and no negative"
 	}
