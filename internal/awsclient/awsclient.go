@@ -110,8 +110,11 @@ func sharedHTTPClient(c aws.HTTPClient) aws.HTTPClient {
 	default:
 		return c
 	}
-	tr.MaxIdleConns = 256
-	tr.MaxIdleConnsPerHost = 64
+	// As many idle connections per host as calls a scan has in flight by default
+	// (collect.DefaultConcurrency): an endpoint that serves every service and region (an
+	// emulator, a proxy) then reuses its connections instead of opening new ones.
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = 256
 	return &http.Client{Transport: tr}
 }
 
