@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -312,24 +313,24 @@ func (a *accountCollector) trailDetail(ctx context.Context, arn, home string) *t
 const fanOutLimit = 4
 
 // fanOut runs f(0), …, f(n-1), at most fanOutLimit at once, and returns when all are done.
-// Each call must write only what belongs to its own index.
+// Each call must write only what belongs to its own index. The calling goroutine takes part,
+// and each goroutine started runs items until none is left: a call made in a goroutine whose
+// stack has already grown to the SDK's depth costs less than one in a new goroutine.
 func fanOut(n int, f func(i int)) {
-	if n <= 1 {
-		if n == 1 {
-			f(0)
+	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+			f(i)
 		}
-		return
 	}
-	sem := make(chan struct{}, fanOutLimit)
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		sem <- struct{}{}
+	for range min(n, fanOutLimit) - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			f(i)
+			work()
 		}()
 	}
+	work()
 	wg.Wait()
 }
