@@ -43,7 +43,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Profile, "profile", "", "AWS shared-config profile to use (default: the SDK default chain: env, profile, SSO, IMDS)")
 	fs.StringVar(&o.Regions, "regions", "all", "regions to read: all (the regions enabled for the account) or a comma-separated list")
 	fs.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. a moto_server (default: $AWS_ENDPOINT_URL)")
-	fs.IntVar(&o.Concurrency, "concurrency", collect.DefaultConcurrency, "maximum AWS API tasks in flight at once, across all accounts and regions; any one service gets at most half")
+	fs.IntVar(&o.Concurrency, "concurrency", collect.DefaultConcurrency, "maximum AWS API calls in flight at once, across all accounts and regions (retries included); any one service gets at most half")
 	o.Timeout = 15 * time.Minute
 	fs.Var((*positiveDuration)(&o.Timeout), "timeout", "give up on AWS calls still unanswered after this long (their checks report ERROR); must be positive")
 	fs.BoolVar(&o.Org, "org", false, "scan every ACTIVE account of the AWS Organization (run from the management or a delegated administrator account)")
