@@ -259,6 +259,58 @@ func recordProbe(body []byte) (probeEvent, bool) {
 		userARN: rec.UserIdentity.ARN, fromConsole: rec.SessionCredentialFromConsole == "true"}, true
 }
 
+// eventProbe is recordProbe(e.Body) read from the event's decoded form (decoded once per
+// event; a CIS event stamped for a region and account is read from the event prepared for
+// its control, without parsing), which matters because every positive of every control is
+// probed in every region of every account. The fields and their JSON types are judged as
+// json.Unmarshal judges them for recordProbe.
+func eventProbe(e detection.Event) (probeEvent, bool) {
+	return probeAt(e, nil)
+}
+
+func probeAt(e detection.Event, at []string) (probeEvent, bool) {
+	path := func(p ...string) []string { return append(append([]string{}, at...), p...) }
+	get := func(p ...string) (any, bool) { return e.Lookup(path(p...)...) }
+	if _, obj := e.Has(path()...); !obj {
+		return probeEvent{}, false // absent, null or not an object: no record
+	}
+	bad := false
+	str := func(path ...string) string {
+		v, ok := get(path...)
+		if !ok || v == nil {
+			return ""
+		}
+		s, isStr := v.(string)
+		bad = bad || !isStr
+		return s
+	}
+	source, name, console := str("eventSource"), str("eventName"), str("sessionCredentialFromConsole")
+	var arn string
+	if present, obj := e.Has(path("userIdentity")...); obj {
+		arn = str("userIdentity", "arn")
+	} else if present {
+		if v, _ := get("userIdentity"); v != nil {
+			bad = true // a string, number or array where an object belongs
+		}
+	}
+	readOnly := false
+	if v, ok := get("readOnly"); ok && v != nil {
+		b, isBool := v.(bool)
+		bad = bad || !isBool
+		readOnly = b
+	}
+	if bad {
+		return probeEvent{}, false
+	}
+	if hasDetail, _ := e.Has(path("detail")...); source == "" && hasDetail {
+		return probeAt(e, append(append([]string{}, at...), "detail"))
+	}
+	if source == "" || name == "" {
+		return probeEvent{}, false
+	}
+	return probeEvent{readOnly: readOnly, eventSource: source, eventName: name, userARN: arn, fromConsole: console == "true"}, true
+}
+
 // trailRecords judges whether trail t is logging and its selectors record the detection's
 // positive CloudTrail events: a detection that depends on the trail needs those events, not
 // every management event (a trail that excludes KMS events still feeds an IAM alarm).
@@ -285,7 +337,7 @@ func trailRecords(t *snapshot.Trail, d detection.Detection) (Status, string) {
 	}
 	var missed []string
 	for _, e := range events {
-		if p, ok := recordProbe(e.Body); ok && !records(t.Selectors, p) {
+		if p, ok := eventProbe(e); ok && !records(t.Selectors, p) {
 			missed = append(missed, e.Name)
 		}
 	}

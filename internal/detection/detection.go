@@ -140,6 +140,38 @@ func (e Event) Decoded() (*eventpattern.Event, error) {
 	return e.memo.ev, e.memo.evErr
 }
 
+// Lookup returns the value at path in the decoded event (eventpattern.Event.Lookup) and
+// whether there is one; false too when the event is not a JSON object. For a CIS event
+// stamped from a prepared one it reads the prepared event and stamps only the value found,
+// so no event is decoded or copied.
+func (e Event) Lookup(path ...string) (any, bool) {
+	if e.memo != nil && e.memo.tmpl != nil && e.memo.tmpl.evErr == nil {
+		v, ok := e.memo.tmpl.ev.Lookup(path...)
+		if !ok {
+			return nil, false
+		}
+		return eventpattern.ReplaceValue(v, e.memo.pairs), true
+	}
+	ev, err := e.Decoded()
+	if err != nil {
+		return nil, false
+	}
+	return ev.Lookup(path...)
+}
+
+// Has reports whether path exists in the decoded event, and whether its value is an object,
+// without reading or copying the value (stamping changes no key and no shape).
+func (e Event) Has(path ...string) (present, object bool) {
+	var v any
+	if e.memo != nil && e.memo.tmpl != nil && e.memo.tmpl.evErr == nil {
+		v, present = e.memo.tmpl.ev.Lookup(path...)
+	} else if ev, err := e.Decoded(); err == nil {
+		v, present = ev.Lookup(path...)
+	}
+	_, object = v.(map[string]any)
+	return present, object
+}
+
 // Detection is a named set of positives and negatives; see the package comment.
 type Detection struct {
 	ID       string

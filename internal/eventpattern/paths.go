@@ -146,3 +146,32 @@ func replaceIn(v any, pairs []string) (any, bool) {
 	}
 	return v, false
 }
+
+// Lookup returns the value at path (object keys from the root, no array crossed) as decoded
+// (string, json.Number, bool, nil, map[string]any or []any), and whether the path exists.
+// With no path it returns the root object. The value is the event's own: it must not be
+// changed.
+func (e *Event) Lookup(path ...string) (any, bool) {
+	v := e.v
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// ReplaceValue is ReplaceStrings for one value Lookup returned: its strings (every string
+// below it, for an object or array) with the pairs replaced in order; parts no replacement
+// touches are shared.
+func ReplaceValue(v any, pairs []string) any {
+	if len(pairs) == 0 {
+		return v
+	}
+	out, _ := replaceIn(v, pairs)
+	return out
+}
