@@ -4,6 +4,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -93,11 +95,54 @@ func Summarize(fs []checks.Finding) Summary {
 }
 
 // WriteJSON writes the report as indented JSON.
+//
+// It writes exactly what a json.Encoder (indent "  ", no HTML escaping) writes for r, but one
+// finding at a time, so that the text of a large report (120 MB for a thousand accounts) is
+// never all in memory at once: only the findings are.
 func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
+	head := *r
+	if r.Findings != nil {
+		head.Findings = []checks.Finding{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	if err := enc.Encode(&head); err != nil {
+		return err
+	}
+	text := buf.Bytes()
+	// The empty list, at the top level (no newline occurs inside a JSON string).
+	marker := []byte("\n  \"findings\": [],\n")
+	at := bytes.Index(text, marker)
+	if len(r.Findings) == 0 || at < 0 {
+		_, err := w.Write(text)
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(text[:at])
+	bw.WriteString("\n  \"findings\": [")
+	var one, indented bytes.Buffer
+	fenc := json.NewEncoder(&one)
+	fenc.SetEscapeHTML(false)
+	for i := range r.Findings {
+		one.Reset()
+		indented.Reset()
+		if err := fenc.Encode(&r.Findings[i]); err != nil {
+			return err
+		}
+		if err := json.Indent(&indented, bytes.TrimSuffix(one.Bytes(), []byte("\n")), "    ", "  "); err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(indented.Bytes())
+	}
+	bw.WriteString("\n  ],\n")
+	bw.Write(text[at+len(marker):])
+	return bw.Flush()
 }
 
 // ReadJSON reads a JSON report written by WriteJSON, refusing other schema versions.
