@@ -51,6 +51,11 @@ type Options struct {
 	RoleName string
 	// Shard keeps only the accounts of one shard.
 	Shard shard.Spec
+	// Defer leaves entering each account (assuming its role) to the collector, as the
+	// account's turn comes (collect.Target.Enter), instead of before Resolve returns: the
+	// roles of a large organisation are then assumed while the first accounts are read, not
+	// all before. An account that cannot be entered gets its Err during collect.Snapshot.
+	Defer bool
 }
 
 // Resolve returns one collection target per account in scope, sorted by account id. Errors
@@ -62,7 +67,18 @@ func Resolve(ctx context.Context, o Options) ([]collect.Target, error) {
 		// The caller's own account only: the collector asks STS who that is.
 		return []collect.Target{{Config: o.Config}}, nil
 	}
+	// Who the caller is and which accounts the organisation has are independent reads.
+	var members []string
+	var listErr error
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		if o.Org {
+			members, listErr = activeAccounts(ctx, o.Config)
+		}
+	}()
 	id, err := sts.NewFromConfig(o.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	<-listed
 	if err != nil {
 		return nil, fmt.Errorf("sts:GetCallerIdentity: %w", err)
 	}
@@ -72,7 +88,7 @@ func Resolve(ctx context.Context, o Options) ([]collect.Target, error) {
 	ids := []string{caller}
 	switch {
 	case o.Org:
-		ids, err = activeAccounts(ctx, o.Config)
+		ids, err = members, listErr
 		if err != nil {
 			return nil, err
 		}
@@ -98,6 +114,10 @@ func Resolve(ctx context.Context, o Options) ([]collect.Target, error) {
 	for i, acct := range ids {
 		if acct == caller {
 			targets[i] = collect.Target{AccountID: acct, Config: o.Config}
+			continue
+		}
+		if o.Defer {
+			targets[i] = deferred(o.Config, stsClient, sem, acct, RoleARN(partition, acct, roleName))
 			continue
 		}
 		wg.Add(1)
@@ -133,6 +153,28 @@ func assume(ctx context.Context, base aws.Config, client *sts.Client, accountID,
 	cfg := base.Copy()
 	cfg.Credentials = creds
 	return collect.Target{AccountID: accountID, Config: cfg}
+}
+
+// deferred is assume left to the collector: the target's credentials are assumed (and cached)
+// by its Enter, under the same bound on AssumeRole calls in flight.
+func deferred(base aws.Config, client *sts.Client, sem chan struct{}, accountID, roleARN string) collect.Target {
+	creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = SessionName
+	}))
+	cfg := base.Copy()
+	cfg.Credentials = creds
+	return collect.Target{AccountID: accountID, Config: cfg, Enter: func(ctx context.Context) *snapshot.ReadError {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return assumeError(roleARN, ctx.Err())
+		}
+		defer func() { <-sem }()
+		if _, err := creds.Retrieve(ctx); err != nil {
+			return assumeError(roleARN, err)
+		}
+		return nil
+	}}
 }
 
 // assumeError says why an account could not be entered, in the form of a read error so the

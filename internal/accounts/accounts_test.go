@@ -192,3 +192,67 @@ func TestRoleARN(t *testing.T) {
 		t.Fatalf("RoleARN = %s", got)
 	}
 }
+
+// TestDeferredEntry: with Defer, Resolve assumes nothing; each member target enters its
+// account on Enter (the denied one with the same sts:AssumeRole error Resolve records without
+// Defer), and the collector records that error in the target and the snapshot.
+func TestDeferredEntry(t *testing.T) {
+	ctx, cfg := moto(t)
+	ids, err := motoorg.Create(ctx, cfg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members []string
+	for _, id := range ids {
+		if id != motoserver.DefaultAccount {
+			members = append(members, id)
+		}
+	}
+	denied, allowed := members[0], members[1]
+	if err := motoorg.DenyRole(ctx, cfg, denied, "LookoutAudit"); err != nil {
+		t.Fatal(err)
+	}
+	targets, err := Resolve(ctx, Options{Config: cfg, Org: true, RoleName: "LookoutAudit", Defer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range targets {
+		tg := &targets[i]
+		if tg.Err != nil {
+			t.Errorf("account %s entered before the collector came to it: %v", tg.AccountID, tg.Err)
+		}
+		switch tg.AccountID {
+		case motoserver.DefaultAccount:
+			if tg.Enter != nil {
+				t.Error("the caller's own account needs no entering")
+			}
+		case allowed:
+			if tg.Enter == nil {
+				t.Fatalf("allowed account %s: no Enter", allowed)
+			}
+			if err := tg.Enter(ctx); err != nil {
+				t.Fatalf("allowed account %s: Enter: %v", allowed, err)
+			}
+			if who := whoAmI(t, ctx, *tg); who != allowed {
+				t.Errorf("target %s acts in account %s", allowed, who)
+			}
+		}
+	}
+	snap, err := collect.New(collect.Options{Regions: []string{"us-east-1"}}).Snapshot(ctx, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tg := range targets {
+		a := snap.Accounts[i]
+		if tg.AccountID != denied {
+			if tg.Err != nil || a.Error != nil {
+				t.Errorf("account %s: target error %v, snapshot error %v", tg.AccountID, tg.Err, a.Error)
+			}
+			continue
+		}
+		if tg.Err == nil || tg.Err.Operation != "sts:AssumeRole" || tg.Err.Code != "AccessDenied" ||
+			!strings.Contains(tg.Err.Message, "arn:aws:iam::"+denied+":role/LookoutAudit") || a.Error != tg.Err || len(a.Regions) != 0 {
+			t.Errorf("denied account: target Err %+v, snapshot error %+v, %d regions; want sts:AssumeRole AccessDenied naming the role, no region", tg.Err, a.Error, len(a.Regions))
+		}
+	}
+}

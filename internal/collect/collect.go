@@ -65,6 +65,10 @@ type Target struct {
 	Config    aws.Config
 	// Err, if set, means the account could not be entered (e.g. AssumeRole was denied).
 	Err *snapshot.ReadError
+	// Enter, if set, enters the account (e.g. assumes its role) when the scan comes to it;
+	// its error makes the account unreadable, as Err does, and Snapshot records it in the
+	// target's Err for callers that use the targets afterwards.
+	Enter func(ctx context.Context) *snapshot.ReadError
 }
 
 // Collector reads accounts into a snapshot.
@@ -114,6 +118,13 @@ func (c *Collector) Snapshot(ctx context.Context, targets []Target) (*snapshot.S
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Entering (assuming a role) is bounded on its own and runs ahead of reading:
+			// the accounts in flight are read, not waiting for STS.
+			if t.Err == nil && t.Enter != nil {
+				if err := t.Enter(ctx); err != nil {
+					t.Err, targets[i].Err = err, err
+				}
+			}
 			select {
 			case c.accounts <- struct{}{}:
 				defer func() { <-c.accounts }()

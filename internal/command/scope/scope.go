@@ -94,6 +94,12 @@ type Resolved struct {
 // Resolve loads credentials and returns the accounts to read. Flag errors are returned
 // before any AWS call is made.
 func (o *Options) Resolve(ctx context.Context) (*Resolved, error) {
+	return o.resolve(ctx, false)
+}
+
+// resolve is Resolve; with deferEntry the member accounts' roles are assumed by the collector
+// as it comes to each account (accounts.Options.Defer), for Collect.
+func (o *Options) resolve(ctx context.Context, deferEntry bool) (*Resolved, error) {
 	regions, err := o.RegionList()
 	if err != nil {
 		return nil, err
@@ -114,7 +120,7 @@ func (o *Options) Resolve(ctx context.Context) (*Resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	targets, err := accounts.Resolve(ctx, accounts.Options{Config: cfg, Org: o.Org, Accounts: ids, RoleName: o.RoleName, Shard: sh})
+	targets, err := accounts.Resolve(ctx, accounts.Options{Config: cfg, Org: o.Org, Accounts: ids, RoleName: o.RoleName, Shard: sh, Defer: deferEntry})
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +193,7 @@ func (o *Options) Collect(ctx context.Context, p CollectParams) (*snapshot.Snaps
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	res, err := o.Resolve(ctx)
+	res, err := o.resolve(ctx, true)
 	if err != nil {
 		return nil, nil, exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("%w%s", err, remedy(err)))
 	}
