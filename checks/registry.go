@@ -2,8 +2,11 @@ package checks
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
@@ -89,11 +92,27 @@ func Run(s *snapshot.Snapshot, list []*Check, opts Options) []Finding {
 			out = append(out, f)
 		}
 	}
-	for _, c := range list {
-		fs := c.Run(c, &readable, opts)
-		for i := range fs {
-			fs[i].Frameworks = c.Frameworks
-		}
+	// Checks only read the snapshot, so they run at once, one per CPU: over an organisation
+	// the checks take seconds of CPU. Their findings are gathered in list order, then sorted.
+	per := make([][]Finding, len(list))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(list), runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(list); i = int(next.Add(1) - 1) {
+				c := list[i]
+				fs := c.Run(c, &readable, opts)
+				for j := range fs {
+					fs[j].Frameworks = c.Frameworks
+				}
+				per[i] = fs
+			}
+		}()
+	}
+	wg.Wait()
+	for _, fs := range per {
 		out = append(out, fs...)
 	}
 	SortFindings(out)
