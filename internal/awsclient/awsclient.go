@@ -114,7 +114,7 @@ func sharedHTTPClient(c aws.HTTPClient) aws.HTTPClient {
 	// (collect.DefaultConcurrency): an endpoint that serves every service and region (an
 	// emulator, a proxy) then reuses its connections instead of opening new ones.
 	tr.MaxIdleConns = 1024
-	tr.MaxIdleConnsPerHost = 256
+	tr.MaxIdleConnsPerHost = 512
 	return &http.Client{Transport: tr}
 }
 

@@ -24,11 +24,12 @@ import (
 
 // DefaultConcurrency bounds the API calls in flight at once across the whole scan. AWS
 // throttles per account, region and API, and within one (account, region) each service makes
-// a few calls at a time; so this bound protects the machine running lookout more than AWS. It
-// is sized so that every first read of every region of an account (17 regions, about 11 reads
-// each) is in flight at once: the wall time of a scan is then a few dependent round trips,
-// not the number of regions, and an organisation keeps the bound full.
-const DefaultConcurrency = 256
+// a few calls at a time; so this bound protects the machine running lookout more than AWS. One
+// account's 17 regions put about 190 first reads in flight at once, so the wall time of a scan
+// is a few dependent round trips, not the number of regions; an organisation keeps 16 accounts
+// in flight (DefaultConcurrency/32), about 32 calls each, which is what two CPUs can issue at
+// 50 ms a round trip (BENCHMARKS.md: 1,000 accounts, 4,100 calls a second).
+const DefaultConcurrency = 512
 
 // Options say what to collect.
 type Options struct {
