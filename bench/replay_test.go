@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,8 +205,11 @@ func selfCPU() time.Duration {
 }
 
 // BenchmarkReplayOrganizationInProcess is BenchmarkReplayOrganization run in the benchmark's
-// process, for go test -cpuprofile / -memprofile (the replay server's own work shows under
-// bench.(*Replay)). LOOKOUT_BENCH_ACCOUNTS sets the size (default 100).
+// process, for go test -cpuprofile (the replay server's own work shows under bench.(*Replay)).
+// LOOKOUT_BENCH_ACCOUNTS sets the size (default 100). With LOOKOUT_BENCH_HEAPPROFILE set to a
+// file, the heap profile of the largest live heap seen (sampled every 50 ms; the profile is
+// the last garbage collection's live objects) is written there, for go tool pprof
+// -sample_index=inuse_space: what the process holds at its peak.
 func BenchmarkReplayOrganizationInProcess(b *testing.B) {
 	rep, _ := recordDemo(b, 1, defaultRegions)
 	n := 100
@@ -217,73 +222,58 @@ func BenchmarkReplayOrganizationInProcess(b *testing.B) {
 	out := filepath.Join(b.TempDir(), "report.json")
 	args := []string{"scan", "--org", "--regions", strings.Join(defaultRegions, ","), "--format", "json", "--output", out, "-q"}
 	rep.Reset()
+	stop := make(chan struct{})
+	sampled := make(chan heapPeak)
+	go func() { sampled <- sampleHeap(stop, os.Getenv("LOOKOUT_BENCH_HEAPPROFILE") != "") }()
 	for b.Loop() {
 		if code := root.Main(args, &bytes.Buffer{}, os.Stderr); code == 3 || code == 2 {
 			b.Fatalf("scan exited %d", code)
 		}
 	}
+	close(stop)
+	peak := <-sampled
 	checkReplay(b, rep)
 	b.ReportMetric(float64(rep.Calls.Load())/float64(b.N), "calls/op")
-}
-
-// BenchmarkReplayShards scans the replayed organisation as N shards (--shard K/N, one after
-// the other, each as a CI matrix job or an Indexed Job pod would) and joins their reports
-// with lookout merge: each shard's wall time, calls per second and peak RSS (the largest
-// shard's), and the merge's. LOOKOUT_BENCH_ACCOUNTS sets the organisation (default 1000),
-// LOOKOUT_BENCH_SHARDS the N to try (default 4).
-func BenchmarkReplayShards(b *testing.B) {
-	rep, env := recordDemo(b, 1, defaultRegions)
-	bin := buildLookout(b)
-	accounts, shards := 1000, []int{4}
-	if v := os.Getenv("LOOKOUT_BENCH_ACCOUNTS"); v != "" {
-		if _, err := fmt.Sscan(v, &accounts); err != nil {
+	b.ReportMetric(float64(peak.live)/(1<<20), "peak-live-heap-MB")
+	b.ReportMetric(float64(peak.sys)/(1<<20), "peak-sys-MB")
+	if path := os.Getenv("LOOKOUT_BENCH_HEAPPROFILE"); path != "" {
+		if err := os.WriteFile(path, peak.profile, 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if v := os.Getenv("LOOKOUT_BENCH_SHARDS"); v != "" {
-		shards = nil
-		for _, f := range strings.Split(v, ",") {
-			var n int
-			if _, err := fmt.Sscan(f, &n); err != nil || n < 1 {
-				b.Fatalf("LOOKOUT_BENCH_SHARDS: %q is not a number of shards", f)
-			}
-			shards = append(shards, n)
+}
+
+// heapPeak is the largest live heap sampleHeap saw (as the last collection measured it), the
+// memory obtained from the OS then, and the heap profile taken at that moment.
+type heapPeak struct {
+	live, sys uint64
+	profile   []byte
+}
+
+// sampleHeap watches the process's heap every 50 ms until stop is closed.
+func sampleHeap(stop chan struct{}, profile bool) heapPeak {
+	var peak heapPeak
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return peak
+		case <-t.C:
 		}
-	}
-	rep.Accounts = MemberAccounts(accounts)
-	for _, n := range shards {
-		b.Run(fmt.Sprintf("accounts=%d/shards=%d", accounts, n), func(b *testing.B) {
-			dir := b.TempDir()
-			var slowest, total, mergeWall time.Duration
-			var peak, mergePeak int64
-			var calls int64
-			for b.Loop() {
-				var files []string
-				for k := 1; k <= n; k++ {
-					out := filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
-					files = append(files, out)
-					before := rep.Calls.Load()
-					w, rss, _ := runBinary(b, env, bin, "scan", "--org", "--shard", fmt.Sprintf("%d/%d", k, n),
-						"--regions", strings.Join(defaultRegions, ","), "--format", "json", "--output", out, "-q")
-					calls += rep.Calls.Load() - before
-					slowest, total, peak = max(slowest, w), total+w, max(peak, rss)
-				}
-				w, rss, _ := runBinary(b, env, bin, append([]string{"merge", "--format", "json", "--output", filepath.Join(dir, "merged.json")}, files...)...)
-				mergeWall, mergePeak = mergeWall+w, max(mergePeak, rss)
+		metrics.Read(samples)
+		live, sys := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+		peak.sys = max(peak.sys, sys)
+		if live <= peak.live {
+			continue
+		}
+		peak.live = live
+		if profile {
+			var buf bytes.Buffer
+			if pprof.WriteHeapProfile(&buf) == nil {
+				peak.profile = buf.Bytes()
 			}
-			checkReplay(b, rep)
-			r := readReport(b, filepath.Join(dir, "merged.json"))
-			if len(r.Scope.Accounts) != accounts {
-				b.Fatalf("merged %d accounts, want %d", len(r.Scope.Accounts), accounts)
-			}
-			b.ReportMetric(slowest.Seconds(), "slowest-shard-s")
-			b.ReportMetric(total.Seconds()/float64(b.N*n), "mean-shard-s")
-			b.ReportMetric(float64(calls)/total.Seconds(), "shard-calls/s")
-			b.ReportMetric(float64(accounts*b.N)/total.Seconds(), "shard-accounts/s")
-			b.ReportMetric(float64(peak)/(1<<20), "shard-peak-RSS-MB")
-			b.ReportMetric(mergeWall.Seconds()/float64(b.N), "merge-s")
-			b.ReportMetric(float64(mergePeak)/(1<<20), "merge-peak-RSS-MB")
-			b.ReportMetric(float64(len(r.Findings)), "findings")
-		})
+		}
 	}
 }
