@@ -191,7 +191,8 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 			continue
 		}
 		resource := accountARN(a, "events", name, "rule/*")
-		d := detection.CISEvent(ctl.Key, name, a.ID)
+		// Lazy: most events are matched without their text; delivery asks for it (Bytes).
+		d := detection.CISEventLazy(ctl.Key, name, a.ID)
 		switch st, why := trailFeedsRegion(a, r, d, ctl.Delivery != detection.DeliveryRegional); st {
 		case Error:
 			unknown = append(unknown, why)

@@ -106,7 +106,7 @@ func ruleSender(rule snapshot.Rule, region, account string, d detection.Detectio
 		}
 		for _, e := range events {
 			if ev, err := e.Decoded(); err == nil && p.MatchEvent(ev) {
-				messages = append(messages, e.Body)
+				messages = append(messages, e.Bytes())
 			}
 		}
 	}

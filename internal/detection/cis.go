@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // The CIS "Monitoring" controls beyond the three above (root usage, console sign-in without
@@ -401,16 +402,33 @@ func cisSpecFor(key string) cisSpec {
 
 // CISFilter returns the control's detection for metric filter patterns: its CloudTrail records
 // as CloudWatch Logs log events. It panics on a key CISControls does not list.
+//
+// The detection depends on the key alone, so it is built once: every call returns the same
+// events (each parsed once, on first use, for every pattern and caller) in lists of its own.
 func CISFilter(key string) Detection {
 	s := cisSpecFor(key)
-	d := Detection{ID: s.Key, Summary: s.Summary, Language: FilterPattern}
-	for _, c := range s.positives {
-		d.Positives = append(d.Positives, record(c.file, c.name))
-	}
-	for _, c := range s.negatives {
-		d.Negatives = append(d.Negatives, record(c.file, c.name))
-	}
+	e, _ := cisFilters.LoadOrStore(key, &cisFilterOnce{})
+	f := e.(*cisFilterOnce)
+	f.once.Do(func() {
+		f.d = Detection{ID: s.Key, Summary: s.Summary, Language: FilterPattern}
+		for _, c := range s.positives {
+			f.d.Positives = append(f.d.Positives, record(c.file, c.name))
+		}
+		for _, c := range s.negatives {
+			f.d.Negatives = append(f.d.Negatives, record(c.file, c.name))
+		}
+	})
+	d := f.d
+	d.Positives = append([]Event(nil), f.d.Positives...)
+	d.Negatives = append([]Event(nil), f.d.Negatives...)
 	return d
+}
+
+var cisFilters sync.Map // control key -> *cisFilterOnce
+
+type cisFilterOnce struct {
+	once sync.Once
+	d    Detection
 }
 
 // EventBridge detail-types of CloudTrail events on the default bus.
@@ -442,7 +460,24 @@ func CISEvent(key, region, account string) Detection {
 	summary := fmt.Sprintf("%s in %s", s.Summary, region)
 	if set := cisSetFor(s); set.fast && stampable.MatchString(region) && stampable.MatchString(account) {
 		// The events prepared once, stamped without parsing (cis_stamp.go).
-		return set.build(summary, region, account, set)
+		return set.build(summary, region, account, set, false)
+	}
+	return cisEventParsed(s, summary, region, account)
+}
+
+// CISEventLazy is CISEvent whose events' Body is nil, written only when Event.Bytes asks for
+// it: a check that judges every control in every region of every account matches most
+// events without their text (Decoded, Lookup) and needs the text of a few (a rule's
+// messages), so it does not write 46 KB per control and region. Read the text with Bytes.
+func CISEventLazy(key, region, account string) Detection {
+	s := cisSpecFor(key)
+	if region == "" {
+		region = "us-east-1"
+	}
+	account = orDefaultAccount(account)
+	summary := fmt.Sprintf("%s in %s", s.Summary, region)
+	if set := cisSetFor(s); set.fast && stampable.MatchString(region) && stampable.MatchString(account) {
+		return set.build(summary, region, account, set, true)
 	}
 	return cisEventParsed(s, summary, region, account)
 }

@@ -127,7 +127,7 @@ func cisPrepare(s cisSpec) *cisSet {
 		set.negatives = append(set.negatives, add(c.name, rec, h, sourceFor(h), detailTypeFor(h)))
 	}
 	set.negatives = append(set.negatives, custom)
-	set.template = set.build("", "", "", nil)
+	set.template = set.build("", "", "", nil, false)
 	return set
 }
 
@@ -318,11 +318,16 @@ func (t *cisTemplate) pairs(account, region string) []string {
 
 // build returns the control's detection stamped for region and account ("" for the
 // templates as they are).
-func (set *cisSet) build(summary, region, account string, cis *cisSet) Detection {
+// With lazy, the events' bodies are left nil and written on demand (Event.Bytes).
+func (set *cisSet) build(summary, region, account string, cis *cisSet, lazy bool) Detection {
 	d := Detection{ID: set.spec.Key, Summary: summary, Language: EventPattern, cis: cis}
 	event := func(t *cisTemplate) Event {
 		p := t.pairs(account, region)
-		return Event{Name: t.name, Body: t.stampBody(account, region, p), memo: &eventMemo{tmpl: t, pairs: p}}
+		e := Event{Name: t.name, memo: &eventMemo{tmpl: t, pairs: p, account: account, region: region}}
+		if !lazy {
+			e.Body = t.stampBody(account, region, p)
+		}
+		return e
 	}
 	for _, t := range set.positives {
 		d.Positives = append(d.Positives, event(t))

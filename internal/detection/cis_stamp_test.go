@@ -66,6 +66,16 @@ func TestCISEventStampedAsParsed(t *testing.T) {
 					t.Errorf("%s: %s: read-only %v, want %v", name, f.Name, f.ReadOnlyAPICall(), s.ReadOnlyAPICall())
 				}
 			}
+			// The lazy detection is the same, its texts written on demand.
+			lazy := flatEvents(CISEventLazy(c.Key, st.region, st.account))
+			for i := range lazy {
+				if lazy[i].Body != nil || string(lazy[i].Bytes()) != string(fe[i].Body) || lazy[i].Name != fe[i].Name {
+					t.Errorf("%s: lazy %s: Body %d bytes, Bytes() differs from CISEvent's Body: %v", name, lazy[i].Name, len(lazy[i].Body), string(lazy[i].Bytes()) != string(fe[i].Body))
+				}
+				if string(fe[i].Bytes()) != string(fe[i].Body) {
+					t.Errorf("%s: %s: Bytes() is not Body", name, fe[i].Name)
+				}
+			}
 			acct := orDefaultAccount(st.account)
 			for _, p := range []string{
 				`{"source":["aws.iam"]}`,

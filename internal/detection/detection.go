@@ -80,13 +80,28 @@ type eventMemo struct {
 	roOnce  sync.Once
 	ro      bool
 	// tmpl, for a CIS event stamped from a prepared one (cis_stamp.go): decoding is
-	// tmpl's decoded event with pairs replaced, and whether it is read-only is tmpl's.
-	tmpl  *cisTemplate
-	pairs []string
+	// tmpl's decoded event with pairs replaced, and whether it is read-only is tmpl's; its
+	// text, if the event was built without it (CISEventLazy), is written once by Bytes.
+	tmpl            *cisTemplate
+	pairs           []string
+	account, region string
+	bodyOnce        sync.Once
+	body            []byte
 }
 
 func newEvent(name string, body []byte) Event {
 	return Event{Name: name, Body: body, memo: &eventMemo{}}
+}
+
+// Bytes is the event's text: Body, or for an event of CISEventLazy, its text written once on
+// first use.
+func (e Event) Bytes() []byte {
+	if e.Body != nil || e.memo == nil || e.memo.tmpl == nil {
+		return e.Body
+	}
+	m := e.memo
+	m.bodyOnce.Do(func() { m.body = m.tmpl.stampBody(m.account, m.region, m.pairs) })
+	return m.body
 }
 
 // Message is the event prepared for filter patterns.
@@ -94,7 +109,7 @@ func (e Event) Message() *filterpattern.Message {
 	if e.memo == nil {
 		return filterpattern.NewMessage(string(e.Body))
 	}
-	e.memo.msgOnce.Do(func() { e.memo.msg = filterpattern.NewMessage(string(e.Body)) })
+	e.memo.msgOnce.Do(func() { e.memo.msg = filterpattern.NewMessage(string(e.Bytes())) })
 	return e.memo.msg
 }
 
@@ -135,7 +150,7 @@ func (e Event) Decoded() (*eventpattern.Event, error) {
 			e.memo.ev = t.ev.ReplaceStrings(e.memo.pairs)
 			return
 		}
-		e.memo.ev, e.memo.evErr = eventpattern.DecodeEvent(e.Body)
+		e.memo.ev, e.memo.evErr = eventpattern.DecodeEvent(e.Bytes())
 	})
 	return e.memo.ev, e.memo.evErr
 }
