@@ -277,3 +277,65 @@ func sampleHeap(stop chan struct{}, profile bool) heapPeak {
 		}
 	}
 }
+
+// BenchmarkReplayShards scans the replayed organisation as N shards (--shard K/N, one after
+// the other, each as a CI matrix job or an Indexed Job pod would) and joins their reports
+// with lookout merge: each shard's wall time, calls per second and peak RSS (the largest
+// shard's), and the merge's. LOOKOUT_BENCH_ACCOUNTS sets the organisation (default 1000),
+// LOOKOUT_BENCH_SHARDS the N to try (default 4).
+func BenchmarkReplayShards(b *testing.B) {
+	rep, env := recordDemo(b, 1, defaultRegions)
+	bin := buildLookout(b)
+	accounts, shards := 1000, []int{4}
+	if v := os.Getenv("LOOKOUT_BENCH_ACCOUNTS"); v != "" {
+		if _, err := fmt.Sscan(v, &accounts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if v := os.Getenv("LOOKOUT_BENCH_SHARDS"); v != "" {
+		shards = nil
+		for _, f := range strings.Split(v, ",") {
+			var n int
+			if _, err := fmt.Sscan(f, &n); err != nil || n < 1 {
+				b.Fatalf("LOOKOUT_BENCH_SHARDS: %q is not a number of shards", f)
+			}
+			shards = append(shards, n)
+		}
+	}
+	rep.Accounts = MemberAccounts(accounts)
+	for _, n := range shards {
+		b.Run(fmt.Sprintf("accounts=%d/shards=%d", accounts, n), func(b *testing.B) {
+			dir := b.TempDir()
+			var slowest, total, mergeWall time.Duration
+			var peak, mergePeak int64
+			var calls int64
+			for b.Loop() {
+				var files []string
+				for k := 1; k <= n; k++ {
+					out := filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
+					files = append(files, out)
+					before := rep.Calls.Load()
+					w, rss, _ := runBinary(b, env, bin, "scan", "--org", "--shard", fmt.Sprintf("%d/%d", k, n),
+						"--regions", strings.Join(defaultRegions, ","), "--format", "json", "--output", out, "-q")
+					calls += rep.Calls.Load() - before
+					slowest, total, peak = max(slowest, w), total+w, max(peak, rss)
+				}
+				w, rss, _ := runBinary(b, env, bin, append([]string{"merge", "--format", "json", "--output", filepath.Join(dir, "merged.json")}, files...)...)
+				mergeWall, mergePeak = mergeWall+w, max(mergePeak, rss)
+			}
+			checkReplay(b, rep)
+			r := readReport(b, filepath.Join(dir, "merged.json"))
+			if len(r.Scope.Accounts) != accounts {
+				b.Fatalf("merged %d accounts, want %d", len(r.Scope.Accounts), accounts)
+			}
+			b.ReportMetric(slowest.Seconds(), "slowest-shard-s")
+			b.ReportMetric(total.Seconds()/float64(b.N*n), "mean-shard-s")
+			b.ReportMetric(float64(calls)/total.Seconds(), "shard-calls/s")
+			b.ReportMetric(float64(accounts*b.N)/total.Seconds(), "shard-accounts/s")
+			b.ReportMetric(float64(peak)/(1<<20), "shard-peak-RSS-MB")
+			b.ReportMetric(mergeWall.Seconds()/float64(b.N), "merge-s")
+			b.ReportMetric(float64(mergePeak)/(1<<20), "merge-peak-RSS-MB")
+			b.ReportMetric(float64(len(r.Findings)), "findings")
+		})
+	}
+}
