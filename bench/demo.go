@@ -1,6 +1,7 @@
-// Package bench holds lookout's performance benchmarks (go test -bench, see BENCHMARKS.md) and
-// the demo state they seed moto with. The round trip they add to every moto answer comes from
-// internal/faultproxy, with latency and no faults.
+// Package bench holds lookout's performance benchmarks (go test -bench, see BENCHMARKS.md), the
+// demo state they seed moto with, and Replay, the server that answers recorded moto answers
+// concurrently, each held a round trip (replay.go). The benchmarks that run on moto itself add
+// their round trip with internal/faultproxy, with latency and no faults.
 //
 // Nothing here runs in the ordinary test suite: the package has benchmarks only.
 package bench
