@@ -30,7 +30,7 @@ var EC2SSHOpenToInternet = Check{
 	// remote administration ports also cover RDP and UDP, and split IPv4 from IPv6, so this
 	// check does not claim them.
 	Frameworks: map[string]string{"aws-securityhub": "EC2.13"},
-	Run: runEC2SSHOpenToInternet,
+	Run:        runEC2SSHOpenToInternet,
 }
 
 // sshPort is the port the check judges.
