@@ -37,6 +37,12 @@ var EC2InstanceSSMManaged = Check{
 var ssmCorePolicies = map[string]bool{"AmazonSSMManagedInstanceCore": true, "AmazonEC2RoleforSSM": true}
 
 func runEC2InstanceSSMManaged(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
+	return c.perRunningInstance(s, c.ssmManaged)
+}
+
+// perRunningInstance judges every running instance of every region with judge; a region whose
+// instances could not be read gives its one ERROR finding instead.
+func (c *Check) perRunningInstance(s *snapshot.Snapshot, judge func(*snapshot.Account, *snapshot.Region, *snapshot.Instance) Finding) []Finding {
 	var out []Finding
 	for ai := range s.Accounts {
 		a := &s.Accounts[ai]
@@ -48,7 +54,7 @@ func runEC2InstanceSSMManaged(c *Check, s *snapshot.Snapshot, _ Options) []Findi
 				continue
 			}
 			for _, in := range running {
-				out = append(out, c.ssmManaged(a, r, in))
+				out = append(out, judge(a, r, in))
 			}
 		}
 	}

@@ -160,22 +160,7 @@ func compactStrings(s []string) []string {
 }
 
 func runEC2SSHOpenToInternet(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
-	var out []Finding
-	for ai := range s.Accounts {
-		a := &s.Accounts[ai]
-		for ri := range a.Regions {
-			r := &a.Regions[ri]
-			running, stop := c.runningInstances(a, r)
-			if stop != nil {
-				out = append(out, *stop)
-				continue
-			}
-			for _, in := range running {
-				out = append(out, c.sshOpen(a, r, in))
-			}
-		}
-	}
-	return out
+	return c.perRunningInstance(s, c.sshOpen)
 }
 
 func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.Instance) Finding {
