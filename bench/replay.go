@@ -30,6 +30,10 @@ import (
 // one call at a time, is then out of the figure: what is measured is lookout's critical path
 // and its own CPU.
 //
+// Throttling. With SetThrottle, every (account, region, API operation) has a token bucket, as
+// AWS throttles its control-plane APIs; a call finding its bucket empty is answered, after the
+// same hold, with the service's own throttling error (faultproxy.WriteThrottle).
+//
 // Accounts. Every answer is kept with the id of the account it was read in replaced by a
 // placeholder, under the role of that account: the caller's own (the management account) or
 // a member. A replayed call of any member account is answered with the member's recording,
@@ -55,13 +59,16 @@ type Replay struct {
 	keyOwner  map[string]string    // recorded access key id -> account (members)
 	member    string               // the recorded member account, "" if none
 	spans     []span
+	throttle  *buckets // token buckets in force (SetThrottle), nil for none
 
 	// Calls counts calls answered in replay; Misses those with no recorded answer; Conns
-	// the connections clients opened.
-	Calls  atomic.Int64
-	Misses atomic.Int64
-	Conns  atomic.Int64
-	missed sync.Map
+	// the connections clients opened; Throttled the calls refused by a token bucket of the
+	// throttle in force (counted in Calls too).
+	Calls     atomic.Int64
+	Misses    atomic.Int64
+	Conns     atomic.Int64
+	Throttled atomic.Int64
+	missed    sync.Map
 }
 
 type answer struct {
@@ -141,6 +148,7 @@ func (r *Replay) Reset() {
 	r.Calls.Store(0)
 	r.Misses.Store(0)
 	r.Conns.Store(0)
+	r.Throttled.Store(0)
 }
 
 // Missed lists the signatures of calls that had no recorded answer.
@@ -268,6 +276,7 @@ func (r *Replay) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	recording := r.recording
 	hold := r.Hold
+	throttle := r.throttle
 	r.mu.Unlock()
 	if recording {
 		r.record(w, req, c)
@@ -281,6 +290,8 @@ func (r *Replay) serve(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
+	// A throttled call is refused when it arrives, and its answer takes the round trip too.
+	throttled := throttle != nil && !throttle.allow(c.account, c.region, c.service, c.action, arrived)
 	if wait := hold - time.Since(arrived); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
@@ -289,6 +300,11 @@ func (r *Replay) serve(w http.ResponseWriter, req *http.Request) {
 			t.Stop()
 			return
 		}
+	}
+	if throttled {
+		r.Throttled.Add(1)
+		faultproxy.WriteThrottle(w, req, c.service)
+		return
 	}
 	h := w.Header()
 	for k, v := range a.header {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/lookout-audit/lookout/internal/command/root"
 	"github.com/lookout-audit/lookout/internal/motoorg"
 	"github.com/lookout-audit/lookout/internal/motoserver"
@@ -25,8 +27,9 @@ const roundTrip = 50 * time.Millisecond
 // recordDemo seeds moto with the demo state in regions of the caller's account and of members
 // more accounts of an organisation, and records the answers of one scan of it (with --org
 // when there are members). It returns the replay server, replaying with a hold of roundTrip,
-// and the environment that points the CLI at it.
-func recordDemo(b *testing.B, members int, regions []string) (*Replay, []string) {
+// and the environment that points the CLI at it. Each of extra, if any, seeds more state in
+// every account (its configuration and id) before the recording.
+func recordDemo(b *testing.B, members int, regions []string, extra ...func(context.Context, aws.Config, string) error) (*Replay, []string) {
 	b.Helper()
 	srv := server(b)
 	ctx := context.Background()
@@ -45,6 +48,11 @@ func recordDemo(b *testing.B, members int, regions []string) (*Replay, []string)
 		}
 		if err := SeedDemo(ctx, acfg, id, regions); err != nil {
 			b.Fatalf("seeding %s: %v", id, err)
+		}
+		for _, seed := range extra {
+			if err := seed(ctx, acfg, id); err != nil {
+				b.Fatalf("seeding %s: %v", id, err)
+			}
 		}
 	}
 	rep := NewReplay(srv.URL)
