@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -83,7 +84,8 @@ func Resolve(ctx context.Context, o Options) ([]collect.Target, error) {
 		return nil, fmt.Errorf("sts:GetCallerIdentity: %w", err)
 	}
 	caller := aws.ToString(id.Account)
-	partition := partitionOf(aws.ToString(id.Arn))
+	// Roles are assumed in the caller's partition, which its ARN names.
+	partition := collect.Partition(aws.ToString(id.Arn))
 
 	ids := []string{caller}
 	switch {
@@ -116,17 +118,16 @@ func Resolve(ctx context.Context, o Options) ([]collect.Target, error) {
 			targets[i] = collect.Target{AccountID: acct, Config: o.Config}
 			continue
 		}
-		if o.Defer {
-			targets[i] = deferred(o.Config, stsClient, sem, acct, RoleARN(partition, acct, roleName))
-			continue
+		targets[i] = deferred(o.Config, stsClient, sem, acct, RoleARN(partition, acct, roleName))
+		if !o.Defer {
+			// Entered now, so that a role that cannot be assumed is known before collection
+			// starts.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				targets[i] = entered(ctx, targets[i])
+			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			targets[i] = assume(ctx, o.Config, stsClient, acct, RoleARN(partition, acct, roleName))
-		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -135,28 +136,25 @@ func Resolve(ctx context.Context, o Options) ([]collect.Target, error) {
 	return targets, nil
 }
 
-// RoleARN is the ARN of roleName (which may include a path, "audit/Lookout") in an account.
+// RoleARN is the ARN of roleName (which may include a path, "audit/Lookout") in an account of
+// a partition.
 func RoleARN(partition, accountID, roleName string) string {
-	return "arn:" + partition + ":iam::" + accountID + ":role/" + strings.Trim(roleName, "/")
+	return arn.ARN{Partition: partition, Service: "iam", AccountID: accountID, Resource: "role/" + strings.Trim(roleName, "/")}.String()
 }
 
-// assume enters one account. The credentials are fetched now, so that a role that cannot be
-// assumed is known before collection starts, and cached (and refreshed before they expire,
-// for long scans) by aws.CredentialsCache for every client of the account.
-func assume(ctx context.Context, base aws.Config, client *sts.Client, accountID, roleARN string) collect.Target {
-	creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, roleARN, func(o *stscreds.AssumeRoleOptions) {
-		o.RoleSessionName = SessionName
-	}))
-	if _, err := creds.Retrieve(ctx); err != nil {
-		return collect.Target{AccountID: accountID, Err: assumeError(roleARN, err)}
+// entered is a deferred target entered at once: the account with its credentials (fetched,
+// and cached for every client of the account), or with the reason it cannot be entered.
+func entered(ctx context.Context, t collect.Target) collect.Target {
+	if err := t.Enter(ctx); err != nil {
+		return collect.Target{AccountID: t.AccountID, Err: err}
 	}
-	cfg := base.Copy()
-	cfg.Credentials = creds
-	return collect.Target{AccountID: accountID, Config: cfg}
+	t.Enter = nil
+	return t
 }
 
-// deferred is assume left to the collector: the target's credentials are assumed (and cached)
-// by its Enter, under the same bound on AssumeRole calls in flight.
+// deferred is an account entered by assuming roleARN when the target's Enter is called, under
+// the bound sem on AssumeRole calls in flight. The credentials are cached (and refreshed
+// before they expire, for long scans) by aws.CredentialsCache for every client of the account.
 func deferred(base aws.Config, client *sts.Client, sem chan struct{}, accountID, roleARN string) collect.Target {
 	creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = SessionName
@@ -268,12 +266,4 @@ func ParseIDs(flag, v string) ([]string, error) {
 		return nil, fmt.Errorf("%s: no account id given", flag)
 	}
 	return out, nil
-}
-
-func partitionOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 3)
-	if len(parts) < 3 || parts[0] != "arn" || parts[1] == "" {
-		return "aws"
-	}
-	return parts[1]
 }

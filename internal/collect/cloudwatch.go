@@ -41,15 +41,12 @@ func collectCloudWatch(ctx context.Context, c *regionClients, r *snapshot.Region
 	p := cloudwatch.NewDescribeAlarmsPaginator(c.cloudwatch, &cloudwatch.DescribeAlarmsInput{
 		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
 	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			d.Error = readError("cloudwatch:DescribeAlarms", err)
-			return
-		}
+	if d.Error = pages(ctx, p.HasMorePages, p.NextPage, "cloudwatch:DescribeAlarms", func(out *cloudwatch.DescribeAlarmsOutput) {
 		for _, a := range out.MetricAlarms {
 			d.Alarms = append(d.Alarms, alarmFromAPI(a))
 		}
+	}); d.Error != nil {
+		return
 	}
 	sort.Slice(d.Alarms, func(i, j int) bool { return d.Alarms[i].Name < d.Alarms[j].Name })
 	d.LastActions, d.HistoryError = lastAlarmActions(ctx, c, d.Alarms)
@@ -77,11 +74,10 @@ func lastAlarmActions(ctx context.Context, c *regionClients, alarms []snapshot.A
 		ScanBy:     cwtypes.ScanByTimestampDescending,
 		MaxRecords: aws.Int32(alarmHistoryPageSize),
 	})
-	for pages := 0; p.HasMorePages() && pages < alarmHistoryMaxPages; pages++ {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, readError("cloudwatch:DescribeAlarmHistory", err)
-		}
+	read := 0
+	more := func() bool { return read < alarmHistoryMaxPages && p.HasMorePages() }
+	if err := pages(ctx, more, p.NextPage, "cloudwatch:DescribeAlarmHistory", func(out *cloudwatch.DescribeAlarmHistoryOutput) {
+		read++
 		for _, it := range out.AlarmHistoryItems {
 			name := aws.ToString(it.AlarmName)
 			if !known[name] || it.Timestamp == nil {
@@ -102,6 +98,8 @@ func lastAlarmActions(ctx context.Context, c *regionClients, alarms []snapshot.A
 				latest[key] = rec
 			}
 		}
+	}); err != nil {
+		return nil, err
 	}
 	out := make([]snapshot.AlarmActionRecord, 0, len(latest))
 	for _, rec := range latest {

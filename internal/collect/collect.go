@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
@@ -400,7 +400,17 @@ func (c *Collector) identity(ctx context.Context, cfg aws.Config) (string, strin
 		return "", "", &snapshot.ReadError{Operation: "sts:GetCallerIdentity", Code: "EmptyAnswer",
 			Message: fmt.Sprintf("the answer holds no account id (%q)", aws.ToString(out.Account))}
 	}
-	return aws.ToString(out.Account), partitionOf(aws.ToString(out.Arn)), nil
+	return aws.ToString(out.Account), Partition(aws.ToString(out.Arn)), nil
+}
+
+// Partition is the partition an ARN names (aws, aws-cn, aws-us-gov...): given a caller's ARN,
+// the partition of its account, in which every ARN of the account is written. It is "aws"
+// when s is not an ARN or names no partition.
+func Partition(s string) string {
+	if a, err := arn.Parse(s); err == nil && a.Partition != "" {
+		return a.Partition
+	}
+	return "aws"
 }
 
 // defaultRegions are the regions enabled in every account of the aws partition, which an
@@ -442,12 +452,4 @@ func (c *Collector) enabledRegions(ctx context.Context, cfg aws.Config) ([]strin
 	}
 	sort.Strings(names)
 	return names, nil
-}
-
-func partitionOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 3)
-	if len(parts) < 3 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[1]
 }

@@ -3,11 +3,14 @@ package collect
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -111,13 +114,19 @@ func functionPolicies(ctx context.Context, c *regionClients, r *snapshot.Region)
 }
 
 // unqualifiedFunctionARN strips an alias or version qualifier from a Lambda function ARN
-// (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]); it returns "" for anything else.
-func unqualifiedFunctionARN(arn string) string {
-	parts := strings.Split(arn, ":")
-	if len(parts) < 7 || len(parts) > 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" {
+// (arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]); it returns "" for anything
+// else.
+func unqualifiedFunctionARN(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "lambda" {
 		return ""
 	}
-	return strings.Join(parts[:7], ":")
+	resource := strings.Split(a.Resource, ":")
+	if len(resource) < 2 || len(resource) > 3 || resource[0] != "function" {
+		return ""
+	}
+	a.Resource = "function:" + resource[1]
+	return a.String()
 }
 
 // ---- SQS subscriber queues ----
@@ -134,9 +143,8 @@ func subscriberQueues(ctx context.Context, c *regionClients, r *snapshot.Region)
 				if s.Protocol != "sqs" {
 					continue
 				}
-				parts := strings.Split(s.EndpointARN, ":")
-				if len(parts) == 6 && parts[2] == "sqs" && parts[3] == c.region && parts[4] == c.accountID && parts[5] != "" {
-					wanted[s.EndpointARN] = parts[5]
+				if name := c.queueName(s.EndpointARN); name != "" {
+					wanted[s.EndpointARN] = name
 				}
 			}
 		}
@@ -146,9 +154,8 @@ func subscriberQueues(ctx context.Context, c *regionClients, r *snapshot.Region)
 	if r.EventBridge != nil {
 		for _, rule := range r.EventBridge.Rules {
 			for _, t := range rule.Targets {
-				parts := strings.Split(t.ARN, ":")
-				if len(parts) == 6 && parts[2] == "sqs" && parts[3] == c.region && parts[4] == c.accountID && parts[5] != "" {
-					wanted[t.ARN] = parts[5]
+				if name := c.queueName(t.ARN); name != "" {
+					wanted[t.ARN] = name
 				}
 			}
 		}
@@ -158,6 +165,16 @@ func subscriberQueues(ctx context.Context, c *regionClients, r *snapshot.Region)
 	fanOut(len(arns), func(i int) { queues[i] = readQueue(ctx, c, arns[i], wanted[arns[i]]) })
 	d.Queues = append(d.Queues, queues...)
 	return d
+}
+
+// queueName is the name of a queue of this region and account from its ARN
+// (arn:PARTITION:sqs:REGION:ACCOUNT:NAME), "" for any other ARN or what is not one.
+func (c *regionClients) queueName(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "sqs" || a.Region != c.region || a.AccountID != c.accountID || strings.Contains(a.Resource, ":") {
+		return ""
+	}
+	return a.Resource
 }
 
 func readQueue(ctx context.Context, c *regionClients, arn, name string) snapshot.Queue {
@@ -311,12 +328,12 @@ func readKey(ctx context.Context, c *regionClients, ref string, policies *keyPol
 }
 
 // awsManagedAlias reports whether a key reference is an AWS managed key's alias, as a name
-// (alias/aws/sns) or an ARN (arn:aws:kms:REGION:ACCOUNT:alias/aws/sns).
+// (alias/aws/sns) or an ARN (arn:PARTITION:kms:REGION:ACCOUNT:alias/aws/sns).
 func awsManagedAlias(ref string) bool {
-	if strings.HasPrefix(ref, "alias/aws/") {
-		return true
+	if a, err := arn.Parse(ref); err == nil {
+		ref = a.Resource
 	}
-	return strings.HasPrefix(ref, "arn:") && strings.Contains(ref, ":alias/aws/")
+	return strings.HasPrefix(ref, "alias/aws/")
 }
 
 // ---- helpers ----
@@ -330,11 +347,4 @@ func errorCode(err error) string {
 	return ""
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -725,8 +725,8 @@ func TestDeliveryHelpers(t *testing.T) {
 		"arn:aws:iam::123456789012:user/someone":                 {"", ""},
 		"":                                                       {"", ""},
 	} {
-		if acct, name := roleAccount(arn), roleName(arn); acct != want[0] || name != want[1] {
-			t.Errorf("roleAccount/roleName(%q) = %q, %q, want %q", arn, acct, name, want)
+		if acct, name := iamResource(arn, "role"); acct != want[0] || name != want[1] {
+			t.Errorf("iamResource(%q, role) = %q, %q, want %q", arn, acct, name, want)
 		}
 	}
 }

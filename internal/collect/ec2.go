@@ -18,21 +18,17 @@ import (
 func collectEC2(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.EC2Data{Instances: []snapshot.Instance{}}
 	r.EC2 = d
-	pages := ec2.NewDescribeInstancesPaginator(c.ec2, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			d.Error = readError("ec2:DescribeInstances", err)
-			return
-		}
+	p := ec2.NewDescribeInstancesPaginator(c.ec2, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
+	if d.Error = pages(ctx, p.HasMorePages, p.NextPage, "ec2:DescribeInstances", func(out *ec2.DescribeInstancesOutput) {
 		for _, res := range out.Reservations {
 			for _, in := range res.Instances {
-				if in.State != nil && in.State.Name == ec2types.InstanceStateNameTerminated {
-					continue
+				if in.State == nil || in.State.Name != ec2types.InstanceStateNameTerminated {
+					d.Instances = append(d.Instances, instanceFromAPI(in))
 				}
-				d.Instances = append(d.Instances, instanceFromAPI(in))
 			}
 		}
+	}); d.Error != nil {
+		return
 	}
 	sort.Slice(d.Instances, func(i, j int) bool { return d.Instances[i].ID < d.Instances[j].ID })
 	collectSecurityGroups(ctx, c, d)
@@ -61,18 +57,15 @@ func collectSecurityGroups(ctx context.Context, c *regionClients, d *snapshot.EC
 		return
 	}
 	var groups []snapshot.SecurityGroup
-	pages := ec2.NewDescribeSecurityGroupsPaginator(c.ec2, &ec2.DescribeSecurityGroupsInput{MaxResults: aws.Int32(1000)})
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			d.SecurityGroupsError = readError("ec2:DescribeSecurityGroups", err)
-			return
-		}
+	p := ec2.NewDescribeSecurityGroupsPaginator(c.ec2, &ec2.DescribeSecurityGroupsInput{MaxResults: aws.Int32(1000)})
+	if d.SecurityGroupsError = pages(ctx, p.HasMorePages, p.NextPage, "ec2:DescribeSecurityGroups", func(out *ec2.DescribeSecurityGroupsOutput) {
 		for _, g := range out.SecurityGroups {
 			if used[aws.ToString(g.GroupId)] {
 				groups = append(groups, securityGroupFromAPI(g))
 			}
 		}
+	}); d.SecurityGroupsError != nil {
+		return
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].ID < groups[j].ID })
 	d.SecurityGroups, d.SecurityGroupsRead = groups, true

@@ -3,8 +3,6 @@ package collect
 import (
 	"context"
 	"sort"
-	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -32,7 +30,7 @@ func (a *accountCollector) instanceProfiles(ctx context.Context, regions []snaps
 			if in.State != "running" || online[in.ID] || in.InstanceProfileARN == "" {
 				continue
 			}
-			if iamARNAccount(in.InstanceProfileARN, "instance-profile/") == a.accountID {
+			if account, _ := iamResource(in.InstanceProfileARN, "instance-profile"); account == a.accountID {
 				wanted[in.InstanceProfileARN] = true
 			}
 		}
@@ -43,31 +41,23 @@ func (a *accountCollector) instanceProfiles(ctx context.Context, regions []snaps
 	client := a.iamClient(regions[0].Name)
 	// GetInstanceProfile takes a name, unique in the account: ARNs that differ only in their
 	// path share one read.
-	profiles := map[string]*profileRead{}
+	names := map[string]bool{}
 	for arn := range wanted {
-		profiles[lastSegment(arn)] = &profileRead{}
+		names[lastSegment(arn)] = true
 	}
-	a.eachIAM(ctx, sortedKeys(profiles), "iam:GetInstanceProfile", func(name string, err *snapshot.ReadError) {
-		if err != nil {
-			profiles[name].err = err
-			return
-		}
-		*profiles[name] = readInstanceProfile(ctx, client, name)
-	})
+	profiles := readIAM(ctx, a.c, sortedKeys(names), "iam:GetInstanceProfile",
+		func(name string) profileRead { return readInstanceProfile(ctx, client, name) },
+		func(err *snapshot.ReadError) profileRead { return profileRead{err: err} })
 	// Then each distinct role once.
-	roles := map[string]*policiesRead{}
+	roleNames := map[string]bool{}
 	for _, p := range profiles {
 		for _, r := range p.roles {
-			roles[r.Name] = &policiesRead{}
+			roleNames[r.Name] = true
 		}
 	}
-	a.eachIAM(ctx, sortedKeys(roles), "iam:ListAttachedRolePolicies", func(name string, err *snapshot.ReadError) {
-		if err != nil {
-			roles[name].err = err
-			return
-		}
-		*roles[name] = readAttachedPolicies(ctx, client, name)
-	})
+	roles := readIAM(ctx, a.c, sortedKeys(roleNames), "iam:ListAttachedRolePolicies",
+		func(name string) policiesRead { return readAttachedPolicies(ctx, client, name) },
+		func(err *snapshot.ReadError) policiesRead { return policiesRead{err: err} })
 	out := make([]snapshot.InstanceProfile, 0, len(wanted))
 	for _, arn := range sortedKeys(wanted) {
 		pr := profiles[lastSegment(arn)]
@@ -83,24 +73,6 @@ func (a *accountCollector) instanceProfiles(ctx context.Context, regions []snaps
 		out = append(out, p)
 	}
 	return out
-}
-
-// eachIAM runs read for every name at once, each under the IAM service's bound; a read that
-// never got a slot (the scan ended first) is given the context's error: not read, not absent.
-func (a *accountCollector) eachIAM(ctx context.Context, names []string, operation string, read func(name string, err *snapshot.ReadError)) {
-	var wg sync.WaitGroup
-	for _, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ran := false
-			a.c.doAs(ctx, "iam", func() { ran = true; read(name, nil) })
-			if !ran {
-				read(name, readError(operation, ctx.Err()))
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 type profileRead struct {
@@ -133,29 +105,14 @@ type policiesRead struct {
 
 func readAttachedPolicies(ctx context.Context, client *iam.Client, role string) policiesRead {
 	out := policiesRead{policies: []snapshot.AttachedPolicy{}}
-	pages := iam.NewListAttachedRolePoliciesPaginator(client, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return policiesRead{err: readError("iam:ListAttachedRolePolicies", err)}
-		}
+	p := iam.NewListAttachedRolePoliciesPaginator(client, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
+	if err := pages(ctx, p.HasMorePages, p.NextPage, "iam:ListAttachedRolePolicies", func(page *iam.ListAttachedRolePoliciesOutput) {
 		for _, p := range page.AttachedPolicies {
 			out.policies = append(out.policies, snapshot.AttachedPolicy{Name: aws.ToString(p.PolicyName), ARN: aws.ToString(p.PolicyArn)})
 		}
+	}); err != nil {
+		return policiesRead{err: err}
 	}
 	sort.Slice(out.policies, func(i, j int) bool { return out.policies[i].ARN < out.policies[j].ARN })
 	return out
 }
-
-// iamARNAccount is the account of an IAM ARN whose resource starts with prefix
-// (arn:PARTITION:iam::ACCOUNT:instance-profile/PATH/NAME), "" for anything else.
-func iamARNAccount(arn, prefix string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], prefix) {
-		return ""
-	}
-	return parts[4]
-}
-
-// lastSegment is the name in an IAM ARN: the last segment of its path.
-func lastSegment(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

@@ -18,12 +18,7 @@ func collectLambda(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.LambdaData{Functions: []snapshot.Function{}}
 	r.Lambda = d
 	p := lambda.NewListFunctionsPaginator(c.lambda, &lambda.ListFunctionsInput{})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			d.Error = readError("lambda:ListFunctions", err)
-			return
-		}
+	if d.Error = pages(ctx, p.HasMorePages, p.NextPage, "lambda:ListFunctions", func(out *lambda.ListFunctionsOutput) {
 		for _, f := range out.Functions {
 			d.Functions = append(d.Functions, snapshot.Function{
 				Name:    aws.ToString(f.FunctionName),
@@ -33,6 +28,8 @@ func collectLambda(ctx context.Context, c *regionClients, r *snapshot.Region) {
 				State:   string(f.State),
 			})
 		}
+	}); d.Error != nil {
+		return
 	}
 	sort.Slice(d.Functions, func(i, j int) bool { return d.Functions[i].Name < d.Functions[j].Name })
 }

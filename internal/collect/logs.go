@@ -30,13 +30,8 @@ func collectLogs(ctx context.Context, c *regionClients, r *snapshot.Region) {
 
 // logGroups lists the region's log groups into d.LogGroups (d.Error if it fails).
 func logGroups(ctx context.Context, c *regionClients, d *snapshot.LogsData) {
-	groups := cloudwatchlogs.NewDescribeLogGroupsPaginator(c.logs, &cloudwatchlogs.DescribeLogGroupsInput{})
-	for groups.HasMorePages() {
-		out, err := groups.NextPage(ctx)
-		if err != nil {
-			d.Error = readError("logs:DescribeLogGroups", err)
-			break
-		}
+	p := cloudwatchlogs.NewDescribeLogGroupsPaginator(c.logs, &cloudwatchlogs.DescribeLogGroupsInput{})
+	d.Error = pages(ctx, p.HasMorePages, p.NextPage, "logs:DescribeLogGroups", func(out *cloudwatchlogs.DescribeLogGroupsOutput) {
 		for _, g := range out.LogGroups {
 			arn := aws.ToString(g.LogGroupArn)
 			if arn == "" {
@@ -49,20 +44,15 @@ func logGroups(ctx context.Context, c *regionClients, d *snapshot.LogsData) {
 				RetentionDays: aws.ToInt32(g.RetentionInDays),
 			})
 		}
-	}
+	})
 	sort.Slice(d.LogGroups, func(i, j int) bool { return d.LogGroups[i].Name < d.LogGroups[j].Name })
 }
 
 // metricFilters lists every metric filter of the region into d.MetricFilters
 // (d.MetricFiltersError if it fails).
 func metricFilters(ctx context.Context, c *regionClients, d *snapshot.LogsData) {
-	filters := cloudwatchlogs.NewDescribeMetricFiltersPaginator(c.logs, &cloudwatchlogs.DescribeMetricFiltersInput{})
-	for filters.HasMorePages() {
-		out, err := filters.NextPage(ctx)
-		if err != nil {
-			d.MetricFiltersError = readError("logs:DescribeMetricFilters", err)
-			break
-		}
+	p := cloudwatchlogs.NewDescribeMetricFiltersPaginator(c.logs, &cloudwatchlogs.DescribeMetricFiltersInput{})
+	d.MetricFiltersError = pages(ctx, p.HasMorePages, p.NextPage, "logs:DescribeMetricFilters", func(out *cloudwatchlogs.DescribeMetricFiltersOutput) {
 		for _, f := range out.MetricFilters {
 			mf := snapshot.MetricFilter{
 				Name:            aws.ToString(f.FilterName),
@@ -85,7 +75,7 @@ func metricFilters(ctx context.Context, c *regionClients, d *snapshot.LogsData) 
 			}
 			d.MetricFilters = append(d.MetricFilters, mf)
 		}
-	}
+	})
 	sort.Slice(d.MetricFilters, func(i, j int) bool {
 		a, b := d.MetricFilters[i], d.MetricFilters[j]
 		if a.LogGroupName != b.LogGroupName {

@@ -46,37 +46,32 @@ func firstLine(s string) string {
 // policy, a queue, a key) are left to the checks that judge that item.
 func countErrors(r *snapshot.Region) int {
 	n := 0
-	add := func(e *snapshot.ReadError) {
-		if e != nil {
-			n++
+	for _, errs := range []errList{
+		sectionErrors(r.CloudTrail, func(d *snapshot.CloudTrailView) errList { return errList{d.Error} }),
+		sectionErrors(r.EventBridge, func(d *snapshot.EventBridgeData) errList { return errList{d.Error, d.BusPolicyError} }),
+		sectionErrors(r.Logs, func(d *snapshot.LogsData) errList { return errList{d.Error} }),
+		sectionErrors(r.CloudWatch, func(d *snapshot.CloudWatchData) errList { return errList{d.Error, d.HistoryError} }),
+		sectionErrors(r.SNS, func(d *snapshot.SNSData) errList { return errList{d.Error} }),
+		sectionErrors(r.Lambda, func(d *snapshot.LambdaData) errList { return errList{d.Error} }),
+		sectionErrors(r.EC2, func(d *snapshot.EC2Data) errList { return errList{d.Error, d.SecurityGroupsError} }),
+		sectionErrors(r.SSM, func(d *snapshot.SSMData) errList { return errList{d.Error} }),
+	} {
+		for _, e := range errs {
+			if e != nil {
+				n++
+			}
 		}
 	}
-	if r.CloudTrail != nil {
-		add(r.CloudTrail.Error)
-	}
-	if r.EventBridge != nil {
-		add(r.EventBridge.Error)
-		add(r.EventBridge.BusPolicyError)
-	}
-	if r.Logs != nil {
-		add(r.Logs.Error)
-	}
-	if r.CloudWatch != nil {
-		add(r.CloudWatch.Error)
-		add(r.CloudWatch.HistoryError)
-	}
-	if r.SNS != nil {
-		add(r.SNS.Error)
-	}
-	if r.Lambda != nil {
-		add(r.Lambda.Error)
-	}
-	if r.EC2 != nil {
-		add(r.EC2.Error)
-		add(r.EC2.SecurityGroupsError)
-	}
-	if r.SSM != nil {
-		add(r.SSM.Error)
-	}
 	return n
+}
+
+type errList []*snapshot.ReadError
+
+// sectionErrors is errs(s), the errors countErrors counts in a section; none if the section
+// was not collected.
+func sectionErrors[S any](s *S, errs func(*S) errList) errList {
+	if s == nil {
+		return nil
+	}
+	return errs(s)
 }

@@ -5,9 +5,9 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/lookout-audit/lookout/internal/snapshot"
@@ -25,7 +25,7 @@ func (a *accountCollector) roles(ctx context.Context, regions []snapshot.Region)
 		}
 		for _, rule := range r.EventBridge.Rules {
 			for _, t := range rule.Targets {
-				if roleAccount(t.RoleARN) == a.accountID && roleName(t.RoleARN) != "" {
+				if account, name := iamResource(t.RoleARN, "role"); account == a.accountID && name != "" {
 					wanted[t.RoleARN] = true
 				}
 			}
@@ -36,27 +36,17 @@ func (a *accountCollector) roles(ctx context.Context, regions []snapshot.Region)
 	}
 	// GetRole takes a name, and names are unique in an account: ARNs that differ only in
 	// their path share one read.
-	read := map[string]*roleRead{}
+	names := map[string]bool{}
 	for arn := range wanted {
-		read[roleName(arn)] = &roleRead{}
+		names[lastSegment(arn)] = true
 	}
 	client := a.iamClient(regions[0].Name)
-	var wg sync.WaitGroup
-	for name, rr := range read {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ran := false
-			a.c.doAs(ctx, "iam", func() { ran, *rr = true, readRole(ctx, client, name) })
-			if !ran { // the scan ended before a slot was free: not read, not absent
-				rr.err = readError("iam:GetRole", ctx.Err())
-			}
-		}()
-	}
-	wg.Wait()
+	read := readIAM(ctx, a.c, sortedKeys(names), "iam:GetRole",
+		func(name string) roleRead { return readRole(ctx, client, name) },
+		func(err *snapshot.ReadError) roleRead { return roleRead{err: err} })
 	out := make([]snapshot.Role, 0, len(wanted))
 	for _, arn := range sortedKeys(wanted) {
-		role := snapshot.Role{ARN: arn, Name: roleName(arn)}
+		role := snapshot.Role{ARN: arn, Name: lastSegment(arn)}
 		switch rr := read[role.Name]; {
 		case rr.err != nil:
 			role.Error = rr.err
@@ -109,46 +99,53 @@ func readRole(ctx context.Context, client *iam.Client, name string) roleRead {
 func rolePolicies(ctx context.Context, client *iam.Client, role string) ([]snapshot.RolePolicy, *snapshot.ReadError) {
 	var out []snapshot.RolePolicy
 	inline := iam.NewListRolePoliciesPaginator(client, &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
-	for inline.HasMorePages() {
-		page, err := inline.NextPage(ctx)
-		if err != nil {
-			return nil, readError("iam:ListRolePolicies", err)
-		}
+	if err := pagesUntil(ctx, inline.HasMorePages, inline.NextPage, "iam:ListRolePolicies", func(page *iam.ListRolePoliciesOutput) *snapshot.ReadError {
 		for _, name := range page.PolicyNames {
 			p, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
 			if err != nil {
-				return nil, readError("iam:GetRolePolicy", err)
+				return readError("iam:GetRolePolicy", err)
 			}
 			out = append(out, snapshot.RolePolicy{Name: name, Document: decodePolicyDocument(aws.ToString(p.PolicyDocument))})
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	attached := iam.NewListAttachedRolePoliciesPaginator(client, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
-	for attached.HasMorePages() {
-		page, err := attached.NextPage(ctx)
-		if err != nil {
-			return nil, readError("iam:ListAttachedRolePolicies", err)
-		}
+	if err := pagesUntil(ctx, attached.HasMorePages, attached.NextPage, "iam:ListAttachedRolePolicies", func(page *iam.ListAttachedRolePoliciesOutput) *snapshot.ReadError {
 		for _, ap := range page.AttachedPolicies {
-			arn := aws.ToString(ap.PolicyArn)
-			pol, err := client.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+			p, err := managedPolicy(ctx, client, ap.PolicyName, aws.ToString(ap.PolicyArn))
 			if err != nil {
-				return nil, readError("iam:GetPolicy", err)
+				return err
 			}
-			if pol.Policy == nil || aws.ToString(pol.Policy.DefaultVersionId) == "" {
-				return nil, &snapshot.ReadError{Operation: "iam:GetPolicy", Code: "EmptyAnswer", Message: "policy " + arn + " has no default version"}
-			}
-			v, err := client.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pol.Policy.DefaultVersionId})
-			if err != nil {
-				return nil, readError("iam:GetPolicyVersion", err)
-			}
-			if v.PolicyVersion == nil {
-				return nil, &snapshot.ReadError{Operation: "iam:GetPolicyVersion", Code: "EmptyAnswer", Message: "policy " + arn + ": the answer has no version"}
-			}
-			out = append(out, snapshot.RolePolicy{Name: aws.ToString(ap.PolicyName), ARN: arn, Document: decodePolicyDocument(aws.ToString(v.PolicyVersion.Document))})
+			out = append(out, p)
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// managedPolicy reads the default version of a managed policy (GetPolicy, GetPolicyVersion).
+// An answer without the default version is an error, not an empty policy.
+func managedPolicy(ctx context.Context, client *iam.Client, name *string, arn string) (snapshot.RolePolicy, *snapshot.ReadError) {
+	pol, err := client.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if err != nil {
+		return snapshot.RolePolicy{}, readError("iam:GetPolicy", err)
+	}
+	if pol.Policy == nil || aws.ToString(pol.Policy.DefaultVersionId) == "" {
+		return snapshot.RolePolicy{}, &snapshot.ReadError{Operation: "iam:GetPolicy", Code: "EmptyAnswer", Message: "policy " + arn + " has no default version"}
+	}
+	v, err := client.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pol.Policy.DefaultVersionId})
+	if err != nil {
+		return snapshot.RolePolicy{}, readError("iam:GetPolicyVersion", err)
+	}
+	if v.PolicyVersion == nil {
+		return snapshot.RolePolicy{}, &snapshot.ReadError{Operation: "iam:GetPolicyVersion", Code: "EmptyAnswer", Message: "policy " + arn + ": the answer has no version"}
+	}
+	return snapshot.RolePolicy{Name: aws.ToString(name), ARN: arn, Document: decodePolicyDocument(aws.ToString(v.PolicyVersion.Document))}, nil
 }
 
 // decodePolicyDocument undoes the URL encoding (RFC 3986) in which IAM returns policy
@@ -165,21 +162,17 @@ func decodePolicyDocument(doc string) string {
 	return decoded
 }
 
-// roleAccount is the account id of an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/PATH/NAME),
-// "" for anything else.
-func roleAccount(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
-		return ""
+// iamResource is the account and the name of an IAM ARN of the kind of resource given ("role",
+// "instance-profile"): arn:PARTITION:iam::ACCOUNT:KIND/PATH/NAME, in any partition. The name
+// is the last segment of the path (IAM's Get calls take the name alone). Both are "" for any
+// other ARN, or what is not an ARN.
+func iamResource(s, kind string) (account, name string) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, kind+"/") {
+		return "", ""
 	}
-	return parts[4]
+	return a.AccountID, lastSegment(a.Resource)
 }
 
-// roleName is the name of an IAM role ARN: the last segment of its path (GetRole takes the
-// name alone).
-func roleName(arn string) string {
-	if roleAccount(arn) == "" {
-		return ""
-	}
-	return arn[strings.LastIndex(arn, "/")+1:]
-}
+// lastSegment is the name in an IAM ARN: the last segment of its path.
+func lastSegment(s string) string { return s[strings.LastIndex(s, "/")+1:] }

@@ -3,9 +3,9 @@ package collect
 import (
 	"context"
 	"sort"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/lookout-audit/lookout/internal/snapshot"
@@ -25,15 +25,12 @@ func collectSNS(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.SNSData{Topics: []snapshot.Topic{}}
 	r.SNS = d
 	p := sns.NewListTopicsPaginator(c.sns, &sns.ListTopicsInput{})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			d.Error = readError("sns:ListTopics", err)
-			return
-		}
+	if d.Error = pages(ctx, p.HasMorePages, p.NextPage, "sns:ListTopics", func(out *sns.ListTopicsOutput) {
 		for _, t := range out.Topics {
 			d.Topics = append(d.Topics, snapshot.Topic{ARN: aws.ToString(t.TopicArn), Subscriptions: []snapshot.Subscription{}})
 		}
+	}); d.Error != nil {
+		return
 	}
 	sort.Slice(d.Topics, func(i, j int) bool { return d.Topics[i].ARN < d.Topics[j].ARN })
 	// A topic's subscriptions and its attributes are independent reads: made at once.
@@ -56,11 +53,7 @@ func collectSNS(ctx context.Context, c *regionClients, r *snapshot.Region) {
 func topicSubscriptions(ctx context.Context, c *regionClients, topic string) ([]snapshot.Subscription, *snapshot.ReadError) {
 	subs := []snapshot.Subscription{}
 	p := sns.NewListSubscriptionsByTopicPaginator(c.sns, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return subs, readError("sns:ListSubscriptionsByTopic", err)
-		}
+	if err := pages(ctx, p.HasMorePages, p.NextPage, "sns:ListSubscriptionsByTopic", func(out *sns.ListSubscriptionsByTopicOutput) {
 		for _, s := range out.Subscriptions {
 			arn := aws.ToString(s.SubscriptionArn)
 			protocol := aws.ToString(s.Protocol)
@@ -71,6 +64,8 @@ func topicSubscriptions(ctx context.Context, c *regionClients, topic string) ([]
 				EndpointARN: endpointARN(protocol, aws.ToString(s.Endpoint)),
 			})
 		}
+	}); err != nil {
+		return subs, err
 	}
 	sort.Slice(subs, func(i, j int) bool { return subs[i].ARN < subs[j].ARN })
 	fanOut(len(subs), func(i int) {
@@ -88,7 +83,7 @@ func topicSubscriptions(ctx context.Context, c *regionClients, topic string) ([]
 func endpointARN(protocol, endpoint string) string {
 	switch protocol {
 	case "sqs", "lambda", "firehose":
-		if strings.HasPrefix(endpoint, "arn:") {
+		if arn.IsARN(endpoint) {
 			return endpoint
 		}
 	}

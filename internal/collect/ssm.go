@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -26,13 +27,8 @@ import (
 func collectSSM(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.SSMData{ManagedInstances: []snapshot.ManagedInstance{}}
 	r.SSM = d
-	pages := ssm.NewDescribeInstanceInformationPaginator(c.ssm, &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(50)})
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			d.Error = readError("ssm:DescribeInstanceInformation", err)
-			return
-		}
+	p := ssm.NewDescribeInstanceInformationPaginator(c.ssm, &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(50)})
+	if d.Error = pages(ctx, p.HasMorePages, p.NextPage, "ssm:DescribeInstanceInformation", func(out *ssm.DescribeInstanceInformationOutput) {
 		for _, in := range out.InstanceInformationList {
 			d.ManagedInstances = append(d.ManagedInstances, snapshot.ManagedInstance{
 				InstanceID:      aws.ToString(in.InstanceId),
@@ -47,6 +43,8 @@ func collectSSM(ctx context.Context, c *regionClients, r *snapshot.Region) {
 				IPAddress:       aws.ToString(in.IPAddress),
 			})
 		}
+	}); d.Error != nil {
+		return
 	}
 	sort.Slice(d.ManagedInstances, func(i, j int) bool { return d.ManagedInstances[i].InstanceID < d.ManagedInstances[j].InstanceID })
 	if len(d.ManagedInstances) == 0 {
@@ -79,15 +77,11 @@ func keptParameters(in map[string][]string) map[string][]string {
 
 func manageAgentAssociations(ctx context.Context, c *regionClients) ([]snapshot.Association, *snapshot.ReadError) {
 	var out []snapshot.Association
-	pages := ssm.NewListAssociationsPaginator(c.ssm, &ssm.ListAssociationsInput{
+	p := ssm.NewListAssociationsPaginator(c.ssm, &ssm.ListAssociationsInput{
 		AssociationFilterList: []ssmtypes.AssociationFilter{{Key: ssmtypes.AssociationFilterKeyName, Value: aws.String(agentconfig.ManageAgentDocument)}},
 		MaxResults:            aws.Int32(50),
 	})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, readError("ssm:ListAssociations", err)
-		}
+	if err := pages(ctx, p.HasMorePages, p.NextPage, "ssm:ListAssociations", func(page *ssm.ListAssociationsOutput) {
 		for _, a := range page.Associations {
 			if aws.ToString(a.Name) != agentconfig.ManageAgentDocument {
 				continue
@@ -111,6 +105,8 @@ func manageAgentAssociations(ctx context.Context, c *regionClients) ([]snapshot.
 			}
 			out = append(out, as)
 		}
+	}); err != nil {
+		return nil, err
 	}
 	// One DescribeAssociation each, for the parameters ListAssociations omits: independent
 	// reads, made a few at once. The first failure (in listing order) is the answer.
@@ -151,41 +147,30 @@ func manageAgentCommands(ctx context.Context, c *regionClients) ([]snapshot.Agen
 	var cmdErr, invErr *snapshot.ReadError
 	fanOut(2, func(i int) {
 		if i == 0 {
-			cmdPages := ssm.NewListCommandsPaginator(c.ssm, &ssm.ListCommandsInput{Filters: filter, MaxResults: aws.Int32(50)})
-			for cmdPages.HasMorePages() {
-				page, err := cmdPages.NextPage(ctx)
-				if err != nil {
-					cmdErr = readError("ssm:ListCommands", err)
-					return
-				}
+			p := ssm.NewListCommandsPaginator(c.ssm, &ssm.ListCommandsInput{Filters: filter, MaxResults: aws.Int32(50)})
+			cmdErr = pages(ctx, p.HasMorePages, p.NextPage, "ssm:ListCommands", func(page *ssm.ListCommandsOutput) {
 				for _, cmd := range page.Commands {
 					if aws.ToString(cmd.DocumentName) == agentconfig.ManageAgentDocument {
 						params[aws.ToString(cmd.CommandId)] = keptParameters(cmd.Parameters)
 					}
 				}
-			}
+			})
 			return
 		}
-		invPages := ssm.NewListCommandInvocationsPaginator(c.ssm, &ssm.ListCommandInvocationsInput{Filters: filter, MaxResults: aws.Int32(50)})
-		for invPages.HasMorePages() {
-			page, err := invPages.NextPage(ctx)
-			if err != nil {
-				invErr = readError("ssm:ListCommandInvocations", err)
-				return
-			}
+		p := ssm.NewListCommandInvocationsPaginator(c.ssm, &ssm.ListCommandInvocationsInput{Filters: filter, MaxResults: aws.Int32(50)})
+		invErr = pages(ctx, p.HasMorePages, p.NextPage, "ssm:ListCommandInvocations", func(page *ssm.ListCommandInvocationsOutput) {
 			for _, inv := range page.CommandInvocations {
-				if aws.ToString(inv.DocumentName) != agentconfig.ManageAgentDocument {
-					continue
+				if aws.ToString(inv.DocumentName) == agentconfig.ManageAgentDocument {
+					invocations = append(invocations, snapshot.AgentCommand{
+						CommandID:    aws.ToString(inv.CommandId),
+						InstanceID:   aws.ToString(inv.InstanceId),
+						DocumentName: aws.ToString(inv.DocumentName),
+						Status:       string(inv.Status),
+						RequestedAt:  utc(inv.RequestedDateTime),
+					})
 				}
-				invocations = append(invocations, snapshot.AgentCommand{
-					CommandID:    aws.ToString(inv.CommandId),
-					InstanceID:   aws.ToString(inv.InstanceId),
-					DocumentName: aws.ToString(inv.DocumentName),
-					Status:       string(inv.Status),
-					RequestedAt:  utc(inv.RequestedDateTime),
-				})
 			}
-		}
+		})
 	})
 	switch {
 	case cmdErr != nil:
@@ -285,11 +270,13 @@ func agentConfigs(ctx context.Context, c *regionClients, d *snapshot.SSMData) []
 	return out
 }
 
-// askedName maps a parameter name GetParameters returned back to the name or ARN it was asked
-// for, which is what the association or command names.
+// askedName maps a parameter name GetParameters returned back to the name or ARN
+// (arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME, without the name's leading slash) it was
+// asked for, which is what the association or command names.
 func askedName(asked []string, name string) string {
+	resource := "parameter/" + strings.TrimPrefix(name, "/")
 	for _, a := range asked {
-		if a == name || strings.HasSuffix(a, ":parameter/"+strings.TrimPrefix(name, "/")) {
+		if p, err := arn.Parse(a); a == name || err == nil && p.Resource == resource {
 			return a
 		}
 	}
