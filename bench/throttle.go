@@ -64,6 +64,18 @@ func AWSLimits() *Throttle {
 	}
 }
 
+// Scaled is t with every rate and burst multiplied by f (at least one token of burst): f = 1/3
+// is an account where other tools (AWS Config, Security Hub, deployment pipelines) already
+// spend two thirds of every bucket.
+func (t *Throttle) Scaled(f float64) *Throttle {
+	scale := func(l Limit) Limit { return Limit{Rate: l.Rate * f, Burst: max(1, l.Burst*f)} }
+	out := &Throttle{Limits: map[string]Limit{}, Default: scale(t.Default)}
+	for k, l := range t.Limits {
+		out.Limits[k] = scale(l)
+	}
+	return out
+}
+
 // bucket is one (account, region, operation)'s token bucket and what it saw.
 type bucket struct {
 	limit  Limit
