@@ -3,16 +3,15 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
-	"golang.org/x/term"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/terminal"
 )
 
 // TableOptions controls the human table.
@@ -22,8 +21,9 @@ type TableOptions struct {
 	// ShowPass lists PASS findings too; by default the table shows what needs attention and
 	// counts the rest in the summary line.
 	ShowPass bool
-	// Width is the number of columns to fit (0: DefaultTableWidth). Below CompactBelow the
-	// findings are written as blocks instead of a table.
+	// Width is the number of columns to fit (0: the width of w's terminal, or DefaultTableWidth
+	// when w is not a terminal). Below CompactBelow the findings are written as blocks instead
+	// of a table.
 	Width int
 	// Framework, when set (e.g. "cis-aws-7.0"), adds each finding's control id in it.
 	Framework string
@@ -39,19 +39,6 @@ const CompactBelow = 100
 
 // minWidth is the narrowest layout lookout attempts; narrower terminals get this width.
 const minWidth = 40
-
-// TerminalWidth returns the width of w's terminal, or 0 when w is not a terminal.
-func TerminalWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0
-	}
-	width, _, err := term.GetSize(int(f.Fd()))
-	if err != nil || width <= 0 {
-		return 0
-	}
-	return width
-}
 
 const (
 	ansiRed    = "\x1b[31m"
@@ -88,6 +75,9 @@ type tableRow struct {
 // account that could not be read at all is one row, not one per check.
 func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 	width := opts.Width
+	if width <= 0 {
+		width = terminal.Width(w)
+	}
 	if width <= 0 {
 		width = DefaultTableWidth
 	}

@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 
@@ -128,20 +127,5 @@ func TestTableStripsControlCharacters(t *testing.T) {
 	}
 	if strings.ContainsAny(buf.String(), "\x1b\x07") {
 		t.Errorf("control characters written: %q", buf.String())
-	}
-}
-
-func TestTerminalWidthOfNonTerminals(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	if got := report.TerminalWidth(w); got != 0 {
-		t.Errorf("a pipe has width %d, want 0", got)
-	}
-	if got := report.TerminalWidth(&bytes.Buffer{}); got != 0 {
-		t.Errorf("a buffer has width %d, want 0", got)
 	}
 }

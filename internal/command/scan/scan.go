@@ -17,6 +17,7 @@ import (
 	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/snapshot"
+	"github.com/lookout-audit/lookout/internal/terminal"
 	"github.com/lookout-audit/lookout/internal/waiver"
 	"github.com/lookout-audit/lookout/report"
 )
@@ -198,7 +199,7 @@ func TableWidth(outputPath string, stdout io.Writer) int {
 	if outputPath != "" && outputPath != "-" {
 		return 0
 	}
-	return report.TerminalWidth(stdout)
+	return terminal.Width(stdout)
 }
 
 // WriteReport writes rep in o.Format; scan and merge share it so that they write the same
