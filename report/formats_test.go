@@ -385,3 +385,16 @@ func indexOf(r *report.Report, check string, st checks.Status) int {
 	}
 	panic("no such finding")
 }
+
+// report.Write has a writer for every format of report.Formats, and refuses any other name.
+func TestWriteEveryFormat(t *testing.T) {
+	for _, format := range report.Formats {
+		var buf bytes.Buffer
+		if err := report.Write(&buf, sampleReport(), report.WriteOptions{Format: format}); err != nil || buf.Len() == 0 {
+			t.Errorf("%s: %d bytes, error %v", format, buf.Len(), err)
+		}
+	}
+	if err := report.Write(&bytes.Buffer{}, sampleReport(), report.WriteOptions{Format: "yaml"}); err == nil {
+		t.Error("an unknown format was written")
+	}
+}

@@ -162,6 +162,14 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 // FailOnNone disables exit code 1 (--fail-on none).
 const FailOnNone = checks.Severity("none")
 
+// ParseFailOn parses a --fail-on value: a severity, or "none".
+func ParseFailOn(s string) (checks.Severity, error) {
+	if s == string(FailOnNone) {
+		return FailOnNone, nil
+	}
+	return checks.ParseSeverity(s)
+}
+
 // ExitCode is the exit code the findings ask for: 2 if any is ERROR (the picture is
 // incomplete, whatever else failed), 1 if an unwaived FAIL is at or above failOn, else 0.
 func ExitCode(fs []checks.Finding, failOn checks.Severity) int {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,12 +110,8 @@ Exit codes: 0 planned or applied; 2 an action failed, or a finding is ERROR
 var topicARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 
 func validate(o *Options) error {
-	ok := false
-	for _, f := range Formats {
-		ok = ok || f == o.Format
-	}
-	if !ok {
-		return exitcode.Usagef("--format: unknown format %q (want %s)", o.Format, strings.Join(Formats, ", "))
+	if err := output.CheckFormat(o.Format, Formats); err != nil {
+		return err
 	}
 	if len(o.SNSTopicARNs) > 0 && o.NotifyEmail != "" {
 		return exitcode.Usagef("--sns-topic-arn and --notify-email exclude each other: subscribe the address to your topic instead")
@@ -160,7 +157,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	if o.HomeRegion != "" && !contains(snap.Regions, o.HomeRegion) {
+	if o.HomeRegion != "" && !slices.Contains(snap.Regions, o.HomeRegion) {
 		return exitcode.Usagef("--home-region %s is not among the regions in scope (%s)", o.HomeRegion, strings.Join(snap.Regions, ", "))
 	}
 	fo := checks.FixOptions{
@@ -247,13 +244,4 @@ func Run(ctx context.Context, o *Options) error {
 		return exitcode.Silent(exitcode.Incomplete)
 	}
 	return nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/lookout-audit/lookout/checks"
 	"github.com/lookout-audit/lookout/internal/command/output"
-	"github.com/lookout-audit/lookout/internal/command/scan"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/shard"
 	"github.com/lookout-audit/lookout/report"
@@ -24,11 +23,8 @@ import (
 
 // Options are merge's flags.
 type Options struct {
-	Files          []string
-	Format         string
-	Output         string
-	FailOn         string
-	ShowPass       bool
+	Files []string
+	output.ReportFlags
 	Stdout, Stderr io.Writer
 }
 
@@ -57,26 +53,15 @@ The exit code is scan's, computed on the merged findings (--fail-on).`,
 			return Run(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Format, "format", "table", "report format: "+strings.Join(scan.Formats, ", "))
-	f.StringVarP(&o.Output, "output", "o", "", "write the report to this file instead of stdout (written atomically)")
-	f.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when an unwaived FAIL is at or above this severity: critical, high, medium, low or none")
-	f.BoolVar(&o.ShowPass, "show-pass", false, "table format: list PASS findings too")
+	o.ReportFlags.AddFlags(cmd.Flags())
 	return cmd
 }
 
 // Run merges the files and writes the result.
 func Run(_ context.Context, o *Options) error {
-	if !validFormat(o.Format) {
-		return exitcode.Usagef("--format: unknown format %q (want %s)", o.Format, strings.Join(scan.Formats, ", "))
-	}
-	failOn := report.FailOnNone
-	if o.FailOn != string(report.FailOnNone) {
-		sev, err := checks.ParseSeverity(o.FailOn)
-		if err != nil {
-			return exitcode.Usagef("--fail-on: %v", err)
-		}
-		failOn = sev
+	failOn, err := o.ReportFlags.Check()
+	if err != nil {
+		return err
 	}
 	if len(o.Files) == 0 {
 		return exitcode.Usagef("merge: no report given")
@@ -93,32 +78,10 @@ func Run(_ context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.WithCode(exitcode.Usage, err)
 	}
-	err = output.Write(o.Output, o.Stdout, func(w io.Writer) error {
-		return scan.WriteReport(w, rep, scan.WriteOptions{
-			Format:   o.Format,
-			Warnings: o.Stderr,
-			Color:    o.Output == "" && output.ColorEnabled(o.Stdout),
-			ShowPass: o.ShowPass,
-			Width:    scan.TableWidth(o.Output, o.Stdout),
-		})
-	})
-	if err != nil {
-		return exitcode.WithCode(exitcode.Incomplete, err)
+	if err := o.ReportFlags.Write(o.Stdout, o.Stderr, rep, report.WriteOptions{}); err != nil {
+		return err
 	}
-	_ = report.WriteAccountFailures(o.Stderr, rep.Findings)
-	if code := report.ExitCode(rep.Findings, failOn); code != exitcode.OK {
-		return exitcode.Silent(code)
-	}
-	return nil
-}
-
-func validFormat(f string) bool {
-	for _, known := range scan.Formats {
-		if f == known {
-			return true
-		}
-	}
-	return false
+	return output.Verdict(rep.Findings, failOn)
 }
 
 func readReport(path string) (*report.Report, error) {

@@ -17,25 +17,21 @@ import (
 	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/snapshot"
-	"github.com/lookout-audit/lookout/internal/terminal"
 	"github.com/lookout-audit/lookout/internal/waiver"
 	"github.com/lookout-audit/lookout/report"
 )
 
 // Options are scan's flags.
 type Options struct {
-	Scope         scope.Options
-	Snapshot      string
-	Checks        []string
-	Framework     string
-	Format        string
-	Output        string
-	FailOn        string
+	Scope     scope.Options
+	Snapshot  string
+	Checks    []string
+	Framework string
+	output.ReportFlags
 	SigninRegions string
 	SSHLogMaxAge  time.Duration
 	Waivers       string
 	Quiet         bool
-	ShowPass      bool
 	// SecurityHub imports the findings into AWS Security Hub (ASFF, BatchImportFindings).
 	SecurityHub bool
 
@@ -47,8 +43,8 @@ type Options struct {
 	ConfigHook func(*aws.Config)
 }
 
-// Formats scan can write.
-var Formats = []string{"table", "json", "sarif", "markdown", "html", "csv", "junit", "asff", "ocsf"}
+// Formats scan can write: every format of a report.
+var Formats = report.Formats
 
 // NewCmd returns the scan command.
 func NewCmd() *cobra.Command {
@@ -84,29 +80,23 @@ incomplete (some finding is ERROR); 3 invalid usage or input.`,
 	}
 	f := cmd.Flags()
 	o.Scope.AddFlags(f)
+	o.ReportFlags.AddFlags(f)
 	f.StringVar(&o.Snapshot, "snapshot", "", "evaluate this snapshot file instead of reading AWS (no credentials needed)")
 	f.StringSliceVar(&o.Checks, "checks", nil, "only run these check ids (comma-separated; see 'lookout checks')")
 	f.StringVar(&o.Framework, "framework", "", "only run the checks of this framework ("+strings.Join(checks.Frameworks, ", ")+"); findings carry its control ids")
-	f.StringVar(&o.Format, "format", "table", "report format: "+strings.Join(Formats, ", "))
-	f.StringVarP(&o.Output, "output", "o", "", "write the report to this file instead of stdout (written atomically)")
-	f.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when an unwaived FAIL is at or above this severity: critical, high, medium, low or none")
 	f.StringVar(&o.Waivers, "waivers", "", "YAML file of accepted risks: a matching FAIL becomes WAIVED until the waiver expires")
 	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
 	f.DurationVar(&o.SSHLogMaxAge, "ssh-log-max-age", checks.DefaultSSHLogMaxAge, "how recently an instance's SSH log stream must have received data to count as shipping (ssm-cloudwatch-agent-ssh-logs)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
-	f.BoolVar(&o.ShowPass, "show-pass", false, "table format: list PASS findings too")
 	f.BoolVar(&o.SecurityHub, "security-hub", false, "also import every finding into AWS Security Hub (ASFF via BatchImportFindings into each account's own custom integration, in the finding's region; a PASS resolves its finding); needs policies/lookout-securityhub.json")
 	return cmd
 }
 
 // Run executes a scan.
 func Run(ctx context.Context, o *Options) error {
-	if err := validate(o); err != nil {
-		return err
-	}
-	failOn, err := parseFailOn(o.FailOn)
+	failOn, err := o.ReportFlags.Check()
 	if err != nil {
-		return exitcode.Usagef("--fail-on: %v", err)
+		return err
 	}
 	list, err := checks.Select(o.Checks)
 	if err != nil {
@@ -149,22 +139,9 @@ func Run(ctx context.Context, o *Options) error {
 		fmt.Fprintf(o.Stderr, "lookout: warning: %s\n", w)
 	}
 	rep := report.New(waived.Findings, sc, now())
-	err = output.Write(o.Output, o.Stdout, func(w io.Writer) error {
-		return WriteReport(w, rep, WriteOptions{
-			Format:    o.Format,
-			Warnings:  o.Stderr,
-			Notes:     waived.Warnings,
-			Color:     o.Output == "" && output.ColorEnabled(o.Stdout),
-			ShowPass:  o.ShowPass,
-			Width:     TableWidth(o.Output, o.Stdout),
-			Framework: o.Framework,
-		})
-	})
-	if err != nil {
-		return exitcode.WithCode(exitcode.Incomplete, err)
+	if err := o.ReportFlags.Write(o.Stdout, o.Stderr, rep, report.WriteOptions{Notes: waived.Warnings, Framework: o.Framework}); err != nil {
+		return err
 	}
-	// An account that could not be read makes every check ERROR for one cause: say it once.
-	_ = report.WriteAccountFailures(o.Stderr, rep.Findings)
 	if o.SecurityHub {
 		configs, err := hubConfigs(ctx, o, snap, resolved)
 		if err != nil {
@@ -176,66 +153,7 @@ func Run(ctx context.Context, o *Options) error {
 			return exitcode.WithCode(exitcode.Incomplete, err)
 		}
 	}
-	if code := report.ExitCode(rep.Findings, failOn); code != exitcode.OK {
-		return exitcode.Silent(code)
-	}
-	return nil
-}
-
-// WriteOptions are what the writers of each format need besides the report.
-type WriteOptions struct {
-	Format    string    // one of Formats
-	Warnings  io.Writer // SARIF soft-limit warnings
-	Notes     []string  // markdown: notes such as waiver warnings
-	Color     bool      // table: colour
-	ShowPass  bool      // table: list PASS findings too
-	Width     int       // table: columns to fit (0: report.DefaultTableWidth)
-	Framework string    // table: show each finding's control id in this framework
-}
-
-// TableWidth is the width the table is fitted to: the terminal's when the report goes to a
-// terminal, else 0 (report.DefaultTableWidth), so that piped output is stable.
-func TableWidth(outputPath string, stdout io.Writer) int {
-	if outputPath != "" && outputPath != "-" {
-		return 0
-	}
-	return terminal.Width(stdout)
-}
-
-// WriteReport writes rep in o.Format; scan and merge share it so that they write the same
-// formats the same way.
-func WriteReport(w io.Writer, rep *report.Report, o WriteOptions) error {
-	switch o.Format {
-	case "json":
-		return report.WriteJSON(w, rep)
-	case "sarif":
-		return report.WriteSARIF(w, rep, report.SARIFOptions{Warnings: o.Warnings})
-	case "markdown":
-		return report.WriteMarkdown(w, rep, report.MarkdownOptions{Notes: o.Notes})
-	case "html":
-		return report.WriteHTML(w, rep)
-	case "csv":
-		return report.WriteCSV(w, rep)
-	case "junit":
-		return report.WriteJUnit(w, rep)
-	case "asff":
-		return report.WriteASFF(w, rep, report.ASFFOptions{})
-	case "ocsf":
-		return report.WriteOCSF(w, rep)
-	default:
-		return report.WriteTable(w, rep, report.TableOptions{Color: o.Color, ShowPass: o.ShowPass, Width: o.Width, Framework: o.Framework})
-	}
-}
-
-func validate(o *Options) error {
-	ok := false
-	for _, f := range Formats {
-		ok = ok || f == o.Format
-	}
-	if !ok {
-		return exitcode.Usagef("--format: unknown format %q (want %s)", o.Format, strings.Join(Formats, ", "))
-	}
-	return nil
+	return output.Verdict(rep.Findings, failOn)
 }
 
 // loadWaivers reads the --waivers file ("" for none); a malformed file is invalid input.
@@ -286,13 +204,6 @@ func checkIDs(list []*checks.Check) []string {
 		ids[i] = c.ID
 	}
 	return ids
-}
-
-func parseFailOn(s string) (checks.Severity, error) {
-	if s == string(report.FailOnNone) {
-		return report.FailOnNone, nil
-	}
-	return checks.ParseSeverity(s)
 }
 
 // Snapshot loads the snapshot file, or collects one live from the scope when file is "".
