@@ -234,11 +234,7 @@ func asffFinding(f checks.Finding, c *checks.Check, home, at string, tool Tool) 
 	case checks.Error:
 		comp.StatusReasons = []ASFFStatusReason{{ReasonCode: "LOOKOUT_READ_ERROR", Description: truncate(f.Message, asffDescriptionMax)}}
 	case checks.Waived:
-		d := "waived"
-		if f.Waiver != nil {
-			d = fmt.Sprintf("waived until %s: %s", f.Waiver.Expires, f.Waiver.Reason)
-		}
-		comp.StatusReasons = []ASFFStatusReason{{ReasonCode: "LOOKOUT_WAIVED", Description: truncate(d, asffDescriptionMax)}}
+		comp.StatusReasons = []ASFFStatusReason{{ReasonCode: "LOOKOUT_WAIVED", Description: truncate(waiverNote(f), asffDescriptionMax)}}
 	}
 	fields := map[string]string{
 		"ProviderName":     tool.Name,

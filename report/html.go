@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -151,11 +150,7 @@ func htmlModel(r *Report) htmlPage {
 		return a.Severity.Rank() > b.Severity.Rank()
 	})
 	for _, f := range fs {
-		hf := htmlFinding{Finding: f, Tags: frameworkTags(f.Frameworks)}
-		if len(f.Evidence) > 0 {
-			ev, _ := json.MarshalIndent(f.Evidence, "", "  ")
-			hf.Evidence = string(ev)
-		}
+		hf := htmlFinding{Finding: f, Tags: frameworkTags(f.Frameworks), Evidence: evidenceText(f)}
 		if f.Fix != nil && f.Fix.Summary != "" {
 			if f.Fix.Available {
 				hf.FixLine = f.Fix.Summary + " — " + FixCommand(f.CheckID) + " (run without --apply first to see the plan)"

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -15,27 +14,34 @@ import (
 // or skipped child.
 
 type junitSuites struct {
-	XMLName   xml.Name     `xml:"testsuites"`
-	Name      string       `xml:"name,attr"`
-	Tests     int          `xml:"tests,attr"`
-	Failures  int          `xml:"failures,attr"`
-	Errors    int          `xml:"errors,attr"`
-	Skipped   int          `xml:"skipped,attr"`
-	Time      string       `xml:"time,attr"`
-	Timestamp string       `xml:"timestamp,attr"`
-	Suites    []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	junitCounts
+	Suites []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr"`
+	junitCounts
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Cases      []junitCase     `xml:"testcase"`
+}
+
+// junitCounts are the attributes a testsuites and a testsuite share.
+type junitCounts struct {
+	Name      string `xml:"name,attr"`
+	Tests     int    `xml:"tests,attr"`
+	Failures  int    `xml:"failures,attr"`
+	Errors    int    `xml:"errors,attr"`
+	Skipped   int    `xml:"skipped,attr"`
+	Time      string `xml:"time,attr"`
+	Timestamp string `xml:"timestamp,attr"`
+}
+
+// add counts the cases of o into c.
+func (c *junitCounts) add(o junitCounts) {
+	c.Tests += o.Tests
+	c.Failures += o.Failures
+	c.Errors += o.Errors
+	c.Skipped += o.Skipped
 }
 
 type junitProperty struct {
@@ -70,14 +76,14 @@ type junitSkipped struct {
 // plain testcase. The failure text holds the message, resource, fix and evidence.
 func WriteJUnit(w io.Writer, r *Report) error {
 	ts := r.GeneratedAt.UTC().Format("2006-01-02T15:04:05")
-	doc := junitSuites{Name: "lookout", Time: "0", Timestamp: ts}
+	doc := junitSuites{junitCounts: junitCounts{Name: "lookout", Time: "0", Timestamp: ts}}
 	index := map[string]int{}
 	for _, f := range r.Findings {
 		i, ok := index[f.CheckID]
 		if !ok {
 			i = len(doc.Suites)
 			index[f.CheckID] = i
-			s := junitSuite{Name: f.CheckID, Time: "0", Timestamp: ts,
+			s := junitSuite{junitCounts: junitCounts{Name: f.CheckID, Time: "0", Timestamp: ts},
 				Properties: []junitProperty{{Name: "title", Value: f.Title}, {Name: "severity", Value: string(f.Severity)}}}
 			for _, k := range frameworkKeys(f.Frameworks) {
 				s.Properties = append(s.Properties, junitProperty{Name: k, Value: f.Frameworks[k]})
@@ -86,31 +92,23 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		}
 		s := &doc.Suites[i]
 		c := junitCase{Name: f.Account + "/" + f.Region + "/" + f.Resource, Classname: "lookout." + f.CheckID, Time: "0"}
+		one := junitCounts{Tests: 1}
 		switch f.Status {
 		case checks.Fail:
 			c.Failure = &junitProblem{Message: f.Message, Type: string(f.Severity), Text: junitDetail(f)}
-			s.Failures++
+			one.Failures = 1
 		case checks.Error:
 			c.Error = &junitProblem{Message: f.Message, Type: "ERROR", Text: junitDetail(f)}
-			s.Errors++
+			one.Errors = 1
 		case checks.Waived:
-			msg := "waived"
-			if f.Waiver != nil {
-				msg = fmt.Sprintf("waived until %s: %s", f.Waiver.Expires, f.Waiver.Reason)
-			}
-			c.Skipped = &junitSkipped{Message: msg}
-			s.Skipped++
+			c.Skipped = &junitSkipped{Message: waiverNote(f)}
+			one.Skipped = 1
 		default:
 			c.SystemOut = f.Message
 		}
-		s.Tests++
+		s.add(one)
+		doc.add(one)
 		s.Cases = append(s.Cases, c)
-	}
-	for _, s := range doc.Suites {
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Errors += s.Errors
-		doc.Skipped += s.Skipped
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -138,9 +136,8 @@ func junitDetail(f checks.Finding) string {
 	if tags := frameworkTags(f.Frameworks); len(tags) > 0 {
 		b.WriteString("controls: " + strings.Join(tags, ", ") + "\n")
 	}
-	if len(f.Evidence) > 0 {
-		ev, _ := json.MarshalIndent(f.Evidence, "", "  ")
-		b.WriteString("evidence: " + string(ev) + "\n")
+	if ev := evidenceText(f); ev != "" {
+		b.WriteString("evidence: " + ev + "\n")
 	}
 	return b.String()
 }

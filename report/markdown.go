@@ -68,34 +68,15 @@ func WriteMarkdown(w io.Writer, r *Report, opts MarkdownOptions) error {
 	} else {
 		writeFailures(&b, fails, byID, opts.MaxRows)
 	}
-	if len(errs) > 0 {
-		b.WriteString("### Could not evaluate (ERROR)\n\n")
-		b.WriteString("| Check | Account | Region | Resource | Reason |\n|---|---|---|---|---|\n")
-		for i, f := range errs {
-			if i == opts.MaxRows {
-				fmt.Fprintf(&b, "\n…and %d more ERROR finding(s); see the JSON report.\n", len(errs)-i)
-				break
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdCode(f.CheckID), mdText(f.Account), mdText(f.Region), mdCode(f.Resource), mdText(f.Message))
+	writeFindingTable(&b, "Could not evaluate (ERROR)", []string{"Reason"}, errs, opts.MaxRows, func(f checks.Finding) []string {
+		return []string{mdText(f.Message)}
+	})
+	writeFindingTable(&b, "Waived", []string{"Reason", "Expires"}, waived, opts.MaxRows, func(f checks.Finding) []string {
+		if f.Waiver == nil {
+			return []string{"", ""}
 		}
-		b.WriteString("\n")
-	}
-	if len(waived) > 0 {
-		b.WriteString("### Waived\n\n")
-		b.WriteString("| Check | Account | Region | Resource | Reason | Expires |\n|---|---|---|---|---|---|\n")
-		for i, f := range waived {
-			if i == opts.MaxRows {
-				fmt.Fprintf(&b, "\n…and %d more WAIVED finding(s); see the JSON report.\n", len(waived)-i)
-				break
-			}
-			reason, expires := "", ""
-			if f.Waiver != nil {
-				reason, expires = f.Waiver.Reason, f.Waiver.Expires
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdCode(f.CheckID), mdText(f.Account), mdText(f.Region), mdCode(f.Resource), mdText(reason), mdText(expires))
-		}
-		b.WriteString("\n")
-	}
+		return []string{mdText(f.Waiver.Reason), mdText(f.Waiver.Expires)}
+	})
 	if len(opts.Notes) > 0 {
 		b.WriteString("### Waivers to review\n\n")
 		for _, n := range opts.Notes {
@@ -105,6 +86,25 @@ func WriteMarkdown(w io.Writer, r *Report, opts MarkdownOptions) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeFindingTable writes a section of findings of one status, one row each (check, account,
+// region, resource, then the columns of more), at most maxRows rows; nothing when fs is empty.
+func writeFindingTable(b *strings.Builder, heading string, columns []string, fs []checks.Finding, maxRows int, more func(checks.Finding) []string) {
+	if len(fs) == 0 {
+		return
+	}
+	columns = append([]string{"Check", "Account", "Region", "Resource"}, columns...)
+	fmt.Fprintf(b, "### %s\n\n| %s |\n|%s\n", heading, strings.Join(columns, " | "), strings.Repeat("---|", len(columns)))
+	for i, f := range fs {
+		if i == maxRows {
+			fmt.Fprintf(b, "\n…and %d more %s finding(s); see the JSON report.\n", len(fs)-i, f.Status)
+			break
+		}
+		cells := append([]string{mdCode(f.CheckID), mdText(f.Account), mdText(f.Region), mdCode(f.Resource)}, more(f)...)
+		fmt.Fprintf(b, "| %s |\n", strings.Join(cells, " | "))
+	}
+	b.WriteString("\n")
 }
 
 // writeCounts writes the status × severity table.

@@ -231,7 +231,7 @@ func OCSF(r *Report) []OCSFFinding {
 			ev.Remediation = &OCSFRemediation{Desc: desc, KBArticles: []OCSFKBArticle{{Title: f.CheckID, SrcURL: HelpURIBase + f.CheckID}}}
 		}
 		unmapped := map[string]any{}
-		if len(f.Evidence) > 0 {
+		if f.Evidence != nil {
 			unmapped["evidence"] = f.Evidence
 		}
 		if f.Waiver != nil {

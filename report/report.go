@@ -184,3 +184,23 @@ func ExitCode(fs []checks.Finding, failOn checks.Severity) int {
 	}
 	return code
 }
+
+// evidenceText is the finding's evidence as indented JSON, or "" when it has none.
+func evidenceText(f checks.Finding) string {
+	if f.Evidence == nil {
+		return ""
+	}
+	ev, err := json.MarshalIndent(f.Evidence, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(ev)
+}
+
+// waiverNote says until when and why a WAIVED finding was waived.
+func waiverNote(f checks.Finding) string {
+	if f.Waiver == nil {
+		return "waived"
+	}
+	return fmt.Sprintf("waived until %s: %s", f.Waiver.Expires, f.Waiver.Reason)
+}

@@ -164,7 +164,7 @@ func tableRows(fs []checks.Finding, opts TableOptions) []tableRow {
 			row.detail = append(row.detail, "fix: "+printable(f.Fix.Summary))
 		}
 		if f.Status == checks.Waived && f.Waiver != nil {
-			row.detail = append(row.detail, printable(fmt.Sprintf("waived until %s: %s", f.Waiver.Expires, f.Waiver.Reason)))
+			row.detail = append(row.detail, printable(waiverNote(f)))
 		}
 		rows = append(rows, row)
 	}
