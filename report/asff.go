@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/lookout-audit/lookout/checks"
 )
 
@@ -188,7 +190,8 @@ func WriteASFF(w io.Writer, r *Report, opts ASFFOptions) error {
 // ASFFProductArn is the product ARN of a custom integration (findings an account sends about
 // itself): arn:<partition>:securityhub:<region>:<account>:product/<account>/default.
 func ASFFProductArn(partition, region, account string) string {
-	return fmt.Sprintf("arn:%s:securityhub:%s:%s:product/%s/default", partition, region, account, account)
+	return arn.ARN{Partition: partition, Service: "securityhub", Region: region, AccountID: account,
+		Resource: "product/" + account + "/default"}.String()
 }
 
 // ASFFId is the finding's Id: stable per (check, account, region, resource), so a new scan
@@ -198,11 +201,7 @@ func ASFFId(f checks.Finding) string {
 }
 
 func asffFinding(f checks.Finding, c *checks.Check, home, at string, tool Tool) ASFFFinding {
-	region := f.Region
-	if region == "" || region == "global" {
-		region = home
-	}
-	part := partitionOf(region, f.Resource)
+	region, part := placeOf(f, home)
 	label := strings.ToUpper(string(f.Severity))
 	if f.Severity.Rank() == 0 {
 		label = "MEDIUM"
@@ -211,17 +210,8 @@ func asffFinding(f checks.Finding, c *checks.Check, home, at string, tool Tool) 
 		label = "INFORMATIONAL" // as Security Hub rates its own passed controls
 	}
 	sev := ASFFSeverity{Label: label, Original: string(f.Severity)}
-	types := []string{ASFFTypeBestPractices}
-	for k := range f.Frameworks {
-		if strings.HasPrefix(k, "cis-") {
-			types = append(types, ASFFTypeCIS)
-			break
-		}
-	}
-	title := f.Title
-	if title == "" {
-		title = f.CheckID
-	}
+	types := asffTypes(f)
+	title := titleOf(f)
 	desc := f.Message
 	if strings.TrimSpace(desc) == "" {
 		desc = title
@@ -246,16 +236,12 @@ func asffFinding(f checks.Finding, c *checks.Check, home, at string, tool Tool) 
 		fields["lookout/fix_available"] = fmt.Sprint(f.Fix.Available)
 	}
 	var rem *ASFFRemediation
-	text := ""
-	switch {
-	case f.Fix != nil && f.Fix.Summary != "" && f.Fix.Available:
-		text = f.Fix.Summary + " (" + FixCommand(f.CheckID) + ")"
-	case f.Fix != nil && f.Fix.Summary != "":
-		text = f.Fix.Summary
-	case c != nil && c.Remediation != "":
+	text := fixText(f)
+	if text == "" && c != nil {
 		text = c.Remediation
-	case c != nil && c.FixSummary != "":
-		text = c.FixSummary
+		if text == "" {
+			text = c.FixSummary
+		}
 	}
 	if text != "" || c != nil {
 		rem = &ASFFRemediation{Recommendation: ASFFRecommendation{Text: truncate(text, asffRecommendMax), Url: HelpURIBase + f.CheckID}}
@@ -291,22 +277,42 @@ var (
 	accountIDRe  = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
+// asffTypes are the ASFF finding types of f: a configuration check, and an industry-standard
+// check too when it implements a CIS control.
+func asffTypes(f checks.Finding) []string {
+	types := []string{ASFFTypeBestPractices}
+	for k := range f.Frameworks {
+		if strings.HasPrefix(k, "cis-") {
+			return append(types, ASFFTypeCIS)
+		}
+	}
+	return types
+}
+
 // asffResourceType is the ASFF resource type of the finding's resource: the specific types
 // ASFF defines for trails, instances and accounts, else Other.
 func asffResourceType(f checks.Finding) string {
 	res := f.Resource
+	a, err := arn.Parse(res)
+	if err != nil {
+		switch {
+		case instanceIDRe.MatchString(res):
+			return "AwsEc2Instance"
+		case accountIDRe.MatchString(res):
+			return "AwsAccount"
+		}
+		return "Other"
+	}
 	switch {
-	case strings.Contains(res, ":cloudtrail:") && strings.Contains(res, ":trail/"):
+	case a.Service == "cloudtrail" && strings.HasPrefix(a.Resource, "trail/"):
 		return "AwsCloudTrailTrail"
-	case instanceIDRe.MatchString(res) || strings.Contains(res, ":ec2:") && strings.Contains(res, ":instance/"):
+	case a.Service == "ec2" && strings.HasPrefix(a.Resource, "instance/"):
 		return "AwsEc2Instance"
-	case accountIDRe.MatchString(res):
-		return "AwsAccount"
-	case strings.Contains(res, ":logs:") && strings.Contains(res, ":log-group:"):
+	case a.Service == "logs" && strings.HasPrefix(a.Resource, "log-group:"):
 		return "AwsLogsLogGroup"
-	case strings.Contains(res, ":sns:"):
+	case a.Service == "sns":
 		return "AwsSnsTopic"
-	case strings.Contains(res, ":events:") && strings.Contains(res, ":rule/"):
+	case a.Service == "events" && strings.HasPrefix(a.Resource, "rule/"):
 		return "AwsEventsRule"
 	}
 	return "Other"
@@ -320,16 +326,29 @@ func asffResourceID(f checks.Finding, part string) string {
 	case res == "":
 		return "AWS::::Account:" + f.Account
 	case instanceIDRe.MatchString(res) && f.Region != "global":
-		return fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", part, f.Region, f.Account, res)
+		return arn.ARN{Partition: part, Service: "ec2", Region: f.Region, AccountID: f.Account, Resource: "instance/" + res}.String()
 	case accountIDRe.MatchString(res):
 		return "AWS::::Account:" + res
 	}
 	return res
 }
 
-// partitionOf is the partition of a region (cn-, us-gov-, ISO regions), else of the ARN,
-// else "aws".
+// placeOf is where an ASFF or OCSF finding is filed: the finding's region (home for one of
+// region "global", an account-wide check) and the partition of its resource there.
+func placeOf(f checks.Finding, home string) (region, part string) {
+	region = f.Region
+	if region == "" || region == "global" {
+		region = home
+	}
+	return region, partitionOf(region, f.Resource)
+}
+
+// partitionOf is the partition of a resource: the one its ARN names, else (an instance or
+// account id) the one of its region (cn-, us-gov-, ISO regions), else "aws".
 func partitionOf(region, resource string) string {
+	if p := arnPartition(resource); p != "" {
+		return p
+	}
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "aws-cn"
@@ -342,7 +361,7 @@ func partitionOf(region, resource string) string {
 	case strings.HasPrefix(region, "eu-isoe-"):
 		return "aws-iso-e"
 	}
-	return partition(resource)
+	return "aws"
 }
 
 // truncate shortens s to at most n characters, ending it with "…" when cut.

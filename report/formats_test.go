@@ -386,6 +386,40 @@ func indexOf(r *report.Report, check string, st checks.Status) int {
 	panic("no such finding")
 }
 
+// ASFF and OCSF of China and GovCloud resources: the partition of the product ARN, of each
+// resource and of the instance ARN built from an instance id is the resource ARN's own, else
+// its region's; an account-wide finding goes to the home region in its partition.
+func TestASFFAndOCSFOtherPartitions(t *testing.T) {
+	const acct = "123456789012"
+	fs := []checks.Finding{
+		finding("cloudtrail-logging", checks.Critical, checks.Fail, acct, "cn-north-1", "arn:aws-cn:cloudtrail:cn-north-1:"+acct+":trail/main", "not logging"),
+		finding("ec2-instance-ssm-managed", checks.High, checks.Fail, acct, "us-gov-west-1", "i-0abc", "not managed"),
+		finding("cloudwatch-root-usage-alarm", checks.High, checks.Fail, acct, "global", acct, "no alarm"),
+	}
+	r := report.New(fs, report.Scope{Accounts: []string{acct}, Regions: []string{"us-gov-west-1", "cn-north-1"}}, t0)
+	want := map[string]report.ASFFResource{
+		"cloudtrail-logging":          {Type: "AwsCloudTrailTrail", Id: "arn:aws-cn:cloudtrail:cn-north-1:" + acct + ":trail/main", Partition: "aws-cn", Region: "cn-north-1"},
+		"ec2-instance-ssm-managed":    {Type: "AwsEc2Instance", Id: "arn:aws-us-gov:ec2:us-gov-west-1:" + acct + ":instance/i-0abc", Partition: "aws-us-gov", Region: "us-gov-west-1"},
+		"cloudwatch-root-usage-alarm": {Type: "AwsAccount", Id: "AWS::::Account:" + acct, Partition: "aws-cn", Region: "cn-north-1"},
+	}
+	for _, a := range report.ASFF(r, report.ASFFOptions{}) {
+		check := strings.TrimPrefix(a.GeneratorId, "lookout/")
+		w := want[check]
+		if len(a.Resources) != 1 || a.Resources[0] != w {
+			t.Errorf("%s: resources %+v, want %+v", check, a.Resources, w)
+		}
+		if p := "arn:" + w.Partition + ":securityhub:" + w.Region + ":" + acct + ":product/" + acct + "/default"; a.ProductArn != p {
+			t.Errorf("%s: ProductArn %s, want %s", check, a.ProductArn, p)
+		}
+	}
+	for _, e := range report.OCSF(r) {
+		w := want[e.Compliance.Control]
+		if res := e.Resources[0]; res.UID != w.Id || res.Type != w.Type || res.CloudPartition != w.Partition || res.Region != w.Region {
+			t.Errorf("%s: OCSF resource %+v, want %+v", e.Compliance.Control, res, w)
+		}
+	}
+}
+
 // report.Write has a writer for every format of report.Formats, and refuses any other name.
 func TestWriteEveryFormat(t *testing.T) {
 	for _, format := range report.Formats {

@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/json"
 	"io"
-	"strings"
 
 	"github.com/lookout-audit/lookout/checks"
 )
@@ -174,16 +173,8 @@ func OCSF(r *Report) []OCSFFinding {
 	for _, f := range r.Findings {
 		sevID, sev := ocsfSeverity(f)
 		stID, st, compID, comp := ocsfStatus(f.Status)
-		region := f.Region
-		if region == "" || region == "global" {
-			region = home
-		}
-		part := partitionOf(region, f.Resource)
+		region, part := placeOf(f, home)
 		uid := ASFFId(f)
-		title := f.Title
-		if title == "" {
-			title = f.CheckID
-		}
 		c := OCSFCompliance{Control: f.CheckID, StatusID: compID, Status: comp, StatusCode: string(f.Status), StatusDetail: f.Message}
 		for _, k := range frameworkKeys(f.Frameworks) {
 			c.Standards = append(c.Standards, FrameworkName(k))
@@ -191,10 +182,6 @@ func OCSF(r *Report) []OCSFFinding {
 		}
 		if len(c.Standards) == 0 {
 			c.Standards = []string{"lookout detection controls"}
-		}
-		types := []string{ASFFTypeBestPractices}
-		if strings.Contains(strings.Join(c.Standards, ","), "CIS") {
-			types = append(types, ASFFTypeCIS)
 		}
 		ev := OCSFFinding{
 			ActivityID: OCSFActivityCreate, ActivityName: "Create",
@@ -213,7 +200,7 @@ func OCSF(r *Report) []OCSFFinding {
 				UID:       uid,
 			},
 			FindingInfo: OCSFFindingInfo{
-				UID: uid, Title: title, Desc: f.Message, Types: types, CreatedTime: at,
+				UID: uid, Title: titleOf(f), Desc: f.Message, Types: asffTypes(f), CreatedTime: at,
 				Analytic: OCSFAnalytic{UID: f.CheckID, Name: f.CheckID, TypeID: 1, Type: "Rule"},
 			},
 			Compliance: c,
@@ -223,11 +210,7 @@ func OCSF(r *Report) []OCSFFinding {
 				Region: region, CloudPartition: part,
 			}},
 		}
-		if f.Fix != nil && f.Fix.Summary != "" {
-			desc := f.Fix.Summary
-			if f.Fix.Available {
-				desc += " (" + FixCommand(f.CheckID) + ")"
-			}
+		if desc := fixText(f); desc != "" {
 			ev.Remediation = &OCSFRemediation{Desc: desc, KBArticles: []OCSFKBArticle{{Title: f.CheckID, SrcURL: HelpURIBase + f.CheckID}}}
 		}
 		unmapped := map[string]any{}

@@ -204,3 +204,23 @@ func waiverNote(f checks.Finding) string {
 	}
 	return fmt.Sprintf("waived until %s: %s", f.Waiver.Expires, f.Waiver.Reason)
 }
+
+// titleOf is the finding's title, or its check id when it has none.
+func titleOf(f checks.Finding) string {
+	if f.Title == "" {
+		return f.CheckID
+	}
+	return f.Title
+}
+
+// fixText says how to fix the finding: the fix's summary, with the command that applies it
+// when lookout can; "" when the finding carries no fix.
+func fixText(f checks.Finding) string {
+	switch {
+	case f.Fix == nil || f.Fix.Summary == "":
+		return ""
+	case f.Fix.Available:
+		return f.Fix.Summary + " (" + FixCommand(f.CheckID) + ")"
+	}
+	return f.Fix.Summary
+}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/lookout-audit/lookout/checks"
@@ -419,16 +420,25 @@ func Fingerprint(f checks.Finding) string {
 
 // partition is the ARN's partition ("aws", "aws-cn", "aws-us-gov"), or "aws" for a non-ARN id.
 func partition(resource string) string {
-	if parts := strings.SplitN(resource, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
-		return parts[1]
+	if p := arnPartition(resource); p != "" {
+		return p
 	}
 	return "aws"
 }
 
+// arnPartition is the partition an ARN names, or "" when resource is not an ARN.
+func arnPartition(resource string) string {
+	a, err := arn.Parse(resource)
+	if err != nil {
+		return ""
+	}
+	return a.Partition
+}
+
 // resourceName is the short name of a resource: an ARN's resource part, else the id itself.
 func resourceName(resource string) string {
-	if parts := strings.SplitN(resource, ":", 6); len(parts) == 6 && parts[0] == "arn" {
-		return parts[5]
+	if a, err := arn.Parse(resource); err == nil {
+		return a.Resource
 	}
 	return resource
 }
@@ -449,8 +459,8 @@ func LocationURI(f checks.Finding, service string) string {
 }
 
 func serviceFromARN(resource string) string {
-	if parts := strings.SplitN(resource, ":", 4); len(parts) == 4 && parts[0] == "arn" && parts[2] != "" {
-		return parts[2]
+	if a, err := arn.Parse(resource); err == nil && a.Service != "" {
+		return a.Service
 	}
 	return "unknown"
 }

@@ -122,6 +122,7 @@ func TestLocationURI(t *testing.T) {
 		{"dot segments and empty segments", "global", "s3", "a/../b//.", "aws/123456789012/global/s3/a/%2E%2E/b/-/%2E"},
 		{"empty resource", "global", "iam", "", "aws/123456789012/global/iam/-"},
 		{"service from the ARN when the check has none", "us-east-1", "", "arn:aws-cn:sns:cn-north-1:123456789012:alerts", "aws/123456789012/us-east-1/sns/alerts"},
+		{"GovCloud ARN, service from the ARN", "us-gov-west-1", "", "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:/aws/cloudtrail", "aws/123456789012/us-gov-west-1/logs/log-group%3A/aws/cloudtrail"},
 		{"non-ARN with a colon", "global", "iam", "root:account", "aws/123456789012/global/iam/root%3Aaccount"},
 	}
 	for _, c := range cases {
@@ -287,5 +288,57 @@ func TestSARIFEmptyRunKeepsResults(t *testing.T) {
 	}
 	if bytes.Contains(data, []byte(": -1")) {
 		t.Errorf("document still holds -1 placeholders")
+	}
+}
+
+// Resources of the China and GovCloud partitions: the location, the logical location and the
+// fingerprint are taken from the ARN itself, and the fingerprints are pinned (a changed one
+// would close every alert of the partition and open it again).
+func TestSARIFOtherPartitions(t *testing.T) {
+	const acct = "123456789012"
+	cases := []struct {
+		region, resource, uri, name, fingerprint string
+	}{
+		{"cn-north-1", "arn:aws-cn:cloudtrail:cn-north-1:123456789012:trail/main",
+			"aws/123456789012/cn-north-1/cloudtrail/trail/main", "trail/main", "85a36f55aa5f3cd51d934cf4dfbaaf36:1"},
+		{"us-gov-west-1", "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:/aws/cloudtrail",
+			"aws/123456789012/us-gov-west-1/cloudtrail/log-group%3A/aws/cloudtrail", "log-group:/aws/cloudtrail", "586f26cac67957d72250580594f2b487:1"},
+		{"us-east-1", "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
+			"aws/123456789012/us-east-1/cloudtrail/trail/main", "trail/main", "37d1968653e702f799a248b31d63dff5:1"},
+		{"cn-north-1", "i-0123456789abcdef0",
+			"aws/123456789012/cn-north-1/cloudtrail/i-0123456789abcdef0", "i-0123456789abcdef0", "4807980e3326d93f76e9636b06e97878:1"},
+	}
+	var fs []checks.Finding
+	for _, c := range cases {
+		fs = append(fs, finding("cloudtrail-logging", checks.Critical, checks.Fail, acct, c.region, c.resource, "not logging"))
+	}
+	results := sariftest.Check(t, writeSARIF(t, report.New(fs, report.Scope{Accounts: []string{acct}}, t0))).Runs[0].Results
+	byResource := map[string]sariftest.Result{}
+	for _, r := range results {
+		byResource[r.Locations[0].LogicalLocations[0].FullyQualifiedName] = r
+	}
+	for i, c := range cases {
+		if got := report.Fingerprint(fs[i]); got != c.fingerprint {
+			t.Errorf("%s: fingerprint %s, want %s", c.resource, got, c.fingerprint)
+		}
+		r, ok := byResource[c.resource]
+		if !ok {
+			t.Errorf("%s: no result has it as its logical location", c.resource)
+			continue
+		}
+		loc := r.Locations[0]
+		if loc.PhysicalLocation.ArtifactLocation.URI != c.uri || loc.LogicalLocations[0].Name != c.name {
+			t.Errorf("%s: uri %q name %q, want %q %q", c.resource, loc.PhysicalLocation.ArtifactLocation.URI, loc.LogicalLocations[0].Name, c.uri, c.name)
+		}
+		if r.PartialFingerprints["primaryLocationLineHash"] != c.fingerprint {
+			t.Errorf("%s: primaryLocationLineHash %q, want %s", c.resource, r.PartialFingerprints["primaryLocationLineHash"], c.fingerprint)
+		}
+	}
+	// The partition is part of the fingerprint: the same trail text in another partition is
+	// another alert.
+	other := fs[0]
+	other.Resource = strings.Replace(other.Resource, "arn:aws-cn:", "arn:aws-us-gov:", 1)
+	if report.Fingerprint(other) == report.Fingerprint(fs[0]) {
+		t.Error("aws-cn and aws-us-gov trails share a fingerprint")
 	}
 }

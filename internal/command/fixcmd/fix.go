@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
@@ -118,10 +119,11 @@ func validate(o *Options) error {
 	}
 	regions := map[string]string{}
 	for _, t := range o.SNSTopicARNs {
-		if !topicARNRe.MatchString(t) {
+		topic, err := arn.Parse(t)
+		if err != nil || !topicARNRe.MatchString(t) {
 			return exitcode.Usagef("--sns-topic-arn: %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", t)
 		}
-		region := strings.Split(t, ":")[3]
+		region := topic.Region
 		if prev, dup := regions[region]; dup {
 			return exitcode.Usagef("--sns-topic-arn: %s and %s are both in %s: give at most one topic per region", prev, t, region)
 		}
