@@ -45,27 +45,17 @@ func planCISAlarm(spec cisAlarmFix) PlanFunc {
 		p := fixPartition(a)
 		if !hasMetricFilter(r, lg.Name, spec.filter) {
 			actions = append(actions, plan.Action{
-				Service: "logs", Operation: "PutMetricFilter", Region: region,
-				Target: fixARN(p, "logs", region, a.ID, "log-group:"+lg.Name) + " filter " + spec.filter, Effect: plan.Change,
-				Params: map[string]any{
-					"logGroupName": lg.Name, "filterName": spec.filter, "filterPattern": spec.pattern,
-					"metricTransformations": []map[string]any{{"metricName": spec.metric, "metricNamespace": fixMetricNamespace, "metricValue": "1"}},
-				},
-				Why: fmt.Sprintf("counts %s in the trail's log group %s (a filter added to the group; its other filters are untouched)", spec.what, lg.Name),
+				Region: region, Target: fixARN(p, "logs", region, a.ID, "log-group:"+lg.Name) + " filter " + spec.filter, Effect: plan.Change,
+				Params: fixMetricFilter(lg.Name, spec.filter, spec.pattern, spec.metric, fixMetricNamespace),
+				Why:    fmt.Sprintf("counts %s in the trail's log group %s (a filter added to the group; its other filters are untouched)", spec.what, lg.Name),
 			})
 		}
 		alarmARN := fixARN(p, "cloudwatch", region, a.ID, "alarm:"+spec.alarm)
 		if !hasAlarm(r, spec.alarm) {
 			actions = append(actions, plan.Action{
-				Service: "cloudwatch", Operation: "PutMetricAlarm", Region: region, Target: alarmARN, Effect: plan.Create,
-				Params: map[string]any{
-					"AlarmName": spec.alarm, "AlarmDescription": "lookout: " + spec.what + " (CIS)",
-					"MetricName": spec.metric, "Namespace": fixMetricNamespace, "Statistic": "Sum",
-					"Period": 300, "EvaluationPeriods": 1, "DatapointsToAlarm": 1, "Threshold": 1.0,
-					"ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
-					"ActionsEnabled": true, "AlarmActions": []string{topic}, "Tags": fixTags(),
-				},
-				Why: "goes off on one matching event: Sum >= 1 over 5 minutes, 1 of 1 datapoints, notifying " + topic,
+				Region: region, Target: alarmARN, Effect: plan.Create,
+				Params: fixAlarmOnFirst(spec.alarm, "lookout: "+spec.what+" (CIS)", spec.metric, fixMetricNamespace, 300, topic),
+				Why:    "goes off on one matching event: Sum >= 1 over 5 minutes, 1 of 1 datapoints, notifying " + topic,
 			})
 		}
 		if len(actions) == 0 {

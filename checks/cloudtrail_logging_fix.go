@@ -64,11 +64,9 @@ func planCloudTrailLogging(s *snapshot.Snapshot, f Finding, o FixOptions) ([]pla
 
 func fixStartLogging(partition, account, trail, home, why string) plan.Action {
 	return plan.Action{
-		Service: "cloudtrail", Operation: "StartLogging", Region: home,
-		Target: fixARN(partition, "cloudtrail", home, account, "trail/"+trail),
-		Effect: plan.Start,
+		Region: home, Target: fixARN(partition, "cloudtrail", home, account, "trail/"+trail), Effect: plan.Start,
 		// By name: valid in the home region, and the form every CloudTrail endpoint accepts.
-		Params: map[string]any{"Name": trail},
+		Params: plan.StartLogging{Name: trail},
 		Why:    why,
 	}
 }
@@ -83,9 +81,9 @@ func fixNewTrail(a *snapshot.Account, home string) []plan.Action {
 	roleARN := fixARN(p, "iam", "", acct, "role/"+fixTrailLogsRole)
 	bucketARN := fmt.Sprintf("arn:%s:s3:::%s", p, bucket)
 
-	createBucket := map[string]any{"Bucket": bucket, "Tags": fixTags()}
+	createBucket := plan.CreateBucket{Bucket: bucket, Tags: fixTags()}
 	if home != "us-east-1" {
-		createBucket["CreateBucketConfiguration"] = map[string]any{"LocationConstraint": home}
+		createBucket.CreateBucketConfiguration = &plan.BucketConfiguration{LocationConstraint: home}
 	}
 	// The policy CloudTrail requires (AWS CloudTrail User Guide, "Amazon S3 bucket policy for
 	// CloudTrail"), narrowed to this trail by aws:SourceArn, plus a TLS-only deny.
@@ -119,27 +117,27 @@ func fixNewTrail(a *snapshot.Account, home string) []plan.Action {
 		"Resource": logGroupARN + ":log-stream:*",
 	})
 	return []plan.Action{
-		{Service: "s3", Operation: "CreateBucket", Region: home, Target: bucketARN, Effect: plan.Create,
+		{Region: home, Target: bucketARN, Effect: plan.Create,
 			Params: createBucket, Why: "the trail's log files are delivered to this bucket"},
-		{Service: "s3", Operation: "PutBucketPolicy", Region: home, Target: bucketARN, Effect: plan.Configure,
-			Params: map[string]any{"Bucket": bucket, "Policy": bucketPolicy},
+		{Region: home, Target: bucketARN, Effect: plan.Configure,
+			Params: plan.PutBucketPolicy{Bucket: bucket, Policy: bucketPolicy},
 			Why:    "CloudTrail delivers only to a bucket whose policy lets it check the ACL and write under AWSLogs/" + acct},
-		{Service: "logs", Operation: "CreateLogGroup", Region: home, Target: logGroupARN, Effect: plan.Create,
-			Params: map[string]any{"logGroupName": fixTrailLogGroup, "tags": fixTagMap()},
+		{Region: home, Target: logGroupARN, Effect: plan.Create,
+			Params: plan.CreateLogGroup{LogGroupName: fixTrailLogGroup, Tags: fixTagMap()},
 			Why:    "CloudWatch Logs delivery, which the CIS metric filters and alarms read"},
-		{Service: "iam", Operation: "CreateRole", Region: home, Target: roleARN, Effect: plan.Create,
-			Params: map[string]any{"RoleName": fixTrailLogsRole, "AssumeRolePolicyDocument": trustPolicy, "Tags": fixTags(),
-				"Description": "lookout: lets CloudTrail deliver " + fixTrailName + " events to CloudWatch Logs"},
+		{Region: home, Target: roleARN, Effect: plan.Create,
+			Params: plan.CreateRole{RoleName: fixTrailLogsRole, AssumeRolePolicyDocument: trustPolicy, Tags: fixTags(),
+				Description: "lookout: lets CloudTrail deliver " + fixTrailName + " events to CloudWatch Logs"},
 			Why: "CloudTrail assumes this role to write to the log group"},
-		{Service: "iam", Operation: "PutRolePolicy", Region: home, Target: roleARN, Effect: plan.Configure,
-			Params: map[string]any{"RoleName": fixTrailLogsRole, "PolicyName": fixTrailLogsPolicy, "PolicyDocument": deliveryPolicy},
+		{Region: home, Target: roleARN, Effect: plan.Configure,
+			Params: plan.PutRolePolicy{RoleName: fixTrailLogsRole, PolicyName: fixTrailLogsPolicy, PolicyDocument: deliveryPolicy},
 			Why:    "allows only CreateLogStream and PutLogEvents on the trail's log group"},
-		{Service: "cloudtrail", Operation: "CreateTrail", Region: home, Target: trailARN, Effect: plan.Create,
-			Params: map[string]any{
-				"Name": fixTrailName, "S3BucketName": bucket, "IsMultiRegionTrail": true,
-				"IncludeGlobalServiceEvents": true, "EnableLogFileValidation": true,
-				"CloudWatchLogsLogGroupArn": logGroupARN + ":*", "CloudWatchLogsRoleArn": roleARN,
-				"TagsList": fixTags(),
+		{Region: home, Target: trailARN, Effect: plan.Create,
+			Params: plan.CreateTrail{
+				Name: fixTrailName, S3BucketName: bucket, IsMultiRegionTrail: true,
+				IncludeGlobalServiceEvents: true, EnableLogFileValidation: true,
+				CloudWatchLogsLogGroupARN: logGroupARN + ":*", CloudWatchLogsRoleARN: roleARN,
+				TagsList: fixTags(),
 			},
 			Why: "a multi-region trail recording every management event, read and write (the default selectors), with log file validation"},
 		fixStartLogging(p, acct, fixTrailName, home, "a new trail records nothing until it is started"),
@@ -155,8 +153,8 @@ func projectCloudTrailLogging(s *snapshot.Snapshot, plans []plan.Plan, _ FixOpti
 			continue
 		}
 		for _, act := range p.Actions {
-			switch act.IAMAction() {
-			case "cloudtrail:StartLogging":
+			switch params := act.Params.(type) {
+			case plan.StartLogging:
 				for i := range a.Trails {
 					t := &a.Trails[i]
 					if t.ARN != act.Target || t.Status == nil {
@@ -167,32 +165,31 @@ func projectCloudTrailLogging(s *snapshot.Snapshot, plans []plan.Plan, _ FixOpti
 					st.StopLoggingTime = nil
 					t.Status = &st
 				}
-			case "cloudtrail:CreateTrail":
-				projectNewTrail(s, a, act)
+			case plan.CreateTrail:
+				projectNewTrail(s, a, act, params)
 			}
 		}
 	}
 }
 
-func projectNewTrail(s *snapshot.Snapshot, a *snapshot.Account, act plan.Action) {
+func projectNewTrail(s *snapshot.Snapshot, a *snapshot.Account, act plan.Action, p plan.CreateTrail) {
 	if a.Trail(act.Target) != nil {
 		return
 	}
-	logGroupARN := strings.TrimSuffix(fmt.Sprint(act.Params["CloudWatchLogsLogGroupArn"]), ":*")
+	logGroupARN := strings.TrimSuffix(p.CloudWatchLogsLogGroupARN, ":*")
 	now := s.CollectedAt
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
-	includeGlobal := true
+	includeGlobal := p.IncludeGlobalServiceEvents
 	a.Trails = append(a.Trails, snapshot.Trail{
-		Name: fixTrailName, ARN: act.Target, HomeRegion: act.Region, IsMultiRegion: true,
-		S3BucketName:              fmt.Sprint(act.Params["S3BucketName"]),
-		LogFileValidationEnabled:  true,
-		CloudWatchLogsLogGroupARN: logGroupARN,
-		CloudWatchLogsRoleARN:     fmt.Sprint(act.Params["CloudWatchLogsRoleArn"]),
-		Status:                    &snapshot.TrailStatus{IsLogging: true, StartLoggingTime: &now},
-		Selectors:                 &snapshot.EventSelectors{Default: true},
-		// The planned CreateTrail sets IncludeGlobalServiceEvents.
+		Name: p.Name, ARN: act.Target, HomeRegion: act.Region, IsMultiRegion: p.IsMultiRegionTrail,
+		S3BucketName:               p.S3BucketName,
+		LogFileValidationEnabled:   p.EnableLogFileValidation,
+		CloudWatchLogsLogGroupARN:  logGroupARN,
+		CloudWatchLogsRoleARN:      p.CloudWatchLogsRoleARN,
+		Status:                     &snapshot.TrailStatus{IsLogging: true, StartLoggingTime: &now},
+		Selectors:                  &snapshot.EventSelectors{Default: true},
 		IncludeGlobalServiceEvents: &includeGlobal,
 	})
 	for i := range a.Regions {

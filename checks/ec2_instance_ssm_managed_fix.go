@@ -47,25 +47,25 @@ func planEC2InstanceSSMManaged(s *snapshot.Snapshot, f Finding, o FixOptions) ([
 	profileARN := fixARN(p, "iam", "", a.ID, "instance-profile/"+fixSSMInstanceName)
 	trust := fixPolicy(map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
 	out := []plan.Action{
-		{Service: "iam", Operation: "CreateRole", Region: home, Target: roleARN, Effect: plan.Create,
-			Params: map[string]any{"RoleName": fixSSMInstanceName, "AssumeRolePolicyDocument": trust, "Tags": fixTags(),
-				"Description": "lookout: lets EC2 instances register with Systems Manager and ship logs with the CloudWatch Agent"},
+		{Region: home, Target: roleARN, Effect: plan.Create,
+			Params: plan.CreateRole{RoleName: fixSSMInstanceName, AssumeRolePolicyDocument: trust, Tags: fixTags(),
+				Description: "lookout: lets EC2 instances register with Systems Manager and ship logs with the CloudWatch Agent"},
 			Why: "the role the instance's SSM Agent and CloudWatch Agent act with"},
 	}
 	for _, name := range fixSSMInstancePolicies {
-		out = append(out, plan.Action{Service: "iam", Operation: "AttachRolePolicy", Region: home, Target: roleARN, Effect: plan.Configure,
-			Params: map[string]any{"RoleName": fixSSMInstanceName, "PolicyArn": fixARN(p, "iam", "", "aws", "policy/"+name)},
+		out = append(out, plan.Action{Region: home, Target: roleARN, Effect: plan.Configure,
+			Params: plan.AttachRolePolicy{RoleName: fixSSMInstanceName, PolicyARN: fixARN(p, "iam", "", "aws", "policy/"+name)},
 			Why:    "attaches the AWS managed policy " + name})
 	}
 	out = append(out,
-		plan.Action{Service: "iam", Operation: "CreateInstanceProfile", Region: home, Target: profileARN, Effect: plan.Create,
-			Params: map[string]any{"InstanceProfileName": fixSSMInstanceName, "Tags": fixTags()},
+		plan.Action{Region: home, Target: profileARN, Effect: plan.Create,
+			Params: plan.CreateInstanceProfile{InstanceProfileName: fixSSMInstanceName, Tags: fixTags()},
 			Why:    "the instance profile that hands the role to instances"},
-		plan.Action{Service: "iam", Operation: "AddRoleToInstanceProfile", Region: home, Target: profileARN, Effect: plan.Configure,
-			Params: map[string]any{"InstanceProfileName": fixSSMInstanceName, "RoleName": fixSSMInstanceName},
+		plan.Action{Region: home, Target: profileARN, Effect: plan.Configure,
+			Params: plan.AddRoleToInstanceProfile{InstanceProfileName: fixSSMInstanceName, RoleName: fixSSMInstanceName},
 			Why:    "puts role " + fixSSMInstanceName + " in the profile"},
-		plan.Action{Service: "ec2", Operation: "AssociateIamInstanceProfile", Region: r.Name, Target: f.Resource, Effect: plan.Change,
-			Params: map[string]any{"InstanceId": in.ID, "IamInstanceProfile": map[string]any{"Name": fixSSMInstanceName}},
+		plan.Action{Region: r.Name, Target: f.Resource, Effect: plan.Change,
+			Params: plan.AssociateIamInstanceProfile{InstanceID: in.ID, IamInstanceProfile: plan.InstanceProfileRef{Name: fixSSMInstanceName}},
 			Why:    "gives " + in.ID + ", which has no instance profile, lookout's (no restart needed)"},
 	)
 	return out, "the SSM Agent must be installed on " + in.ID + " (it is on Amazon Linux, Ubuntu Server and Windows Server AMIs from AWS) " +

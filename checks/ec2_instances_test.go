@@ -382,13 +382,13 @@ func TestPlanEC2InstanceSSMManaged(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("actions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		if p := acts[1].Params["PolicyArn"]; p != coreARN {
+		if p := acts[1].Params.(plan.AttachRolePolicy).PolicyARN; p != coreARN {
 			t.Errorf("first policy %v, want %s", p, coreARN)
 		}
-		if p := acts[2].Params["PolicyArn"]; p != cwAgentARN {
+		if p := acts[2].Params.(plan.AttachRolePolicy).PolicyARN; p != cwAgentARN {
 			t.Errorf("second policy %v, want %s", p, cwAgentARN)
 		}
-		if trust, _ := acts[0].Params["AssumeRolePolicyDocument"].(string); !strings.Contains(trust, `"Service":"ec2.amazonaws.com"`) {
+		if trust := acts[0].Params.(plan.CreateRole).AssumeRolePolicyDocument; !strings.Contains(trust, `"Service":"ec2.amazonaws.com"`) {
 			t.Errorf("trust policy %s does not trust ec2.amazonaws.com", trust)
 		}
 		for _, a := range acts {
@@ -419,7 +419,7 @@ func TestPlanEC2InstanceSSMManaged(t *testing.T) {
 		s.Accounts[0].Partition = "aws-cn"
 		fleetInstance(s, "i-web").InstanceProfileARN = ""
 		acts, _ := planFor(t, s, &EC2InstanceSSMManaged, "i-web", FixOptions{HomeRegion: fleetRegion})
-		if p := acts[1].Params["PolicyArn"]; p != "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore" {
+		if p := acts[1].Params.(plan.AttachRolePolicy).PolicyARN; p != "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore" {
 			t.Errorf("policy ARN %v, want the aws-cn one", p)
 		}
 	})

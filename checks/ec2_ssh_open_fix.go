@@ -39,21 +39,15 @@ func planEC2SSHOpen(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Actio
 	var out []plan.Action
 	var notes []string
 	for _, rule := range e.open {
-		perm := map[string]any{"IpProtocol": rule.perm.Protocol}
-		if rule.perm.FromPort != nil {
-			perm["FromPort"] = *rule.perm.FromPort
-		}
-		if rule.perm.ToPort != nil {
-			perm["ToPort"] = *rule.perm.ToPort
-		}
+		perm := plan.IPPermission{IPProtocol: rule.perm.Protocol, FromPort: rule.perm.FromPort, ToPort: rule.perm.ToPort}
 		if rule.ipv6 {
-			perm["Ipv6Ranges"] = []map[string]string{{"CidrIpv6": rule.cidr}}
+			perm.IPv6Ranges = []plan.IPv6Range{{CidrIPv6: rule.cidr}}
 		} else {
-			perm["IpRanges"] = []map[string]string{{"CidrIp": rule.cidr}}
+			perm.IPRanges = []plan.IPRange{{CidrIP: rule.cidr}}
 		}
-		out = append(out, plan.Action{Service: "ec2", Operation: "RevokeSecurityGroupIngress", Region: r.Name,
+		out = append(out, plan.Action{Region: r.Name,
 			Target: accountARN(a, "ec2", r.Name, "security-group/"+rule.group.ID), Effect: plan.Change,
-			Params: map[string]any{"GroupId": rule.group.ID, "IpPermissions": []map[string]any{perm}},
+			Params: plan.RevokeSecurityGroupIngress{GroupID: rule.group.ID, IPPermissions: []plan.IPPermission{perm}},
 			Why:    fmt.Sprintf("removes the rule of %s that admits %s from %s; the group and its other rules stay", rule.group.ID, describePermission(rule.perm), rule.cidr)})
 		if !sshOnly(rule.perm) {
 			notes = append(notes, fmt.Sprintf("the rule of %s admits %s from %s, not only SSH: revoking it closes every port it opened to the internet (add back the ones you serve, such as 443, first)",

@@ -192,8 +192,8 @@ func fixARN(partition, service, region, account, resource string) string {
 }
 
 // fixTags is the managed-by=lookout tag as a list of {Key, Value} (most services).
-func fixTags() []map[string]string {
-	return []map[string]string{{"Key": plan.ManagedByKey, "Value": plan.ManagedByValue}}
+func fixTags() []plan.Tag {
+	return []plan.Tag{{Key: plan.ManagedByKey, Value: plan.ManagedByValue}}
 }
 
 // fixTagMap is the same tag as a map (CloudWatch Logs, Lambda).
@@ -281,5 +281,23 @@ func AnnotateFixes(s *snapshot.Snapshot, fs []Finding, opts Options) {
 		default:
 			f.Fix.Available = true
 		}
+	}
+}
+
+// fixMetricFilter is lookout's metric filter on a log group: 1 per matching event, published
+// to a metric in one of lookout's own namespaces (so it never adds to a metric of the user's).
+func fixMetricFilter(group, filter, pattern, metric, namespace string) plan.PutMetricFilter {
+	return plan.PutMetricFilter{LogGroupName: group, FilterName: filter, FilterPattern: pattern,
+		MetricTransformations: []plan.MetricTransformation{{MetricName: metric, MetricNamespace: namespace, MetricValue: "1"}}}
+}
+
+// fixAlarmOnFirst is lookout's alarm on such a metric: it goes off on the first event (Sum >= 1
+// over period seconds, 1 of 1 datapoints; no data is no event) and notifies topic.
+func fixAlarmOnFirst(name, description, metric, namespace string, period int32, topic string) plan.PutMetricAlarm {
+	return plan.PutMetricAlarm{
+		AlarmName: name, AlarmDescription: description, MetricName: metric, Namespace: namespace, Statistic: "Sum",
+		Period: period, EvaluationPeriods: 1, DatapointsToAlarm: 1, Threshold: 1,
+		ComparisonOperator: "GreaterThanOrEqualToThreshold", TreatMissingData: "notBreaching",
+		ActionsEnabled: true, AlarmActions: []string{topic}, Tags: fixTags(),
 	}
 }

@@ -51,15 +51,15 @@ func notifyTopic(a *snapshot.Account, region string, o FixOptions) (topic string
 	}
 	if existing == nil {
 		actions = append(actions, plan.Action{
-			Service: "sns", Operation: "CreateTopic", Region: region, Target: topic, Effect: plan.Create,
-			Params: map[string]any{"Name": fixTopicName, "Tags": fixTags()},
+			Region: region, Target: topic, Effect: plan.Create,
+			Params: plan.CreateTopic{Name: fixTopicName, Tags: fixTags()},
 			Why:    "the topic lookout's alarms and rules in " + region + " notify",
 		})
 	}
 	if !confirmed {
 		actions = append(actions, plan.Action{
-			Service: "sns", Operation: "Subscribe", Region: region, Target: topic, Effect: plan.Configure,
-			Params: map[string]any{"TopicArn": topic, "Protocol": "email", "Endpoint": o.NotifyEmail},
+			Region: region, Target: topic, Effect: plan.Configure,
+			Params: plan.Subscribe{TopicARN: topic, Protocol: "email", Endpoint: o.NotifyEmail},
 			Why:    "delivers notifications to " + o.NotifyEmail + " once the address confirms the subscription (AWS sends a confirmation mail)",
 		})
 		note = "the email subscription must be confirmed from the mail AWS sends before notifications (and this check) pass"
@@ -93,12 +93,12 @@ func allowEventsToPublish(a *snapshot.Account, topic string) []plan.Action {
 		effect = plan.Change
 	}
 	return []plan.Action{{
-		Service: "sns", Operation: "SetTopicAttributes", Region: p.Region, Target: topic, Effect: effect,
-		Params: map[string]any{"TopicArn": topic, "AttributeName": "Policy", "AddStatement": map[string]any{
-			"Sid": fixTopicStatementSid, "Effect": "Allow",
-			"Principal": map[string]any{"Service": "events.amazonaws.com"},
-			"Action":    "sns:Publish", "Resource": topic,
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": a.ID}},
+		Region: p.Region, Target: topic, Effect: effect,
+		Params: plan.SetTopicAttributes{TopicARN: topic, AttributeName: "Policy", AddStatement: plan.Statement{
+			Sid: fixTopicStatementSid, Effect: "Allow",
+			Principal: &plan.ServicePrincipal{Service: "events.amazonaws.com"},
+			Action:    "sns:Publish", Resource: topic,
+			Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": a.ID}},
 		}},
 		Why: "EventBridge delivers to an SNS topic only if its access policy lets events.amazonaws.com publish (statement added; existing statements kept)",
 	}}
@@ -179,9 +179,9 @@ func ruleActions(a *snapshot.Account, region string, spec ruleSpec) []plan.Actio
 	var out []plan.Action
 	if existing == nil {
 		out = append(out, plan.Action{
-			Service: "events", Operation: "PutRule", Region: region, Target: ruleARN, Effect: plan.Create,
-			Params: map[string]any{"Name": spec.name, "EventPattern": spec.pattern, "State": "ENABLED",
-				"Description": spec.description, "Tags": fixTags()},
+			Region: region, Target: ruleARN, Effect: plan.Create,
+			Params: plan.PutRule{Name: spec.name, EventPattern: spec.pattern, State: "ENABLED",
+				Description: spec.description, Tags: fixTags()},
 			Why: spec.why,
 		})
 	}
@@ -193,8 +193,8 @@ func ruleActions(a *snapshot.Account, region string, spec ruleSpec) []plan.Actio
 		}
 	}
 	out = append(out, plan.Action{
-		Service: "events", Operation: "PutTargets", Region: region, Target: ruleARN, Effect: plan.Configure,
-		Params: map[string]any{"Rule": spec.name, "Targets": []map[string]any{{"Id": spec.targetID, "Arn": spec.targetARN}}},
+		Region: region, Target: ruleARN, Effect: plan.Configure,
+		Params: plan.PutTargets{Rule: spec.name, Targets: []plan.EventTarget{{ID: spec.targetID, ARN: spec.targetARN}}},
 		Why:    "sends the matching events to " + spec.targetARN,
 	})
 	return out

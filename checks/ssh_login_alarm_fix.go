@@ -50,27 +50,16 @@ func planSSHLoginAlarm(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Ac
 		metric, alarm := sshMetricName(g), "lookout-ssh-login-"+safeName(g, 200)
 		if !hasMetricFilter(r, g, fixSSHFilter) {
 			actions = append(actions, plan.Action{
-				Service: "logs", Operation: "PutMetricFilter", Region: r.Name,
-				Target: fixARN(p, "logs", r.Name, a.ID, "log-group:"+g) + " filter " + fixSSHFilter, Effect: plan.Change,
-				Params: map[string]any{
-					"logGroupName": g, "filterName": fixSSHFilter, "filterPattern": detection.RefSSHLogin,
-					"metricTransformations": []map[string]any{{"metricName": metric, "metricNamespace": fixSSHNamespace, "metricValue": "1"}},
-				},
-				Why: fmt.Sprintf("counts successful SSH public-key logins in %s (a filter added to the group; its other filters are untouched)", g),
+				Region: r.Name, Target: fixARN(p, "logs", r.Name, a.ID, "log-group:"+g) + " filter " + fixSSHFilter, Effect: plan.Change,
+				Params: fixMetricFilter(g, fixSSHFilter, detection.RefSSHLogin, metric, fixSSHNamespace),
+				Why:    fmt.Sprintf("counts successful SSH public-key logins in %s (a filter added to the group; its other filters are untouched)", g),
 			})
 		}
 		if !hasAlarm(r, alarm) {
 			actions = append(actions, plan.Action{
-				Service: "cloudwatch", Operation: "PutMetricAlarm", Region: r.Name,
-				Target: fixARN(p, "cloudwatch", r.Name, a.ID, "alarm:"+alarm), Effect: plan.Create,
-				Params: map[string]any{
-					"AlarmName": alarm, "AlarmDescription": "lookout: SSH login recorded in " + g,
-					"MetricName": metric, "Namespace": fixSSHNamespace, "Statistic": "Sum",
-					"Period": 60, "EvaluationPeriods": 1, "DatapointsToAlarm": 1, "Threshold": 1.0,
-					"ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
-					"ActionsEnabled": true, "AlarmActions": []string{topic}, "Tags": fixTags(),
-				},
-				Why: "goes off on one SSH login: Sum >= 1 over 1 minute (seed 000), 1 of 1 datapoints, notifying " + topic,
+				Region: r.Name, Target: fixARN(p, "cloudwatch", r.Name, a.ID, "alarm:"+alarm), Effect: plan.Create,
+				Params: fixAlarmOnFirst(alarm, "lookout: SSH login recorded in "+g, metric, fixSSHNamespace, 60, topic),
+				Why:    "goes off on one SSH login: Sum >= 1 over 1 minute (seed 000), 1 of 1 datapoints, notifying " + topic,
 			})
 		}
 	}

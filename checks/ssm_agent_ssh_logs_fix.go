@@ -105,22 +105,22 @@ func planSSMAgentSSHLogs(s *snapshot.Snapshot, f Finding, _ FixOptions) ([]plan.
 	}
 	out = append(out, sshLogGroupActions(a, r, fixSSHLogGroup)...)
 	out = append(out, agentConfigAction(p, a.ID, r.Name, fixAgentConfigParam, path, fixSSHLogGroup, plan.Configure))
-	target := []map[string]any{{"Key": "InstanceIds", "Values": []string{mi.InstanceID}}}
+	target := []plan.AssociationTarget{{Key: "InstanceIds", Values: []string{mi.InstanceID}}}
 	out = append(out,
-		plan.Action{Service: "ssm", Operation: "CreateAssociation", Region: r.Name,
+		plan.Action{Region: r.Name,
 			Target: fixARN(p, "ssm", r.Name, a.ID, "association/lookout-cwagent-install-"+mi.InstanceID), Effect: plan.Create,
-			Params: map[string]any{"Name": configureAWSPackage, "AssociationName": "lookout-cwagent-install-" + mi.InstanceID,
-				"Targets": target, "Parameters": map[string][]string{"action": {"Install"}, "name": {"AmazonCloudWatchAgent"}},
-				"Tags": fixTags()},
+			Params: plan.CreateAssociation{Name: configureAWSPackage, AssociationName: "lookout-cwagent-install-" + mi.InstanceID,
+				Targets: target, Parameters: map[string][]string{"action": {"Install"}, "name": {"AmazonCloudWatchAgent"}},
+				Tags: fixTags()},
 			Why: "installs the CloudWatch Agent on " + mi.InstanceID + " (a no-op where it is installed)"},
-		plan.Action{Service: "ssm", Operation: "CreateAssociation", Region: r.Name,
+		plan.Action{Region: r.Name,
 			Target: fixARN(p, "ssm", r.Name, a.ID, "association/"+sshAssociationName(mi.InstanceID)), Effect: plan.Create,
-			Params: map[string]any{"Name": agentconfig.ManageAgentDocument, "AssociationName": sshAssociationName(mi.InstanceID),
-				"Targets": target, "Parameters": map[string][]string{
+			Params: plan.CreateAssociation{Name: agentconfig.ManageAgentDocument, AssociationName: sshAssociationName(mi.InstanceID),
+				Targets: target, Parameters: map[string][]string{
 					agentconfig.ParamAction: {"configure"}, agentconfig.ParamMode: {"ec2"},
 					agentconfig.ParamConfigSource: {"ssm"}, agentconfig.ParamConfigLocation: {fixAgentConfigParam},
 					agentconfig.ParamRestart: {"yes"}},
-				"Tags": fixTags()},
+				Tags: fixTags()},
 			Why: "applies " + fixAgentConfigParam + " to the agent on " + mi.InstanceID + " and restarts it"},
 	)
 	return out, "the instance profile of " + mi.InstanceID + " needs CloudWatch Logs write access (CloudWatchAgentServerPolicy) for the agent to ship", nil
@@ -137,17 +137,17 @@ func sshLogGroupActions(a *snapshot.Account, r *snapshot.Region, group string) [
 	if group != fixSSHLogGroup {
 		return nil // the user's group: the agent creates it on first delivery
 	}
-	return []plan.Action{{Service: "logs", Operation: "CreateLogGroup", Region: r.Name,
+	return []plan.Action{{Region: r.Name,
 		Target: fixARN(fixPartition(a), "logs", r.Name, a.ID, "log-group:"+group), Effect: plan.Create,
-		Params: map[string]any{"logGroupName": group, "tags": fixTagMap()},
+		Params: plan.CreateLogGroup{LogGroupName: group, Tags: fixTagMap()},
 		Why:    "receives the SSH logs, one stream per instance"}}
 }
 
 func agentConfigAction(partition, account, region, param, path, group string, effect plan.Effect) plan.Action {
-	return plan.Action{Service: "ssm", Operation: "PutParameter", Region: region,
+	return plan.Action{Region: region,
 		Target: fixARN(partition, "ssm", region, account, "parameter/"+param), Effect: effect,
-		Params: map[string]any{"Name": param, "AddLogFiles": []map[string]string{{
-			"file_path": path, "log_group_name": group, "log_stream_name": fixStreamTemplate}}},
+		Params: plan.PutParameter{Name: param, AddLogFiles: []plan.AgentLogFile{{
+			FilePath: path, LogGroupName: group, LogStreamName: fixStreamTemplate}}},
 		Why: fmt.Sprintf("adds %s → %s/%s to the agent configuration (read and merged at apply time: existing entries are kept)", path, group, fixStreamTemplate)}
 }
 
@@ -164,43 +164,34 @@ func projectSSMAgentSSHLogs(s *snapshot.Snapshot, plans []plan.Plan, _ FixOption
 			continue
 		}
 		for _, act := range pl.Actions {
-			switch act.IAMAction() {
-			case "logs:CreateLogGroup":
-				if r.Logs != nil {
-					name := fmt.Sprint(act.Params["logGroupName"])
-					if findLogGroup(r.Logs, name) == nil {
-						r.Logs.LogGroups = append(r.Logs.LogGroups, snapshot.LogGroup{Name: name, ARN: act.Target})
-					}
+			switch params := act.Params.(type) {
+			case plan.CreateLogGroup:
+				if r.Logs != nil && findLogGroup(r.Logs, params.LogGroupName) == nil {
+					r.Logs.LogGroups = append(r.Logs.LogGroups, snapshot.LogGroup{Name: params.LogGroupName, ARN: act.Target})
 				}
-			case "ssm:PutParameter":
-				name := fmt.Sprint(act.Params["Name"])
+			case plan.PutParameter:
 				var cfg *snapshot.AgentConfig
 				for i := range r.SSM.AgentConfigs {
-					if r.SSM.AgentConfigs[i].Parameter == name {
+					if r.SSM.AgentConfigs[i].Parameter == params.Name {
 						cfg = &r.SSM.AgentConfigs[i]
 					}
 				}
 				if cfg == nil {
-					r.SSM.AgentConfigs = append(r.SSM.AgentConfigs, snapshot.AgentConfig{Parameter: name})
+					r.SSM.AgentConfigs = append(r.SSM.AgentConfigs, snapshot.AgentConfig{Parameter: params.Name})
 					cfg = &r.SSM.AgentConfigs[len(r.SSM.AgentConfigs)-1]
 				}
 				cfg.Error = nil
-				adds, _ := act.Params["AddLogFiles"].([]map[string]string)
-				for _, add := range adds {
-					cfg.Files = append(cfg.Files, snapshot.AgentLogFile{FilePath: add["file_path"], LogGroupName: add["log_group_name"], LogStreamName: add["log_stream_name"]})
+				for _, add := range params.AddLogFiles {
+					cfg.Files = append(cfg.Files, snapshot.AgentLogFile{FilePath: add.FilePath, LogGroupName: add.LogGroupName, LogStreamName: add.LogStreamName})
 				}
-			case "ssm:CreateAssociation":
-				if act.Params["Name"] != agentconfig.ManageAgentDocument {
+			case plan.CreateAssociation:
+				if params.Name != agentconfig.ManageAgentDocument {
 					continue
 				}
-				params, _ := act.Params["Parameters"].(map[string][]string)
-				as := snapshot.Association{AssociationID: "planned-" + fmt.Sprint(act.Params["AssociationName"]),
-					AssociationName: fmt.Sprint(act.Params["AssociationName"]), Name: agentconfig.ManageAgentDocument,
-					Parameters: params}
-				targets, _ := act.Params["Targets"].([]map[string]any)
-				for _, t := range targets {
-					values, _ := t["Values"].([]string)
-					as.Targets = append(as.Targets, snapshot.AssociationTarget{Key: fmt.Sprint(t["Key"]), Values: values})
+				as := snapshot.Association{AssociationID: "planned-" + params.AssociationName,
+					AssociationName: params.AssociationName, Name: params.Name, Parameters: params.Parameters}
+				for _, t := range params.Targets {
+					as.Targets = append(as.Targets, snapshot.AssociationTarget{Key: t.Key, Values: t.Values})
 				}
 				r.SSM.Associations = append(r.SSM.Associations, as)
 			}

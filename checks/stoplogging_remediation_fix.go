@@ -61,20 +61,20 @@ func planStopLoggingRemediation(s *snapshot.Snapshot, f Finding, _ FixOptions) (
 				"Resource": fixARN(p, "logs", "*", acct, "log-group:/aws/lambda/"+fixRemediationName+":*")},
 		)
 		out = append(out,
-			plan.Action{Service: "iam", Operation: "CreateRole", Region: home, Target: roleARN, Effect: plan.Create,
-				Params: map[string]any{"RoleName": fixRemediationName, "AssumeRolePolicyDocument": trust, "Tags": fixTags(),
-					"Description": "lookout: the StopLogging remediation function restarts trails"},
+			plan.Action{Region: home, Target: roleARN, Effect: plan.Create,
+				Params: plan.CreateRole{RoleName: fixRemediationName, AssumeRolePolicyDocument: trust, Tags: fixTags(),
+					Description: "lookout: the StopLogging remediation function restarts trails"},
 				Why: "the execution role of the remediation function"},
-			plan.Action{Service: "iam", Operation: "PutRolePolicy", Region: home, Target: roleARN, Effect: plan.Configure,
-				Params: map[string]any{"RoleName": fixRemediationName, "PolicyName": fixRemediationPolicy, "PolicyDocument": perms},
+			plan.Action{Region: home, Target: roleARN, Effect: plan.Configure,
+				Params: plan.PutRolePolicy{RoleName: fixRemediationName, PolicyName: fixRemediationPolicy, PolicyDocument: perms},
 				Why:    "allows only StartLogging and GetTrailStatus on this account's trails, and the function's own logs"},
-			plan.Action{Service: "lambda", Operation: "CreateFunction", Region: home, Target: fnARN, Effect: plan.Create,
-				Params: map[string]any{
-					"FunctionName": fixRemediationName, "Runtime": "python3.12", "Role": roleARN,
-					"Handler": "stoplogging_remediation.lambda_handler", "Timeout": 30, "MemorySize": 128,
-					"Code":        map[string]any{"Embedded": "stoplogging_remediation.py"},
-					"Description": "lookout: restart a CloudTrail trail when StopLogging is called on it",
-					"Tags":        fixTagMap(),
+			plan.Action{Region: home, Target: fnARN, Effect: plan.Create,
+				Params: plan.CreateFunction{
+					FunctionName: fixRemediationName, Runtime: "python3.12", Role: roleARN,
+					Handler: "stoplogging_remediation.lambda_handler", Timeout: 30, MemorySize: 128,
+					Code:        plan.EmbeddedCode{Embedded: "stoplogging_remediation.py"},
+					Description: "lookout: restart a CloudTrail trail when StopLogging is called on it",
+					Tags:        fixTagMap(),
 				},
 				Why: "calls StartLogging on the trail named in the StopLogging event"},
 		)
@@ -95,9 +95,9 @@ func planStopLoggingRemediation(s *snapshot.Snapshot, f Finding, _ FixOptions) (
 	})
 	out = append(out, ruleActs...)
 	if len(ruleActs) > 0 {
-		out = append(out, plan.Action{Service: "lambda", Operation: "AddPermission", Region: home, Target: fnARN, Effect: plan.Configure,
-			Params: map[string]any{"FunctionName": fixRemediationName, "StatementId": fixLambdaStatementPre + rule,
-				"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com", "SourceArn": ruleARN},
+		out = append(out, plan.Action{Region: home, Target: fnARN, Effect: plan.Configure,
+			Params: plan.AddPermission{FunctionName: fixRemediationName, StatementID: fixLambdaStatementPre + rule,
+				Action: "lambda:InvokeFunction", Principal: "events.amazonaws.com", SourceARN: ruleARN},
 			Why: "lets EventBridge invoke the function from rule " + rule + " only"})
 	}
 	if len(out) == 0 {

@@ -12,41 +12,21 @@ import (
 	"github.com/lookout-audit/lookout/internal/plan"
 )
 
-// AgentLogFile is one CloudWatch Agent logs.logs_collected.files.collect_list entry.
-type AgentLogFile struct {
-	FilePath      string `json:"file_path"`
-	LogGroupName  string `json:"log_group_name"`
-	LogStreamName string `json:"log_stream_name,omitempty"`
-}
-
-// mergeAgentConfig adds log files to a CloudWatch Agent configuration in Parameter Store.
-// Params: Name (the parameter) and AddLogFiles. An existing configuration is read, the files
-// whose file_path it does not collect yet are appended to its collect_list, and it is written
-// back (Overwrite) with every other key and entry untouched; a missing parameter is created
-// holding just those files, tagged managed-by=lookout. A SecureString parameter is refused:
-// lookout does not decrypt values.
-func mergeAgentConfig() handler {
-	type params struct {
-		Name        string
-		AddLogFiles []AgentLogFile
-	}
-	decode := func(p map[string]any) (*params, error) {
-		var in params
-		if err := decodeInto(p, &in); err != nil {
-			return nil, err
-		}
-		if in.Name == "" || len(in.AddLogFiles) == 0 {
-			return nil, fmt.Errorf("want Name and AddLogFiles")
-		}
-		return &in, nil
-	}
-	return handler{
-		decode: func(p map[string]any) error { _, err := decode(p); return err },
-		run: func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-			in, err := decode(a.Params)
-			if err != nil {
-				return "", err
+// mergeAgentConfig adds log files to a CloudWatch Agent configuration in Parameter Store
+// (plan.PutParameter). An existing configuration is read, the files whose file_path it does not
+// collect yet are appended to its collect_list, and it is written back (Overwrite) with every
+// other key and entry untouched; a missing parameter is created holding just those files,
+// tagged managed-by=lookout. A SecureString parameter is refused: lookout does not decrypt
+// values.
+func mergeAgentConfig() op[plan.PutParameter] {
+	return op[plan.PutParameter]{
+		check: func(p plan.PutParameter) error {
+			if p.Name == "" || len(p.AddLogFiles) == 0 {
+				return fmt.Errorf("want Name and AddLogFiles")
 			}
+			return nil
+		},
+		run: func(ctx context.Context, c *clients, in plan.PutParameter) (string, error) {
 			cur, err := c.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(in.Name)})
 			if errCode(err) == "ParameterNotFound" {
 				value, _, err := MergeAgentConfig("", in.AddLogFiles)
@@ -88,7 +68,7 @@ func mergeAgentConfig() handler {
 // MergeAgentConfig appends files to a CloudWatch Agent JSON configuration's collect_list,
 // skipping file paths already collected, and preserves everything else (unknown keys included:
 // the document is handled as generic JSON). config "" starts an empty configuration.
-func MergeAgentConfig(config string, files []AgentLogFile) (string, int, error) {
+func MergeAgentConfig(config string, files []plan.AgentLogFile) (string, int, error) {
 	doc := map[string]any{}
 	if config != "" {
 		if err := json.Unmarshal([]byte(config), &doc); err != nil {

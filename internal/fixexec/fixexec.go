@@ -1,10 +1,12 @@
 // Package fixexec carries out remediation plans (internal/plan) through the AWS SDK: the one
 // place where `lookout fix --apply` changes anything.
 //
-// Every action is dispatched by its (service, operation) to one handler, which decodes the
-// action's Params into the SDK's input type — strictly: a parameter the API does not have is an
-// error, before any call is made (Validate). The executor enforces the safety rules a second
-// time, whatever the planner believed:
+// Every action is dispatched by its params' type (internal/plan has one per operation) to one
+// handler, which builds the SDK's input from those typed params: a parameter the API does not
+// have cannot be planned at all, and what can still be wrong (a name left empty, an embedded
+// source that does not exist, an operation the executor does not know) is refused before any
+// call is made (Validate). The executor enforces the safety rules a second time, whatever the
+// planner believed:
 //   - a create first looks for its target: absent, it is created; present and tagged
 //     managed-by=lookout (a previous run made it), it is left as is ("exists"); present without
 //     the tag, it is the user's, and the plan stops rather than overwrite it;
@@ -19,7 +21,6 @@ package fixexec
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -111,15 +112,19 @@ func (e *Executor) clientsFor(region string) *clients {
 	return c
 }
 
-// handler carries out one kind of action.
+// handler carries out one kind of action. Its functions take the action's params as
+// plan.Params so that one table holds every operation; op[P] (handlers.go) is where each is
+// written against its own params type, and check is what asserts that type.
 type handler struct {
-	// decode checks the params against the SDK input type without calling AWS.
-	decode func(params map[string]any) error
+	// check refuses, without calling AWS, params that cannot run: of another type than the
+	// operation's, or with what the call needs missing. The executor calls it before probe
+	// and run, which may then take the params' type for granted.
+	check func(p plan.Params) error
 	// probe, for creates, looks for the target: found, and whether it carries the
 	// managed-by=lookout tag.
-	probe func(ctx context.Context, c *clients, a *plan.Action) (found, managed bool, err error)
+	probe func(ctx context.Context, c *clients, p plan.Params, target string) (found, managed bool, err error)
 	// run makes the call(s); detail is reported with the outcome.
-	run func(ctx context.Context, c *clients, a *plan.Action) (detail string, err error)
+	run func(ctx context.Context, c *clients, p plan.Params) (detail string, err error)
 	// propagation marks errors that mean "a role created moments ago is not usable yet".
 	propagation func(err error) bool
 }
@@ -130,23 +135,33 @@ func Supports(iamAction string) bool {
 	return ok
 }
 
-// Validate decodes every action's parameters into its SDK input type, so that a plan the
-// executor cannot carry out is refused before anything changes.
+// Validate checks every action against its handler, so that a plan the executor cannot carry
+// out is refused before anything changes.
 func Validate(plans []plan.Plan) error {
 	var errs []error
 	for _, p := range plans {
 		for i, a := range p.Actions {
-			h, ok := handlers[a.IAMAction()]
-			if !ok {
-				errs = append(errs, fmt.Errorf("plan %s %s, action %d: lookout cannot execute %s", p.CheckID, p.Region, i+1, a.IAMAction()))
-				continue
-			}
-			if err := h.decode(a.Params); err != nil {
-				errs = append(errs, fmt.Errorf("plan %s %s, action %d (%s): %w", p.CheckID, p.Region, i+1, a.IAMAction(), err))
+			if _, err := handlerFor(a); err != nil {
+				errs = append(errs, fmt.Errorf("plan %s %s, action %d: %w", p.CheckID, p.Region, i+1, err))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// handlerFor returns the handler of an action whose params it accepts.
+func handlerFor(a plan.Action) (handler, error) {
+	if a.Params == nil {
+		return handler{}, errors.New("the action has no params: lookout cannot tell what to call")
+	}
+	h, ok := handlers[a.IAMAction()]
+	if !ok {
+		return handler{}, errors.New("lookout cannot execute " + a.IAMAction())
+	}
+	if err := h.check(a.Params); err != nil {
+		return handler{}, fmt.Errorf("%s: %w", a.IAMAction(), err)
+	}
+	return h, nil
 }
 
 // Apply carries out the plans in order, filling each action's Outcome and Detail. Within a
@@ -181,11 +196,8 @@ func (e *Executor) Apply(ctx context.Context, plans []plan.Plan) int {
 }
 
 func (e *Executor) apply(ctx context.Context, a *plan.Action) (plan.Outcome, string) {
-	h, ok := handlers[a.IAMAction()]
-	if !ok {
-		return plan.Failed, "lookout cannot execute " + a.IAMAction()
-	}
-	if err := h.decode(a.Params); err != nil {
+	h, err := handlerFor(*a)
+	if err != nil {
 		return plan.Failed, err.Error()
 	}
 	if removals[a.IAMAction()] && !e.AllowRevoke {
@@ -193,7 +205,7 @@ func (e *Executor) apply(ctx context.Context, a *plan.Action) (plan.Outcome, str
 	}
 	c := e.clientsFor(a.Region)
 	if a.Effect == plan.Create && h.probe != nil {
-		found, managed, err := h.probe(ctx, c, a)
+		found, managed, err := h.probe(ctx, c, a.Params, a.Target)
 		if err != nil {
 			return plan.Failed, "looking for " + a.Target + ": " + errText(err)
 		}
@@ -210,7 +222,7 @@ func (e *Executor) apply(ctx context.Context, a *plan.Action) (plan.Outcome, str
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		detail, err := h.run(ctx, c, a)
+		detail, err := h.run(ctx, c, a.Params)
 		if err == nil {
 			return plan.Done, detail
 		}
@@ -252,28 +264,6 @@ func errCode(err error) string {
 		return api.ErrorCode()
 	}
 	return ""
-}
-
-// decodeInto decodes params into in strictly: unknown parameters are an error. Keys listed in
-// extra are the executor's own (e.g. Code.Embedded) and are removed before decoding.
-func decodeInto(params map[string]any, in any, extra ...string) error {
-	clean := make(map[string]any, len(params))
-	for k, v := range params {
-		clean[k] = v
-	}
-	for _, k := range extra {
-		delete(clean, k)
-	}
-	b, err := json.Marshal(clean)
-	if err != nil {
-		return fmt.Errorf("encoding params: %w", err)
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(in); err != nil {
-		return fmt.Errorf("params do not fit %T: %w", in, err)
-	}
-	return nil
 }
 
 // hasManagedTag reports whether a {Key, Value} tag list or map carries managed-by=lookout.

@@ -13,10 +13,10 @@ import (
 func TestMergeAgentConfigKeepsUserEntries(t *testing.T) {
 	user := `{"agent":{"run_as_user":"root"},"metrics":{"namespace":"X"},"logs":{"logs_collected":{"files":{"collect_list":[` +
 		`{"file_path":"/var/log/httpd/access_log","log_group_name":"web","log_stream_name":"a"}]}},"force_flush_interval":5}}`
-	ssh := []AgentLogFile{{FilePath: "/var/log/secure", LogGroupName: "lookout-ssh-logs", LogStreamName: "{instance_id}"}}
+	ssh := []plan.AgentLogFile{{FilePath: "/var/log/secure", LogGroupName: "lookout-ssh-logs", LogStreamName: "{instance_id}"}}
 	tests := []struct {
 		name, config string
-		files        []AgentLogFile
+		files        []plan.AgentLogFile
 		added        int
 		want         []string // substrings the result must keep
 		wantErr      string
@@ -52,7 +52,7 @@ func TestMergeAgentConfigKeepsUserEntries(t *testing.T) {
 // TestAddStatementKeepsPolicy: lookout's statement is added by Sid, once, and the topic's
 // existing statements stay.
 func TestAddStatementKeepsPolicy(t *testing.T) {
-	stmt := map[string]any{"Sid": "lookout-events-publish", "Effect": "Allow"}
+	stmt := plan.Statement{Sid: "lookout-events-publish", Effect: "Allow"}
 	existing := `{"Version":"2008-10-17","Statement":[{"Sid":"owner","Effect":"Allow","Action":"SNS:Publish"}]}`
 	got, added, err := addStatement(existing, stmt)
 	if err != nil || !added {
@@ -80,24 +80,52 @@ func TestAddStatementKeepsPolicy(t *testing.T) {
 	}
 }
 
-// TestValidateRefusesWhatCannotRun: an unknown operation or a parameter the SDK input does not
-// have is refused before anything runs, naming the plan and action.
+// deleteTrail is params of an operation lookout has no handler for.
+type deleteTrail struct{ Name string }
+
+func (deleteTrail) Operation() (string, string) { return "cloudtrail", "DeleteTrail" }
+
+// TestValidateRefusesWhatCannotRun: an unknown operation, params the call cannot take (a name
+// left empty, an embedded source that does not exist, params of another type than the
+// operation's) are refused before anything runs, naming the plan and action. A parameter the
+// API does not have cannot be planned (the params are typed) nor read back from JSON.
 func TestValidateRefusesWhatCannotRun(t *testing.T) {
-	ok := plan.Action{Service: "cloudtrail", Operation: "StartLogging", Region: "us-east-1", Params: map[string]any{"Name": "main"}}
-	typo := ok
-	typo.Params = map[string]any{"TrailName": "main"}
-	unknown := plan.Action{Service: "cloudtrail", Operation: "DeleteTrail", Region: "us-east-1", Params: map[string]any{"Name": "main"}}
-	badCode := plan.Action{Service: "lambda", Operation: "CreateFunction", Params: map[string]any{"FunctionName": "f", "Code": map[string]any{"Embedded": "nope.py"}}}
+	ok := plan.Action{Region: "us-east-1", Params: plan.StartLogging{Name: "main"}}
+	empty := ok
+	empty.Params = plan.StartLogging{}
+	pointer := ok
+	pointer.Params = &plan.StartLogging{Name: "main"}
+	unknown := plan.Action{Region: "us-east-1", Params: deleteTrail{Name: "main"}}
+	badCode := plan.Action{Params: plan.CreateFunction{FunctionName: "f", Role: "r", Code: plan.EmbeddedCode{Embedded: "nope.py"}}}
 	if err := Validate([]plan.Plan{{CheckID: "c", Actions: []plan.Action{ok}}}); err != nil {
 		t.Fatalf("valid plan refused: %v", err)
 	}
-	for name, a := range map[string]plan.Action{"typo": typo, "unknown op": unknown, "unknown code": badCode} {
+	for name, a := range map[string]plan.Action{"empty name": empty, "pointer params": pointer, "unknown op": unknown,
+		"unknown code": badCode, "no params": {Region: "us-east-1"}} {
 		err := Validate([]plan.Plan{{CheckID: "c", Region: "us-east-1", Actions: []plan.Action{a}}})
 		if err == nil || !strings.Contains(err.Error(), "plan c us-east-1, action 1") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	var typo plan.Action
+	if err := json.Unmarshal([]byte(`{"service":"cloudtrail","operation":"StartLogging","params":{"TrailName":"main"}}`), &typo); err == nil {
+		t.Errorf("a plan with a parameter StartLogging does not have was read: %+v", typo)
+	}
 	if Supports("cloudtrail:DeleteTrail") || Supports("s3:DeleteBucket") {
 		t.Fatal("the executor must not know any delete operation")
+	}
+}
+
+// TestEveryOperationHasAHandler: the executor carries out exactly the operations internal/plan
+// has params types for.
+func TestEveryOperationHasAHandler(t *testing.T) {
+	ops := plan.Operations()
+	for _, op := range ops {
+		if !Supports(op) {
+			t.Errorf("no handler for %s", op)
+		}
+	}
+	if len(handlers) != len(ops) {
+		t.Errorf("%d handlers for %d operations", len(handlers), len(ops))
 	}
 }

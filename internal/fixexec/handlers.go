@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -32,41 +31,145 @@ import (
 // with the same Sid, a permission with the same statement id): the outcome is "exists".
 var errAlreadyThere = errors.New("already in place")
 
-// handlers maps service:Operation to its handler. Every operation a planner may emit is here;
-// the least-privilege test proves the fix policy grants exactly what these call.
-var handlers = map[string]handler{
-	"cloudtrail:StartLogging": simple(ctClient, (*cloudtrail.Client).StartLogging),
-	"cloudtrail:CreateTrail":  withPropagation(withProbe(simple(ctClient, (*cloudtrail.Client).CreateTrail), probeTrail), trailRoleNotReady),
+// handlers maps service:Operation to its handler, keyed by the operation of each op's params
+// type. Every operation a planner may emit is here (TestEveryOperationHasAHandler); the
+// least-privilege test proves the fix policy grants exactly what these call.
+var handlers = handlerMap(
+	sdkCall(ctClient, (*cloudtrail.Client).StartLogging, startLoggingInput),
+	sdkCall(ctClient, (*cloudtrail.Client).CreateTrail, createTrailInput).withProbe(probeTrail).withPropagation(trailRoleNotReady),
 
-	"s3:CreateBucket":    withProbe(createBucket(), probeBucket),
-	"s3:PutBucketPolicy": simple(s3Client, (*s3.Client).PutBucketPolicy),
+	createBucket().withProbe(probeBucket),
+	sdkCall(s3Client, (*s3.Client).PutBucketPolicy, putBucketPolicyInput),
 
-	"logs:CreateLogGroup":  withProbe(simple(logsClient, (*cloudwatchlogs.Client).CreateLogGroup), probeLogGroup),
-	"logs:PutMetricFilter": withProbe(simple(logsClient, (*cloudwatchlogs.Client).PutMetricFilter), probeMetricFilter),
+	sdkCall(logsClient, (*cloudwatchlogs.Client).CreateLogGroup, createLogGroupInput).withProbe(probeLogGroup),
+	sdkCall(logsClient, (*cloudwatchlogs.Client).PutMetricFilter, putMetricFilterInput).withProbe(probeMetricFilter),
 
-	"iam:CreateRole":    withProbe(simple(iamClient, (*iam.Client).CreateRole), probeRole),
-	"iam:PutRolePolicy": simple(iamClient, (*iam.Client).PutRolePolicy),
+	sdkCall(iamClient, (*iam.Client).CreateRole, createRoleInput).withProbe(probeRole),
+	sdkCall(iamClient, (*iam.Client).PutRolePolicy, putRolePolicyInput),
 
-	"iam:AttachRolePolicy":            simple(iamClient, (*iam.Client).AttachRolePolicy),
-	"iam:CreateInstanceProfile":       withProbe(simple(iamClient, (*iam.Client).CreateInstanceProfile), probeInstanceProfile),
-	"iam:AddRoleToInstanceProfile":    addRoleToInstanceProfile(),
-	"ec2:AssociateIamInstanceProfile": withPropagation(associateInstanceProfile(), profileNotReady),
-	"ec2:RevokeSecurityGroupIngress":  revokeIngress(),
+	sdkCall(iamClient, (*iam.Client).AttachRolePolicy, attachRolePolicyInput),
+	sdkCall(iamClient, (*iam.Client).CreateInstanceProfile, createInstanceProfileInput).withProbe(probeInstanceProfile),
+	addRoleToInstanceProfile(),
+	associateInstanceProfile().withPropagation(profileNotReady),
+	revokeIngress(),
 
-	"lambda:CreateFunction": withPropagation(withProbe(createFunction(), probeFunction), lambdaRoleNotReady),
-	"lambda:AddPermission":  addPermission(),
+	sdkCallWith(lambdaClient, (*lambda.Client).CreateFunction, createFunctionInput, codeSHA256).withProbe(probeFunction).withPropagation(lambdaRoleNotReady),
+	// A conflict on AddPermission: the statement id is lookout's and already present.
+	sdkCall(lambdaClient, (*lambda.Client).AddPermission, addPermissionInput).alreadyThereOn("ResourceConflictException"),
 
-	"events:PutRule":    withProbe(simple(eventsClient, (*eventbridge.Client).PutRule), probeRule),
-	"events:PutTargets": putTargets(),
+	sdkCall(eventsClient, (*eventbridge.Client).PutRule, putRuleInput).withProbe(probeRule),
+	sdkCallWith(eventsClient, (*eventbridge.Client).PutTargets, putTargetsInput, failedTargets),
 
-	"sns:CreateTopic":        withProbe(simple(snsClient, (*sns.Client).CreateTopic), probeTopic),
-	"sns:Subscribe":          simple(snsClient, (*sns.Client).Subscribe),
-	"sns:SetTopicAttributes": addTopicPolicyStatement(),
+	sdkCall(snsClient, (*sns.Client).CreateTopic, createTopicInput).withProbe(probeTopic),
+	sdkCall(snsClient, (*sns.Client).Subscribe, subscribeInput),
+	addTopicPolicyStatement(),
 
-	"cloudwatch:PutMetricAlarm": withProbe(simple(cwClient, (*cloudwatch.Client).PutMetricAlarm), probeAlarm),
+	sdkCall(cwClient, (*cloudwatch.Client).PutMetricAlarm, putMetricAlarmInput).withProbe(probeAlarm),
 
-	"ssm:PutParameter":      mergeAgentConfig(),
-	"ssm:CreateAssociation": withProbe(simple(ssmClient, (*ssm.Client).CreateAssociation), probeAssociation),
+	mergeAgentConfig(),
+	sdkCall(ssmClient, (*ssm.Client).CreateAssociation, createAssociationInput).withProbe(probeAssociation),
+)
+
+// op is the handler of the operation whose params are of type P, written against P.
+type op[P plan.Params] struct {
+	check       func(P) error
+	probe       func(ctx context.Context, c *clients, p P, target string) (found, managed bool, err error)
+	run         func(ctx context.Context, c *clients, p P) (detail string, err error)
+	propagation func(error) bool
+}
+
+func (o op[P]) withProbe(probe func(context.Context, *clients, P, string) (bool, bool, error)) op[P] {
+	o.probe = probe
+	return o
+}
+
+func (o op[P]) withPropagation(notReady func(error) bool) op[P] {
+	o.propagation = notReady
+	return o
+}
+
+// alreadyThereOn makes the API error code that means "already done" the outcome "exists".
+func (o op[P]) alreadyThereOn(code string) op[P] {
+	run := o.run
+	o.run = func(ctx context.Context, c *clients, p P) (string, error) {
+		d, err := run(ctx, c, p)
+		if errCode(err) == code {
+			return "", errAlreadyThere
+		}
+		return d, err
+	}
+	return o
+}
+
+// entry is an op[P] of any P.
+type entry interface {
+	register(map[string]handler)
+}
+
+// register files the op under its params' operation, as a handler whose check asserts P (so
+// that probe and run, which the executor calls only after check, can take it for granted).
+func (o op[P]) register(m map[string]handler) {
+	var zero P
+	service, operation := zero.Operation()
+	key := service + ":" + operation
+	if _, dup := m[key]; dup {
+		panic("fixexec: two handlers for " + key)
+	}
+	h := handler{
+		check: func(p plan.Params) error {
+			typed, ok := p.(P)
+			if !ok {
+				return fmt.Errorf("params are %T, want %T", p, zero)
+			}
+			if o.check == nil {
+				return nil
+			}
+			return o.check(typed)
+		},
+		run:         func(ctx context.Context, c *clients, p plan.Params) (string, error) { return o.run(ctx, c, p.(P)) },
+		propagation: o.propagation,
+	}
+	if o.probe != nil {
+		h.probe = func(ctx context.Context, c *clients, p plan.Params, target string) (bool, bool, error) {
+			return o.probe(ctx, c, p.(P), target)
+		}
+	}
+	m[key] = h
+}
+
+func handlerMap(ops ...entry) map[string]handler {
+	m := make(map[string]handler, len(ops))
+	for _, o := range ops {
+		o.register(m)
+	}
+	return m
+}
+
+// sdkCall is an op that is one SDK call, its input built from the params by input (which is
+// also the op's check).
+func sdkCall[P plan.Params, C, In, Out, O any](client func(*clients) C, call func(C, context.Context, *In, ...func(*O)) (*Out, error),
+	input func(P) (*In, error)) op[P] {
+	return sdkCallWith(client, call, input, func(P, *Out) (string, error) { return "", nil })
+}
+
+// sdkCallWith is sdkCall whose answer is read by result: the detail reported, or an error
+// for a call that succeeded yet did not do what was asked.
+func sdkCallWith[P plan.Params, C, In, Out, O any](client func(*clients) C, call func(C, context.Context, *In, ...func(*O)) (*Out, error),
+	input func(P) (*In, error), result func(P, *Out) (string, error)) op[P] {
+	return op[P]{
+		check: func(p P) error { _, err := input(p); return err },
+		run: func(ctx context.Context, c *clients, p P) (string, error) {
+			in, err := input(p)
+			if err != nil {
+				return "", err
+			}
+			out, err := call(client(c), ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return result(p, out)
+		},
+	}
 }
 
 func ctClient(c *clients) *cloudtrail.Client       { return c.cloudtrail }
@@ -87,40 +190,10 @@ func tagsOf[T any](list []T, kv func(T) (string, string)) map[string]string {
 	return out
 }
 
-// simple is an action that is one SDK call whose input is exactly the params.
-func simple[C, In, Out, O any](client func(*clients) C, call func(C, context.Context, *In, ...func(*O)) (*Out, error)) handler {
-	return handler{
-		decode: func(p map[string]any) error { return decodeInto(p, new(In)) },
-		run: func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-			in := new(In)
-			if err := decodeInto(a.Params, in); err != nil {
-				return "", err
-			}
-			_, err := call(client(c), ctx, in)
-			return "", err
-		},
-	}
-}
-
-func withProbe(h handler, probe func(context.Context, *clients, *plan.Action) (bool, bool, error)) handler {
-	h.probe = probe
-	return h
-}
-
-func withPropagation(h handler, notReady func(error) bool) handler {
-	h.propagation = notReady
-	return h
-}
-
-func param(a *plan.Action, key string) string {
-	s, _ := a.Params[key].(string)
-	return s
-}
-
 // ---- probes: is the target there, and is it lookout's? ----
 
-func probeTrail(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	out, err := c.cloudtrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(param(a, "Name"))})
+func probeTrail(ctx context.Context, c *clients, p plan.CreateTrail, _ string) (bool, bool, error) {
+	out, err := c.cloudtrail.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String(p.Name)})
 	if errCode(err) == "TrailNotFoundException" {
 		return false, false, nil
 	}
@@ -141,8 +214,8 @@ func probeTrail(ctx context.Context, c *clients, a *plan.Action) (bool, bool, er
 	return true, false, nil
 }
 
-func probeBucket(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	out, err := c.s3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(param(a, "Bucket"))})
+func probeBucket(ctx context.Context, c *clients, p plan.CreateBucket, _ string) (bool, bool, error) {
+	out, err := c.s3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(p.Bucket)})
 	switch errCode(err) {
 	case "NoSuchBucket":
 		return false, false, nil
@@ -156,8 +229,8 @@ func probeBucket(ctx context.Context, c *clients, a *plan.Action) (bool, bool, e
 	return true, hasManagedTag(tagsOf(out.TagSet, func(t s3types.Tag) (string, string) { return aws.ToString(t.Key), aws.ToString(t.Value) })), nil
 }
 
-func probeLogGroup(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	name := param(a, "logGroupName")
+func probeLogGroup(ctx context.Context, c *clients, p plan.CreateLogGroup, _ string) (bool, bool, error) {
+	name := p.LogGroupName
 	out, err := c.logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(name)})
 	if err != nil {
 		return false, false, err
@@ -181,10 +254,10 @@ func probeLogGroup(ctx context.Context, c *clients, a *plan.Action) (bool, bool,
 
 // probeMetricFilter: metric filters cannot be tagged; lookout's carry its predictable names,
 // so a filter of that name on that group is taken to be lookout's own from an earlier run.
-func probeMetricFilter(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	name := param(a, "filterName")
+func probeMetricFilter(ctx context.Context, c *clients, p plan.PutMetricFilter, _ string) (bool, bool, error) {
+	name := p.FilterName
 	out, err := c.logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{
-		LogGroupName: aws.String(param(a, "logGroupName")), FilterNamePrefix: aws.String(name)})
+		LogGroupName: aws.String(p.LogGroupName), FilterNamePrefix: aws.String(name)})
 	if err != nil {
 		return false, false, err
 	}
@@ -196,8 +269,8 @@ func probeMetricFilter(ctx context.Context, c *clients, a *plan.Action) (bool, b
 	return false, false, nil
 }
 
-func probeRole(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	out, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(param(a, "RoleName"))})
+func probeRole(ctx context.Context, c *clients, p plan.CreateRole, _ string) (bool, bool, error) {
+	out, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(p.RoleName)})
 	if errCode(err) == "NoSuchEntity" {
 		return false, false, nil
 	}
@@ -207,8 +280,8 @@ func probeRole(ctx context.Context, c *clients, a *plan.Action) (bool, bool, err
 	return true, hasManagedTag(tagsOf(out.Role.Tags, func(t iamtypes.Tag) (string, string) { return aws.ToString(t.Key), aws.ToString(t.Value) })), nil
 }
 
-func probeFunction(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	out, err := c.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(param(a, "FunctionName"))})
+func probeFunction(ctx context.Context, c *clients, p plan.CreateFunction, _ string) (bool, bool, error) {
+	out, err := c.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(p.FunctionName)})
 	if errCode(err) == "ResourceNotFoundException" {
 		return false, false, nil
 	}
@@ -218,12 +291,9 @@ func probeFunction(ctx context.Context, c *clients, a *plan.Action) (bool, bool,
 	return true, hasManagedTag(out.Tags), nil
 }
 
-func probeRule(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	in := &eventbridge.DescribeRuleInput{Name: aws.String(param(a, "Name"))}
-	if bus := param(a, "EventBusName"); bus != "" {
-		in.EventBusName = aws.String(bus)
-	}
-	out, err := c.events.DescribeRule(ctx, in)
+// probeRule looks on the default event bus, where PutRule creates lookout's rules.
+func probeRule(ctx context.Context, c *clients, p plan.PutRule, _ string) (bool, bool, error) {
+	out, err := c.events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(p.Name)})
 	if errCode(err) == "ResourceNotFoundException" {
 		return false, false, nil
 	}
@@ -239,8 +309,8 @@ func probeRule(ctx context.Context, c *clients, a *plan.Action) (bool, bool, err
 
 // probeTopic: CreateTopic returns an existing topic of the same name without complaint, so the
 // topic is looked up by its ARN (the action's Target) first.
-func probeTopic(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	out, err := c.sns.ListTagsForResource(ctx, &sns.ListTagsForResourceInput{ResourceArn: aws.String(a.Target)})
+func probeTopic(ctx context.Context, c *clients, _ plan.CreateTopic, target string) (bool, bool, error) {
+	out, err := c.sns.ListTagsForResource(ctx, &sns.ListTagsForResourceInput{ResourceArn: aws.String(target)})
 	switch errCode(err) {
 	case "ResourceNotFound", "ResourceNotFoundException", "NotFound":
 		return false, false, nil
@@ -251,8 +321,8 @@ func probeTopic(ctx context.Context, c *clients, a *plan.Action) (bool, bool, er
 	return true, hasManagedTag(tagsOf(out.Tags, func(t snstypes.Tag) (string, string) { return aws.ToString(t.Key), aws.ToString(t.Value) })), nil
 }
 
-func probeAlarm(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	out, err := c.cloudwatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{param(a, "AlarmName")}})
+func probeAlarm(ctx context.Context, c *clients, p plan.PutMetricAlarm, _ string) (bool, bool, error) {
+	out, err := c.cloudwatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{p.AlarmName}})
 	if err != nil {
 		return false, false, err
 	}
@@ -267,8 +337,8 @@ func probeAlarm(ctx context.Context, c *clients, a *plan.Action) (bool, bool, er
 }
 
 // probeAssociation: lookout's associations carry its predictable AssociationName.
-func probeAssociation(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	name := param(a, "AssociationName")
+func probeAssociation(ctx context.Context, c *clients, p plan.CreateAssociation, _ string) (bool, bool, error) {
+	name := p.AssociationName
 	out, err := c.ssm.ListAssociations(ctx, &ssm.ListAssociationsInput{AssociationFilterList: []ssmtypes.AssociationFilter{
 		{Key: ssmtypes.AssociationFilterKeyAssociationName, Value: aws.String(name)}}})
 	if err != nil {
@@ -286,160 +356,71 @@ func probeAssociation(ctx context.Context, c *clients, a *plan.Action) (bool, bo
 
 // createBucket creates the bucket and tags it (CreateBucket takes no tags for general purpose
 // buckets). If tagging fails the bucket exists untagged; the detail says how to finish.
-func createBucket() handler {
-	type tagsParam struct {
-		Tags []s3types.Tag
-	}
-	decode := func(p map[string]any) (*s3.CreateBucketInput, []s3types.Tag, error) {
-		in := new(s3.CreateBucketInput)
-		if err := decodeInto(p, in, "Tags"); err != nil {
-			return nil, nil, err
+func createBucket() op[plan.CreateBucket] {
+	o := sdkCall(s3Client, (*s3.Client).CreateBucket, createBucketInput)
+	create := o.run
+	o.run = func(ctx context.Context, c *clients, p plan.CreateBucket) (string, error) {
+		if _, err := create(ctx, c, p); err != nil {
+			return "", err
 		}
-		var tp tagsParam
-		if err := decodeInto(map[string]any{"Tags": p["Tags"]}, &tp); err != nil {
-			return nil, nil, err
+		if _, err := c.s3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(p.Bucket), Tagging: &s3types.Tagging{TagSet: s3Tags(p.Tags)}}); err != nil {
+			return "", fmt.Errorf("bucket %s was created but could not be tagged %s=%s (tag it, then rerun): %s",
+				p.Bucket, plan.ManagedByKey, plan.ManagedByValue, errText(err))
 		}
-		return in, tp.Tags, nil
+		return "", nil
 	}
-	return handler{
-		decode: func(p map[string]any) error { _, _, err := decode(p); return err },
-		run: func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-			in, tags, err := decode(a.Params)
-			if err != nil {
-				return "", err
-			}
-			if _, err := c.s3.CreateBucket(ctx, in); err != nil {
-				return "", err
-			}
-			if _, err := c.s3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: in.Bucket, Tagging: &s3types.Tagging{TagSet: tags}}); err != nil {
-				return "", fmt.Errorf("bucket %s was created but could not be tagged %s=%s (tag it, then rerun): %s",
-					aws.ToString(in.Bucket), plan.ManagedByKey, plan.ManagedByValue, errText(err))
-			}
-			return "", nil
-		},
-	}
+	return o
 }
 
-// createFunction uploads an embedded Lambda source, zipped in memory: the plan names it in
-// Code.Embedded rather than carrying the bytes.
-func createFunction() handler {
-	decode := func(p map[string]any) (*lambda.CreateFunctionInput, error) {
-		in := new(lambda.CreateFunctionInput)
-		if err := decodeInto(p, in, "Code"); err != nil {
-			return nil, err
-		}
-		code, _ := p["Code"].(map[string]any)
-		name, _ := code["Embedded"].(string)
-		if len(code) != 1 || name == "" {
-			return nil, fmt.Errorf(`Code must be {"Embedded": NAME} naming an embedded source`)
-		}
-		zip, err := lambdaZip(name)
-		if err != nil {
-			return nil, err
-		}
-		in.Code = &lambdatypes.FunctionCode{ZipFile: zip}
-		return in, nil
-	}
-	return handler{
-		decode: func(p map[string]any) error { _, err := decode(p); return err },
-		run: func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-			in, err := decode(a.Params)
-			if err != nil {
-				return "", err
-			}
-			out, err := c.lambda.CreateFunction(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			return "code sha256 " + aws.ToString(out.CodeSha256), nil
-		},
-	}
+// codeSHA256 reports the uploaded package's hash (createFunctionInput zips lookout's embedded
+// source in memory: the plan names it in Code.Embedded rather than carrying the bytes).
+func codeSHA256(_ plan.CreateFunction, out *lambda.CreateFunctionOutput) (string, error) {
+	return "code sha256 " + aws.ToString(out.CodeSha256), nil
 }
 
-func addPermission() handler {
-	h := simple(lambdaClient, (*lambda.Client).AddPermission)
-	run := h.run
-	h.run = func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-		d, err := run(ctx, c, a)
-		if errCode(err) == "ResourceConflictException" {
-			// The statement id is lookout's and already present.
-			return "", errAlreadyThere
-		}
-		return d, err
+// failedTargets: PutTargets answers success with the targets it rejected listed.
+func failedTargets(_ plan.PutTargets, out *eventbridge.PutTargetsOutput) (string, error) {
+	if out.FailedEntryCount == 0 {
+		return "", nil
 	}
-	return h
-}
-
-func putTargets() handler {
-	return handler{
-		decode: func(p map[string]any) error { return decodeInto(p, new(eventbridge.PutTargetsInput)) },
-		run: func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-			in := new(eventbridge.PutTargetsInput)
-			if err := decodeInto(a.Params, in); err != nil {
-				return "", err
-			}
-			out, err := c.events.PutTargets(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			if out.FailedEntryCount > 0 {
-				var msgs []string
-				for _, f := range out.FailedEntries {
-					msgs = append(msgs, aws.ToString(f.TargetId)+": "+aws.ToString(f.ErrorCode)+" "+aws.ToString(f.ErrorMessage))
-				}
-				return "", fmt.Errorf("PutTargets rejected %d target(s): %s", out.FailedEntryCount, strings.Join(msgs, "; "))
-			}
-			return "", nil
-		},
+	var msgs []string
+	for _, f := range out.FailedEntries {
+		msgs = append(msgs, aws.ToString(f.TargetId)+": "+aws.ToString(f.ErrorCode)+" "+aws.ToString(f.ErrorMessage))
 	}
+	return "", fmt.Errorf("PutTargets rejected %d target(s): %s", out.FailedEntryCount, strings.Join(msgs, "; "))
 }
 
 // addTopicPolicyStatement adds one statement (by Sid) to a topic's access policy, keeping every
-// statement already there. Params: TopicArn, AttributeName "Policy", AddStatement.
-func addTopicPolicyStatement() handler {
-	type params struct {
-		TopicArn      string
-		AttributeName string
-		AddStatement  map[string]any
-	}
-	decode := func(p map[string]any) (*params, error) {
-		var in params
-		if err := decodeInto(p, &in); err != nil {
-			return nil, err
-		}
-		sid, _ := in.AddStatement["Sid"].(string)
-		if in.TopicArn == "" || in.AttributeName != "Policy" || sid == "" {
-			return nil, fmt.Errorf(`want TopicArn, AttributeName "Policy" and an AddStatement with a Sid`)
-		}
-		return &in, nil
-	}
-	return handler{
-		decode: func(p map[string]any) error { _, err := decode(p); return err },
-		run: func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-			in, err := decode(a.Params)
+// statement already there.
+func addTopicPolicyStatement() op[plan.SetTopicAttributes] {
+	return op[plan.SetTopicAttributes]{
+		check: func(p plan.SetTopicAttributes) error {
+			if p.TopicARN == "" || p.AttributeName != "Policy" || p.AddStatement.Sid == "" {
+				return fmt.Errorf(`want TopicArn, AttributeName "Policy" and an AddStatement with a Sid`)
+			}
+			return nil
+		},
+		run: func(ctx context.Context, c *clients, p plan.SetTopicAttributes) (string, error) {
+			attrs, err := c.sns.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(p.TopicARN)})
 			if err != nil {
 				return "", err
 			}
-			attrs, err := c.sns.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(in.TopicArn)})
+			merged, added, err := addStatement(attrs.Attributes["Policy"], p.AddStatement)
 			if err != nil {
-				return "", err
-			}
-			merged, added, err := addStatement(attrs.Attributes["Policy"], in.AddStatement)
-			if err != nil {
-				return "", fmt.Errorf("topic %s: %w", in.TopicArn, err)
+				return "", fmt.Errorf("topic %s: %w", p.TopicARN, err)
 			}
 			if !added {
 				return "", errAlreadyThere
 			}
 			_, err = c.sns.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{
-				TopicArn: aws.String(in.TopicArn), AttributeName: aws.String("Policy"), AttributeValue: aws.String(merged)})
-			return "statement " + in.AddStatement["Sid"].(string) + " added; existing statements kept", err
+				TopicArn: aws.String(p.TopicARN), AttributeName: aws.String("Policy"), AttributeValue: aws.String(merged)})
+			return "statement " + p.AddStatement.Sid + " added; existing statements kept", err
 		},
 	}
 }
 
 // addStatement returns the policy with stmt appended, unless a statement with its Sid exists.
-func addStatement(policy string, stmt map[string]any) (string, bool, error) {
+func addStatement(policy string, stmt plan.Statement) (string, bool, error) {
 	doc := map[string]any{}
 	if strings.TrimSpace(policy) != "" {
 		if err := json.Unmarshal([]byte(policy), &doc); err != nil {
@@ -460,7 +441,7 @@ func addStatement(policy string, stmt map[string]any) (string, bool, error) {
 		return "", false, fmt.Errorf("its access policy has a Statement of unexpected type %T", s)
 	}
 	for _, s := range list {
-		if m, ok := s.(map[string]any); ok && m["Sid"] == stmt["Sid"] {
+		if m, ok := s.(map[string]any); ok && m["Sid"] == stmt.Sid {
 			return policy, false, nil
 		}
 	}

@@ -18,8 +18,8 @@ import (
 // AllowRevoke.
 var removals = map[string]bool{"ec2:RevokeSecurityGroupIngress": true}
 
-func probeInstanceProfile(ctx context.Context, c *clients, a *plan.Action) (bool, bool, error) {
-	out, err := c.iam.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(param(a, "InstanceProfileName"))})
+func probeInstanceProfile(ctx context.Context, c *clients, p plan.CreateInstanceProfile, _ string) (bool, bool, error) {
+	out, err := c.iam.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(p.InstanceProfileName)})
 	if errCode(err) == "NoSuchEntity" {
 		return false, false, nil
 	}
@@ -31,41 +31,38 @@ func probeInstanceProfile(ctx context.Context, c *clients, a *plan.Action) (bool
 
 // addRoleToInstanceProfile puts the role in the profile unless it is there already. A profile
 // holds one role: one that holds another is not changed.
-func addRoleToInstanceProfile() handler {
-	h := simple(iamClient, (*iam.Client).AddRoleToInstanceProfile)
-	run := h.run
-	h.run = func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-		name, role := param(a, "InstanceProfileName"), param(a, "RoleName")
-		out, err := c.iam.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+func addRoleToInstanceProfile() op[plan.AddRoleToInstanceProfile] {
+	o := sdkCall(iamClient, (*iam.Client).AddRoleToInstanceProfile, addRoleToInstanceProfileInput)
+	run := o.run
+	o.run = func(ctx context.Context, c *clients, p plan.AddRoleToInstanceProfile) (string, error) {
+		out, err := c.iam.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(p.InstanceProfileName)})
 		if err != nil {
 			return "", err
 		}
 		for _, r := range out.InstanceProfile.Roles {
-			if aws.ToString(r.RoleName) == role {
+			if aws.ToString(r.RoleName) == p.RoleName {
 				return "", errAlreadyThere
 			}
-			return "", fmt.Errorf("instance profile %s already holds role %s: lookout will not change it", name, aws.ToString(r.RoleName))
+			return "", fmt.Errorf("instance profile %s already holds role %s: lookout will not change it", p.InstanceProfileName, aws.ToString(r.RoleName))
 		}
-		return run(ctx, c, a)
+		return run(ctx, c, p)
 	}
-	return h
+	return o
 }
 
 // associateInstanceProfile gives an instance the profile. EC2 refuses when the instance has
 // one already (lookout never replaces a profile): if that one is the profile asked for, a
 // previous run gave it and the outcome is "exists"; another profile fails the action.
-func associateInstanceProfile() handler {
-	h := simple(ec2Client, (*ec2.Client).AssociateIamInstanceProfile)
-	run := h.run
-	h.run = func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-		d, err := run(ctx, c, a)
+func associateInstanceProfile() op[plan.AssociateIamInstanceProfile] {
+	o := sdkCall(ec2Client, (*ec2.Client).AssociateIamInstanceProfile, associateIamInstanceProfileInput)
+	run := o.run
+	o.run = func(ctx context.Context, c *clients, p plan.AssociateIamInstanceProfile) (string, error) {
+		d, err := run(ctx, c, p)
 		if errCode(err) != "IncorrectState" {
 			return d, err
 		}
-		instance := param(a, "InstanceId")
-		want, _ := a.Params["IamInstanceProfile"].(map[string]any)
 		out, derr := c.ec2.DescribeIamInstanceProfileAssociations(ctx, &ec2.DescribeIamInstanceProfileAssociationsInput{
-			Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: []string{instance}}}})
+			Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: []string{p.InstanceID}}}})
 		if derr != nil {
 			return "", err
 		}
@@ -74,14 +71,14 @@ func associateInstanceProfile() handler {
 				continue
 			}
 			arn := aws.ToString(as.IamInstanceProfile.Arn)
-			if name, _ := want["Name"].(string); name != "" && strings.HasSuffix(arn, "/"+name) {
+			if name := p.IamInstanceProfile.Name; name != "" && strings.HasSuffix(arn, "/"+name) {
 				return "", errAlreadyThere
 			}
-			return "", fmt.Errorf("%s already has instance profile %s: lookout never replaces one", instance, arn)
+			return "", fmt.Errorf("%s already has instance profile %s: lookout never replaces one", p.InstanceID, arn)
 		}
 		return "", err
 	}
-	return h
+	return o
 }
 
 // profileNotReady: an instance profile created moments ago is not yet visible to EC2.
@@ -92,27 +89,14 @@ func profileNotReady(err error) bool {
 // revokeIngress revokes exactly the rules in the params. A rule that is already gone is
 // "exists": EC2 answers InvalidPermission.NotFound, or (newer behaviour) succeeds and lists it
 // among UnknownIpPermissions.
-func revokeIngress() handler {
-	return handler{
-		decode: func(p map[string]any) error { return decodeInto(p, new(ec2.RevokeSecurityGroupIngressInput)) },
-		run: func(ctx context.Context, c *clients, a *plan.Action) (string, error) {
-			in := new(ec2.RevokeSecurityGroupIngressInput)
-			if err := decodeInto(a.Params, in); err != nil {
-				return "", err
-			}
-			out, err := c.ec2.RevokeSecurityGroupIngress(ctx, in)
-			if errCode(err) == "InvalidPermission.NotFound" {
-				return "", errAlreadyThere
-			}
-			if err != nil {
-				return "", err
-			}
+func revokeIngress() op[plan.RevokeSecurityGroupIngress] {
+	return sdkCallWith(ec2Client, (*ec2.Client).RevokeSecurityGroupIngress, revokeSecurityGroupIngressInput,
+		func(_ plan.RevokeSecurityGroupIngress, out *ec2.RevokeSecurityGroupIngressOutput) (string, error) {
 			if len(out.UnknownIpPermissions) > 0 {
 				return "", errAlreadyThere
 			}
 			return "rule revoked; the group and its other rules stay", nil
-		},
-	}
+		}).alreadyThereOn("InvalidPermission.NotFound")
 }
 
 func ec2Client(c *clients) *ec2.Client { return c.ec2 }

@@ -14,15 +14,15 @@ import (
 // refuses to revoke a security group rule, before any call is made (the configuration points
 // nowhere: a call would fail differently), and stops the plan there.
 func TestRevokeNeedsAllowRevoke(t *testing.T) {
-	revoke := plan.Action{Service: "ec2", Operation: "RevokeSecurityGroupIngress", Region: "eu-west-1", Effect: plan.Change,
+	revoke := plan.Action{Region: "eu-west-1", Effect: plan.Change,
 		Target: "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1",
-		Params: map[string]any{"GroupId": "sg-1", "IpPermissions": []map[string]any{{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-			"IpRanges": []map[string]string{{"CidrIp": "0.0.0.0/0"}}}}}}
+		Params: plan.RevokeSecurityGroupIngress{GroupID: "sg-1", IPPermissions: []plan.IPPermission{{IPProtocol: "tcp", FromPort: aws.Int32(22), ToPort: aws.Int32(22),
+			IPRanges: []plan.IPRange{{CidrIP: "0.0.0.0/0"}}}}}}
 	if err := Validate([]plan.Plan{{CheckID: "ec2-ssh-open-to-internet", Actions: []plan.Action{revoke}}}); err != nil {
 		t.Fatalf("the revoke does not decode: %v", err)
 	}
-	next := plan.Action{Service: "ec2", Operation: "AssociateIamInstanceProfile", Region: "eu-west-1", Effect: plan.Change,
-		Params: map[string]any{"InstanceId": "i-1", "IamInstanceProfile": map[string]any{"Name": "lookout-ssm-instance"}}}
+	next := plan.Action{Region: "eu-west-1", Effect: plan.Change,
+		Params: plan.AssociateIamInstanceProfile{InstanceID: "i-1", IamInstanceProfile: plan.InstanceProfileRef{Name: "lookout-ssm-instance"}}}
 	plans := []plan.Plan{{CheckID: "ec2-ssh-open-to-internet", Actions: []plan.Action{revoke, next}}}
 	ex := New(aws.Config{Region: "eu-west-1"})
 	if failed := ex.Apply(context.Background(), plans); failed != 1 {

@@ -8,6 +8,7 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -39,13 +40,12 @@ type Plan struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Action is one API call. Params are the call's input in the SDK's own field names (JSON-able,
-// no secrets); the executor decodes them into the SDK input type, so a plan cannot ask for a
-// parameter the API does not have without the executor refusing it.
+// Action is one API call: Params is its typed input, and names the call (service and
+// operation). Actions are JSON-able (no secrets): the JSON form carries the call's service and
+// operation, and its params under the SDK's own field names; a plan read back from JSON gets
+// typed params again, strictly (a parameter the operation does not have is an error).
 type Action struct {
-	Service   string `json:"service"`   // IAM service prefix: cloudtrail, logs, events, iam...
-	Operation string `json:"operation"` // API operation: StartLogging, PutMetricFilter...
-	Region    string `json:"region"`    // where the call is made ("global" services still name one)
+	Region string `json:"region"` // where the call is made ("global" services still name one)
 	// Target names the resource the action creates or changes (an ARN where one exists).
 	Target string `json:"target"`
 	// Effect says what happens to Target: Create (lookout creates and tags it; if it already
@@ -53,12 +53,50 @@ type Action struct {
 	// tag the plan stops), Configure (a resource lookout creates, e.g. its bucket's policy),
 	// Change (an existing resource of the user's, changed additively: named so the reviewer sees
 	// it), or Start (an existing resource's state, e.g. a trail's logging).
-	Effect Effect         `json:"effect"`
-	Params map[string]any `json:"params"`
-	Why    string         `json:"why"`
+	Effect Effect `json:"effect"`
+	Params Params `json:"params"`
+	Why    string `json:"why"`
 	// Outcome and Detail are filled in by the executor under --apply.
 	Outcome Outcome `json:"outcome,omitempty"`
 	Detail  string  `json:"detail,omitempty"`
+}
+
+// actionFields is Action without its methods, for embedding in its JSON form.
+type actionFields Action
+
+// MarshalJSON writes the action with its call first: "service" and "operation" (its params'),
+// then the fields in their declared order.
+func (a Action) MarshalJSON() ([]byte, error) {
+	var service, op string
+	if a.Params != nil {
+		service, op = a.Params.Operation()
+	}
+	return json.Marshal(struct {
+		Service   string `json:"service"` // IAM service prefix: cloudtrail, logs, events, iam...
+		Operation string `json:"operation"`
+		actionFields
+	}{service, op, actionFields(a)})
+}
+
+// UnmarshalJSON reads an action written by MarshalJSON, decoding its params into the type of
+// its operation.
+func (a *Action) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Service   string          `json:"service"`
+		Operation string          `json:"operation"`
+		Params    json.RawMessage `json:"params"` // shadows actionFields.Params
+		actionFields
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	p, err := decodeParams(w.Service, w.Operation, w.Params)
+	if err != nil {
+		return err
+	}
+	*a = Action(w.actionFields)
+	a.Params = p
+	return nil
 }
 
 // Outcome is what became of an action under --apply.
@@ -84,12 +122,32 @@ const (
 // Key identifies an action for de-duplication: two plans that both need the same SNS topic
 // must not create it twice.
 func (a Action) Key() string {
-	p, _ := json.Marshal(a.Params) // map keys marshal sorted: the key is canonical
-	return a.Service + ":" + a.Operation + "@" + a.Region + " " + a.Target + " " + string(p)
+	// The params' JSON object form marshals with its keys sorted, at every depth: the key is
+	// canonical, whatever the order of the type's fields.
+	p, _ := json.Marshal(a.paramsObject())
+	return a.IAMAction() + "@" + a.Region + " " + a.Target + " " + string(p)
 }
 
-// IAMAction is the IAM action the call needs, e.g. "cloudtrail:StartLogging".
-func (a Action) IAMAction() string { return a.Service + ":" + a.Operation }
+// paramsObject is the params in their JSON form as a generic object, by the SDK's field names
+// (numbers kept as written).
+func (a Action) paramsObject() map[string]any {
+	var obj map[string]any
+	if b, err := json.Marshal(a.Params); err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		_ = dec.Decode(&obj)
+	}
+	return obj
+}
+
+// IAMAction is the IAM action the call needs, e.g. "cloudtrail:StartLogging" ("" without
+// params).
+func (a Action) IAMAction() string {
+	if a.Params == nil {
+		return ""
+	}
+	return iamAction(a.Params)
+}
 
 // Dedupe drops from later plans the actions an earlier plan already carries (same call, same
 // target, same parameters), noting which plan covers them. Plans keep their order.

@@ -155,7 +155,7 @@ func WriteTableWidth(w io.Writer, d Document, width int) error {
 		}
 		for _, a := range p.Actions {
 			n++
-			line(cols(fmt.Sprint(n), a.IAMAction(), string(a.Effect), a.Region, shortARN(a.Target), paramSummary(a.Params, a.Target), string(a.Outcome)))
+			line(cols(fmt.Sprint(n), a.IAMAction(), string(a.Effect), a.Region, shortARN(a.Target), paramSummary(a), string(a.Outcome)))
 			if d.Applied && a.Detail != "" {
 				line(cut("  "+strings.Repeat(" ", numW)+"└ "+a.Detail, width))
 			}
@@ -198,9 +198,11 @@ func shortARN(s string) string {
 
 // paramSummary shows the parameters on one line as key=value, names first (the parameters
 // whose key ends in "Name"), then other scalars, then lists and objects by size; a string is
-// cut to 24 columns and a parameter that only repeats the target is left out. The JSON
-// format has them whole.
-func paramSummary(p map[string]any, target string) string {
+// cut to 24 columns, and a parameter that only repeats the target or is not set (an empty
+// string, list or object, or null) is left out. The JSON format has them whole; the summary
+// reads the params in that form, by their SDK names.
+func paramSummary(a Action) string {
+	p, target := a.paramsObject(), a.Target
 	type kv struct {
 		rank int
 		text string
@@ -214,16 +216,22 @@ func paramSummary(p map[string]any, target string) string {
 		var v string
 		switch x := p[k].(type) {
 		case string:
-			if x == target || shortARN(x) == shortARN(target) {
+			if x == "" || x == target || shortARN(x) == shortARN(target) {
 				continue
 			}
 			v = cut(shortARN(x), 24)
 		case []any:
+			if len(x) == 0 {
+				continue
+			}
 			v, rank = fmt.Sprintf("[%d]", len(x)), 2
 		case map[string]any:
+			if len(x) == 0 {
+				continue
+			}
 			v, rank = fmt.Sprintf("{%d}", len(x)), 2
 		case nil:
-			v = "null"
+			continue
 		default:
 			b, _ := json.Marshal(x)
 			v = cut(string(b), 24)

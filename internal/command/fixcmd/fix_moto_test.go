@@ -142,7 +142,7 @@ func TestFixStartsStoppedTrail(t *testing.T) {
 	if got := actions(doc); len(got) != 1 || got[0] != "cloudtrail:StartLogging us-east-1" {
 		t.Fatalf("dry run planned %v, want one StartLogging in us-east-1", got)
 	}
-	if doc.Applied || doc.Plans[0].Actions[0].Params["Name"] != "main" {
+	if doc.Applied || doc.Plans[0].Actions[0].Params != (plan.StartLogging{Name: "main"}) {
 		t.Fatalf("dry run: applied=%v params=%v", doc.Applied, doc.Plans[0].Actions[0].Params)
 	}
 	for k, st := range statuses(scanNow(t, s, "cloudtrail-logging")) {

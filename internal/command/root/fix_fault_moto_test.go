@@ -34,7 +34,7 @@ func TestFixApplyUnderFaultsIsResumable(t *testing.T) {
 	var ops []string
 	for _, pl := range planned.Plans {
 		for _, a := range pl.Actions {
-			ops = append(ops, a.Service+":"+a.Operation)
+			ops = append(ops, a.IAMAction())
 		}
 	}
 	if !strings.Contains(strings.Join(ops, " "), "events:PutTargets") || len(ops) < 4 {
@@ -50,7 +50,7 @@ func TestFixApplyUnderFaultsIsResumable(t *testing.T) {
 	for _, pl := range planDoc(t, out).Plans {
 		for _, a := range pl.Actions {
 			outcomes[a.Outcome]++
-			if a.Operation == "PutTargets" && (a.Outcome != plan.Failed || !strings.Contains(a.Detail, "AccessDenied")) {
+			if a.IAMAction() == "events:PutTargets" && (a.Outcome != plan.Failed || !strings.Contains(a.Detail, "AccessDenied")) {
 				t.Errorf("PutTargets: outcome %s %q, want failed with the AccessDenied reason", a.Outcome, a.Detail)
 			}
 		}
