@@ -6,7 +6,9 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -58,5 +60,33 @@ func TestDeadEndpointFailsFast(t *testing.T) {
 	}
 	if !strings.Contains(last.Error(), "connection refused") || !strings.Contains(last.Error(), "retry budget") {
 		t.Errorf("error after the budget is spent: %v", last)
+	}
+}
+
+// TestThrottleDelay: a throttled retry waits less than 0.25 s·2^attempt, never more than
+// maxBackoff, and the waits are jittered (not all equal).
+func TestThrottleDelay(t *testing.T) {
+	throttle := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+	r := budgeted{budget: newRetryBudget(0, 0), RetryerV2: retry.NewAdaptiveMode()}
+	for attempt := 1; attempt <= 20; attempt++ {
+		ceiling := maxBackoff
+		if attempt < 5 {
+			ceiling = throttleBackoff << attempt
+		}
+		seen := map[time.Duration]bool{}
+		for range 50 {
+			d, err := r.RetryDelay(attempt, throttle)
+			if err != nil || d < 0 || d >= ceiling {
+				t.Fatalf("attempt %d: delay %v, %v; want in [0, %v)", attempt, d, err, ceiling)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("attempt %d: the delays are not jittered", attempt)
+		}
+	}
+	// Throttling spends no budget, even when it is empty.
+	if _, err := r.GetRetryToken(context.Background(), throttle); err != nil {
+		t.Errorf("a throttled call was refused a retry: %v", err)
 	}
 }
