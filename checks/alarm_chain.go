@@ -67,6 +67,17 @@ const (
 	LinkSubscriber
 )
 
+// The links of an EventBridge route, and the trail that feeds either kind of chain. They come
+// after the alarm chain's so that an alarm chain's link still counts the links before it.
+const (
+	// LinkTrail: a logging trail records the events (and delivers them to the log group).
+	LinkTrail ChainLink = iota + 10
+	// LinkRule: an enabled rule on the default bus whose pattern matches the events.
+	LinkRule
+	// LinkTarget: one of the rule's targets delivers (Hop names what stops it).
+	LinkTarget
+)
+
 func (l ChainLink) String() string {
 	switch l {
 	case LinkLogGroup:
@@ -79,9 +90,18 @@ func (l ChainLink) String() string {
 		return "SNS topic"
 	case LinkSubscriber:
 		return "confirmed subscriber"
+	case LinkTrail:
+		return "trail"
+	case LinkRule:
+		return "EventBridge rule"
+	case LinkTarget:
+		return "rule target"
 	}
 	return "none"
 }
+
+// MarshalText writes the link's name in evidence.
+func (l ChainLink) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
 // AlarmChainVerdict is the outcome of EvaluateAlarmChain.
 type AlarmChainVerdict struct {
@@ -89,8 +109,8 @@ type AlarmChainVerdict struct {
 	// not be judged because something was not read).
 	Status   Status
 	LogGroup LogGroupRef
-	// Broken is the first link that does not hold on the closest path; 0 on PASS.
-	Broken ChainLink
+	// Broken is the first link that does not hold on the closest path; zero on PASS.
+	Broken BrokenLink
 	// Holds counts the links that hold on the closest path (5 on PASS), so that a caller
 	// with several log groups can name the closest chain.
 	Holds int
@@ -99,13 +119,16 @@ type AlarmChainVerdict struct {
 	// Resource is the alarm's ARN on PASS, else the deepest resource reached.
 	Resource string
 	// Evidence holds what was read: filters with their verdicts, alarms, topics.
-	Evidence map[string]any
+	Evidence AlarmChainEvidence
 }
 
 // chainPath is one path through the chain and how far it holds.
 type chainPath struct {
-	holds    int
-	state    linkState
+	holds int
+	state linkState
+	// hop is the delivery hop that does not hold, when the broken link is the topic or
+	// the subscriber.
+	hop      DeliveryHop
 	msg      string
 	resource string
 }
@@ -132,9 +155,10 @@ type chainPath struct {
 //  4. an alarm action that is an SNS topic that exists;
 //  5. that topic has at least one confirmed subscription (PendingConfirmation does not count).
 func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detection) AlarmChainVerdict {
-	v := AlarmChainVerdict{LogGroup: lg, Resource: lg.ARN(), Evidence: map[string]any{"log_group": lg.ARN()}}
+	v := AlarmChainVerdict{LogGroup: lg, Resource: lg.ARN(), Evidence: AlarmChainEvidence{LogGroup: lg.ARN()}}
 	fail := func(status Status, link ChainLink, msg string) AlarmChainVerdict {
-		v.Status, v.Broken, v.Holds, v.Message = status, link, int(link)-1, msg
+		v.Status, v.Holds, v.Message = status, int(link)-1, msg
+		v.Broken = BrokenLink{Link: link, Unknown: status == Error}
 		return v
 	}
 	r, where := regionOf(s, lg.Account, lg.Region)
@@ -161,7 +185,7 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 	}
 
 	filters := judgeFilters(r.Logs.MetricFilters, lg.Name, d)
-	v.Evidence["metric_filters"] = filters
+	v.Evidence.MetricFilters = filters
 	var metrics []metricRef
 	for _, f := range filters {
 		metrics = append(metrics, f.counting...)
@@ -186,7 +210,7 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 	}
 
 	var paths []chainPath
-	var alarmsSeen []map[string]any
+	var alarmsSeen []AlarmEvidence
 	var topicsSeen []targetVerdict
 	for _, m := range metrics {
 		var onMetric []snapshot.Alarm
@@ -227,21 +251,16 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 			paths = append(paths, alarmActionPaths(s, r, a, m, lg, &topicsSeen)...)
 		}
 	}
-	if len(alarmsSeen) > 0 {
-		v.Evidence["alarms"] = alarmsSeen
-	}
-	if len(topicsSeen) > 0 {
-		v.Evidence["topics"] = topicsSeen
-	}
+	v.Evidence.Alarms, v.Evidence.Topics = alarmsSeen, topicsSeen
 	best := closestPath(paths)
 	v.Message, v.Resource, v.Holds = best.msg, best.resource, best.holds
 	switch best.state {
 	case linkOK:
 		v.Status = Pass
 	case linkUnknown:
-		v.Status, v.Broken = Error, ChainLink(best.holds+1)
+		v.Status, v.Broken = Error, BrokenLink{Link: ChainLink(best.holds + 1), Hop: best.hop, Unknown: true}
 	default:
-		v.Status, v.Broken = Fail, ChainLink(best.holds+1)
+		v.Status, v.Broken = Fail, BrokenLink{Link: ChainLink(best.holds + 1), Hop: best.hop}
 	}
 	return v
 }
@@ -285,14 +304,15 @@ func alarmActionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm
 		switch {
 		case tv.State == linkOK:
 			paths = append(paths, historyPath(r, a, action, chainPath{holds: 5, state: linkOK, resource: res, msg: head + ", which notifies " + tv.Reason}, head))
-		case tv.State == linkUnknown:
-			paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: res, msg: head + ", but " + tv.Reason})
 		case tv.absent:
-			paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res, msg: head + ", but its action " + tv.Reason})
-		case tv.Hop == HopTopicPolicy || tv.Hop == HopKMSKey:
-			paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res, msg: head + ", but " + tv.Reason})
+			paths = append(paths, chainPath{holds: 3, state: linkBroken, hop: tv.Hop, resource: res, msg: head + ", but its action " + tv.Reason})
 		default:
-			paths = append(paths, chainPath{holds: 4, state: linkBroken, resource: res, msg: head + ", but " + tv.Reason})
+			// The topic link holds when what stops delivery is at its subscribers.
+			holds := 3
+			if tv.atSubscriber {
+				holds = 4
+			}
+			paths = append(paths, chainPath{holds: holds, state: tv.State, hop: tv.Hop, resource: res, msg: head + ", but " + tv.Reason})
 		}
 	}
 	if len(paths) == 0 {
@@ -300,7 +320,7 @@ func alarmActionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm
 		if len(others) > 0 {
 			msg += " (its actions: " + strings.Join(others, ", ") + ")"
 		}
-		paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res, msg: msg})
+		paths = append(paths, chainPath{holds: 3, state: linkBroken, hop: HopTarget, resource: res, msg: msg})
 	}
 	return paths
 }
@@ -313,14 +333,14 @@ func historyPath(r *snapshot.Region, a snapshot.Alarm, action string, ok chainPa
 		return ok
 	}
 	if r.CloudWatch.HistoryError != nil {
-		return chainPath{holds: 4, state: linkUnknown, resource: ok.resource,
+		return chainPath{holds: 4, state: linkUnknown, hop: HopActionHistory, resource: ok.resource,
 			msg: head + ", but its action history could not be read: " + r.CloudWatch.HistoryError.Error()}
 	}
 	for _, rec := range r.CloudWatch.LastActions {
 		// A record that names another action says nothing of this one; one that names none
 		// may be about any of the alarm's actions.
 		if rec.AlarmName == a.Name && rec.Failed && (rec.Action == "" || rec.Action == action) {
-			return chainPath{holds: 4, state: linkBroken, resource: ok.resource,
+			return chainPath{holds: 4, state: linkBroken, hop: HopActionHistory, resource: ok.resource,
 				msg: fmt.Sprintf("%s, but the last time it fired (%s) CloudWatch could not run its action: %q", head, rec.Timestamp.UTC().Format(time.RFC3339), rec.Summary)}
 		}
 	}
@@ -931,17 +951,14 @@ func alarmCondition(a snapshot.Alarm) string {
 	return fmt.Sprintf("%s %s %g over %ds, %d of %d", stat, opSymbol(a.ComparisonOperator), a.Threshold, a.Period, need, a.EvaluationPeriods)
 }
 
-func alarmEvidence(a snapshot.Alarm, problems []string) map[string]any {
-	e := map[string]any{
-		"name":            a.Name,
-		"arn":             a.ARN,
-		"metric":          metricRef{Name: a.MetricName, Namespace: a.Namespace, Dimensions: a.Dimensions}.String(),
-		"condition":       alarmCondition(a),
-		"actions_enabled": a.ActionsEnabled,
-		"alarm_actions":   a.AlarmActions,
+func alarmEvidence(a snapshot.Alarm, problems []string) AlarmEvidence {
+	return AlarmEvidence{
+		Name:           a.Name,
+		ARN:            a.ARN,
+		Metric:         metricRef{Name: a.MetricName, Namespace: a.Namespace, Dimensions: a.Dimensions}.String(),
+		Condition:      alarmCondition(a),
+		ActionsEnabled: a.ActionsEnabled,
+		AlarmActions:   a.AlarmActions,
+		Problems:       problems,
 	}
-	if len(problems) > 0 {
-		e["problems"] = problems
-	}
-	return e
 }

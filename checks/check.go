@@ -59,16 +59,18 @@ const (
 
 // Finding is one verdict of one check on one scope, shaped as the JSON report of the contract.
 type Finding struct {
-	CheckID  string         `json:"check_id"`
-	Title    string         `json:"title"`
-	Severity Severity       `json:"severity"`
-	Status   Status         `json:"status"`
-	Account  string         `json:"account"`
-	Region   string         `json:"region"`
-	Resource string         `json:"resource"`
-	Message  string         `json:"message"`
-	Evidence map[string]any `json:"evidence,omitempty"`
-	Fix      *FixHint       `json:"fix,omitempty"`
+	CheckID  string   `json:"check_id"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"`
+	Status   Status   `json:"status"`
+	Account  string   `json:"account"`
+	Region   string   `json:"region"`
+	Resource string   `json:"resource"`
+	Message  string   `json:"message"`
+	// Evidence is what was read to reach the verdict: one of the types in evidence.go (nil
+	// when there is nothing to show).
+	Evidence any      `json:"evidence,omitempty"`
+	Fix      *FixHint `json:"fix,omitempty"`
 	// Frameworks maps each compliance framework the check belongs to ("cis-aws-7.0",
 	// "aws-securityhub", ...) to the control id it implements there; omitted when none.
 	Frameworks map[string]string `json:"frameworks,omitempty"`
@@ -147,7 +149,7 @@ func (c *Check) finding(account, region, resource string, status Status, msg str
 // readError is the ERROR finding for data that could not be read.
 func (c *Check) readError(account, region, resource string, e *snapshot.ReadError, what string) Finding {
 	f := c.finding(account, region, resource, Error, fmt.Sprintf("could not read %s: %s", what, e.Error()))
-	f.Evidence = map[string]any{"read_error": e}
+	f.Evidence = ReadErrorEvidence{ReadError: e}
 	return f
 }
 

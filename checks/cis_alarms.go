@@ -122,8 +122,9 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 				return c.readError(a.ID, "global", a.ID, r.CloudTrail.Error, "the trails of "+r.Name)
 			}
 		}
-		f := c.finding(a.ID, "global", a.ID, Fail, fmt.Sprintf("broken link: trail — no trail records account %s's activity, so nothing can feed a metric filter for %s", a.ID, d.Summary))
-		f.Evidence = map[string]any{"detection": d.Summary, "trails": []string{}}
+		broken := BrokenLink{Link: LinkTrail}
+		f := c.finding(a.ID, "global", a.ID, Fail, broken.Lead()+fmt.Sprintf("no trail records account %s's activity, so nothing can feed a metric filter for %s", a.ID, d.Summary))
+		f.Evidence = TrailChainsEvidence{chainBreak: chainBreak{&broken}, Detection: d.Summary, Chains: []TrailChainEvidence{}}
 		f.Fix = &FixHint{Available: false, Summary: "create a multi-region trail delivering to CloudWatch Logs first (cloudtrail-logging); then lookout fix adds the filter and alarm"}
 		return f
 	}
@@ -145,21 +146,22 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 
 	region, resource := best.trail.HomeRegion, best.trail.ARN
 	var msg string
+	broken := best.broken()
 	switch {
 	case best.chain == nil:
-		msg = "broken link: trail — " + best.reason
+		msg = broken.Lead() + best.reason
 	case best.status == Pass:
 		region, resource = best.chain.LogGroup.Region, best.chain.Resource
 		msg = fmt.Sprintf("trail %s delivers to log group %s; %s", best.trail.Name, best.chain.LogGroup, best.chain.Message)
 	default:
 		region, resource = best.chain.LogGroup.Region, best.chain.Resource
-		msg = fmt.Sprintf("broken link: %s — trail %s delivers to log group %s; %s", best.chain.Broken, best.trail.Name, best.chain.LogGroup, best.chain.Message)
+		msg = broken.Lead() + fmt.Sprintf("trail %s delivers to log group %s; %s", best.trail.Name, best.chain.LogGroup, best.chain.Message)
 	}
 	if best.status != Pass && len(chains) > 1 {
 		msg += fmt.Sprintf(" (closest of %d trails; see evidence)", len(chains))
 	}
 	f := c.finding(a.ID, region, resource, best.status, msg)
-	f.Evidence = map[string]any{"detection": d.Summary, "chains": chainEvidence(chains)}
+	f.Evidence = TrailChainsEvidence{chainBreak: chainBreak{broken}, Detection: d.Summary, Chains: chainEvidence(chains)}
 	if best.status == Fail {
 		f.Fix = cisFix(best, spec.fix)
 	}
@@ -206,28 +208,33 @@ func judgeTrailChain(s *snapshot.Snapshot, t *snapshot.Trail, d detection.Detect
 	return tc
 }
 
-func chainEvidence(chains []trailChain) []map[string]any {
-	var out []map[string]any
-	for _, ch := range chains {
-		e := map[string]any{
-			"trail":       ch.trail.ARN,
-			"home_region": ch.trail.HomeRegion,
-			"log_group":   ch.trail.CloudWatchLogsLogGroupARN,
-			"verdict":     string(ch.status),
+// broken is the chain's broken link (nil on PASS): the trail link when the trail does not
+// feed the log group, else the alarm chain's.
+func (tc *trailChain) broken() *BrokenLink {
+	switch {
+	case tc.status == Pass:
+		return nil
+	case tc.chain == nil:
+		return &BrokenLink{Link: LinkTrail, Unknown: tc.status == Error}
+	}
+	b := tc.chain.Broken
+	return &b
+}
+
+func chainEvidence(chains []trailChain) []TrailChainEvidence {
+	out := make([]TrailChainEvidence, 0, len(chains))
+	for i := range chains {
+		ch := &chains[i]
+		e := TrailChainEvidence{
+			Trail:      ch.trail.ARN,
+			HomeRegion: ch.trail.HomeRegion,
+			LogGroup:   ch.trail.CloudWatchLogsLogGroupARN,
+			Verdict:    ch.status,
+			Broken:     ch.broken(),
+			Reason:     ch.reason,
 		}
-		if ch.chain == nil {
-			e["broken_link"] = "trail"
-			e["reason"] = ch.reason
-		} else {
-			if ch.chain.Broken != 0 {
-				e["broken_link"] = ch.chain.Broken.String()
-			}
-			e["reason"] = ch.chain.Message
-			for k, v := range ch.chain.Evidence {
-				if k != "log_group" {
-					e[k] = v
-				}
-			}
+		if ch.chain != nil {
+			e.Reason, e.AlarmChainEvidence = ch.chain.Message, &ch.chain.Evidence
 		}
 		out = append(out, e)
 	}
@@ -237,11 +244,11 @@ func chainEvidence(chains []trailChain) []map[string]any {
 // cisFix says what `lookout fix` would do for the closest chain: it can add the filter, the
 // alarm and the SNS wiring, but it does not reconfigure trails.
 func cisFix(best *trailChain, spec cisAlarmFix) *FixHint {
-	if best.chain == nil || best.chain.Broken == LinkLogGroup {
+	if best.chain == nil || best.chain.Broken.Link == LinkLogGroup {
 		return &FixHint{Available: false, Summary: "send a logging trail to a CloudWatch Logs log group by hand (lookout does not reconfigure trails); lookout fix then adds the filter, alarm and SNS wiring"}
 	}
 	lg := best.chain.LogGroup
-	switch best.chain.Broken {
+	switch best.chain.Broken.Link {
 	case LinkTopic, LinkSubscriber:
 		return &FixHint{Available: true, Summary: fmt.Sprintf("point the alarm at an SNS topic with a confirmed subscriber (--sns-topic-arn, or --notify-email to subscribe) in %s", lg.Region)}
 	}

@@ -128,26 +128,31 @@ func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, 
 	byFilter := c.cisAlarmFinding(s, a, spec)
 	if byFilter.Status == Pass {
 		byFilter.Message = "by metric filter: " + byFilter.Message
-		byFilter.Evidence = map[string]any{"route": "metric filter", "metric_filter_route": byFilter.Evidence}
+		byFilter.Evidence = CISMonitoringEvidence{Route: "metric filter", MetricFilterRoute: byFilter.Evidence}
 		return byFilter
 	}
 	byRule := c.cisEventBridgeRoute(s, a, ctl, opts)
-	evidence := map[string]any{"metric_filter_route": byFilter.Evidence, "eventbridge_route": byRule.evidence}
+	evidence := CISMonitoringEvidence{MetricFilterRoute: byFilter.Evidence, EventBridgeRoute: byRule.evidence}
 	switch {
 	case byRule.status == Pass:
 		f := c.finding(a.ID, byRule.region, byRule.resource, Pass, "by EventBridge: "+byRule.msg)
-		evidence["route"] = "eventbridge"
+		evidence.Route = "eventbridge"
 		f.Evidence = evidence
 		return f
 	case byFilter.Status == Error || byRule.status == Error:
 		// One route could not be judged and might pass.
 		f := c.finding(a.ID, byFilter.Region, byFilter.Resource, Error,
 			fmt.Sprintf("%s: cannot tell whether they are monitored: by metric filter, %s; by EventBridge, %s", capitalize(ctl.Summary), byFilter.Message, byRule.msg))
+		evidence.Broken = byFilter.Broken()
+		if byFilter.Status != Error {
+			evidence.Broken = &BrokenLink{Link: LinkRule, Unknown: true}
+		}
 		f.Evidence = evidence
 		return f
 	}
 	f := c.finding(a.ID, byFilter.Region, byFilter.Resource, Fail,
 		fmt.Sprintf("%s are not monitored: by metric filter, %s; by EventBridge, %s", capitalize(ctl.Summary), byFilter.Message, byRule.msg))
+	evidence.Broken = byFilter.Broken()
 	f.Evidence, f.Fix = evidence, byFilter.Fix
 	return f
 }
@@ -157,7 +162,7 @@ type ruleRoute struct {
 	status           Status
 	msg              string
 	region, resource string
-	evidence         map[string]any
+	evidence         map[string]RegionRouteEvidence
 }
 
 // cisEventBridgeRoute judges the EventBridge route: in every region where the activity is
@@ -180,14 +185,14 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 			regions = append(regions, r.Name)
 		}
 	}
-	out := ruleRoute{region: "global", resource: a.ID, evidence: map[string]any{}}
+	out := ruleRoute{region: "global", resource: a.ID, evidence: map[string]RegionRouteEvidence{}}
 	var covered, uncovered, unknown []string
 	var firstRule string
 	for _, name := range regions {
 		r := a.Region(name)
 		if r == nil {
 			unknown = append(unknown, fmt.Sprintf("%s was not scanned", name))
-			out.evidence[name] = "not scanned"
+			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Reason: "not scanned"}
 			continue
 		}
 		resource := accountARN(a, "events", name, "rule/*")
@@ -196,27 +201,27 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 		switch st, why := trailFeedsRegion(a, r, d, ctl.Delivery != detection.DeliveryRegional); st {
 		case Error:
 			unknown = append(unknown, why)
-			out.evidence[name] = why
+			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Reason: why}
 			continue
 		case Fail:
 			uncovered = append(uncovered, fmt.Sprintf("%s (%s)", name, why))
-			out.evidence[name] = why
+			out.evidence[name] = RegionRouteEvidence{Verdict: "not covered", Reason: why}
 			continue
 		}
 		found := searchRules(c, s, a.ID, r, resource, d, notifies)
 		if found.missing.Status != "" {
 			unknown = append(unknown, found.missing.Message)
-			out.evidence[name] = found.missing.Message
+			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Reason: found.missing.Message}
 			continue
 		}
 		b := found.best
 		switch {
 		case b == nil:
 			uncovered = append(uncovered, fmt.Sprintf("%s (no rule matches)", name))
-			out.evidence[name] = map[string]any{"verdict": "no rule matches", "rules_not_matching": found.unmatched}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "no rule matches", RulesNotMatching: found.unmatched}
 		case b.status == Pass:
 			covered = append(covered, fmt.Sprintf("%s: rule %s to %s", name, b.Rule, b.okTarget))
-			out.evidence[name] = map[string]any{"verdict": "covered", "rules": found.judged}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "covered", Rules: found.judged}
 			if firstRule == "" {
 				for _, rule := range r.EventBridge.Rules {
 					if rule.Name == b.Rule {
@@ -226,10 +231,10 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 			}
 		case b.status == Error:
 			unknown = append(unknown, ruleMessage(b))
-			out.evidence[name] = map[string]any{"verdict": "unknown", "rules": found.judged}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Rules: found.judged}
 		default:
 			uncovered = append(uncovered, fmt.Sprintf("%s (closest: %s)", name, ruleMessage(b)))
-			out.evidence[name] = map[string]any{"verdict": "not covered", "rules": found.judged}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "not covered", Rules: found.judged}
 		}
 	}
 	sort.Strings(covered)

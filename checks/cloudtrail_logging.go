@@ -60,11 +60,11 @@ func (c *Check) evaluateRegion(a *snapshot.Account, r snapshot.Region) Finding {
 	if len(verdicts) == 0 {
 		f := c.finding(a.ID, r.Name, regionRes, Fail,
 			fmt.Sprintf("no trail covers %s: no multi-region trail and no trail homed in %s", r.Name, r.Name))
-		f.Evidence = map[string]any{"trails_seen": r.CloudTrail.TrailARNs}
+		f.Evidence = TrailsEvidence{TrailsSeen: r.CloudTrail.TrailARNs}
 		f.Fix = &FixHint{Available: true, Summary: "create a multi-region trail (S3 bucket, CloudWatch Logs delivery, log file validation) and start it"}
 		return f
 	}
-	evidence := map[string]any{"trails": trailEvidence(verdicts)}
+	evidence := TrailsEvidence{Trails: trailEvidence(verdicts)}
 	// Any passing trail passes the region; otherwise an ERROR outranks a FAIL (we could not
 	// tell), and the message names every trail's reason.
 	for _, v := range verdicts {
@@ -149,20 +149,19 @@ func judgeTrail(t *snapshot.Trail, region string) trailVerdict {
 	return v
 }
 
-func trailEvidence(vs []trailVerdict) []map[string]any {
-	var out []map[string]any
+func trailEvidence(vs []trailVerdict) []TrailEvidence {
+	out := make([]TrailEvidence, 0, len(vs))
 	for _, v := range vs {
-		e := map[string]any{
-			"arn":             v.trail.ARN,
-			"home_region":     v.trail.HomeRegion,
-			"multi_region":    v.trail.IsMultiRegion,
-			"organization":    v.trail.IsOrganizationTrail,
-			"verdict":         string(v.status),
-			"reason":          v.reason,
-			"status":          v.trail.Status,
-			"event_selectors": v.trail.Selectors,
-		}
-		out = append(out, e)
+		out = append(out, TrailEvidence{
+			ARN:            v.trail.ARN,
+			HomeRegion:     v.trail.HomeRegion,
+			MultiRegion:    v.trail.IsMultiRegion,
+			Organization:   v.trail.IsOrganizationTrail,
+			Verdict:        v.status,
+			Reason:         v.reason,
+			Status:         v.trail.Status,
+			EventSelectors: v.trail.Selectors,
+		})
 	}
 	return out
 }

@@ -53,7 +53,8 @@ const (
 	HopFilterPolicy  DeliveryHop = "filter policy"     // the subscription's filter policy drops the message
 	HopQueuePolicy   DeliveryHop = "queue policy"      // the subscriber or target queue refuses the sender
 	HopFunction      DeliveryHop = "function policy"   // the function's resource policy refuses the invoker
-	HopRoleTrust     DeliveryHop = "role trust"        // the target's role does not trust EventBridge
+	HopRoleTrust     DeliveryHop = "role trust"        // the target's role does not exist or does not trust EventBridge
+	HopRolePolicy    DeliveryHop = "role policy"       // the target's role may not make the call
 	HopBusPolicy     DeliveryHop = "event bus policy"  // the receiving bus refuses the sending account
 	HopForwardedRule DeliveryHop = "forwarded rule"    // no rule on the receiving bus acts on the event
 	HopActionHistory DeliveryHop = "CloudWatch action" // CloudWatch's last attempt to run the action failed
@@ -273,11 +274,8 @@ func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) targetVerdic
 	if snd.viaRole != "" {
 		// Publishing as the target's role: the role's permissions decide (the topic policy
 		// could still deny the role, which lookout does not evaluate for role principals).
-		if st, why := judgeRole(s, snd.viaRole, snd.source, snd.account, "sns:Publish", t); st != linkOK {
-			v.State, v.Reason = st, why
-			if st == linkBroken {
-				v.Hop = HopRoleTrust
-			}
+		if st, why, hop := judgeRole(s, snd.viaRole, snd.source, snd.account, "sns:Publish", t); st != linkOK {
+			v.State, v.Reason, v.Hop = st, why, hop
 			return v
 		}
 		if topic.KMSKeyID != "" {
@@ -322,14 +320,15 @@ func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) targetVerdic
 		// Only subscribers that really receive snd's message are counted.
 		v.State, v.Reason = linkOK, fmt.Sprintf("SNS topic %s (%d confirmed subscription(s): %s)", name, len(delivered), strings.Join(delivered, ", "))
 	case len(unknown) > 0:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("no subscriber of %s is known to receive the message: %s", owner, strings.Join(append(unknown, broken...), "; "))
+		v.State, v.Reason, v.atSubscriber = linkUnknown, fmt.Sprintf("no subscriber of %s is known to receive the message: %s", owner, strings.Join(append(unknown, broken...), "; ")), true
 	case len(broken) > 0:
+		v.atSubscriber = true
 		v.State, v.Reason, v.Hop = linkBroken, fmt.Sprintf("no subscriber of %s receives %s's message: %s", owner, snd.what, strings.Join(broken, "; ")), subscriberHop(hops)
 		if pending > 0 {
 			v.Reason += fmt.Sprintf(" (and %d PendingConfirmation)", pending)
 		}
 	default:
-		v.State, v.Hop = linkBroken, HopSubscription
+		v.State, v.Hop, v.atSubscriber = linkBroken, HopSubscription, true
 		v.Reason = fmt.Sprintf("SNS topic %s has no confirmed subscription", name)
 		if pending > 0 {
 			v.Reason += fmt.Sprintf(" (%d PendingConfirmation: nobody receives the message)", pending)
@@ -512,11 +511,20 @@ func judgeFunction(s *snapshot.Snapshot, target, service, sourceARN, sourceAccou
 
 // judgeRole decides whether EventBridge can act through a target's role: the role exists, its
 // trust policy lets events.amazonaws.com assume it for this rule, and its permission policies
-// allow action on resource (EventBridge user guide, "Using IAM roles to invoke targets").
-func judgeRole(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, resource string) (linkState, string) {
+// allow action on resource (EventBridge user guide, "Using IAM roles to invoke targets"). hop
+// names what does not hold when the state is broken.
+func judgeRole(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, resource string) (linkState, string, DeliveryHop) {
+	st, why, hop := judgeRoleLinks(s, roleARN, ruleARN, ruleAccount, action, resource)
+	if st != linkBroken {
+		hop = ""
+	}
+	return st, why, hop
+}
+
+func judgeRoleLinks(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, resource string) (linkState, string, DeliveryHop) {
 	ra, ok := parseARN(roleARN)
 	if !ok || ra.Service != "iam" {
-		return linkBroken, fmt.Sprintf("target role %q is not an IAM role ARN", roleARN)
+		return linkBroken, fmt.Sprintf("target role %q is not an IAM role ARN", roleARN), HopRoleTrust
 	}
 	for i := range s.Accounts {
 		acct := &s.Accounts[i]
@@ -529,19 +537,20 @@ func judgeRole(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, reso
 			}
 			switch {
 			case role.Error != nil:
-				return linkUnknown, fmt.Sprintf("target role %s cannot be verified: %s", roleARN, role.Error.Error())
+				return linkUnknown, fmt.Sprintf("target role %s cannot be verified: %s", roleARN, role.Error.Error()), ""
 			case role.NotFound:
-				return linkBroken, fmt.Sprintf("target role %s does not exist, so EventBridge cannot act through it", roleARN)
+				return linkBroken, fmt.Sprintf("target role %s does not exist, so EventBridge cannot act through it", roleARN), HopRoleTrust
 			}
 			req := iampolicy.ServiceRequest(principalEventBridge, "sts:AssumeRole", "", ruleARN, ruleAccount)
-			if st, why, _ := policyVerdict(role.TrustPolicy, "role "+role.Name+" (trust policy)", req, HopRoleTrust); st != linkOK {
-				return st, why
+			if st, why, hop := policyVerdict(role.TrustPolicy, "role "+role.Name+" (trust policy)", req, HopRoleTrust); st != linkOK {
+				return st, why, hop
 			}
-			return rolePermits(role, ra.Account, action, resource)
+			st, why := rolePermits(role, ra.Account, action, resource)
+			return st, why, HopRolePolicy
 		}
-		return linkUnknown, fmt.Sprintf("target role %s cannot be verified: it was not collected", roleARN)
+		return linkUnknown, fmt.Sprintf("target role %s cannot be verified: it was not collected", roleARN), ""
 	}
-	return linkUnknown, fmt.Sprintf("target role %s cannot be verified: account %s is not in this scan", roleARN, ra.Account)
+	return linkUnknown, fmt.Sprintf("target role %s cannot be verified: account %s is not in this scan", roleARN, ra.Account), ""
 }
 
 // rolePermits evaluates a role's permission policies for one call, as IAM does for an

@@ -89,9 +89,9 @@ func instanceARN(a *snapshot.Account, region, id string) string {
 
 func (c *Check) ssmManaged(a *snapshot.Account, r *snapshot.Region, in *snapshot.Instance) Finding {
 	res := instanceARN(a, r.Name, in.ID)
-	evidence := map[string]any{"instance": map[string]any{
-		"id": in.ID, "state": in.State, "platform": orDefault(in.Platform, "linux/unix"),
-		"instance_profile_arn": in.InstanceProfileARN, "name": in.Tags["Name"],
+	evidence := InstanceEvidence{Instance: InstanceSummary{
+		ID: in.ID, State: in.State, Platform: orDefault(in.Platform, "linux/unix"),
+		InstanceProfileARN: in.InstanceProfileARN, Name: in.Tags["Name"],
 	}}
 	finding := func(status Status, msg string) Finding {
 		f := c.finding(a.ID, r.Name, res, status, msg)
@@ -103,7 +103,8 @@ func (c *Check) ssmManaged(a *snapshot.Account, r *snapshot.Region, in *snapshot
 		return finding(Error, fmt.Sprintf("cannot tell whether %s reports to SSM: Systems Manager (managed instances) was not collected in this snapshot", in.ID))
 	case r.SSM.Error != nil:
 		f := c.readError(a.ID, r.Name, res, r.SSM.Error, "the SSM managed instances of "+r.Name+" (needed to judge "+in.ID+")")
-		f.Evidence["instance"] = evidence["instance"]
+		evidence.ReadError = r.SSM.Error
+		f.Evidence = evidence
 		return f
 	}
 	var mi *snapshot.ManagedInstance
@@ -114,8 +115,8 @@ func (c *Check) ssmManaged(a *snapshot.Account, r *snapshot.Region, in *snapshot
 	}
 	label := instanceName(in)
 	if mi != nil {
-		evidence["ssm"] = map[string]any{"ping_status": mi.PingStatus, "last_ping_time": mi.LastPingTime,
-			"agent_version": mi.AgentVersion, "platform_name": mi.PlatformName}
+		evidence.SSM = &SSMPingEvidence{PingStatus: mi.PingStatus, LastPingTime: mi.LastPingTime,
+			AgentVersion: mi.AgentVersion, PlatformName: mi.PlatformName}
 		if mi.PingStatus == "Online" {
 			msg := fmt.Sprintf("%s reports to SSM (ping status Online", label)
 			if mi.AgentVersion != "" {
@@ -130,9 +131,7 @@ func (c *Check) ssmManaged(a *snapshot.Account, r *snapshot.Region, in *snapshot
 		return finding(Fail, msg+" (the SSM Agent stopped, or lost its credentials or its route to the SSM endpoints); its SSH logs cannot be verified")
 	}
 	why, detail := unmanagedReason(a, in)
-	if detail != nil {
-		evidence["instance_profile"] = detail
-	}
+	evidence.InstanceProfile = detail
 	return finding(Fail, fmt.Sprintf("%s is not managed by SSM (DescribeInstanceInformation does not list it): %s; its SSH logs cannot be verified", label, why))
 }
 
@@ -146,7 +145,7 @@ func instanceName(in *snapshot.Instance) string {
 
 // unmanagedReason says what lookout can see of why SSM does not list a running instance, from
 // its instance profile as read in the account, with that read as evidence.
-func unmanagedReason(a *snapshot.Account, in *snapshot.Instance) (string, map[string]any) {
+func unmanagedReason(a *snapshot.Account, in *snapshot.Instance) (string, *InstanceProfileEvidence) {
 	if in.InstanceProfileARN == "" {
 		return "it has no instance profile, so the SSM Agent has no credentials to register with", nil
 	}
@@ -161,16 +160,16 @@ func unmanagedReason(a *snapshot.Account, in *snapshot.Instance) (string, map[st
 	case p == nil:
 		return fmt.Sprintf("its instance profile %s was not read, so lookout cannot tell whether its role allows SSM", name), nil
 	case p.Error != nil:
-		return fmt.Sprintf("its instance profile %s could not be read (%s)", name, p.Error.Error()), map[string]any{"arn": p.ARN, "read_error": p.Error}
+		return fmt.Sprintf("its instance profile %s could not be read (%s)", name, p.Error.Error()), &InstanceProfileEvidence{ARN: p.ARN, ReadError: p.Error}
 	case p.NotFound:
-		return fmt.Sprintf("its instance profile %s does not exist any more, so the SSM Agent has no credentials", name), map[string]any{"arn": p.ARN, "not_found": true}
+		return fmt.Sprintf("its instance profile %s does not exist any more, so the SSM Agent has no credentials", name), &InstanceProfileEvidence{ARN: p.ARN, NotFound: true}
 	case len(p.Roles) == 0:
-		return fmt.Sprintf("its instance profile %s holds no role, so the SSM Agent has no credentials", name), map[string]any{"arn": p.ARN, "roles": []string{}}
+		return fmt.Sprintf("its instance profile %s holds no role, so the SSM Agent has no credentials", name), &InstanceProfileEvidence{ARN: p.ARN}
 	}
 	role := p.Roles[0]
-	detail := map[string]any{"arn": p.ARN, "role": role.Name, "attached_policies": role.AttachedPolicies}
+	detail := &InstanceProfileEvidence{ARN: p.ARN, Role: role.Name, AttachedPolicies: role.AttachedPolicies}
 	if role.PoliciesError != nil {
-		detail["read_error"] = role.PoliciesError
+		detail.ReadError = role.PoliciesError
 		return fmt.Sprintf("the policies of its role %s (instance profile %s) could not be read (%s)", role.Name, name, role.PoliciesError.Error()), detail
 	}
 	var names []string

@@ -166,7 +166,7 @@ func runEC2SSHOpenToInternet(c *Check, s *snapshot.Snapshot, _ Options) []Findin
 func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.Instance) Finding {
 	res := instanceARN(a, r.Name, in.ID)
 	label := instanceName(in)
-	evidence := map[string]any{"instance": map[string]any{"id": in.ID, "security_group_ids": in.SecurityGroupIDs, "public_ip": in.PublicIP}}
+	evidence := InstanceEvidence{Instance: InstanceSummary{ID: in.ID, SecurityGroupIDs: in.SecurityGroupIDs, PublicIP: in.PublicIP}}
 	finding := func(status Status, msg string) Finding {
 		f := c.finding(a.ID, r.Name, res, status, msg)
 		f.Evidence = evidence
@@ -176,28 +176,23 @@ func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.In
 	switch {
 	case d.SecurityGroupsError != nil:
 		f := c.readError(a.ID, r.Name, res, d.SecurityGroupsError, "the security groups of "+in.ID)
-		f.Evidence["instance"] = evidence["instance"]
+		evidence.ReadError = d.SecurityGroupsError
+		f.Evidence = evidence
 		return f
 	case !d.SecurityGroupsRead:
 		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: its security groups were not collected in this snapshot", label))
 	}
 	e := sshExposureOf(d, in)
-	var groups []map[string]any
 	for _, g := range e.groups {
-		groups = append(groups, map[string]any{"id": g.ID, "name": g.Name, "vpc_id": g.VPCID, "ingress": g.Ingress})
+		evidence.SecurityGroups = append(evidence.SecurityGroups, SecurityGroupEvidence{ID: g.ID, Name: g.Name, VPCID: g.VPCID, Ingress: g.Ingress})
 	}
-	evidence["security_groups"] = groups
-	if len(e.missing) > 0 {
-		evidence["not_read"] = e.missing
-	}
+	evidence.NotRead = e.missing
 	if len(e.open) > 0 {
 		var rules []string
-		var open []map[string]any
 		for _, o := range e.open {
 			rules = append(rules, o.String())
-			open = append(open, map[string]any{"group_id": o.group.ID, "rule": describePermission(o.perm), "cidr": o.cidr})
+			evidence.OpenRules = append(evidence.OpenRules, OpenRuleEvidence{GroupID: o.group.ID, Rule: describePermission(o.perm), CIDR: o.cidr})
 		}
-		evidence["open_rules"] = open
 		msg := fmt.Sprintf("%s accepts SSH from the internet: %s", label, strings.Join(rules, "; "))
 		if in.PublicIP != "" {
 			msg += fmt.Sprintf(" (public IP %s)", in.PublicIP)
@@ -227,7 +222,7 @@ func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.In
 	}
 	msg := fmt.Sprintf("%s: no security group (%s) admits TCP 22 from 0.0.0.0/0 or ::/0", label, strings.Join(names, ", "))
 	if len(e.sources) > 0 {
-		evidence["ssh_sources"] = e.sources
+		evidence.SSHSources = e.sources
 		msg += "; port 22 is open only to " + strings.Join(e.sources, ", ")
 	}
 	return finding(Pass, msg)

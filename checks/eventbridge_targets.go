@@ -102,6 +102,10 @@ type targetVerdict struct {
 	// absent is set when the target itself does not exist (as opposed to existing but not
 	// doing the job), so an alarm chain can name the broken link.
 	absent bool
+	// atSubscriber is set when the topic itself delivers and what does not hold is at its
+	// subscribers (their filter policies, queues, functions), so an alarm chain can name the
+	// subscriber link rather than the topic.
+	atSubscriber bool
 }
 
 // MarshalJSON writes the state as a word in evidence.
@@ -124,10 +128,11 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 		v := targetVerdict{ARN: t.ARN, Kind: "lambda"}
 		name := strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
 		st, why, absent := judgeFunction(s, t.ARN, principalEventBridge, snd.source, snd.account)
+		hop := HopFunction
 		if t.RoleARN != "" && !absent && st != linkUnknown {
 			// EventBridge invokes as the target's role: the role's permissions decide, not the
 			// function's resource policy.
-			st, why = judgeRole(s, t.RoleARN, snd.source, snd.account, "lambda:InvokeFunction", t.ARN)
+			st, why, hop = judgeRole(s, t.RoleARN, snd.source, snd.account, "lambda:InvokeFunction", t.ARN)
 			if st == linkOK {
 				v.State, v.Reason = linkOK, fmt.Sprintf("Lambda function %s exists and role %s may invoke it", name, t.RoleARN)
 				return v
@@ -141,7 +146,7 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 		default:
 			v.State, v.Reason = st, why
 			if st == linkBroken {
-				v.Hop = HopFunction
+				v.Hop = hop
 			}
 		}
 		return v
@@ -156,11 +161,8 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 			v.State, v.Hop, v.Reason = linkBroken, HopRoleTrust, fmt.Sprintf("SSM Automation runbook %s has no role: EventBridge needs one to start the automation", doc)
 			return v
 		}
-		if st, why := judgeRole(s, t.RoleARN, snd.source, snd.account, "ssm:StartAutomationExecution", t.ARN); st != linkOK {
-			v.State, v.Reason = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, why)
-			if st == linkBroken {
-				v.Hop = HopRoleTrust
-			}
+		if st, why, hop := judgeRole(s, t.RoleARN, snd.source, snd.account, "ssm:StartAutomationExecution", t.ARN); st != linkOK {
+			v.State, v.Reason, v.Hop = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, why), hop
 			return v
 		}
 		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s (its document is not read), through role %s that trusts EventBridge and may start it", doc, t.RoleARN)
@@ -201,15 +203,16 @@ func judgeQueueTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender
 		return v
 	}
 	owner := "SQS queue " + a.Resource
+	hop := HopQueuePolicy
 	if t.RoleARN != "" {
-		st, why = judgeRole(s, t.RoleARN, snd.source, snd.account, "sqs:SendMessage", q.ARN)
+		st, why, hop = judgeRole(s, t.RoleARN, snd.source, snd.account, "sqs:SendMessage", q.ARN)
 	} else {
 		st, why, _ = servicePolicy(q.Policy, owner, principalEventBridge, "sqs:SendMessage", q.ARN, snd.source, snd.account, HopQueuePolicy)
 	}
 	if st != linkOK {
 		v.State, v.Reason = st, why
 		if st == linkBroken {
-			v.Hop = HopQueuePolicy
+			v.Hop = hop
 		}
 		return v
 	}
@@ -253,8 +256,8 @@ func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, 
 	}
 	src, _ := parseARN(snd.source)
 	if t.RoleARN != "" {
-		if st, why := judgeRole(s, t.RoleARN, snd.source, snd.account, "events:PutEvents", t.ARN); st != linkOK {
-			return fail(st, HopRoleTrust, why)
+		if st, why, hop := judgeRole(s, t.RoleARN, snd.source, snd.account, "events:PutEvents", t.ARN); st != linkOK {
+			return fail(st, hop, why)
 		}
 	} else if a.Region != src.Region {
 		return fail(linkBroken, HopRoleTrust, "a target bus in another region needs a role that EventBridge assumes, and this target has none")
@@ -325,6 +328,15 @@ type ruleVerdict struct {
 	relevant bool              // the pattern matches at least one positive
 	pattern  detection.Verdict //
 	okTarget string            // the reason of the first target that does the job
+	broken   *BrokenLink       // the first problem's link; nil when the rule does the job
+}
+
+// problem records what stops the rule doing the job, and the link it breaks.
+func (v *ruleVerdict) problem(link BrokenLink, msg string) {
+	v.Problems = append(v.Problems, msg)
+	if v.broken == nil {
+		v.broken = &link
+	}
 }
 
 // ruleEnabled: ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS also delivers the events.
@@ -356,7 +368,7 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 		// cannot evaluate is lookout's blind spot, not the rule's fault: the rule might well
 		// do the job. Unless another rule passes, the verdict is ERROR, never FAIL or PASS.
 		v.Verdict = "pattern could not be evaluated: " + err.Error()
-		v.Problems = append(v.Problems, "its event pattern could not be evaluated: "+err.Error())
+		v.problem(BrokenLink{Link: LinkRule, Unknown: true}, "its event pattern could not be evaluated: "+err.Error())
 		v.status, v.relevant = Error, true
 		return v
 	}
@@ -370,32 +382,33 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	if len(pv.MissedPositives) == 0 {
 		v.score++
 	} else {
-		v.Problems = append(v.Problems, "its pattern misses "+eventList(pv.MissedPositives))
+		v.problem(BrokenLink{Link: LinkRule}, "its pattern misses "+eventList(pv.MissedPositives))
 	}
 	if len(pv.MatchedNegatives) == 0 {
 		v.score++
 	} else {
-		v.Problems = append(v.Problems, "its pattern also matches "+eventList(pv.MatchedNegatives)+", so it would also fire on those")
+		v.problem(BrokenLink{Link: LinkRule}, "its pattern also matches "+eventList(pv.MatchedNegatives)+", so it would also fire on those")
 	}
 	readOnly := readOnlyPositives(rule.EventPattern, d)
 	if ruleEnabled(rule.State) && (len(readOnly) == 0 || rule.State == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") {
 		v.score++
 	} else if ruleEnabled(rule.State) {
-		v.Problems = append(v.Problems, fmt.Sprintf("it is ENABLED, and read-only management events such as %s reach a rule only in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+		v.problem(BrokenLink{Link: LinkRule}, fmt.Sprintf("it is ENABLED, and read-only management events such as %s reach a rule only in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
 			eventList(readOnly)))
 	} else {
-		v.Problems = append(v.Problems, fmt.Sprintf("it is %s", orUnknown(rule.State)))
+		v.problem(BrokenLink{Link: LinkRule}, fmt.Sprintf("it is %s", orUnknown(rule.State)))
 	}
 	unknown := false
 	switch {
 	case rule.TargetsError != nil:
 		unknown = true
-		v.Problems = append(v.Problems, "its targets could not be read: "+rule.TargetsError.Error())
+		v.problem(BrokenLink{Link: LinkTarget, Unknown: true}, "its targets could not be read: "+rule.TargetsError.Error())
 	case len(rule.Targets) == 0:
-		v.Problems = append(v.Problems, "it has no target")
+		v.problem(BrokenLink{Link: LinkTarget, Hop: HopTarget}, "it has no target")
 	default:
 		snd := ruleSender(rule, region, "", d, policy, visited)
 		var broken []string
+		var first *BrokenLink
 		for _, t := range rule.Targets {
 			tv := judgeTarget(s, t, snd, policy)
 			v.Targets = append(v.Targets, tv)
@@ -404,15 +417,17 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 				if v.okTarget == "" {
 					v.okTarget = tv.Reason
 				}
+				continue
 			case linkUnknown:
 				unknown = true
-				broken = append(broken, tv.Reason)
-			default:
-				broken = append(broken, tv.Reason)
+			}
+			broken = append(broken, tv.Reason)
+			if first == nil {
+				first = &BrokenLink{Link: LinkTarget, Hop: tv.Hop, Unknown: tv.State == linkUnknown}
 			}
 		}
 		if v.okTarget == "" {
-			v.Problems = append(v.Problems, "no usable target: "+strings.Join(broken, "; "))
+			v.problem(*first, "no usable target: "+strings.Join(broken, "; "))
 		}
 	}
 	if v.okTarget != "" {
@@ -469,6 +484,19 @@ type ruleSearch struct {
 	// the reader expected to see here is listed with what it misses.
 	unmatched map[string]string
 	missing   Finding // set (Status != "") when the region's rules could not be read
+}
+
+// evidence is what the search read, with the closest rule's broken link (no rule matching the
+// events at all breaks the rule link).
+func (rs ruleSearch) evidence(d detection.Detection) RuleEvidence {
+	e := RuleEvidence{Detection: d.Summary, Rules: rs.judged, RulesNotMatching: rs.unmatched}
+	switch {
+	case rs.best == nil:
+		e.Broken = &BrokenLink{Link: LinkRule}
+	case rs.best.status != Pass:
+		e.Broken = rs.best.broken
+	}
+	return e
 }
 
 // searchRules judges every default-bus rule of region r and picks a passing rule, or the

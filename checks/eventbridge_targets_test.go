@@ -170,7 +170,10 @@ type controlCase struct {
 	// region selects the finding (several checks emit one per region); "" takes the only one.
 	region string
 	status Status
-	want   []string // substrings of the message
+	// broken is the link the finding names as broken (its evidence, as data); the zero
+	// value asserts nothing.
+	broken BrokenLink
+	want   []string // substrings of the message (names and values it must carry)
 	none   bool     // expect no finding at all
 }
 
@@ -216,8 +219,18 @@ func runControlCases(t *testing.T, c *Check, cases []controlCase) {
 			if f.Status == Fail && (f.Fix == nil || f.Fix.Summary == "") {
 				t.Errorf("FAIL without a fix hint: %+v", f)
 			}
-			if f.Status != Error && len(f.Evidence) == 0 {
+			if f.Status != Error && f.Evidence == nil {
 				t.Errorf("%s without evidence", f.Status)
+			}
+			switch got := f.Broken(); {
+			case f.Status == Pass && got != nil:
+				t.Errorf("PASS names a broken link: %+v", *got)
+			case f.Status == Fail && got == nil:
+				t.Errorf("FAIL names no broken link: %s", f.Message)
+			case got != nil && got.Unknown != (f.Status == Error):
+				t.Errorf("%s names link %s with Unknown %v", f.Status, got, got.Unknown)
+			case tc.broken != (BrokenLink{}) && (got == nil || got.Link != tc.broken.Link || got.Hop != tc.broken.Hop):
+				t.Errorf("broken link = %v, want %v; message: %s", got, tc.broken, f.Message)
 			}
 		})
 	}

@@ -69,10 +69,7 @@ func (c *Check) ruleFinding(s *snapshot.Snapshot, account string, r *snapshot.Re
 	if found.missing.Status != "" {
 		return found.missing
 	}
-	evidence := map[string]any{"detection": d.Summary, "rules": found.judged}
-	if len(found.unmatched) > 0 {
-		evidence["rules_not_matching"] = found.unmatched
-	}
+	evidence := found.evidence(d)
 	b := found.best
 	if b == nil {
 		f := c.finding(account, r.Name, resource, Fail, fmt.Sprintf("no EventBridge rule on the default bus in %s matches %s", r.Name, what))

@@ -140,23 +140,23 @@ func uniqueSorted(in []string) []string {
 
 func (c *Check) sshAlarmFinding(s *snapshot.Snapshot, account, region string, groups []string, d detection.Detection) Finding {
 	verdicts := make([]AlarmChainVerdict, len(groups))
-	var evidence []map[string]any
+	evidence := LogGroupChainsEvidence{Detection: d.Summary}
 	var failing []string
 	status := Pass
 	for i, g := range groups {
 		v := EvaluateAlarmChain(s, LogGroupRef{Account: account, Region: region, Name: g, Partition: partitionOf(s, account)}, d)
 		verdicts[i] = v
-		ev := map[string]any{"log_group": g, "verdict": string(v.Status), "message": v.Message}
-		for k, val := range v.Evidence {
-			ev[k] = val
+		ev := LogGroupChainEvidence{LogGroup: g, Verdict: v.Status, Message: v.Message, AlarmChainEvidence: &verdicts[i].Evidence}
+		if v.Status != Pass {
+			ev.Broken = &verdicts[i].Broken
 		}
-		evidence = append(evidence, ev)
+		evidence.LogGroups = append(evidence.LogGroups, ev)
 		switch v.Status {
 		case Pass:
 			continue
 		case Fail:
 			status = Fail
-			failing = append(failing, fmt.Sprintf("log group %s: broken link: %s — %s", g, v.Broken, v.Message))
+			failing = append(failing, fmt.Sprintf("log group %s: %s%s", g, v.Broken.Lead(), v.Message))
 		default:
 			if status != Fail {
 				status = Error
@@ -173,15 +173,15 @@ func (c *Check) sshAlarmFinding(s *snapshot.Snapshot, account, region string, gr
 		f = c.finding(account, region, verdicts[0].Resource, Pass, strings.Join(msgs, "; "))
 	} else {
 		resource := verdicts[0].Resource
-		for _, v := range verdicts {
+		for i, v := range verdicts {
 			if v.Status == status {
-				resource = v.Resource
+				resource, evidence.Broken = v.Resource, &verdicts[i].Broken
 				break
 			}
 		}
 		f = c.finding(account, region, resource, status, strings.Join(failing, "; "))
 	}
-	f.Evidence = map[string]any{"detection": d.Summary, "ssh_log_groups": evidence}
+	f.Evidence = evidence
 	if status == Fail {
 		f.Fix = &FixHint{Available: true, Summary: "create metric filter " + fixSSHFilter + " (" + detection.RefSSHLogin + ", namespace " + fixSSHNamespace + "), an alarm (Sum >= 1, 1 of 1) and SNS wiring (--sns-topic-arn or --notify-email) on each SSH log group whose chain is broken"}
 	}

@@ -62,7 +62,7 @@ type sshPlan struct {
 	path     string
 	verdict  *Finding
 	targets  []sshTarget
-	evidence map[string]any
+	evidence SSHLogsEvidence
 }
 
 func (c *Check) sshLogsRegion(a *snapshot.Account, r *snapshot.Region, opts Options) []Finding {
@@ -106,10 +106,10 @@ func instanceLabel(mi *snapshot.ManagedInstance) string {
 
 // planSSH follows the configuration links for one instance.
 func (c *Check) planSSH(account string, r *snapshot.Region, mi *snapshot.ManagedInstance) *sshPlan {
-	p := &sshPlan{mi: mi, evidence: map[string]any{
-		"instance": map[string]any{
-			"id": mi.InstanceID, "platform_name": mi.PlatformName, "platform_version": mi.PlatformVersion,
-			"ping_status": mi.PingStatus, "agent_version": mi.AgentVersion, "last_ping_time": mi.LastPingTime,
+	p := &sshPlan{mi: mi, evidence: SSHLogsEvidence{
+		Instance: ManagedInstanceSummary{
+			ID: mi.InstanceID, PlatformName: mi.PlatformName, PlatformVersion: mi.PlatformVersion,
+			PingStatus: mi.PingStatus, AgentVersion: mi.AgentVersion, LastPingTime: mi.LastPingTime,
 		},
 	}}
 	label := instanceLabel(mi)
@@ -135,7 +135,7 @@ func (c *Check) planSSH(account string, r *snapshot.Region, mi *snapshot.Managed
 		p.path = path
 		candidates = []string{path}
 	}
-	p.evidence["ssh_log_paths"] = candidates
+	p.evidence.SSHLogPaths = candidates
 
 	res := agentconfig.Resolve(r.SSM, mi)
 	switch {
@@ -147,9 +147,9 @@ func (c *Check) planSSH(account string, r *snapshot.Region, mi *snapshot.Managed
 		// A ManageAgent command later than any association would replace its configuration.
 		return verdict(Error, "the ManageAgent commands that may have configured "+mi.InstanceID+" last could not be read: "+r.SSM.CommandsError.Error())
 	}
-	p.evidence["configured_by"] = sourcesEvidence(res.Sources)
+	p.evidence.ConfiguredBy = sourcesEvidence(res.Sources)
 	if res.Failed != nil {
-		p.evidence["failed_command"] = sourcesEvidence([]agentconfig.Source{*res.Failed})[0]
+		p.evidence.FailedCommand = &sourcesEvidence([]agentconfig.Source{*res.Failed})[0]
 	}
 	if len(res.Sources) == 0 {
 		if res.Failed != nil {
@@ -231,12 +231,11 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 		msg    string
 	}
 	var outcomes []outcome
-	var streams []map[string]any
-	for _, t := range p.targets {
-		ev := map[string]any{"configuration": t.source.Parameter, "configured_by": t.source.Describe(), "file_path": t.file.FilePath,
-			"log_group": t.group, "log_stream": t.stream}
-		streams = append(streams, ev)
-		o := func(s Status, msg string) { outcomes = append(outcomes, outcome{s, msg}); ev["verdict"] = string(s) }
+	streams := make([]StreamEvidence, len(p.targets))
+	for i, t := range p.targets {
+		streams[i] = StreamEvidence{Configuration: t.source.Parameter, ConfiguredBy: t.source.Describe(), FilePath: t.file.FilePath,
+			LogGroup: t.group, LogStream: t.stream}
+		o := func(s Status, msg string) { outcomes = append(outcomes, outcome{s, msg}); streams[i].Verdict = s }
 		if t.source.Kind == "association" && t.source.Status == "Failed" {
 			o(Fail, fmt.Sprintf("the CloudWatch Agent command failed: %s of %s reports status Failed (aggregated over its targets)", t.source.Describe(), agentconfig.ManageAgentDocument))
 			continue
@@ -269,7 +268,7 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 		if last == nil {
 			last = st.LastEventTimestamp
 		}
-		ev["last_ingestion_time"] = last
+		streams[i].LastIngestionTime = last
 		if n := users[t.group+"\x00"+t.stream]; !agentconfig.PerInstance(t.template) && n > 1 {
 			o(Fail, fmt.Sprintf("stream %s in %s is shared by %d instances (log_stream_name %q has no {instance_id}), so its data cannot show that this instance ships its SSH log", t.stream, t.group, n, t.template))
 			continue
@@ -291,7 +290,7 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 		o(Pass, fmt.Sprintf("%s ships %s to %s/%s (configured by %s from %s); last data %s, within %s",
 			label, t.file.FilePath, t.group, t.stream, t.source.Describe(), t.source.Parameter, last.UTC().Format(time.RFC3339), humanDuration(opts.SSHLogMaxAge)))
 	}
-	p.evidence["streams"] = streams
+	p.evidence.Streams = streams
 	best := outcomes[0]
 	for _, o := range outcomes {
 		if o.status == Pass {
@@ -318,11 +317,11 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 	return f
 }
 
-func sourcesEvidence(srcs []agentconfig.Source) []map[string]any {
-	out := []map[string]any{}
+func sourcesEvidence(srcs []agentconfig.Source) []SourceEvidence {
+	out := make([]SourceEvidence, 0, len(srcs))
 	for _, s := range srcs {
-		out = append(out, map[string]any{"kind": s.Kind, "id": s.ID, "action": s.Action,
-			"configuration_source": s.Config, "parameter": s.Parameter, "status": s.Status, "at": s.At})
+		out = append(out, SourceEvidence{Kind: s.Kind, ID: s.ID, Action: s.Action,
+			ConfigurationSource: s.Config, Parameter: s.Parameter, Status: s.Status, At: s.At})
 	}
 	return out
 }

@@ -82,10 +82,8 @@ func (c *Check) stopLoggingFinding(s *snapshot.Snapshot, a *snapshot.Account, t 
 	if found.missing.Status != "" {
 		return found.missing, true
 	}
-	evidence := map[string]any{"trail": t.ARN, "home_region": home, "rules": found.judged}
-	if len(found.unmatched) > 0 {
-		evidence["rules_not_matching"] = found.unmatched
-	}
+	evidence := found.evidence(d)
+	evidence.Trail, evidence.HomeRegion = t.ARN, home
 	if b := found.best; b != nil && b.status != Fail {
 		f := c.finding(a.ID, home, t.ARN, b.status, "")
 		if b.status == Pass {

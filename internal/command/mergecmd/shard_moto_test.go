@@ -170,7 +170,7 @@ func TestShardedScanMergedEqualsUnshardedScan(t *testing.T) {
 	}
 	for i := range merged.Findings {
 		m, w := merged.Findings[i], whole.Findings[i]
-		m.Evidence, w.Evidence = withoutClock(m.Evidence).(map[string]any), withoutClock(w.Evidence).(map[string]any)
+		m.Evidence, w.Evidence = withoutClock(m.Evidence), withoutClock(w.Evidence)
 		if !reflect.DeepEqual(m, w) {
 			t.Errorf("finding %d differs:\nmerged    %+v\nunsharded %+v", i, merged.Findings[i], whole.Findings[i])
 		}

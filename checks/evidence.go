@@ -1,0 +1,271 @@
+package checks
+
+import (
+	"time"
+
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// Evidence is what a check read to reach a verdict, written as the finding's "evidence" object
+// so that a reviewer can verify it. Each kind of check fills a type of its own below, and the
+// report writers only marshal it. Finding.Evidence is an interface value rather than one type
+// because a finding read back from a JSON report (lookout merge) holds the decoded object.
+//
+// Where a verdict follows a chain of links (trail → log group → metric filter → alarm → topic
+// → subscriber, or trail → rule → target), the link that does not hold is data: a BrokenLink,
+// which the finding's message is rendered from and which Finding.Broken returns.
+
+// BrokenLink is the first link of a control's chain that does not hold on the closest path.
+type BrokenLink struct {
+	Link ChainLink `json:"link"`
+	// Hop is the hop of a delivery that does not hold, when the link is a delivery (an alarm's
+	// topic or subscriber, a rule's target); "" otherwise.
+	Hop DeliveryHop `json:"hop,omitempty"`
+	// Unknown is set when the link could not be judged (the finding is ERROR) rather than
+	// judged broken.
+	Unknown bool `json:"unknown,omitempty"`
+}
+
+// String renders the link for a message: "SNS topic (topic policy)".
+func (b BrokenLink) String() string {
+	if b.Hop == "" {
+		return b.Link.String()
+	}
+	return b.Link.String() + " (" + string(b.Hop) + ")"
+}
+
+// Lead starts a message about a broken chain: "broken link: SNS topic (topic policy) — ".
+func (b BrokenLink) Lead() string { return "broken link: " + b.String() + " — " }
+
+// brokenLinker is the evidence of a chain.
+type brokenLinker interface{ brokenLink() *BrokenLink }
+
+// chainBreak is embedded in the evidence of chain checks: it writes "broken_link".
+type chainBreak struct {
+	Broken *BrokenLink `json:"broken_link,omitempty"`
+}
+
+func (c chainBreak) brokenLink() *BrokenLink { return c.Broken }
+
+// Broken is the link the finding's evidence names as broken, or nil (a PASS, a check that is
+// not a chain, or a finding read back from a report).
+func (f Finding) Broken() *BrokenLink {
+	if e, ok := f.Evidence.(brokenLinker); ok {
+		return e.brokenLink()
+	}
+	return nil
+}
+
+// ReadErrorEvidence is the evidence of a finding that is ERROR because a read failed.
+type ReadErrorEvidence struct {
+	ReadError *snapshot.ReadError `json:"read_error"`
+}
+
+// AlarmChainEvidence is what EvaluateAlarmChain read on one log group.
+type AlarmChainEvidence struct {
+	LogGroup      string          `json:"log_group"`
+	MetricFilters []filterVerdict `json:"metric_filters,omitempty"`
+	Alarms        []AlarmEvidence `json:"alarms,omitempty"`
+	Topics        []targetVerdict `json:"topics,omitempty"`
+}
+
+// AlarmEvidence is one alarm on a detection's metric and what stops it going off.
+type AlarmEvidence struct {
+	Name           string   `json:"name"`
+	ARN            string   `json:"arn"`
+	Metric         string   `json:"metric"`
+	Condition      string   `json:"condition"`
+	ActionsEnabled bool     `json:"actions_enabled"`
+	AlarmActions   []string `json:"alarm_actions"`
+	Problems       []string `json:"problems,omitempty"`
+}
+
+// TrailChainsEvidence is the evidence of a CIS alarm check: every trail's chain.
+type TrailChainsEvidence struct {
+	chainBreak
+	Detection string               `json:"detection"`
+	Chains    []TrailChainEvidence `json:"chains"`
+}
+
+// TrailChainEvidence is one trail's chain to an alarm.
+type TrailChainEvidence struct {
+	Trail      string      `json:"trail"`
+	HomeRegion string      `json:"home_region"`
+	LogGroup   string      `json:"log_group"`
+	Verdict    Status      `json:"verdict"`
+	Broken     *BrokenLink `json:"broken_link,omitempty"`
+	Reason     string      `json:"reason"`
+	// The alarm chain of the trail's log group (its own log_group field is the trail's).
+	*AlarmChainEvidence
+}
+
+// LogGroupChainEvidence is one log group's alarm chain (the SSH-login alarm check).
+type LogGroupChainEvidence struct {
+	LogGroup string      `json:"log_group"`
+	Verdict  Status      `json:"verdict"`
+	Message  string      `json:"message"`
+	Broken   *BrokenLink `json:"broken_link,omitempty"`
+	*AlarmChainEvidence
+}
+
+// LogGroupChainsEvidence is the evidence of the SSH-login alarm check.
+type LogGroupChainsEvidence struct {
+	chainBreak
+	Detection string                  `json:"detection"`
+	LogGroups []LogGroupChainEvidence `json:"ssh_log_groups"`
+}
+
+// RuleEvidence is the evidence of a check that some EventBridge rule acts on a detection's
+// events in one region.
+type RuleEvidence struct {
+	chainBreak
+	Detection string `json:"detection,omitempty"`
+	// Trail and HomeRegion name the trail whose StopLogging is watched.
+	Trail      string        `json:"trail,omitempty"`
+	HomeRegion string        `json:"home_region,omitempty"`
+	Rules      []ruleVerdict `json:"rules"`
+	// RulesNotMatching maps the other event-pattern rules to their verdict: a rule the reader
+	// expected to see is listed with what it misses.
+	RulesNotMatching map[string]string `json:"rules_not_matching,omitempty"`
+}
+
+// CISMonitoringEvidence is the evidence of a CIS monitoring check: both routes.
+type CISMonitoringEvidence struct {
+	// Broken is on a FAIL the metric filter route's broken link (the finding's resource, and
+	// what lookout fix repairs, are on that route); on an ERROR the route that could not be
+	// judged.
+	chainBreak
+	// Route is the route that passes ("metric filter" or "eventbridge"); "" when none does.
+	Route             string `json:"route,omitempty"`
+	MetricFilterRoute any    `json:"metric_filter_route"`
+	// EventBridgeRoute is judged only when the metric filter route does not pass.
+	EventBridgeRoute map[string]RegionRouteEvidence `json:"eventbridge_route,omitempty"`
+}
+
+// RegionRouteEvidence is the EventBridge route of one region.
+type RegionRouteEvidence struct {
+	Verdict          string            `json:"verdict"`
+	Reason           string            `json:"reason,omitempty"`
+	Rules            []ruleVerdict     `json:"rules,omitempty"`
+	RulesNotMatching map[string]string `json:"rules_not_matching,omitempty"`
+}
+
+// TrailsEvidence is the evidence of cloudtrail-logging in one region.
+type TrailsEvidence struct {
+	// TrailsSeen lists the trails read when none covers the region.
+	TrailsSeen []string        `json:"trails_seen,omitempty"`
+	Trails     []TrailEvidence `json:"trails,omitempty"`
+}
+
+// TrailEvidence is one covering trail and its verdict.
+type TrailEvidence struct {
+	ARN            string                   `json:"arn"`
+	HomeRegion     string                   `json:"home_region"`
+	MultiRegion    bool                     `json:"multi_region"`
+	Organization   bool                     `json:"organization"`
+	Verdict        Status                   `json:"verdict"`
+	Reason         string                   `json:"reason"`
+	Status         *snapshot.TrailStatus    `json:"status"`
+	EventSelectors *snapshot.EventSelectors `json:"event_selectors"`
+}
+
+// InstanceEvidence is the evidence of the EC2 instance checks.
+type InstanceEvidence struct {
+	ReadError *snapshot.ReadError `json:"read_error,omitempty"`
+	Instance  InstanceSummary     `json:"instance"`
+	// SSM is the instance's entry in DescribeInstanceInformation (ec2-instance-ssm-managed).
+	SSM *SSMPingEvidence `json:"ssm,omitempty"`
+	// InstanceProfile is what was read of the profile of an instance SSM does not list.
+	InstanceProfile *InstanceProfileEvidence `json:"instance_profile,omitempty"`
+	// The security groups and what they admit (ec2-ssh-open-to-internet).
+	SecurityGroups []SecurityGroupEvidence `json:"security_groups,omitempty"`
+	NotRead        []string                `json:"not_read,omitempty"`
+	OpenRules      []OpenRuleEvidence      `json:"open_rules,omitempty"`
+	SSHSources     []string                `json:"ssh_sources,omitempty"`
+}
+
+// InstanceSummary names a running instance.
+type InstanceSummary struct {
+	ID                 string   `json:"id"`
+	Name               string   `json:"name,omitempty"`
+	State              string   `json:"state,omitempty"`
+	Platform           string   `json:"platform,omitempty"`
+	InstanceProfileARN string   `json:"instance_profile_arn,omitempty"`
+	SecurityGroupIDs   []string `json:"security_group_ids,omitempty"`
+	PublicIP           string   `json:"public_ip,omitempty"`
+}
+
+// SSMPingEvidence is an instance as SSM sees it.
+type SSMPingEvidence struct {
+	PingStatus   string     `json:"ping_status"`
+	LastPingTime *time.Time `json:"last_ping_time,omitempty"`
+	AgentVersion string     `json:"agent_version,omitempty"`
+	PlatformName string     `json:"platform_name,omitempty"`
+}
+
+// InstanceProfileEvidence is an instance profile and its role as read.
+type InstanceProfileEvidence struct {
+	ARN              string                    `json:"arn"`
+	NotFound         bool                      `json:"not_found,omitempty"`
+	Role             string                    `json:"role,omitempty"`
+	AttachedPolicies []snapshot.AttachedPolicy `json:"attached_policies,omitempty"`
+	ReadError        *snapshot.ReadError       `json:"read_error,omitempty"`
+}
+
+// SecurityGroupEvidence is one of an instance's security groups.
+type SecurityGroupEvidence struct {
+	ID      string                  `json:"id"`
+	Name    string                  `json:"name"`
+	VPCID   string                  `json:"vpc_id"`
+	Ingress []snapshot.IPPermission `json:"ingress"`
+}
+
+// OpenRuleEvidence is an ingress rule that admits SSH from the internet.
+type OpenRuleEvidence struct {
+	GroupID string `json:"group_id"`
+	Rule    string `json:"rule"`
+	CIDR    string `json:"cidr"`
+}
+
+// SSHLogsEvidence is the evidence of ssm-cloudwatch-agent-ssh-logs for one instance.
+type SSHLogsEvidence struct {
+	ReadError     *snapshot.ReadError    `json:"read_error,omitempty"`
+	Instance      ManagedInstanceSummary `json:"instance"`
+	SSHLogPaths   []string               `json:"ssh_log_paths,omitempty"`
+	ConfiguredBy  []SourceEvidence       `json:"configured_by,omitempty"`
+	FailedCommand *SourceEvidence        `json:"failed_command,omitempty"`
+	Streams       []StreamEvidence       `json:"streams,omitempty"`
+}
+
+// ManagedInstanceSummary names an SSM managed instance.
+type ManagedInstanceSummary struct {
+	ID              string     `json:"id"`
+	PlatformName    string     `json:"platform_name"`
+	PlatformVersion string     `json:"platform_version"`
+	PingStatus      string     `json:"ping_status"`
+	AgentVersion    string     `json:"agent_version"`
+	LastPingTime    *time.Time `json:"last_ping_time"`
+}
+
+// SourceEvidence is an association or command that configured the CloudWatch Agent.
+type SourceEvidence struct {
+	Kind                string     `json:"kind"`
+	ID                  string     `json:"id"`
+	Action              string     `json:"action"`
+	ConfigurationSource string     `json:"configuration_source"`
+	Parameter           string     `json:"parameter"`
+	Status              string     `json:"status"`
+	At                  *time.Time `json:"at"`
+}
+
+// StreamEvidence is one log stream the agent's configuration sends the SSH log to.
+type StreamEvidence struct {
+	Configuration string `json:"configuration"`
+	ConfiguredBy  string `json:"configured_by"`
+	FilePath      string `json:"file_path"`
+	LogGroup      string `json:"log_group"`
+	LogStream     string `json:"log_stream"`
+	// LastIngestionTime is when the stream last received data (nil: never, or not read).
+	LastIngestionTime *time.Time `json:"last_ingestion_time,omitempty"`
+	Verdict           Status     `json:"verdict,omitempty"`
+}
