@@ -49,6 +49,7 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer {
 			return budgeted{budget: budget, RetryerV2: retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
+				ao.Throttles = append(ao.Throttles, snsThrottled)
 				attempts := o.MaxAttempts
 				if attempts <= 0 {
 					attempts = DefaultMaxAttempts
@@ -62,6 +63,7 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 					// Back off at most 5 s between attempts (the SDK's default is 20 s): with
 					// eight attempts a failing call then gives up in seconds, not minutes.
 					so.MaxBackoff = maxBackoff
+					so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: snsThrottled.Codes})
 				})
 			})}
 		}),

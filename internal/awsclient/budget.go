@@ -47,7 +47,12 @@ func newRetryBudget(failures, dials int64) *retryBudget {
 	return b
 }
 
-var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
+// snsThrottled is the code SNS's API model gives its throttling error ("Throttled", HTTP 429),
+// which the SDK's default list of throttling codes lacks: without it a throttled SNS read
+// would be retried as a failure, spending the retry budget, or not retried at all.
+var snsThrottled = retry.ThrottleErrorCode{Codes: map[string]struct{}{"Throttled": {}}}
+
+var throttles = retry.IsErrorThrottles(append(append([]retry.IsErrorThrottle{}, retry.DefaultThrottles...), snsThrottled))
 
 // allow reports whether opErr may be retried, and spends budget if so.
 func (b *retryBudget) allow(opErr error) bool {

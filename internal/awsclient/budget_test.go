@@ -90,3 +90,26 @@ func TestThrottleDelay(t *testing.T) {
 		t.Errorf("a throttled call was refused a retry: %v", err)
 	}
 }
+
+// TestSNSThrottledIsThrottling: SNS names its throttling error "Throttled" (HTTP 429), a code
+// the SDK's defaults do not list. lookout's retryer retries it as throttling: without spending
+// the retry budget.
+func TestSNSThrottledIsThrottling(t *testing.T) {
+	snsThrottle := &smithy.GenericAPIError{Code: "Throttled", Message: "Rate exceeded"}
+	b := newRetryBudget(0, 0)
+	if !b.allow(snsThrottle) {
+		t.Error("SNS Throttled spent (an empty) retry budget: it is throttling")
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	cfg, err := LoadConfig(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Retryer().IsErrorRetryable(snsThrottle) {
+		t.Error("the configured retryer does not retry SNS's Throttled")
+	}
+	if cfg.Retryer().IsErrorRetryable(&smithy.GenericAPIError{Code: "AuthorizationError"}) {
+		t.Error("the configured retryer retries an authorization error")
+	}
+}

@@ -57,8 +57,9 @@ func (b *lockedBuffer) String() string {
 }
 
 // httpClient bounds every call the harness itself makes to moto (readiness, reset): a hung
-// server fails the test instead of hanging it.
-var httpClient = &http.Client{Timeout: 10 * time.Second}
+// server fails the test instead of hanging it. The bound is generous because it is not a
+// speed limit: on a loaded 2-core machine a reset of a large moto state has taken over 10 s.
+var httpClient = &http.Client{Timeout: 90 * time.Second}
 
 // Python is the interpreter used for the launcher; LOOKOUT_PYTHON overrides it.
 func Python() string {

@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/lookout-audit/lookout/internal/terminal"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
-	"golang.org/x/term"
 )
 
 // Document is the JSON form of `lookout fix --format json`.
@@ -65,22 +64,9 @@ const DefaultWidth = 120
 // minWidth is the narrowest layout attempted.
 const minWidth = 60
 
-// terminalWidth returns the width of w's terminal, or 0 when w is not one.
-func terminalWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0
-	}
-	width, _, err := term.GetSize(int(f.Fd()))
-	if err != nil || width <= 0 {
-		return 0
-	}
-	return width
-}
-
 // WriteTable writes the plan fitted to w's terminal (DefaultWidth when w is not one).
 func WriteTable(w io.Writer, d Document) error {
-	return WriteTableWidth(w, d, terminalWidth(w))
+	return WriteTableWidth(w, d, terminal.Width(w))
 }
 
 // WriteTableWidth writes the plan for a reviewer in at most width columns (0: DefaultWidth):
