@@ -188,8 +188,14 @@ func TestParseIDs(t *testing.T) {
 }
 
 func TestRoleARN(t *testing.T) {
-	if got := RoleARN("aws-us-gov", "111111111111", "/audit/Lookout/"); got != "arn:aws-us-gov:iam::111111111111:role/audit/Lookout" {
-		t.Fatalf("RoleARN = %s", got)
+	for _, c := range []struct{ partition, role, want string }{
+		{"aws-us-gov", "/audit/Lookout/", "arn:aws-us-gov:iam::111111111111:role/audit/Lookout"},
+		{"aws-cn", "Lookout", "arn:aws-cn:iam::111111111111:role/Lookout"},
+		{"aws", "OrganizationAccountAccessRole", "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"},
+	} {
+		if got := RoleARN(c.partition, "111111111111", c.role); got != c.want {
+			t.Errorf("RoleARN(%s, %s) = %s, want %s", c.partition, c.role, got, c.want)
+		}
 	}
 }
 

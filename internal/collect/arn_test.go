@@ -21,18 +21,14 @@ func TestARNsInEveryPartition(t *testing.T) {
 		}
 	}
 
-	for arn, want := range map[string]string{
+	expectEach(t, "unqualifiedFunctionARN", unqualifiedFunctionARN, map[string]string{
 		"arn:aws-cn:lambda:cn-north-1:123456789012:function:fn":           "arn:aws-cn:lambda:cn-north-1:123456789012:function:fn",
 		"arn:aws-cn:lambda:cn-north-1:123456789012:function:fn:live":      "arn:aws-cn:lambda:cn-north-1:123456789012:function:fn",
 		"arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:fn:7":  "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:fn",
 		"arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:a:b:c": "",
 		"arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function":       "",
 		"arn:aws-cn:sns:cn-north-1:123456789012:function:fn":              "",
-	} {
-		if got := unqualifiedFunctionARN(arn); got != want {
-			t.Errorf("unqualifiedFunctionARN(%q) = %q, want %q", arn, got, want)
-		}
-	}
+	})
 
 	for _, c := range []struct{ region, arn, want string }{
 		{"cn-north-1", "arn:aws-cn:sqs:cn-north-1:123456789012:alerts", "alerts"},
@@ -50,16 +46,12 @@ func TestARNsInEveryPartition(t *testing.T) {
 		}
 	}
 
-	for ref, want := range map[string]bool{
+	expectEach(t, "awsManagedAlias", awsManagedAlias, map[string]bool{
 		"arn:aws-cn:kms:cn-north-1:123456789012:alias/aws/sns":        true,
 		"arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/aws/sqs": true,
 		"arn:aws-cn:kms:cn-north-1:123456789012:alias/mine":           false,
 		"arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234":      false,
-	} {
-		if got := awsManagedAlias(ref); got != want {
-			t.Errorf("awsManagedAlias(%q) = %v", ref, got)
-		}
-	}
+	})
 
 	for _, endpoint := range []string{
 		"arn:aws-cn:sqs:cn-north-1:123456789012:q",
@@ -74,27 +66,29 @@ func TestARNsInEveryPartition(t *testing.T) {
 	}
 
 	asked := []string{"arn:aws-cn:ssm:cn-north-1:123456789012:parameter/agent/config", "arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/plain", "local"}
-	for name, want := range map[string]string{
+	expectEach(t, "askedName", func(name string) string { return askedName(asked, name) }, map[string]string{
 		"/agent/config": asked[0],
 		"plain":         asked[1],
 		"local":         "local",
 		"config":        "config",
-	} {
-		if got := askedName(asked, name); got != want {
-			t.Errorf("askedName(%q) = %q, want %q", name, got, want)
-		}
-	}
+	})
 
-	for arn, want := range map[string]string{
+	expectEach(t, "Partition", Partition, map[string]string{
 		"arn:aws:sts::123456789012:assumed-role/audit/lookout":    "aws",
 		"arn:aws-cn:iam::123456789012:user/auditor":               "aws-cn",
 		"arn:aws-us-gov:sts::123456789012:assumed-role/a/lookout": "aws-us-gov",
 		"":                            "aws",
 		"arn::iam::123456789012:root": "aws",
 		"not-an-arn":                  "aws",
-	} {
-		if got := Partition(arn); got != want {
-			t.Errorf("Partition(%q) = %q, want %q", arn, got, want)
+	})
+}
+
+// expectEach checks f against a table of inputs and the answers wanted.
+func expectEach[V comparable](t *testing.T, name string, f func(string) V, want map[string]V) {
+	t.Helper()
+	for in, w := range want {
+		if got := f(in); got != w {
+			t.Errorf("%s(%q) = %v, want %v", name, in, got, w)
 		}
 	}
 }

@@ -14,7 +14,8 @@ import (
 
 // collectTrailView lists the trails that apply to a region (shadow trails included: a
 // multi-region trail homed elsewhere, or an organization trail, appears in every region it
-// covers). Trail details are read once per trail afterwards, in accountCollector.trails.
+// covers). Trail details are read once per trail, as soon as a region lists it
+// (accountCollector.startTrailDetails).
 func collectTrailView(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	v := &snapshot.CloudTrailView{TrailARNs: []string{}}
 	r.CloudTrail = v
@@ -33,7 +34,7 @@ func collectTrailView(ctx context.Context, c *regionClients, r *snapshot.Region)
 // trails reads each distinct trail once: its description (already in hand from
 // DescribeTrails), then GetTrailStatus and GetEventSelectors in its home region, because
 // CloudTrail answers those only there.
-func (a *accountCollector) trails(ctx context.Context, regions []snapshot.Region) []snapshot.Trail {
+func (a *accountCollector) trails(regions []snapshot.Region) []snapshot.Trail {
 	byARN := map[string]cttypes.Trail{}
 	for _, r := range regions {
 		for _, t := range a.clientsFor(r.Name).trailList {
@@ -52,13 +53,44 @@ func (a *accountCollector) trails(ctx context.Context, regions []snapshot.Region
 	for i, arn := range arns {
 		t := byARN[arn]
 		out[i] = trailFromAPI(t)
-		// Started as soon as a region listed the trail (accountCollector.collected).
-		d := a.trailDetail(ctx, arn, out[i].HomeRegion)
-		<-d.done
+		// Started as soon as a region listed the trail.
+		d := a.trailDetail(arn, out[i].HomeRegion).wait()
 		out[i].Status, out[i].StatusError = d.status, d.statusErr
 		out[i].Selectors, out[i].SelectorsError = d.selectors, d.selectorsErr
 	}
 	return out
+}
+
+// startTrailDetails starts the details of the trails a region lists, without waiting for the
+// other regions or the region's other services.
+func (a *accountCollector) startTrailDetails(_ context.Context, rc *regionClients, _ *snapshot.Region) {
+	for _, t := range rc.trailList {
+		a.trailDetail(aws.ToString(t.TrailARN), aws.ToString(t.HomeRegion))
+	}
+}
+
+// trailDetail is one trail's GetTrailStatus and GetEventSelectors, read at once in its home
+// region (CloudTrail answers them only there), once per scan of the account.
+type trailDetail struct {
+	status       *snapshot.TrailStatus
+	statusErr    *snapshot.ReadError
+	selectors    *snapshot.EventSelectors
+	selectorsErr *snapshot.ReadError
+}
+
+func (a *accountCollector) trailDetail(arn, home string) *onceRead[trailDetail] {
+	return a.trailReads.start(a, arn, func(ctx context.Context) trailDetail {
+		rc := a.clientsFor(home)
+		var d trailDetail
+		fanOut(2, func(i int) {
+			if i == 0 {
+				d.status, d.statusErr = trailStatus(ctx, rc, arn)
+			} else {
+				d.selectors, d.selectorsErr = eventSelectors(ctx, rc, arn)
+			}
+		})
+		return d
+	})
 }
 
 func trailFromAPI(t cttypes.Trail) snapshot.Trail {

@@ -224,9 +224,10 @@ func (c *Collector) do(ctx context.Context, f func()) {
 // at once — with --regions, the regions named; with all, the regions every account of the
 // partition has enabled, while ec2:DescribeRegions says which others are — and
 // sts:GetCallerIdentity, which only names the account, runs alongside. The account-wide reads
-// start from each region's answers as they come (accountCollector.collected); the trails,
-// the IAM roles that rule targets name and the instance profiles of instances SSM does not
-// manage are assembled once every region is read.
+// (the trails' details, the IAM roles that rule targets name, the instance profiles of
+// instances SSM does not manage) start from each region's answers as they come (followUps),
+// each in the account's context: a region still waiting on a slow call holds up only what
+// needs that call. They are gathered once every region is read.
 //
 // If the identity or the region list cannot be read, the account is that error, as before
 // any region was read: the reads already started are abandoned and dropped, and so is a
@@ -368,19 +369,10 @@ func (c *Collector) account(ctx context.Context, t Target) snapshot.Account {
 	for _, run := range runs {
 		<-run.done
 	}
-	// The account-wide reads depend on every region and not on each other.
-	var after sync.WaitGroup
-	after.Add(2)
-	go func() {
-		defer after.Done()
-		a.Roles = acc.roles(ctx, a.Regions)
-	}()
-	go func() {
-		defer after.Done()
-		a.InstanceProfiles = acc.instanceProfiles(ctx, a.Regions)
-	}()
-	a.Trails = acc.trails(ctx, a.Regions)
-	after.Wait()
+	// The account-wide reads, started as each region answered, are gathered.
+	a.Roles = acc.roles(a.Regions)
+	a.InstanceProfiles = acc.instanceProfiles(a.Regions)
+	a.Trails = acc.trails(a.Regions)
 	acc.wg.Wait()
 	return a
 }

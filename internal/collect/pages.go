@@ -34,29 +34,44 @@ func pagesUntil[T, O any](ctx context.Context, more func() bool, next func(conte
 	return nil
 }
 
-// readIAM reads each of names once (they are distinct: IAM names are unique in an account),
-// all at once, each under the IAM service's bound and the global one (Collector.doAs), and
-// returns the answers by name. A name that never got a slot, because the scan ended while it
-// waited, is unread(the context's error, as a read error of operation): not read, not absent.
-func readIAM[R any](ctx context.Context, c *Collector, names []string, operation string, read func(name string) R, unread func(*snapshot.ReadError) R) map[string]R {
-	out := make(map[string]R, len(names))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var r R
-			ran := false
-			c.doAs(ctx, "iam", func() { ran, r = true, read(name) })
-			if !ran {
-				r = unread(readError(operation, ctx.Err()))
-			}
-			mu.Lock()
-			out[name] = r
-			mu.Unlock()
-		}()
+// once holds the account-wide reads of one kind by item (a trail's ARN, a role's name...):
+// each item is read once, started by the first region whose answers name it (or by the
+// account-wide pass, for an item no region started), in its own goroutine under the account's
+// context. Neither a region that ends sooner nor a slow call elsewhere holds it up, and the
+// items are read at once, each call under the collector's bounds.
+type once[R any] struct {
+	mu    sync.Mutex
+	reads map[string]*onceRead[R]
+}
+
+// onceRead is one item's read; wait returns its answer.
+type onceRead[R any] struct {
+	done   chan struct{}
+	answer R
+}
+
+// start starts read for key unless it was started already, and returns the read to wait on.
+func (o *once[R]) start(a *accountCollector, key string, read func(ctx context.Context) R) *onceRead[R] {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if r, ok := o.reads[key]; ok {
+		return r
 	}
-	wg.Wait()
-	return out
+	if o.reads == nil {
+		o.reads = map[string]*onceRead[R]{}
+	}
+	r := &onceRead[R]{done: make(chan struct{})}
+	o.reads[key] = r
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer close(r.done)
+		r.answer = read(a.ctx)
+	}()
+	return r
+}
+
+func (r *onceRead[R]) wait() R {
+	<-r.done
+	return r.answer
 }

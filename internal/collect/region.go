@@ -95,9 +95,14 @@ func (c *regionClients) scanTime() time.Time {
 type regionCollector struct {
 	service string
 	run     func(ctx context.Context, c *regionClients, r *snapshot.Region)
-	// after names the collectors whose sections a follow-up reads; it starts as soon as
-	// they are done, not when the whole region is.
+}
+
+// followUp is a read that depends on what collectors found in a region. It starts as soon as
+// the collectors it names in after are done in that region, not when the whole region is.
+type followUp struct {
+	name  string
 	after []string
+	run   func(a *accountCollector, ctx context.Context, rc *regionClients, r *snapshot.Region)
 }
 
 // regionCollectors is what is read in every region, one entry per service.
@@ -112,15 +117,21 @@ var regionCollectors = []regionCollector{
 	{service: "ssm", run: collectSSM},
 }
 
-// regionFollowUps are reads that depend on what collectors found (e.g. the log streams of the
-// log groups an agent configuration names). Each starts when the collectors it names in after
-// are done. Follow-ups run at once with each other and with the other collectors, so each
-// writes only sections no other task of the region writes meanwhile: ssh-log-streams the
-// managed instances' tags (SSM) and the streams of log groups (Logs), delivery the functions'
-// policies (Lambda), SQS and KMS.
-var regionFollowUps = []regionCollector{
-	{service: "ssh-log-streams", run: collectSSHLogStreams, after: []string{"ssm", "ec2", "logs"}},
-	{service: "delivery", run: collectDelivery, after: []string{"eventbridge", "sns", "lambda"}},
+// followUps are reads that depend on what collectors found (e.g. the log streams of the log
+// groups an agent configuration names). Follow-ups run at once with each other and with the
+// other collectors, so each writes only sections no other task of the region writes
+// meanwhile: ssh-log-streams the managed instances' tags (SSM) and the streams of log groups
+// (Logs), delivery the functions' policies (Lambda), SQS and KMS. The others write nothing in
+// the region: they start the account-wide reads its answers call for (the details of the
+// trails it lists, the roles its rule targets name, the instance profiles of its instances),
+// which run in the account's context, so that a slow call of another service, or of another
+// region, holds up none of them (accountCollector.trails, roles, instanceProfiles).
+var followUps = []followUp{
+	{name: "ssh-log-streams", run: (*accountCollector).sshLogStreams, after: []string{"ssm", "ec2", "logs"}},
+	{name: "delivery", run: (*accountCollector).delivery, after: []string{"eventbridge", "sns", "lambda"}},
+	{name: "trail-details", run: (*accountCollector).startTrailDetails, after: []string{"cloudtrail"}},
+	{name: "roles", run: iamFollowUp(roleTargets, func(a *accountCollector, region, name string) { a.role(region, name) }), after: []string{"eventbridge"}},
+	{name: "instance-profiles", run: iamFollowUp(profileTargets, func(a *accountCollector, region, name string) { a.instanceProfile(region, name) }), after: []string{"ec2", "ssm"}},
 }
 
 // accountCollector holds the per-account state: the region clients, built once each, the
@@ -136,20 +147,25 @@ type accountCollector struct {
 	iam       *iam.Client
 
 	// known is closed once accountID is set (sts:GetCallerIdentity answered, or the target
-	// named the account): delivery reads wait for it, as they compare owners with it.
+	// named the account): delivery reads wait for it, as they compare owners with it, and so
+	// do the role and instance profile reads, which are of this account only.
 	known chan struct{}
-	// trailDetails holds each trail's status and selectors, read once, from the first
-	// region whose DescribeTrails lists the trail.
-	trailDetails map[string]*trailDetail
-	// wg counts the account-wide reads started early, so that none outlives the account;
-	// ctx is the account's context, which they run in (a region's may end sooner).
+	// The account-wide reads, each item read once, started by the first region that names
+	// it: each trail's status and selectors (by ARN), the roles rule targets name, the
+	// instance profiles and the attached policies of their roles (by name).
+	trailReads   once[trailDetail]
+	roleReads    once[roleRead]
+	profileReads once[profileRead]
+	policyReads  once[policiesRead]
+	// wg counts the account-wide reads started, so that none outlives the account; ctx is
+	// the account's context, which they run in (a region's may end sooner).
 	wg  sync.WaitGroup
 	ctx context.Context
 }
 
 func newAccountCollector(c *Collector, cfg aws.Config, accountID string) *accountCollector {
 	a := &accountCollector{c: c, cfg: cfg, accountID: accountID, now: c.opts.Now, clients: map[string]*regionClients{},
-		known: make(chan struct{}), trailDetails: map[string]*trailDetail{}, ctx: context.Background()}
+		known: make(chan struct{}), ctx: context.Background()}
 	if accountID != "" {
 		close(a.known)
 	}
@@ -208,8 +224,7 @@ func (a *accountCollector) clientsFor(region string) *regionClients {
 }
 
 // region reads every service of one region concurrently; each follow-up starts when the
-// collectors it reads are done, and the account-wide reads a collector's answer calls for
-// start when it is done (accountCollector.collected).
+// collectors it reads are done.
 func (a *accountCollector) region(ctx context.Context, name string) snapshot.Region {
 	r := snapshot.Region{Name: name}
 	rc := a.clientsFor(name)
@@ -224,85 +239,36 @@ func (a *accountCollector) region(ctx context.Context, name string) snapshot.Reg
 		go func() {
 			defer wg.Done()
 			col.run(ctx, rc, &r)
-			a.collected(ctx, col.service, rc, &r)
 			close(done[col.service])
 		}()
 	}
-	for _, f := range regionFollowUps {
+	for _, f := range followUps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for _, dep := range f.after {
 				<-done[dep]
 			}
-			if f.service == "delivery" {
-				// Delivery compares owners with the account id, which STS may still be
-				// reading: wait for it (or for the end of the scan).
-				id, ok := a.id(ctx)
-				if !ok {
-					return
-				}
-				rc.accountID = id
-			}
-			f.run(ctx, rc, &r)
+			f.run(a, ctx, rc, &r)
 		}()
 	}
 	wg.Wait()
 	return r
 }
 
-// collected starts the account-wide reads that a collector's answer calls for, without
-// waiting for the other regions: the details of the trails a region's DescribeTrails lists.
-func (a *accountCollector) collected(ctx context.Context, service string, rc *regionClients, r *snapshot.Region) {
-	if service == "cloudtrail" {
-		for _, t := range rc.trailList {
-			a.trailDetail(ctx, aws.ToString(t.TrailARN), aws.ToString(t.HomeRegion))
-		}
-	}
+func (a *accountCollector) sshLogStreams(ctx context.Context, rc *regionClients, r *snapshot.Region) {
+	collectSSHLogStreams(ctx, rc, r)
 }
 
-// trailDetail is one trail's GetTrailStatus and GetEventSelectors, read in its home region
-// (CloudTrail answers them only there), each once per scan of the account.
-type trailDetail struct {
-	done         chan struct{}
-	status       *snapshot.TrailStatus
-	statusErr    *snapshot.ReadError
-	selectors    *snapshot.EventSelectors
-	selectorsErr *snapshot.ReadError
-}
-
-// trailDetail returns the trail's details, starting their reads if no region has yet; the
-// caller waits on done.
-func (a *accountCollector) trailDetail(ctx context.Context, arn, home string) *trailDetail {
-	a.mu.Lock()
-	d, ok := a.trailDetails[arn]
+// delivery compares owners with the account id, which STS may still be reading: it waits for
+// it (or for the end of the scan).
+func (a *accountCollector) delivery(ctx context.Context, rc *regionClients, r *snapshot.Region) {
+	id, ok := a.id(ctx)
 	if !ok {
-		d = &trailDetail{done: make(chan struct{})}
-		a.trailDetails[arn] = d
+		return
 	}
-	a.mu.Unlock()
-	if ok {
-		return d
-	}
-	ctx = a.ctx
-	rc := a.clientsFor(home)
-	var reads sync.WaitGroup
-	reads.Add(2)
-	a.wg.Add(1)
-	go func() {
-		defer reads.Done()
-		d.status, d.statusErr = trailStatus(ctx, rc, arn)
-	}()
-	go func() {
-		defer reads.Done()
-		d.selectors, d.selectorsErr = eventSelectors(ctx, rc, arn)
-	}()
-	go func() {
-		defer a.wg.Done()
-		reads.Wait()
-		close(d.done)
-	}()
-	return d
+	rc.accountID = id
+	collectDelivery(ctx, rc, r)
 }
 
 // fanOutLimit is how many independent reads of one service a collector makes at once in one

@@ -3,12 +3,26 @@ package root
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	evtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/lookout-audit/lookout/checks"
 	"github.com/lookout-audit/lookout/internal/faultproxy"
@@ -35,22 +49,29 @@ var faultScan = []string{"scan", "--regions", "us-east-1,us-west-2", "--format",
 
 func key(f checks.Finding) string { return f.CheckID + "|" + f.Account + "|" + f.Region }
 
+// scanByKey runs a scan that must exit with code, and returns its findings by key.
+func scanByKey(t *testing.T, code int, args ...string) map[string]checks.Finding {
+	t.Helper()
+	got, out, stderr := run(t, args...)
+	if got != code {
+		t.Fatalf("%s: exit %d, want %d: %s", strings.Join(args, " "), got, code, stderr)
+	}
+	byKey := map[string]checks.Finding{}
+	for _, f := range findingsOf(t, out).Findings {
+		byKey[key(f)] = f
+	}
+	return byKey
+}
+
 // TestAccessDeniedIsErrorForExactlyWhatNeededIt: a denied GetTrailStatus makes
 // cloudtrail-logging ERROR (naming the operation) and exit 2; any finding that differs from a
 // clean scan is ERROR, never a different PASS or FAIL.
 func TestAccessDeniedIsErrorForExactlyWhatNeededIt(t *testing.T) {
 	_, p := faultSetup(t)
-	code, out, stderr := run(t, faultScan...)
-	if code != 0 {
-		t.Fatalf("clean scan: exit %d: %s", code, stderr)
-	}
-	clean := map[string]checks.Finding{}
-	for _, f := range findingsOf(t, out).Findings {
-		clean[key(f)] = f
-	}
+	clean := scanByKey(t, 0, faultScan...)
 
 	p.SetFaults(faultproxy.Fault{Operation: "cloudtrail:GetTrailStatus", Kind: faultproxy.AccessDenied})
-	code, out, stderr = run(t, faultScan...)
+	code, out, stderr := run(t, faultScan...)
 	if code != 2 {
 		t.Fatalf("denied GetTrailStatus: exit %d, want 2: %s", code, stderr)
 	}
@@ -206,5 +227,146 @@ func TestInterruptAfterTheReportIsHonest(t *testing.T) {
 	code := MainContext(ctx, []string{"scan", "--snapshot", "../../../fixtures/demo-org.json", "--format", "json"}, out, &errOut)
 	if code != 1 || strings.Contains(errOut.String(), "no report was written") || out.Len() == 0 {
 		t.Errorf("exit %d, stderr %q, %d bytes of report; want exit 1, the report, no claim that none was written", code, errOut.String(), out.Len())
+	}
+}
+
+// TestUnansweredCallSpoilsOnlyWhatNeededIt (issue 15, defect 6): with --timeout and
+// DescribeAlarms never answering, only the findings that need the alarms become ERROR, each
+// naming DescribeAlarms; every other finding keeps the verdict of a clean scan, and no message
+// blames a call that was not made (the account-wide trail pass must not wait for the slowest
+// region and then report its own reads as timed out).
+func TestUnansweredCallSpoilsOnlyWhatNeededIt(t *testing.T) {
+	srv, p := faultSetup(t)
+	watchedTrail(t, srv)
+	// A recorder in front of the fault proxy: which actions the faulted scan really made.
+	var mu sync.Mutex
+	made := map[string]bool{}
+	target, err := url.Parse(p.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(target)
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, action := faultproxy.Operation(r)
+		mu.Lock()
+		made[action] = true
+		mu.Unlock()
+		forward.ServeHTTP(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	t.Setenv("AWS_ENDPOINT_URL", rec.URL)
+
+	clean := scanByKey(t, 0, faultScan...)
+
+	mu.Lock()
+	clear(made)
+	mu.Unlock()
+	// CloudWatch signs as "monitoring".
+	p.SetFaults(faultproxy.Fault{Operation: "monitoring:DescribeAlarms", Kind: faultproxy.Slow, Delay: time.Hour})
+	got := scanByKey(t, 2, append(faultScan, "--timeout", "4s")...)
+	if p.Injected.Load() == 0 {
+		t.Fatal("DescribeAlarms was never held: the test proved nothing")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	opRe := regexp.MustCompile(`\b[a-z0-9-]+:([A-Z][A-Za-z]+)\b`)
+	if len(got) != len(clean) {
+		t.Errorf("faulted scan found %d findings, clean %d", len(got), len(clean))
+	}
+	var errors, kept int
+	for k, f := range got {
+		c, ok := clean[k]
+		if !ok {
+			t.Errorf("%s: not in the clean scan: %s %q", key(f), f.Status, f.Message)
+			continue
+		}
+		if f.Status == checks.Error {
+			// An ERROR names the read that failed; other verdicts name CloudTrail events.
+			for _, m := range opRe.FindAllStringSubmatch(f.Message, -1) {
+				if !made[m[1]] {
+					t.Errorf("%s blames %s, which the scan never called: %q", key(f), m[0], f.Message)
+				}
+			}
+		}
+		if f.Status == checks.Error && c.Status != checks.Error {
+			errors++
+			if !strings.Contains(f.Message, "DescribeAlarms") {
+				t.Errorf("%s: ERROR without naming DescribeAlarms: %q", key(f), f.Message)
+			}
+			continue
+		}
+		kept++
+		if f.Status != c.Status || f.Message != c.Message {
+			t.Errorf("%s changed from %s %q to %s %q", key(f), c.Status, c.Message, f.Status, f.Message)
+		}
+	}
+	// The trail checks read no alarm: they must never be the victims.
+	for _, id := range []string{"cloudtrail-logging", "cloudtrail-stoplogging-remediation"} {
+		for _, f := range got {
+			if f.CheckID == id && f.Status == checks.Error {
+				t.Errorf("%s is ERROR under a fault of DescribeAlarms: %q", key(f), f.Message)
+			}
+		}
+	}
+	if errors == 0 || kept == 0 {
+		t.Errorf("%d findings became ERROR and %d kept their verdict; want some of each", errors, kept)
+	}
+	t.Logf("%d findings ERROR (DescribeAlarms), %d kept their clean verdict", errors, kept)
+}
+
+// watchedTrail sends the trail "main" to a CloudWatch Logs group with a root-usage metric
+// filter, so that the root-usage check needs DescribeAlarms to judge the filter's alarm; and
+// protects the trail with a StopLogging rule whose SSM Automation target runs through a role,
+// so that the remediation check needs the account-wide role reads.
+func watchedTrail(t *testing.T, srv *motoserver.Server) {
+	t.Helper()
+	ctx := motoserver.Ctx(t)
+	cfg := srv.Config("us-east-1")
+	role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 aws.String("trail-to-logs"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("trail")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloudtrail.NewFromConfig(cfg).UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("main"),
+		CloudWatchLogsLogGroupArn: aws.String("arn:aws:logs:us-east-1:123456789012:log-group:trail:*"),
+		CloudWatchLogsRoleArn:     role.Role.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logs.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{
+		LogGroupName: aws.String("trail"), FilterName: aws.String("RootAccountUsage"),
+		FilterPattern: aws.String(`{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }`),
+		MetricTransformations: []logtypes.MetricTransformation{{
+			MetricName: aws.String("RootAccountUsageCount"), MetricNamespace: aws.String("CloudTrailMetrics"), MetricValue: aws.String("1"),
+		}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ic := iam.NewFromConfig(cfg)
+	automation, err := ic.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 aws.String("events-automation"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("events-automation"), PolicyName: aws.String("start"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:StartAutomationExecution","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ev := eventbridge.NewFromConfig(cfg)
+	if _, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("restart-trail"),
+		EventPattern: aws.String(`{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("restart-trail"), Targets: []evtypes.Target{{
+		Id: aws.String("restart"), Arn: aws.String("arn:aws:ssm:us-east-1:123456789012:automation-definition/RestartTrail"), RoleArn: automation.Role.Arn,
+	}}}); err != nil {
+		t.Fatal(err)
 	}
 }
