@@ -22,11 +22,7 @@ import (
 // not rewrite selectors or delivery, and says so. Adding a second trail there would also bill
 // every management event twice.
 func planCloudTrailLogging(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Action, string, error) {
-	a, err := fixAccount(s, f.Account)
-	if err != nil {
-		return nil, "", err
-	}
-	r, err := fixRegion(a, f.Region)
+	a, r, err := fixAccountRegion(s, f)
 	if err != nil {
 		return nil, "", err
 	}

@@ -75,11 +75,7 @@ func planEC2InstanceSSMManaged(s *snapshot.Snapshot, f Finding, o FixOptions) ([
 // fixInstance finds the account, region and instance of an instance finding (resource: the
 // instance ARN).
 func fixInstance(s *snapshot.Snapshot, f Finding) (*snapshot.Account, *snapshot.Region, *snapshot.Instance, error) {
-	a, err := fixAccount(s, f.Account)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	r, err := fixRegion(a, f.Region)
+	a, r, err := fixAccountRegion(s, f)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -230,6 +230,19 @@ func fixRegion(a *snapshot.Account, name string) (*snapshot.Region, error) {
 	return nil, fmt.Errorf("region %s of account %s is not in the snapshot", name, a.ID)
 }
 
+// fixAccountRegion returns the account and region of a regional finding.
+func fixAccountRegion(s *snapshot.Snapshot, f Finding) (*snapshot.Account, *snapshot.Region, error) {
+	a, err := fixAccount(s, f.Account)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := fixRegion(a, f.Region)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, r, nil
+}
+
 // fixTrailOwner is the account id in a trail ARN.
 func fixTrailOwner(trailARN string) string {
 	a, ok := parseARN(trailARN)

@@ -35,11 +35,8 @@ func planEC2StateChangeRule(s *snapshot.Snapshot, f Finding, o FixOptions) ([]pl
 }
 
 func planNotifyRule(s *snapshot.Snapshot, f Finding, o FixOptions, name, pattern, description, why string) ([]plan.Action, string, error) {
-	a, err := fixAccount(s, f.Account)
+	a, _, err := fixAccountRegion(s, f)
 	if err != nil {
-		return nil, "", err
-	}
-	if _, err := fixRegion(a, f.Region); err != nil {
 		return nil, "", err
 	}
 	topic, actions, note, ok := notifyTopic(a, f.Region, o)

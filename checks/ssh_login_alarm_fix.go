@@ -22,11 +22,7 @@ const (
 // chain metric filter (seed 000's "Accepted publickey for") → alarm (Sum >= 1 over one minute,
 // 1 of 1) → SNS topic → subscriber. Groups whose chain passes are left alone.
 func planSSHLoginAlarm(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Action, string, error) {
-	a, err := fixAccount(s, f.Account)
-	if err != nil {
-		return nil, "", err
-	}
-	r, err := fixRegion(a, f.Region)
+	a, r, err := fixAccountRegion(s, f)
 	if err != nil {
 		return nil, "", err
 	}

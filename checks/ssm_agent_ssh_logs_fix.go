@@ -32,11 +32,7 @@ const (
 // configuration change fixes (the agent, the instance profile or the instance itself is at
 // fault): nothing is planned, and the note says so.
 func planSSMAgentSSHLogs(s *snapshot.Snapshot, f Finding, _ FixOptions) ([]plan.Action, string, error) {
-	a, err := fixAccount(s, f.Account)
-	if err != nil {
-		return nil, "", err
-	}
-	r, err := fixRegion(a, f.Region)
+	a, r, err := fixAccountRegion(s, f)
 	if err != nil {
 		return nil, "", err
 	}
