@@ -31,14 +31,9 @@ var CloudTrailLogging = Check{
 }
 
 func runCloudTrailLogging(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
-	var out []Finding
-	for ai := range s.Accounts {
-		a := &s.Accounts[ai]
-		for _, r := range a.Regions {
-			out = append(out, c.evaluateRegion(a, r))
-		}
-	}
-	return out
+	return perRegion(s, func(a *snapshot.Account, r *snapshot.Region) []Finding {
+		return []Finding{c.evaluateRegion(a, *r)}
+	})
 }
 
 // trailVerdict is the outcome of judging one trail for one region.

@@ -43,22 +43,17 @@ func runEC2InstanceSSMManaged(c *Check, s *snapshot.Snapshot, _ Options) []Findi
 // perRunningInstance judges every running instance of every region with judge; a region whose
 // instances could not be read gives its one ERROR finding instead.
 func (c *Check) perRunningInstance(s *snapshot.Snapshot, judge func(*snapshot.Account, *snapshot.Region, *snapshot.Instance) Finding) []Finding {
-	var out []Finding
-	for ai := range s.Accounts {
-		a := &s.Accounts[ai]
-		for ri := range a.Regions {
-			r := &a.Regions[ri]
-			running, stop := c.runningInstances(a, r)
-			if stop != nil {
-				out = append(out, *stop)
-				continue
-			}
-			for _, in := range running {
-				out = append(out, judge(a, r, in))
-			}
+	return perRegion(s, func(a *snapshot.Account, r *snapshot.Region) []Finding {
+		running, stop := c.runningInstances(a, r)
+		if stop != nil {
+			return []Finding{*stop}
 		}
-	}
-	return out
+		var out []Finding
+		for _, in := range running {
+			out = append(out, judge(a, r, in))
+		}
+		return out
+	})
 }
 
 // runningInstances lists the region's running instances, or says why they cannot be listed

@@ -27,34 +27,26 @@ var EC2StateChangeRule = Check{
 }
 
 func runEC2StateChangeRule(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
-	var out []Finding
-	for ai := range s.Accounts {
-		a := &s.Accounts[ai]
-		for ri := range a.Regions {
-			r := &a.Regions[ri]
-			resource := accountARN(a, "events", r.Name, "rule/*")
-			switch {
-			case r.EC2 == nil:
-				out = append(out, c.finding(a.ID, r.Name, resource, Error, "EC2 instances were not collected"))
-				continue
-			case r.EC2.Error != nil:
-				out = append(out, c.readError(a.ID, r.Name, resource, r.EC2.Error, "the EC2 instances of "+r.Name))
-				continue
-			}
-			live := 0
-			for _, in := range r.EC2.Instances {
-				if in.State != "terminated" {
-					live++
-				}
-			}
-			if live == 0 {
-				continue
-			}
-			d := detection.EC2StateChange(r.Name, a.ID)
-			what := fmt.Sprintf("EC2 instance state changes (running, stopped, terminated) of the %d instance(s)", live)
-			out = append(out, c.ruleFinding(s, a.ID, r, resource, d, notifies, what,
-				&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-ec2-state-change in %s with an SNS target (--sns-topic-arn or --notify-email)", r.Name)}))
+	return perRegion(s, func(a *snapshot.Account, r *snapshot.Region) []Finding {
+		resource := accountARN(a, "events", r.Name, "rule/*")
+		switch {
+		case r.EC2 == nil:
+			return []Finding{c.finding(a.ID, r.Name, resource, Error, "EC2 instances were not collected")}
+		case r.EC2.Error != nil:
+			return []Finding{c.readError(a.ID, r.Name, resource, r.EC2.Error, "the EC2 instances of "+r.Name)}
 		}
-	}
-	return out
+		live := 0
+		for _, in := range r.EC2.Instances {
+			if in.State != "terminated" {
+				live++
+			}
+		}
+		if live == 0 {
+			return nil
+		}
+		d := detection.EC2StateChange(r.Name, a.ID)
+		what := fmt.Sprintf("EC2 instance state changes (running, stopped, terminated) of the %d instance(s)", live)
+		return []Finding{c.ruleFinding(s, a.ID, r, resource, d, notifies, what,
+			&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-ec2-state-change in %s with an SNS target (--sns-topic-arn or --notify-email)", r.Name)})}
+	})
 }

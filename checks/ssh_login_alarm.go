@@ -34,29 +34,24 @@ var SSHLoginAlarm = Check{
 
 func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
 	d := detection.SSHLogin()
-	var out []Finding
-	for ai := range s.Accounts {
-		a := &s.Accounts[ai]
-		for ri := range a.Regions {
-			r := &a.Regions[ri]
-			groups, undecided := sshLogGroups(r)
-			switch {
-			case undecided != "" && len(groups) == 0:
-				// A read that decides where the check applies failed: the region may hold SSH
-				// log groups lookout cannot see, so it is ERROR, never silence.
-				out = append(out, c.finding(a.ID, r.Name, accountARN(a, "logs", r.Name, "log-group:*"), Error,
-					"cannot tell which log groups of "+r.Name+" hold SSH logs: "+undecided))
-			case len(groups) > 0:
-				f := c.sshAlarmFinding(s, a.ID, r.Name, groups, d)
-				if undecided != "" && f.Status == Pass {
-					f.Status = Error
-					f.Message = "the SSH log groups found pass (" + f.Message + "), but others may exist: " + undecided
-				}
-				out = append(out, f)
+	return perRegion(s, func(a *snapshot.Account, r *snapshot.Region) []Finding {
+		groups, undecided := sshLogGroups(r)
+		switch {
+		case undecided != "" && len(groups) == 0:
+			// A read that decides where the check applies failed: the region may hold SSH
+			// log groups lookout cannot see, so it is ERROR, never silence.
+			return []Finding{c.finding(a.ID, r.Name, accountARN(a, "logs", r.Name, "log-group:*"), Error,
+				"cannot tell which log groups of "+r.Name+" hold SSH logs: "+undecided)}
+		case len(groups) > 0:
+			f := c.sshAlarmFinding(s, a.ID, r.Name, groups, d)
+			if undecided != "" && f.Status == Pass {
+				f.Status = Error
+				f.Message = "the SSH log groups found pass (" + f.Message + "), but others may exist: " + undecided
 			}
+			return []Finding{f}
 		}
-	}
-	return out
+		return nil
+	})
 }
 
 // sshLogGroups are the log groups of a region that hold SSH logs: those the configurations

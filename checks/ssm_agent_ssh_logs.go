@@ -36,14 +36,9 @@ var SSMAgentSSHLogs = Check{
 }
 
 func runSSMAgentSSHLogs(c *Check, s *snapshot.Snapshot, opts Options) []Finding {
-	var out []Finding
-	for ai := range s.Accounts {
-		a := &s.Accounts[ai]
-		for ri := range a.Regions {
-			out = append(out, c.sshLogsRegion(a, &a.Regions[ri], opts)...)
-		}
-	}
-	return out
+	return perRegion(s, func(a *snapshot.Account, r *snapshot.Region) []Finding {
+		return c.sshLogsRegion(a, r, opts)
+	})
 }
 
 // sshTarget is one (log group, stream) an instance's SSH log should reach.
