@@ -50,36 +50,19 @@ type dCmp struct {
 }
 
 func (n dOr) eval(tok string) bool {
-	for _, k := range n.kids {
-		if k.eval(tok) {
-			return true
-		}
-	}
-	return false
+	return anyHolds(n.kids, func(k dnode) bool { return k.eval(tok) })
 }
 
 func (n dAnd) eval(tok string) bool {
-	for _, k := range n.kids {
-		if !k.eval(tok) {
-			return false
-		}
-	}
-	return true
+	return allHold(n.kids, func(k dnode) bool { return k.eval(tok) })
 }
 
-func (n dOr) String() string  { return joinD(n.kids, " || ") }
-func (n dAnd) String() string { return joinD(n.kids, " && ") }
+func (n dOr) String() string  { return joinKids(n.kids, " || ", isDOr) }
+func (n dAnd) String() string { return joinKids(n.kids, " && ", isDOr) }
 
-func joinD(kids []dnode, sep string) string {
-	parts := make([]string, len(kids))
-	for i, k := range kids {
-		s := k.String()
-		if _, isOr := k.(dOr); isOr {
-			s = "(" + s + ")"
-		}
-		parts[i] = s
-	}
-	return strings.Join(parts, sep)
+func isDOr(k dnode) bool {
+	_, isOr := k.(dOr)
+	return isOr
 }
 
 func (c dCmp) String() string { return c.name + " " + opText[c.op] + " " + c.val.String() }
@@ -196,52 +179,18 @@ func (p *delimParser) name() (string, error) {
 	return n, nil
 }
 
+// or and and read a field's conditions; only the first comparison may have its name read
+// already (nameRead).
 func (p *delimParser) or(field string, nameRead bool) (dnode, error) {
-	first, err := p.and(field, nameRead)
-	if err != nil {
-		return nil, err
-	}
-	kids := []dnode{first}
-	for {
-		p.i = skipSpace(p.s, p.i)
-		if !strings.HasPrefix(p.s[p.i:], "||") {
-			break
-		}
-		p.i += 2
-		n, err := p.and(field, false)
-		if err != nil {
-			return nil, err
-		}
-		kids = append(kids, n)
-	}
-	if len(kids) == 1 {
-		return first, nil
-	}
-	return dOr{kids: kids}, nil
+	return operatorChain(p.s, &p.i, "||",
+		func(first bool) (dnode, error) { return p.and(field, nameRead && first) },
+		func(kids []dnode) dnode { return dOr{kids: kids} })
 }
 
 func (p *delimParser) and(field string, nameRead bool) (dnode, error) {
-	first, err := p.cmp(field, nameRead)
-	if err != nil {
-		return nil, err
-	}
-	kids := []dnode{first}
-	for {
-		p.i = skipSpace(p.s, p.i)
-		if !strings.HasPrefix(p.s[p.i:], "&&") {
-			break
-		}
-		p.i += 2
-		n, err := p.cmp(field, false)
-		if err != nil {
-			return nil, err
-		}
-		kids = append(kids, n)
-	}
-	if len(kids) == 1 {
-		return first, nil
-	}
-	return dAnd{kids: kids}, nil
+	return operatorChain(p.s, &p.i, "&&",
+		func(first bool) (dnode, error) { return p.cmp(field, nameRead && first) },
+		func(kids []dnode) dnode { return dAnd{kids: kids} })
 }
 
 func (p *delimParser) cmp(field string, nameRead bool) (dnode, error) {

@@ -30,37 +30,23 @@ type orNode struct{ kids []node }
 type andNode struct{ kids []node }
 
 func (n orNode) eval(doc any, f map[string]string) bool {
-	for _, k := range n.kids {
-		if k.eval(doc, f) {
-			return true
-		}
-	}
-	return false
+	return anyHolds(n.kids, func(k node) bool { return k.eval(doc, f) })
 }
 
 func (n andNode) eval(doc any, f map[string]string) bool {
-	for _, k := range n.kids {
-		if !k.eval(doc, f) {
-			return false
-		}
-	}
-	return true
+	return allHold(n.kids, func(k node) bool { return k.eval(doc, f) })
 }
 
-func (n orNode) String() string  { return joinNodes(n.kids, " || ") }
-func (n andNode) String() string { return joinNodes(n.kids, " && ") }
+func (n orNode) String() string  { return joinKids(n.kids, " || ", isGroup) }
+func (n andNode) String() string { return joinKids(n.kids, " && ", isGroup) }
 
-func joinNodes(kids []node, sep string) string {
-	parts := make([]string, len(kids))
-	for i, k := range kids {
-		s := k.String()
-		switch k.(type) {
-		case orNode, andNode:
-			s = "(" + s + ")"
-		}
-		parts[i] = s
+// isGroup tells the operands that print in parentheses: every && and || of its own.
+func isGroup(k node) bool {
+	switch k.(type) {
+	case orNode, andNode:
+		return true
 	}
-	return strings.Join(parts, sep)
+	return false
 }
 
 type condOp int
@@ -404,51 +390,15 @@ func (p *jsonParser) found() string { return p.foundAt(p.i) }
 func (p *jsonParser) foundAt(i int) string { return foundAt(p.s, i) }
 
 func (p *jsonParser) parseOr() (node, error) {
-	first, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	kids := []node{first}
-	for {
-		p.skip()
-		if !strings.HasPrefix(p.s[p.i:], "||") {
-			break
-		}
-		p.i += 2
-		n, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		kids = append(kids, n)
-	}
-	if len(kids) == 1 {
-		return first, nil
-	}
-	return orNode{kids: kids}, nil
+	return operatorChain(p.s, &p.i, "||",
+		func(bool) (node, error) { return p.parseAnd() },
+		func(kids []node) node { return orNode{kids: kids} })
 }
 
 func (p *jsonParser) parseAnd() (node, error) {
-	first, err := p.parsePrimary()
-	if err != nil {
-		return nil, err
-	}
-	kids := []node{first}
-	for {
-		p.skip()
-		if !strings.HasPrefix(p.s[p.i:], "&&") {
-			break
-		}
-		p.i += 2
-		n, err := p.parsePrimary()
-		if err != nil {
-			return nil, err
-		}
-		kids = append(kids, n)
-	}
-	if len(kids) == 1 {
-		return first, nil
-	}
-	return andNode{kids: kids}, nil
+	return operatorChain(p.s, &p.i, "&&",
+		func(bool) (node, error) { return p.parsePrimary() },
+		func(kids []node) node { return andNode{kids: kids} })
 }
 
 func (p *jsonParser) parsePrimary() (node, error) {
