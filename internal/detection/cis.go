@@ -114,6 +114,23 @@ var (
 		"AttachClassicLinkVpc", "DetachClassicLinkVpc", "DisableVpcClassicLink", "EnableVpcClassicLink")
 )
 
+// networkFamilies are the five families in the order each one's negatives list the others.
+var networkFamilies = [][]ctCase{sgChanges, naclChanges, gatewayChanges, routeChanges, vpcChanges}
+
+// networkSpec is the control of networkFamilies[family]: regional, from ec2.amazonaws.com, the
+// family's changes as positives; as negatives, the reads a wildcard sweeps in, CreateTags on one
+// of the family's resources, and every other family's changes.
+func networkSpec(c CISControl, family int, reads []ctCase, createTags ctCase) cisSpec {
+	c.Delivery = DeliveryRegional
+	negatives := joinCases(reads, []ctCase{createTags})
+	for i, f := range networkFamilies {
+		if i != family {
+			negatives = joinCases(negatives, f)
+		}
+	}
+	return cisSpec{CISControl: c, eventSource: "ec2.amazonaws.com", positives: networkFamilies[family], negatives: negatives}
+}
+
 var cisSpecs = []cisSpec{
 	// Unauthorized API calls (CIS 4.1 / 5.1, Security Hub CloudWatch.2).
 	//
@@ -276,52 +293,31 @@ var cisSpecs = []cisSpec{
 	// (caught by *SecurityGroup*), CreateTags on a security group, and the other four network
 	// families' changes. In neither set: ModifySecurityGroupRules, which edits rules in place
 	// and which a better pattern adds.
-	{
-		CISControl: CISControl{
-			Key:        "security-group-changes",
-			Summary:    "security group changes",
-			RefPattern: `{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || ($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || ($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}`,
-			Delivery:   DeliveryRegional,
-		},
-		eventSource: "ec2.amazonaws.com",
-		positives:   sgChanges,
-		negatives: joinCases(calls("ec2", "ec2", "DescribeSecurityGroups"),
-			[]ctCase{{"ec2-create-tags-security-group.json", "ec2:CreateTags on a security group"}},
-			naclChanges, gatewayChanges, routeChanges, vpcChanges),
-	},
+	networkSpec(CISControl{
+		Key:        "security-group-changes",
+		Summary:    "security group changes",
+		RefPattern: `{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || ($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || ($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}`,
+	}, 0, calls("ec2", "ec2", "DescribeSecurityGroups"),
+		ctCase{"ec2-create-tags-security-group.json", "ec2:CreateTags on a security group"}),
 	// Network ACL changes (CIS 4.11 / 5.11, CloudWatch.11). Negatives: DescribeNetworkAcls,
 	// CreateTags on a network ACL, and the other network families' changes.
-	{
-		CISControl: CISControl{
-			Key:        "nacl-changes",
-			Summary:    "network ACL changes",
-			RefPattern: `{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || ($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || ($.eventName=ReplaceNetworkAclAssociation)}`,
-			Delivery:   DeliveryRegional,
-		},
-		eventSource: "ec2.amazonaws.com",
-		positives:   naclChanges,
-		negatives: joinCases(calls("ec2", "ec2", "DescribeNetworkAcls"),
-			[]ctCase{{"ec2-create-tags-network-acl.json", "ec2:CreateTags on a network ACL"}},
-			sgChanges, gatewayChanges, routeChanges, vpcChanges),
-	},
+	networkSpec(CISControl{
+		Key:        "nacl-changes",
+		Summary:    "network ACL changes",
+		RefPattern: `{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || ($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || ($.eventName=ReplaceNetworkAclAssociation)}`,
+	}, 1, calls("ec2", "ec2", "DescribeNetworkAcls"),
+		ctCase{"ec2-create-tags-network-acl.json", "ec2:CreateTags on a network ACL"}),
 	// Network gateway changes (CIS 4.12 / 5.12, CloudWatch.12): customer and internet
 	// gateways. Negatives: DescribeInternetGateways, CreateTags on an internet gateway, and the
 	// other network families' changes. In neither set: NAT, VPN, egress-only and transit
 	// gateways (CreateNatGateway is in the corpus), which the reference leaves out and a better
 	// pattern may add.
-	{
-		CISControl: CISControl{
-			Key:        "network-gateway-changes",
-			Summary:    "network gateway changes",
-			RefPattern: `{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || ($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || ($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}`,
-			Delivery:   DeliveryRegional,
-		},
-		eventSource: "ec2.amazonaws.com",
-		positives:   gatewayChanges,
-		negatives: joinCases(calls("ec2", "ec2", "DescribeInternetGateways"),
-			[]ctCase{{"ec2-create-tags-internet-gateway.json", "ec2:CreateTags on an internet gateway"}},
-			sgChanges, naclChanges, routeChanges, vpcChanges),
-	},
+	networkSpec(CISControl{
+		Key:        "network-gateway-changes",
+		Summary:    "network gateway changes",
+		RefPattern: `{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || ($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || ($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}`,
+	}, 2, calls("ec2", "ec2", "DescribeInternetGateways"),
+		ctCase{"ec2-create-tags-internet-gateway.json", "ec2:CreateTags on an internet gateway"}),
 	// Route table changes (CIS 4.13 / 5.13, CloudWatch.13). Negatives: DescribeRouteTables,
 	// CreateTags on a route table, and the other network families' changes. In neither set:
 	// AssociateRouteTable, which the reference leaves out (it has DisassociateRouteTable) and a
@@ -329,36 +325,22 @@ var cisSpecs = []cisSpec{
 	// apigateway.amazonaws.com), which the reference — no eventSource clause — matches and an
 	// ec2-restricted pattern does not. (CIS v3.0+ prefixes `($.eventSource = ec2.amazonaws.com)
 	// &&` without parentheses; && binds tighter, so that text restricts CreateRoute only.)
-	{
-		CISControl: CISControl{
-			Key:        "route-table-changes",
-			Summary:    "route table changes",
-			RefPattern: `{($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || ($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable)}`,
-			Delivery:   DeliveryRegional,
-		},
-		eventSource: "ec2.amazonaws.com",
-		positives:   routeChanges,
-		negatives: joinCases(calls("ec2", "ec2", "DescribeRouteTables"),
-			[]ctCase{{"ec2-create-tags-route-table.json", "ec2:CreateTags on a route table"}},
-			sgChanges, naclChanges, gatewayChanges, vpcChanges),
-	},
+	networkSpec(CISControl{
+		Key:        "route-table-changes",
+		Summary:    "route table changes",
+		RefPattern: `{($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || ($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable)}`,
+	}, 3, calls("ec2", "ec2", "DescribeRouteTables"),
+		ctCase{"ec2-create-tags-route-table.json", "ec2:CreateTags on a route table"}),
 	// VPC changes (CIS 4.14 / 5.14, CloudWatch.14). The four ClassicLink records predate the
 	// retirement of EC2-Classic (15 August 2023); the reference still lists them. Negatives:
 	// DescribeVpcs, DescribeVpcAttribute, DescribeVpcPeeringConnections (caught by *Vpc*),
 	// CreateTags on a VPC, and the other network families' changes.
-	{
-		CISControl: CISControl{
-			Key:        "vpc-changes",
-			Summary:    "VPC changes",
-			RefPattern: `{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || ($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || ($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || ($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}`,
-			Delivery:   DeliveryRegional,
-		},
-		eventSource: "ec2.amazonaws.com",
-		positives:   vpcChanges,
-		negatives: joinCases(calls("ec2", "ec2", "DescribeVpcs", "DescribeVpcAttribute", "DescribeVpcPeeringConnections"),
-			[]ctCase{{"ec2-create-tags-vpc.json", "ec2:CreateTags on a VPC"}},
-			sgChanges, naclChanges, gatewayChanges, routeChanges),
-	},
+	networkSpec(CISControl{
+		Key:        "vpc-changes",
+		Summary:    "VPC changes",
+		RefPattern: `{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || ($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || ($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || ($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}`,
+	}, 4, calls("ec2", "ec2", "DescribeVpcs", "DescribeVpcAttribute", "DescribeVpcPeeringConnections"),
+		ctCase{"ec2-create-tags-vpc.json", "ec2:CreateTags on a VPC"}),
 	// AWS Organizations changes (CIS 4.15 / 5.15; no Security Hub control, so the reference is
 	// the CIS text). Negatives: reads (DescribeOrganization, ListAccounts, DescribePolicy) and
 	// TagResource, which `$.eventSource = organizations.amazonaws.com` catches, and IAM's
