@@ -36,6 +36,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lookout-audit/lookout/internal/wildcard"
 )
 
 // MaxPatternBytes bounds the pattern size Parse accepts. EventBridge's own limit is smaller;
@@ -364,25 +366,7 @@ func (m ignoreCaseMatcher) match(v any) bool {
 }
 func (m wildcardMatcher) match(v any) bool {
 	s, ok := v.(string)
-	if !ok {
-		return false
-	}
-	if len(m.parts) == 1 {
-		return s == m.parts[0]
-	}
-	first, last := m.parts[0], m.parts[len(m.parts)-1]
-	if !strings.HasPrefix(s, first) {
-		return false
-	}
-	s = s[len(first):]
-	for _, mid := range m.parts[1 : len(m.parts)-1] {
-		i := strings.Index(s, mid)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(mid):]
-	}
-	return strings.HasSuffix(s, last)
+	return ok && wildcard.Match(m.parts, s)
 }
 func (m cidrMatcher) match(v any) bool {
 	s, ok := v.(string)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lookout-audit/lookout/internal/wildcard"
 )
 
 // glob is a string with '*' wildcards, pre-split on the unescaped stars so that matching is a
@@ -24,24 +26,7 @@ func (g glob) String() string {
 	return strings.Join(esc, "*")
 }
 
-func (g glob) match(s string) bool {
-	if len(g.parts) == 1 {
-		return s == g.parts[0]
-	}
-	first, last := g.parts[0], g.parts[len(g.parts)-1]
-	if !strings.HasPrefix(s, first) {
-		return false
-	}
-	s = s[len(first):]
-	for _, mid := range g.parts[1 : len(g.parts)-1] {
-		i := strings.Index(s, mid)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(mid):]
-	}
-	return strings.HasSuffix(s, last)
-}
+func (g glob) match(s string) bool { return wildcard.Match(g.parts, s) }
 
 // globBuilder accumulates characters, turning unescaped '*' into part boundaries.
 type globBuilder struct {
