@@ -84,19 +84,26 @@ func truth(b bool) float64 {
 	return 0
 }
 
-// mapPoints applies f to a point, or to each point of an array. A missing point stays missing.
-func mapPoints(v value, f func(float64) float64) value {
+// eachPoint applies f to a point, or to each point of an array, missing points included.
+func eachPoint(v value, f func(float64) float64) value {
 	if v.k == kArray {
 		out := make([]value, len(v.arr))
 		for i, x := range v.arr {
-			out[i] = mapPoints(x, f)
+			out[i] = eachPoint(x, f)
 		}
 		return value{k: kArray, arr: out}
 	}
-	if math.IsNaN(v.v) {
-		return value{k: v.k, v: missing}
-	}
-	return value{k: v.k, v: clean(f(v.v))}
+	return value{k: v.k, v: f(v.v)}
+}
+
+// mapPoints applies f to a point, or to each point of an array. A missing point stays missing.
+func mapPoints(v value, f func(float64) float64) value {
+	return eachPoint(v, func(x float64) float64 {
+		if math.IsNaN(x) {
+			return missing
+		}
+		return clean(f(x))
+	})
 }
 
 // binary applies operator n.op. Between an array and a point it applies to each series of the
@@ -226,17 +233,12 @@ func evalCall(n *node, vals map[string]float64) (value, error) {
 // fill replaces a missing point (of each series, for an array) with with; with may itself be a
 // missing point of a filler series, and then nothing changes.
 func fill(v value, with float64) value {
-	if v.k == kArray {
-		out := make([]value, len(v.arr))
-		for i, x := range v.arr {
-			out[i] = fill(x, with)
+	return eachPoint(v, func(x float64) float64 {
+		if math.IsNaN(x) {
+			return with
 		}
-		return value{k: kArray, arr: out}
-	}
-	if math.IsNaN(v.v) {
-		return value{k: v.k, v: with}
-	}
-	return v
+		return x
+	})
 }
 
 // evalIF follows "Using IF expressions" of the guide, point by point:
