@@ -234,38 +234,39 @@ func (c *condition) eval(rc *reqCtx) (tri, string) {
 		}
 		return c.polarity(m)
 	}
-	switch c.set {
-	case setAny:
+	if c.set == setAny || c.set == setAll {
 		// "Set operators for multivalued context keys": ForAnyValue is true when at least one
-		// request value satisfies the operator.
-		res := no
-		for _, v := range vals {
-			switch one(v) {
-			case yes:
-				return yes, ""
-			case maybe:
-				res = maybe
-			}
+		// request value satisfies the operator, ForAllValues when every request value does.
+		decisive := yes
+		if c.set == setAll {
+			decisive = no
 		}
-		return res, why
-	case setAll:
-		// ForAllValues is true when every request value satisfies the operator.
-		res := yes
-		for _, v := range vals {
-			switch one(v) {
-			case no:
-				return no, ""
-			case maybe:
-				res = maybe
-			}
+		if r := quantify(vals, one, decisive); r != decisive {
+			return r, why
 		}
-		return res, why
+		return decisive, ""
 	}
 	r := one(vals[0])
 	if r != maybe {
 		why = ""
 	}
 	return r, why
+}
+
+// quantify is ForAnyValue (decisive yes) or ForAllValues (decisive no) over the request values:
+// decisive at the first value that gives it, else maybe when some value is undecided, else the
+// opposite of decisive.
+func quantify(vals []string, one func(string) tri, decisive tri) tri {
+	res := not(decisive)
+	for _, v := range vals {
+		switch one(v) {
+		case decisive:
+			return decisive
+		case maybe:
+			res = maybe
+		}
+	}
+	return res
 }
 
 func (c *condition) polarity(t tri) tri {
