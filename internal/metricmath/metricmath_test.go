@@ -25,6 +25,16 @@ func v(kv ...any) map[string]float64 {
 	return m
 }
 
+// mustParse parses expr, failing the test where it does not parse.
+func mustParse(t *testing.T, expr string) *Expr {
+	t.Helper()
+	e, err := Parse(expr)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", expr, err)
+	}
+	return e
+}
+
 func sameFloat(a, b float64) bool {
 	if math.IsNaN(a) || math.IsNaN(b) {
 		return math.IsNaN(a) && math.IsNaN(b)
@@ -129,10 +139,7 @@ func TestEval(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e, err := Parse(tc.expr)
-			if err != nil {
-				t.Fatalf("Parse(%q): %v", tc.expr, err)
-			}
+			e := mustParse(t, tc.expr)
 			got, err := e.Eval(tc.vals)
 			if err != nil {
 				t.Fatalf("Eval(%q, %v): %v", tc.expr, tc.vals, err)
@@ -176,10 +183,7 @@ func TestEvalErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e, err := Parse(tc.expr)
-			if err != nil {
-				t.Fatalf("Parse(%q): %v", tc.expr, err)
-			}
+			e := mustParse(t, tc.expr)
 			got, err := e.Eval(tc.vals)
 			if err == nil {
 				t.Fatalf("Eval(%q) = %v, want error containing %q", tc.expr, got, tc.wantErr)
@@ -306,10 +310,7 @@ func TestIDs(t *testing.T) {
 		{"SUM([m3, m1, m3])", []string{"m1", "m3"}},
 	}
 	for _, tc := range tests {
-		e, err := Parse(tc.expr)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", tc.expr, err)
-		}
+		e := mustParse(t, tc.expr)
 		if got := e.IDs(); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("IDs(%q) = %q, want %q", tc.expr, got, tc.want)
 		}
@@ -346,10 +347,7 @@ func TestString(t *testing.T) {
 		{"1.50e3", "1.50e3"},
 	}
 	for _, tc := range tests {
-		e, err := Parse(tc.expr)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", tc.expr, err)
-		}
+		e := mustParse(t, tc.expr)
 		if got := e.String(); got != tc.want {
 			t.Errorf("String(%q) = %q, want %q", tc.expr, got, tc.want)
 		}
