@@ -14,32 +14,33 @@ type patternCase struct {
 
 func checkFilter(t *testing.T, d Detection, cases []patternCase) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			v, err := d.EvaluateFilterPattern(tc.pattern)
-			if err != nil {
-				t.Fatalf("EvaluateFilterPattern(%q): %v", tc.pattern, err)
-			}
-			if v.Detects != tc.detects {
-				t.Errorf("%s: Detects = %v, want %v (%s)", tc.pattern, v.Detects, tc.detects, v)
-			}
-			if v.Detects != (len(v.MissedPositives) == 0 && len(v.MatchedNegatives) == 0) {
-				t.Errorf("inconsistent verdict %+v", v)
-			}
-		})
-	}
+	checkVerdicts(t, cases, "EvaluateFilterPattern", d.EvaluateFilterPattern, func(t *testing.T, v Verdict) {
+		if v.Detects != (len(v.MissedPositives) == 0 && len(v.MatchedNegatives) == 0) {
+			t.Errorf("inconsistent verdict %+v", v)
+		}
+	})
 }
 
 func checkEvent(t *testing.T, d Detection, cases []patternCase) {
 	t.Helper()
+	checkVerdicts(t, cases, "EvaluateEventPattern", d.EvaluateEventPattern, nil)
+}
+
+// checkVerdicts runs each case through evaluate (named for messages) and checks its Detects,
+// then whatever more (when not nil) asks of the verdict.
+func checkVerdicts(t *testing.T, cases []patternCase, name string, evaluate func(string) (Verdict, error), more func(*testing.T, Verdict)) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := d.EvaluateEventPattern(tc.pattern)
+			v, err := evaluate(tc.pattern)
 			if err != nil {
-				t.Fatalf("EvaluateEventPattern(%q): %v", tc.pattern, err)
+				t.Fatalf("%s(%q): %v", name, tc.pattern, err)
 			}
 			if v.Detects != tc.detects {
 				t.Errorf("%s: Detects = %v, want %v (%s)", tc.pattern, v.Detects, tc.detects, v)
+			}
+			if more != nil {
+				more(t, v)
 			}
 		})
 	}
