@@ -216,13 +216,11 @@ func (p *delimParser) cmp(field string, nameRead bool) (dnode, error) {
 	default:
 		return nil, errAt(p.i, "expected \",\", \"]\" or a comparison (=, !=, <, <=, >, >=) after field %q, found %q", field, p.s[p.i])
 	}
-	p.i = skipSpace(p.s, p.i)
-	v, end, err := parseOperand(p.s, p.i, c.op, &p.regexes)
+	v, err := parseOperand(p.s, &p.i, c.op, &p.regexes)
 	if err != nil {
 		return nil, err
 	}
 	c.val = v
-	p.i = end
 	return c, nil
 }
 

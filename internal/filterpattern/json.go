@@ -485,13 +485,11 @@ func (p *jsonParser) parseCond() (node, error) {
 		}
 		return nil, errAt(kwPos, "expected \"=\", \"!=\", \"<\", \"<=\", \">\", \">=\", IS, EXISTS or NOT EXISTS after %s, found %s", selText, p.foundAt(kwPos))
 	}
-	p.skip()
-	v, end, err := parseOperand(p.s, p.i, c.op, &p.regexes)
+	v, err := parseOperand(p.s, &p.i, c.op, &p.regexes)
 	if err != nil {
 		return nil, err
 	}
 	c.val = v
-	p.i = end
 	return c, nil
 }
 

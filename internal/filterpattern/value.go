@@ -243,27 +243,30 @@ func isAlnum(c byte) bool {
 
 // parseValue reads the right-hand side of a comparison at s[i]: "quoted", %regex%, a number,
 // or a bare string such as 123.123.* or 4*.
-// parseOperand reads the value on the right of comparison op at s[i:], for JSON and
-// space-delimited patterns alike: it counts %regex% values against the pattern's limit
-// (*regexes) and requires a number after <, <=, > and >=.
-func parseOperand(s string, i int, op condOp, regexes *int) (value, int, error) {
+// parseOperand reads the value on the right of comparison op, after the white space at
+// s[*pos:], and moves *pos past it, for JSON and space-delimited patterns alike: it counts
+// %regex% values against the pattern's limit (*regexes) and requires a number after <, <=, >
+// and >=.
+func parseOperand(s string, pos *int, op condOp, regexes *int) (value, error) {
+	i := skipSpace(s, *pos)
 	v, end, err := parseValue(s, i)
 	if err != nil {
-		return value{}, 0, err
+		return value{}, err
 	}
 	if v.kind == valRegex {
 		*regexes++
 		if *regexes > maxRegexes {
-			return value{}, 0, errAt(i, "at most %d %%regex%% values are allowed in one pattern", maxRegexes)
+			return value{}, errAt(i, "at most %d %%regex%% values are allowed in one pattern", maxRegexes)
 		}
 	}
 	switch op {
 	case opLt, opLe, opGt, opGe:
 		if v.kind != valNumber {
-			return value{}, 0, errAt(i, "%s needs a number on its right, found %s", opText[op], foundAt(s, i))
+			return value{}, errAt(i, "%s needs a number on its right, found %s", opText[op], foundAt(s, i))
 		}
 	}
-	return v, end, nil
+	*pos = end
+	return v, nil
 }
 
 // foundAt quotes the few characters at s[i:] for an error message.
