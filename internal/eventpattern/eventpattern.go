@@ -460,18 +460,15 @@ func parseFilter(obj ordered, path string) (matcher, error) {
 			return prefixMatcher{s: s, ignoreCase: ic}, nil
 		}
 		return suffixMatcher{s: s, ignoreCase: ic}, nil
-	case "equals-ignore-case":
+	case "equals-ignore-case", "wildcard":
 		s, ok := val.(string)
 		if !ok {
 			return nil, errorf(path, "%q needs a string", name)
+		}
+		if name == "wildcard" {
+			return parseWildcard(s, path)
 		}
 		return ignoreCaseMatcher(s), nil
-	case "wildcard":
-		s, ok := val.(string)
-		if !ok {
-			return nil, errorf(path, "%q needs a string", name)
-		}
-		return parseWildcard(s, path)
 	case "exists":
 		b, ok := val.(bool)
 		if !ok {
