@@ -8,7 +8,7 @@ import (
 
 func TestEC2StateChangeRule(t *testing.T) {
 	ec2Rule := func(f func(r *snapshot.Rule)) func(*snapshot.Snapshot) {
-		return func(s *snapshot.Snapshot) { f(rule(s, "us-east-1", "ec2_state_change")) }
+		return mutateRule("us-east-1", "ec2_state_change", f)
 	}
 	runControlCases(t, &EC2StateChangeRule, []controlCase{
 		{name: "pass seed 002 rule with SNS target", region: "us-east-1", status: Pass,

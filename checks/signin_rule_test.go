@@ -6,9 +6,14 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
+// mutateRule is a case's mutation that changes the named rule of a region of the fixture.
+func mutateRule(region, name string, f func(r *snapshot.Rule)) func(*snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) { f(rule(s, region, name)) }
+}
+
 func TestConsoleSigninRule(t *testing.T) {
 	eastRule := func(f func(r *snapshot.Rule)) func(*snapshot.Snapshot) {
-		return func(s *snapshot.Snapshot) { f(rule(s, "us-east-1", "console-signin")) }
+		return mutateRule("us-east-1", "console-signin", f)
 	}
 	runControlCases(t, &ConsoleSigninRule, []controlCase{
 		{name: "pass us-east-1 seed 001 rule with Lambda target", region: "us-east-1", status: Pass,
