@@ -31,6 +31,7 @@ require (
 	github.com/spf13/pflag v1.0.9
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/net v0.56.0
+	golang.org/x/sync v0.25.0
 	golang.org/x/term v0.44.0
 )
 

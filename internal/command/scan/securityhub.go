@@ -7,13 +7,13 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lookout-audit/lookout/report"
 )
@@ -68,8 +68,10 @@ func ImportToSecurityHub(ctx context.Context, rep *report.Report, configs map[st
 		return keys[i].region < keys[j].region
 	})
 	results := make([]HubResult, len(keys))
-	sem := make(chan struct{}, hubConcurrency)
-	var wg sync.WaitGroup
+	// At most hubConcurrency imports at once. Each import honours ctx, so after an interrupt
+	// the slots free at once and the groups not started are reported as not imported.
+	var g errgroup.Group
+	g.SetLimit(hubConcurrency)
 	for i, k := range keys {
 		results[i] = HubResult{Account: k.account, Region: k.region, Total: len(groups[k]), Failed: map[string]string{}}
 		cfg, ok := configs[k.account]
@@ -77,15 +79,16 @@ func ImportToSecurityHub(ctx context.Context, rep *report.Report, configs map[st
 			results[i].Err = fmt.Errorf("no credentials for account %s (it could not be entered)", k.account)
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				results[i].Err = err
+				return nil
+			}
 			importGroup(ctx, cfg, groups[k], &results[i])
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // each group's outcome is in results
 	var problems []string
 	for _, r := range results {
 		if r.Err != nil {
