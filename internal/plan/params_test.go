@@ -96,3 +96,20 @@ func TestEveryOperationDecodes(t *testing.T) {
 		}
 	}
 }
+
+// TestActionJSONIsNotHTMLEscaped: a filter pattern and a reason read in the JSON plan as the
+// API reference writes them ("&&", ">="), not as "\u0026\u0026".
+func TestActionJSONIsNotHTMLEscaped(t *testing.T) {
+	p := plan.Plan{CheckID: "cis-root-usage-alarm", Actions: []plan.Action{{
+		Region: "us-east-1", Target: "f", Effect: plan.Create, Why: "Sum >= 1",
+		Params: plan.PutMetricFilter{LogGroupName: "g", FilterName: "f", FilterPattern: `{ $.userIdentity.type = "Root" && $.eventType != "AwsServiceEvent" }`},
+	}}}
+	var buf bytes.Buffer
+	if err := plan.WriteJSON(&buf, plan.NewDocument([]plan.Plan{p}, false, plan.Tool{Name: "lookout"}, t0)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, `\u00`) || !strings.Contains(out, `\"Root\" && $.eventType`) || !strings.Contains(out, `"why": "Sum >= 1"`) {
+		t.Errorf("the JSON plan escapes for HTML:\n%s", out)
+	}
+}

@@ -71,11 +71,17 @@ func (a Action) MarshalJSON() ([]byte, error) {
 	if a.Params != nil {
 		service, op = a.Params.Operation()
 	}
-	return json.Marshal(struct {
+	// Patterns and policies are written as the API reference writes them ("&&", ">="):
+	// json.Marshal would escape them for HTML, which WriteJSON turns off.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(struct {
 		Service   string `json:"service"` // IAM service prefix: cloudtrail, logs, events, iam...
 		Operation string `json:"operation"`
 		actionFields
 	}{service, op, actionFields(a)})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
 // UnmarshalJSON reads an action written by MarshalJSON, decoding its params into the type of
