@@ -298,6 +298,13 @@ func TestRuleDelivery(t *testing.T) {
 		{name: "Lambda target whose policy was not read", status: Error,
 			mutate: func(s *snapshot.Snapshot) { fnOf(s, "us-east-1", "enable_trail").PolicyRead = false },
 			broken: BrokenLink{Link: LinkTarget}, want: []string{"was not collected"}},
+		{name: "a broken target before one that cannot be judged: ERROR naming the unjudged one", status: Error,
+			mutate: func(s *snapshot.Snapshot) {
+				r := rule(s, "us-east-1", "enable_trail")
+				r.Targets = append([]snapshot.Target{{ID: "0", ARN: runbook}}, r.Targets...)
+				fnOf(s, "us-east-1", "enable_trail").PolicyRead = false
+			},
+			broken: BrokenLink{Link: LinkTarget}, want: []string{"has no role", "was not collected"}},
 		{name: "SSM Automation through a role that trusts EventBridge", status: Pass, mutate: automation(trustEvents, false)},
 		{name: "SSM Automation through a role that trusts only Lambda", status: Fail,
 			mutate: automation(policyDoc(`{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}`), false),

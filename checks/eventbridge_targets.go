@@ -408,10 +408,13 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	default:
 		snd := ruleSender(rule, region, "", d, policy, visited)
 		var broken []string
-		var first *BrokenLink
+		// The link named is the first target that could not be judged, if any (it might
+		// deliver, so the rule is then unknown), else the first that does not deliver.
+		var first, firstUnknown *BrokenLink
 		for _, t := range rule.Targets {
 			tv := judgeTarget(s, t, snd, policy)
 			v.Targets = append(v.Targets, tv)
+			link := &BrokenLink{Link: LinkTarget, Hop: tv.Hop, Unknown: tv.State == linkUnknown}
 			switch tv.State {
 			case linkOK:
 				if v.okTarget == "" {
@@ -420,11 +423,17 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 				continue
 			case linkUnknown:
 				unknown = true
+				if firstUnknown == nil {
+					firstUnknown = link
+				}
 			}
 			broken = append(broken, tv.Reason)
 			if first == nil {
-				first = &BrokenLink{Link: LinkTarget, Hop: tv.Hop, Unknown: tv.State == linkUnknown}
+				first = link
 			}
+		}
+		if firstUnknown != nil {
+			first = firstUnknown
 		}
 		if v.okTarget == "" {
 			v.problem(*first, "no usable target: "+strings.Join(broken, "; "))

@@ -17,14 +17,19 @@ import (
 
 // BrokenLink is the first link of a control's chain that does not hold on the closest path.
 type BrokenLink struct {
-	Link ChainLink `json:"link"`
+	Link ChainLink
 	// Hop is the hop of a delivery that does not hold, when the link is a delivery (an alarm's
 	// topic or subscriber, a rule's target); "" otherwise.
-	Hop DeliveryHop `json:"hop,omitempty"`
+	Hop DeliveryHop
 	// Unknown is set when the link could not be judged (the finding is ERROR) rather than
 	// judged broken.
-	Unknown bool `json:"unknown,omitempty"`
+	Unknown bool
 }
+
+// MarshalText writes the link in evidence as the message names it, a string as "broken_link"
+// has always been in the JSON report ("metric filter", "SNS topic (topic policy)"); whether it
+// could be judged is the finding's status (ERROR).
+func (b BrokenLink) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 
 // String renders the link for a message: "SNS topic (topic policy)".
 func (b BrokenLink) String() string {

@@ -256,14 +256,18 @@ func TestUnansweredCallSpoilsOnlyWhatNeededIt(t *testing.T) {
 	t.Cleanup(rec.Close)
 	t.Setenv("AWS_ENDPOINT_URL", rec.URL)
 
+	start := time.Now()
 	clean := scanByKey(t, 0, faultScan...)
+	// --timeout bounds the whole scan, so every other call must finish within it: give the
+	// faulted scan several times what the clean one took on this machine, however loaded.
+	timeout := max(4*time.Second, 4*time.Since(start).Round(time.Second))
 
 	mu.Lock()
 	clear(made)
 	mu.Unlock()
 	// CloudWatch signs as "monitoring".
 	p.SetFaults(faultproxy.Fault{Operation: "monitoring:DescribeAlarms", Kind: faultproxy.Slow, Delay: time.Hour})
-	got := scanByKey(t, 2, append(faultScan, "--timeout", "4s")...)
+	got := scanByKey(t, 2, append(faultScan, "--timeout", timeout.String())...)
 	if p.Injected.Load() == 0 {
 		t.Fatal("DescribeAlarms was never held: the test proved nothing")
 	}
