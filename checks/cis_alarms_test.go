@@ -8,21 +8,11 @@ import (
 
 // alarmOf returns the named alarm of us-east-1.
 func alarmOf(s *snapshot.Snapshot, name string) *snapshot.Alarm {
-	for i := range east(s).CloudWatch.Alarms {
-		if east(s).CloudWatch.Alarms[i].Name == name {
-			return &east(s).CloudWatch.Alarms[i]
-		}
-	}
-	panic("no alarm " + name)
+	return find(east(s).CloudWatch.Alarms, func(a *snapshot.Alarm) bool { return a.Name == name }, "alarm "+name)
 }
 
 func filterOf(s *snapshot.Snapshot, name string) *snapshot.MetricFilter {
-	for i := range east(s).Logs.MetricFilters {
-		if east(s).Logs.MetricFilters[i].Name == name {
-			return &east(s).Logs.MetricFilters[i]
-		}
-	}
-	panic("no filter " + name)
+	return find(east(s).Logs.MetricFilters, func(f *snapshot.MetricFilter) bool { return f.Name == name }, "filter "+name)
 }
 
 func TestRootUsageAlarm(t *testing.T) {

@@ -17,24 +17,22 @@ const (
 	ctlKey          = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 )
 
-func topicOf(s *snapshot.Snapshot, region, arn string) *snapshot.Topic {
-	r := s.Accounts[0].Region(region)
-	for i := range r.SNS.Topics {
-		if r.SNS.Topics[i].ARN == arn {
-			return &r.SNS.Topics[i]
+// find returns the element of items that is, or panics: fixtures name what they change.
+func find[T any](items []T, is func(*T) bool, what string) *T {
+	for i := range items {
+		if is(&items[i]) {
+			return &items[i]
 		}
 	}
-	panic("no topic " + arn)
+	panic("no " + what)
+}
+
+func topicOf(s *snapshot.Snapshot, region, arn string) *snapshot.Topic {
+	return find(s.Accounts[0].Region(region).SNS.Topics, func(t *snapshot.Topic) bool { return t.ARN == arn }, "topic "+arn)
 }
 
 func fnOf(s *snapshot.Snapshot, region, name string) *snapshot.Function {
-	r := s.Accounts[0].Region(region)
-	for i := range r.Lambda.Functions {
-		if r.Lambda.Functions[i].Name == name {
-			return &r.Lambda.Functions[i]
-		}
-	}
-	panic("no function " + name)
+	return find(s.Accounts[0].Region(region).Lambda.Functions, func(f *snapshot.Function) bool { return f.Name == name }, "function "+name)
 }
 
 // policyDoc wraps statements into a policy document.

@@ -150,13 +150,7 @@ func controlsFixture() *snapshot.Snapshot {
 
 // rule returns the named rule of a region of the fixture's account.
 func rule(s *snapshot.Snapshot, region, name string) *snapshot.Rule {
-	r := s.Accounts[0].Region(region)
-	for i := range r.EventBridge.Rules {
-		if r.EventBridge.Rules[i].Name == name {
-			return &r.EventBridge.Rules[i]
-		}
-	}
-	panic("no rule " + name)
+	return find(s.Accounts[0].Region(region).EventBridge.Rules, func(r *snapshot.Rule) bool { return r.Name == name }, "rule "+name)
 }
 
 func east(s *snapshot.Snapshot) *snapshot.Region { return s.Accounts[0].Region("us-east-1") }

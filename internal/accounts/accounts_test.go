@@ -45,12 +45,7 @@ func TestOrgListsActiveAccountsAndAssumesRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var members []string
-	for _, id := range ids {
-		if id != motoserver.DefaultAccount {
-			members = append(members, id)
-		}
-	}
+	members := motoorg.Members(ids, motoserver.DefaultAccount)
 	closed, denied := members[0], members[1]
 	if err := motoorg.Close(ctx, cfg, closed); err != nil {
 		t.Fatal(err)
@@ -208,12 +203,7 @@ func TestDeferredEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var members []string
-	for _, id := range ids {
-		if id != motoserver.DefaultAccount {
-			members = append(members, id)
-		}
-	}
+	members := motoorg.Members(ids, motoserver.DefaultAccount)
 	denied, allowed := members[0], members[1]
 	if err := motoorg.DenyRole(ctx, cfg, denied, "LookoutAudit"); err != nil {
 		t.Fatal(err)

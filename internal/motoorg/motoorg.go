@@ -6,6 +6,7 @@ package motoorg
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -78,4 +79,9 @@ func DenyRole(ctx context.Context, cfg aws.Config, accountID, roleName string) e
 		return fmt.Errorf("iam:CreateRole %s in %s: %w", roleName, accountID, err)
 	}
 	return nil
+}
+
+// Members is ids without the management account: the organisation's member accounts.
+func Members(ids []string, management string) []string {
+	return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == management })
 }

@@ -84,12 +84,7 @@ func TestShardedScanMergedEqualsUnshardedScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var members []string
-	for _, id := range ids {
-		if id != motoserver.DefaultAccount {
-			members = append(members, id)
-		}
-	}
+	members := motoorg.Members(ids, motoserver.DefaultAccount)
 	denied := members[0]
 	if err := motoorg.DenyRole(ctx, cfg, denied, "LookoutAudit"); err != nil {
 		t.Fatal(err)
