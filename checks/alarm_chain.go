@@ -17,8 +17,9 @@ import (
 // filter → metric → alarm → SNS topic → confirmed subscriber. Every link must hold, and each is
 // judged by what it does rather than by its text: the filter pattern is evaluated against the
 // detection's events, the alarm's statistic, threshold and datapoints against one matching
-// event, the topic against its subscriptions. Peer scanners join these links by metric name
-// only, or by log group name across regions; both give false PASSes (shared/notes).
+// event, the topic against its subscriptions. Other scanners join these links by metric name
+// only (ignoring namespace, region and the topic's subscribers), or join log groups by name
+// across regions; both give false PASSes.
 
 // LogGroupRef names a log group where it lives. A log group is its account, region and name
 // together: a group with the same name in another account or region is another group, and

@@ -13,7 +13,7 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// Severity of a check, as in shared/CONTRACT.md.
+// Severity of a check, part of the report contract (README: Output formats).
 type Severity string
 
 const (
@@ -99,7 +99,7 @@ type Options struct {
 }
 
 // DefaultSigninRegions are where console sign-in events are delivered: us-east-1, and since
-// 2022 us-west-2 for IAM users redirected to us-west-2.signin.aws.amazon.com (seed 001).
+// 2022 us-west-2 for IAM users redirected to us-west-2.signin.aws.amazon.com.
 var DefaultSigninRegions = []string{"us-east-1", "us-west-2"}
 
 // DefaultSSHLogMaxAge is how recent an instance's SSH log stream must be to count as shipping.

@@ -8,12 +8,13 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// The three CIS CloudWatch alarms of seed 004 (root usage, API calls without MFA, console
-// sign-in without MFA). Each is one finding per account that PASSes only when a whole chain
-// holds: trail → its log group → metric filter → alarm → SNS topic → confirmed subscriber.
+// The three CIS CloudWatch alarms of the AWS CloudTrail User Guide, "Creating CloudWatch
+// alarms for CloudTrail events: additional examples" (root usage, API calls without MFA,
+// console sign-in without MFA). Each is one finding per account that PASSes only when a whole
+// chain holds: trail → its log group → metric filter → alarm → SNS topic → confirmed subscriber.
 
 // cisAlarm describes one of the three checks: its detection, and the names `lookout fix`
-// would give the filter and metric it creates (those of the AWS guide, seed 004).
+// would give the filter and metric it creates (those of the AWS CloudTrail guide's examples).
 type cisAlarm struct {
 	detection func() detection.Detection
 	filter    string

@@ -9,8 +9,8 @@ import (
 )
 
 // cisAlarmFix is what lookout creates for one CIS alarm check: a metric filter with the reference
-// pattern (AWS CloudTrail guide, seed 004) publishing 1 per match to a metric in lookout's own
-// namespace (so it never adds to a metric of the user's), and an alarm on it.
+// pattern (the AWS CloudTrail guide's alarm examples) publishing 1 per match to a metric in
+// lookout's own namespace (so it never adds to a metric of the user's), and an alarm on it.
 type cisAlarmFix struct {
 	filter, metric, alarm, pattern, what string
 }

@@ -11,7 +11,8 @@ import (
 // EC2InstanceSSMManaged verifies that every running EC2 instance reports to Systems Manager.
 // ssm-cloudwatch-agent-ssh-logs judges only the instances SSM lists, so an instance whose
 // agent never registered would otherwise get no finding at all, and a scan could be green
-// while half the fleet's SSH logs go nowhere (seed 003: Session Manager instead of SSH).
+// while half the fleet's SSH logs go nowhere (the AWS Well-Architected security lab's design:
+// Systems Manager manages every instance, and Session Manager replaces SSH).
 var EC2InstanceSSMManaged = Check{
 	ID:       "ec2-instance-ssm-managed",
 	Title:    "EC2 instance is managed by Systems Manager",

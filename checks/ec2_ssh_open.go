@@ -10,7 +10,8 @@ import (
 )
 
 // EC2SSHOpenToInternet verifies that no running instance accepts SSH from the whole internet
-// (seed 003: Session Manager instead of SSH, "inbound 22 not open").
+// (the AWS Well-Architected security lab uses Session Manager instead of SSH and keeps inbound
+// port 22 closed).
 var EC2SSHOpenToInternet = Check{
 	ID:       "ec2-ssh-open-to-internet",
 	Title:    "EC2 instance does not accept SSH from the internet",

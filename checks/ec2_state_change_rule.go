@@ -7,7 +7,8 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// EC2StateChangeRule verifies seed 002's second control: instances starting, stopping or
+// EC2StateChangeRule verifies the EC2 state-change notification rule (EventBridge rule on EC2
+// Instance State-change Notification events → SNS): instances starting, stopping or
 // terminating in a region reach someone.
 var EC2StateChangeRule = Check{
 	ID:       "eventbridge-ec2-state-change-rule",

@@ -7,8 +7,9 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// ConsoleSigninRule verifies seed 001's control: a root console sign-in reaches someone, in
-// every region sign-in events are delivered to.
+// ConsoleSigninRule verifies the console sign-in alert design (EventBridge rule → Lambda →
+// Slack): a root console sign-in reaches someone, in every region sign-in events are
+// delivered to.
 var ConsoleSigninRule = Check{
 	ID:       "eventbridge-console-signin-rule",
 	Title:    "Root console sign-in triggers an EventBridge rule",
@@ -20,8 +21,8 @@ var ConsoleSigninRule = Check{
 		"detail-type spelling, \"AWS Console Sign In via CloudTrail\" or \"AWS Console Signin via CloudTrail\") and " +
 		"does not match unrelated or custom look-alike events, with a target that delivers: a Lambda function that " +
 		"lets the rule invoke it, an SNS topic with a confirmed subscriber that receives the event, or an event bus " +
-		"whose rules do. Rules narrowed to particular principals (seed 001) pass as long as root sign-in still " +
-		"matches. Sign-in regions outside the scanned regions (--regions) are not evaluated." + deliveryVerifies,
+		"whose rules do. Rules narrowed to particular principals (such as the root user) pass as long as " +
+		"root sign-in still matches. Sign-in regions outside the scanned regions (--regions) are not evaluated." + deliveryVerifies,
 	Remediation: `In us-east-1 and us-west-2, create a rule {"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]} ` +
 		"with a Lambda (Slack) or SNS target that has a confirmed subscriber.",
 	FixSummary: "create a root console sign-in rule with an SNS target in each sign-in region",

@@ -11,9 +11,9 @@ const (
 	fixEC2RuleName    = "lookout-ec2-state-change"
 )
 
-// planConsoleSigninRule adds, in a sign-in region, a rule on root console sign-ins (seed 001,
-// narrowed to the root user so that everyday IAM sign-ins do not drown the alert) notifying the
-// region's topic, and lets EventBridge publish to that topic.
+// planConsoleSigninRule adds, in a sign-in region, a rule on root console sign-ins (the console
+// sign-in alert design's rule, narrowed to the root user so that everyday IAM sign-ins do not
+// drown the alert) notifying the region's topic, and lets EventBridge publish to that topic.
 func planConsoleSigninRule(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Action, string, error) {
 	pattern := mustPattern(map[string]any{
 		"source":      []string{"aws.signin"},
@@ -23,8 +23,8 @@ func planConsoleSigninRule(s *snapshot.Snapshot, f Finding, o FixOptions) ([]pla
 	return planNotifyRule(s, f, o, fixSigninRuleName, pattern, "lookout: root console sign-in", "matches root console sign-ins delivered to "+f.Region)
 }
 
-// planEC2StateChangeRule adds seed 002's EC2 state-change rule (running, stopped, terminated)
-// in the region, notifying the region's topic.
+// planEC2StateChangeRule adds the EC2 state-change notification rule (running, stopped,
+// terminated) in the region, notifying the region's topic.
 func planEC2StateChangeRule(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Action, string, error) {
 	pattern := mustPattern(map[string]any{
 		"source":      []string{"aws.ec2"},

@@ -10,10 +10,11 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// SSHLoginAlarm verifies that an SSH login on an instance reaches a person (seed 000): every
-// log group of a region that CloudWatch Agent configurations ship SSH logs to carries a metric
-// filter matching "Accepted publickey for ... ssh2" lines, with the same alarm → SNS →
-// confirmed subscriber chain as the CIS alarm checks (EvaluateAlarmChain).
+// SSHLoginAlarm verifies that an SSH login on an instance reaches a person (the auth.log
+// SSH-login alarm design: CloudWatch Agent → metric filter → alarm → SNS): every log group of
+// a region that CloudWatch Agent configurations ship SSH logs to carries a metric filter
+// matching "Accepted publickey for ... ssh2" lines, with the same alarm → SNS → confirmed
+// subscriber chain as the CIS alarm checks (EvaluateAlarmChain).
 var SSHLoginAlarm = Check{
 	ID:       "cloudwatch-ssh-login-alarm",
 	Title:    "SSH logins raise a CloudWatch alarm",

@@ -19,8 +19,9 @@ const (
 )
 
 // planSSHLoginAlarm completes, on every SSH log group of the region whose chain is broken, the
-// chain metric filter (seed 000's "Accepted publickey for") → alarm (Sum >= 1 over one minute,
-// 1 of 1) → SNS topic → subscriber. Groups whose chain passes are left alone.
+// chain of the auth.log SSH-login alarm design: metric filter "Accepted publickey for" → alarm
+// (Sum >= 1 over one minute, 1 of 1) → SNS topic → subscriber. Groups whose chain passes are
+// left alone.
 func planSSHLoginAlarm(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Action, string, error) {
 	a, r, err := fixAccountRegion(s, f)
 	if err != nil {
@@ -55,7 +56,7 @@ func planSSHLoginAlarm(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Ac
 			actions = append(actions, plan.Action{
 				Region: r.Name, Target: fixARN(p, "cloudwatch", r.Name, a.ID, "alarm:"+alarm), Effect: plan.Create,
 				Params: fixAlarmOnFirst(alarm, "lookout: SSH login recorded in "+g, metric, fixSSHNamespace, 60, topic),
-				Why:    "goes off on one SSH login: Sum >= 1 over 1 minute (seed 000), 1 of 1 datapoints, notifying " + topic,
+				Why:    "goes off on one SSH login: Sum >= 1 over 1 minute, 1 of 1 datapoints, notifying " + topic,
 			})
 		}
 	}

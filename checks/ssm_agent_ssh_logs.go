@@ -11,10 +11,11 @@ import (
 )
 
 // SSMAgentSSHLogs verifies, per SSM-managed Linux instance, the whole path by which its SSH
-// logins reach CloudWatch Logs (seeds 000 and 003): an AmazonCloudWatch-ManageAgent
-// association or command puts a configuration into its CloudWatch Agent, that configuration
-// collects the file sshd writes on this distribution, and the agent is demonstrably shipping
-// it — the instance's own stream received data recently.
+// logins reach CloudWatch Logs (as in the auth.log SSH-login alarm design and the AWS
+// Well-Architected security lab): an AmazonCloudWatch-ManageAgent association or command puts
+// a configuration into its CloudWatch Agent, that configuration collects the file sshd writes
+// on this distribution, and the agent is demonstrably shipping it — the instance's own stream
+// received data recently.
 var SSMAgentSSHLogs = Check{
 	ID:       "ssm-cloudwatch-agent-ssh-logs",
 	Title:    "CloudWatch Agent ships this instance's SSH log to CloudWatch Logs",

@@ -8,8 +8,9 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// StopLoggingRemediation verifies seed 002's control: a trail that someone stops is started
-// again at once, by an EventBridge rule on StopLogging that invokes a remediation.
+// StopLoggingRemediation verifies the StopLogging auto-remediation design: a trail that someone
+// stops is started again at once, by an EventBridge rule on StopLogging that invokes a
+// remediation (typically a Lambda function calling StartLogging).
 var StopLoggingRemediation = Check{
 	ID:       "cloudtrail-stoplogging-remediation",
 	Title:    "StopLogging on a trail is remediated automatically",

@@ -10,8 +10,9 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// planStopLoggingRemediation deploys seed 002's design for one logging trail, in its home
-// region (the only region that sees StopLogging on it):
+// planStopLoggingRemediation deploys the StopLogging auto-remediation design (EventBridge rule
+// on StopLogging → Lambda → StartLogging) for one logging trail, in its home region (the only
+// region that sees StopLogging on it):
 //   - an IAM role for the function, allowed only cloudtrail:StartLogging and GetTrailStatus on
 //     this account's trails, and writing its own logs;
 //   - the Lambda function lookout-stoplogging-remediation (Python, lookout's embedded source,

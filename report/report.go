@@ -20,7 +20,7 @@ import (
 // SchemaVersion of the JSON report.
 const SchemaVersion = 1
 
-// Report is the JSON report of shared/CONTRACT.md.
+// Report is the JSON report of the report contract (README: Output formats, json).
 type Report struct {
 	SchemaVersion int              `json:"schema_version"`
 	Tool          Tool             `json:"tool"`

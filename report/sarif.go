@@ -52,8 +52,8 @@ func (e *SARIFLimitError) Error() string {
 		"or use --format json", e.Actual, e.Limit, e.Max)
 }
 
-// WriteSARIF writes the report as SARIF 2.1.0 shaped for GitHub code scanning (see
-// shared/notes/sarif-github.md for the rules this follows):
+// WriteSARIF writes the report as SARIF 2.1.0 shaped for GitHub code scanning (following
+// GitHub Docs, "SARIF support for code scanning"):
 //
 //   - one run, one rule per check, and a result only for each FAIL finding: WAIVED findings were
 //     accepted, and ERROR findings are not verdicts (they are listed as tool execution

@@ -12,8 +12,8 @@ import (
 
 // collectLambda lists the region's functions so that the checks can tell whether a rule's
 // Lambda target still exists. Only identity fields are kept: never the code location, and
-// never the environment, whose values often hold webhook URLs and tokens (seed 001's
-// HOOK_URL).
+// never the environment, whose values often hold webhook URLs and tokens (the Slack webhook's
+// HOOK_URL of the console sign-in alert design).
 func collectLambda(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.LambdaData{Functions: []snapshot.Function{}}
 	r.Lambda = d

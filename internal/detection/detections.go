@@ -45,11 +45,12 @@ func RootUsage() Detection {
 
 // APIWithoutMFA: API calls from sessions that did not authenticate with MFA.
 //
-// The positives are exactly what the reference pattern (AWS's CloudTrail guide, seed 004)
-// catches: console-session calls whose sessionContext says mfaAuthenticated "false". Calls
-// with long-term access keys carry no sessionContext, so the reference misses them (`!=` does
-// not match an absent field); making them positives would fail every real account, so they
-// are deliberately in neither set. Negatives: calls from sessions with mfaAuthenticated "true".
+// The positives are exactly what the reference pattern (AWS CloudTrail User Guide, "Creating
+// CloudWatch alarms for CloudTrail events: additional examples") catches: console-session
+// calls whose sessionContext says mfaAuthenticated "false". Calls with long-term access keys
+// carry no sessionContext, so the reference misses them (`!=` does not match an absent field);
+// making them positives would fail every real account, so they are deliberately in neither
+// set. Negatives: calls from sessions with mfaAuthenticated "true".
 func APIWithoutMFA() Detection {
 	return Detection{
 		ID:       "api-without-mfa",
@@ -69,8 +70,8 @@ func APIWithoutMFA() Detection {
 
 // ConsoleSigninWithoutMFA: successful console sign-ins of IAM users without MFA.
 //
-// Three patterns are in use and all must be judged as detecting: AWS's
-// `MFAUsed = "No"` (seed 004), CIS's `MFAUsed != "Yes"`, and the SSO variant that adds
+// Three patterns are in use and all must be judged as detecting: AWS's `MFAUsed = "No"` (the
+// CloudTrail guide's alarm examples), CIS's `MFAUsed != "Yes"`, and the SSO variant that adds
 // `userIdentity.type = "IAMUser"` and `responseElements.ConsoleLogin = "Success"` (so that
 // IAM Identity Center logins, which always say MFAUsed "No" because MFA happened at the
 // identity provider, stop firing). What they agree on is the positive: an IAM user's
@@ -119,7 +120,7 @@ func (t Trail) vars() map[string]string {
 }
 
 // StopLogging: cloudtrail:StopLogging on the given trail, as the EventBridge rule of a
-// remediation (seed 002) sees it in the trail's home region.
+// remediation (the StopLogging auto-remediation design) sees it in the trail's home region.
 //
 // Both ways of naming the trail are positives: the API accepts the name or the ARN in
 // requestParameters.name, and a rule narrowed to one spelling is bypassed with the other.
@@ -152,9 +153,10 @@ func StopLogging(t Trail) Detection {
 	}
 }
 
-// RootConsoleSignin: the root user signing in to the console, as the EventBridge rule of seed
-// 001 sees it in region (sign-in events arrive in us-east-1 and, for many sign-ins since
-// 2022, us-west-2; the check evaluates each).
+// RootConsoleSignin: the root user signing in to the console, as the EventBridge rule of the
+// console sign-in alert design (EventBridge rule → Lambda → Slack) sees it in region (sign-in
+// events arrive in us-east-1 and, for many sign-ins since 2022, us-west-2; the check evaluates
+// each).
 //
 // The positive is an AnyOf group: the same root login under the detail-type AWS sends ("AWS
 // Console Sign In via CloudTrail") and under the "AWS Console Signin via CloudTrail" spelling
@@ -183,10 +185,10 @@ func RootConsoleSignin(region, account string) Detection {
 	}
 }
 
-// EC2StateChange: EC2 instances starting, stopping or terminating in region (seed 002's
-// "running, stopped, terminated" rule). All three states are positives; "pending" is in
-// neither set (a rule may or may not want it). Negatives: an API call and a custom event
-// mimicking the notification.
+// EC2StateChange: EC2 instances starting, stopping or terminating in region (the EC2
+// state-change notification rule on "running, stopped, terminated"). All three states are
+// positives; "pending" is in neither set (a rule may or may not want it). Negatives: an API
+// call and a custom event mimicking the notification.
 // account is the account the instances and the rule live in ("" for an example account).
 func EC2StateChange(region, account string) Detection {
 	v := map[string]string{"REGION": region, "ACCOUNT": orDefaultAccount(account)}
@@ -207,9 +209,10 @@ func EC2StateChange(region, account string) Detection {
 }
 
 // SSHLogin: successful SSH public-key logins in sshd logs shipped by the CloudWatch agent
-// (Ubuntu /var/log/auth.log, Amazon Linux /var/log/secure). The seed filter is "Accepted
-// publickey for", so password logins are in neither set. Negatives: failed passwords,
-// invalid users, disconnects, PAM session lines and pre-auth connection closes.
+// (Ubuntu /var/log/auth.log, Amazon Linux /var/log/secure). The auth.log SSH-login alarm
+// design's filter is "Accepted publickey for", so password logins are in neither set.
+// Negatives: failed passwords, invalid users, disconnects, PAM session lines and pre-auth
+// connection closes.
 func SSHLogin() Detection {
 	pos, neg, _ := sshLines()
 	return Detection{

@@ -8,7 +8,7 @@ import (
 	"fmt"
 )
 
-// The exit codes of shared/CONTRACT.md.
+// The exit codes of the report contract (README: Exit codes).
 const (
 	OK         = 0 // scan complete, nothing at or above --fail-on
 	Findings   = 1 // scan complete, at least one unwaived FAIL at or above --fail-on

@@ -2,8 +2,8 @@
 
 Usage: python3 launcher.py PORT
 
-moto is the AWS emulator lookout's integration tests run against. Where moto lacks an API that
-lookout reads (see shared/notes/moto.md), it is added here, on moto's own backends, so that the
+moto is the AWS emulator lookout's integration tests run against. Where an API that lookout
+reads is beyond moto 5.2.1's coverage, it is added here, on moto's own backends, so that the
 Go SDK still makes the real call over HTTP. Keep each extension small and faithful to the AWS
 API reference.
 """

@@ -1,8 +1,9 @@
 // Package sariftest checks SARIF documents in tests: against the OASIS SARIF 2.1.0 schema
 // (a copy lives in report/testdata, so tests never depend on anything outside the repo) and
-// against the rules GitHub code scanning applies on upload (shared/notes/sarif-github.md),
-// which the schema alone does not catch: a location URI with a scheme, a result without a
-// location or fingerprint, a security-severity that is not a string, and so on.
+// against the rules GitHub code scanning applies on upload (GitHub Docs, "SARIF support for
+// code scanning"), which the schema alone does not catch: a location URI with a scheme, a
+// result without a location or fingerprint, a security-severity that is not a string, and so
+// on.
 //
 // It is imported by tests only.
 package sariftest

@@ -1,9 +1,10 @@
 """lookout StopLogging remediation: restart a CloudTrail trail someone stopped.
 
 Deployed by `lookout fix --apply` as the function lookout-stoplogging-remediation in a trail's
-home region, behind an EventBridge rule on cloudtrail:StopLogging for that trail (the design of
-seed 002). CloudTrail accepts StartLogging only in the trail's home region, which is also where
-the StopLogging event arrives, so the function calls CloudTrail in the event's region.
+home region, behind an EventBridge rule on cloudtrail:StopLogging for that trail (the StopLogging
+auto-remediation design: EventBridge rule on StopLogging → Lambda → StartLogging). CloudTrail
+accepts StartLogging only in the trail's home region, which is also where the StopLogging event
+arrives, so the function calls CloudTrail in the event's region.
 
 The event names the trail as the caller did: by name or by ARN. A trail of this account is
 restarted by its name (the form every CloudTrail endpoint accepts in the home region); a trail
