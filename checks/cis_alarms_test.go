@@ -27,7 +27,7 @@ func TestRootUsageAlarm(t *testing.T) {
 	}
 	readErr := &snapshot.ReadError{Operation: "x:Y", Code: "AccessDenied", Message: "denied"}
 	runControlCases(t, &RootUsageAlarm, []controlCase{
-		{name: "pass seed 004 chain", status: Pass,
+		{name: "pass AWS guide chain", status: Pass,
 			want: []string{"trail main delivers to log group cloudtrail-logs (account 111111111111, us-east-1)",
 				"metric filter RootAccountUsage", "alarm RootAccountUsage (Sum >= 1 over 300s, 1 of 1)", "which notifies SNS topic security-alerts (1 confirmed subscription(s): email)"}},
 		{name: "pass reordered clauses with parentheses", status: Pass,
@@ -122,14 +122,14 @@ func TestRootUsageAlarm(t *testing.T) {
 
 func TestMFAAlarms(t *testing.T) {
 	runControlCases(t, &APIWithoutMFAAlarm, []controlCase{
-		{name: "pass seed 004 API without MFA", status: Pass, want: []string{"metric filter ApiActivityWithoutMFA"}},
+		{name: "pass AWS guide API without MFA", status: Pass, want: []string{"metric filter ApiActivityWithoutMFA"}},
 		{name: "fail pattern on the wrong value", status: Fail, want: []string{"misses"},
 			mutate: func(s *snapshot.Snapshot) {
 				filterOf(s, "ApiActivityWithoutMFA").Pattern = `{ $.userIdentity.sessionContext.attributes.mfaAuthenticated = "true" }`
 			}},
 	})
 	runControlCases(t, &ConsoleSigninWithoutMFAAlarm, []controlCase{
-		{name: "pass seed 004 MFAUsed = No", status: Pass, want: []string{"metric filter ConsoleSignInWithoutMfa"}},
+		{name: "pass AWS guide MFAUsed = No", status: Pass, want: []string{"metric filter ConsoleSignInWithoutMfa"}},
 		{name: "pass CIS MFAUsed != Yes", status: Pass,
 			mutate: func(s *snapshot.Snapshot) {
 				filterOf(s, "ConsoleSignInWithoutMfa").Pattern = `{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }`

@@ -35,7 +35,7 @@ func refPattern(key string) string {
 }
 
 // filterAndAlarm puts a metric filter on the trail's log group and an alarm on its metric.
-func (w *seedWorld) filterAndAlarm(name, pattern string) {
+func (w *controlWorld) filterAndAlarm(name, pattern string) {
 	w.t.Helper()
 	_, err := cloudwatchlogs.NewFromConfig(w.cfg(home)).PutMetricFilter(w.ctx, &cloudwatchlogs.PutMetricFilterInput{
 		LogGroupName: aws.String(logGroup), FilterName: aws.String(name), FilterPattern: aws.String(pattern),
@@ -54,7 +54,7 @@ func (w *seedWorld) filterAndAlarm(name, pattern string) {
 // filter, security group changes by rules in both regions, then breaks each.
 func TestMotoCISMonitoring(t *testing.T) {
 	t.Parallel()
-	w := buildSeedWorld(t)
+	w := buildControlWorld(t)
 	iam := cisCheck(t, "cloudwatch-iam-policy-changes-alarm")
 	sg := cisCheck(t, "cloudwatch-security-group-changes-alarm")
 

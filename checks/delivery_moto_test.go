@@ -22,10 +22,10 @@ import (
 )
 
 // The delivery misconfigurations of real accounts, built in moto one at a time on top of the
-// seeds' complete controls. AWS accepts every one of them; each must FAIL (or ERROR) with the
+// designs' complete controls. AWS accepts every one of them; each must FAIL (or ERROR) with the
 // hop that breaks named.
 
-func (w *seedWorld) topicAttr(topic, name, value string) {
+func (w *controlWorld) topicAttr(topic, name, value string) {
 	w.t.Helper()
 	_, err := sns.NewFromConfig(w.cfg(home)).SetTopicAttributes(w.ctx, &sns.SetTopicAttributesInput{
 		TopicArn: aws.String(topic), AttributeName: aws.String(name), AttributeValue: aws.String(value)})
@@ -37,7 +37,7 @@ const cloudWatchOnlyPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"Alarm
 
 func TestMotoTopicDelivery(t *testing.T) {
 	t.Parallel()
-	w := buildSeedWorld(t)
+	w := buildControlWorld(t)
 	root, ec2rule := &checks.RootUsageAlarm, &checks.EC2StateChangeRule
 	w.runInstance()
 	w.expect(ec2rule, home, checks.Pass, "SNS topic security-alerts (1 confirmed subscription(s): email)")
@@ -104,7 +104,7 @@ func consolePolicy(topic string) string {
 		`{"Sid":"AWSEvents","Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:Publish","Resource":"` + topic + `"}]}`
 }
 
-func setPolicy(w *seedWorld, topic, policy string) error {
+func setPolicy(w *controlWorld, topic, policy string) error {
 	_, err := sns.NewFromConfig(w.cfg(home)).SetTopicAttributes(w.ctx, &sns.SetTopicAttributesInput{
 		TopicArn: aws.String(topic), AttributeName: aws.String("Policy"), AttributeValue: aws.String(policy)})
 	return err
@@ -116,7 +116,7 @@ func defaultPolicy(topic string) string {
 		`"Action":["SNS:Publish","SNS:Subscribe"],"Resource":"` + topic + `","Condition":{"StringEquals":{"AWS:SourceOwner":"123456789012"}}}]}`
 }
 
-func (w *seedWorld) runInstance() {
+func (w *controlWorld) runInstance() {
 	w.t.Helper()
 	_, err := ec2.NewFromConfig(w.cfg(home)).RunInstances(w.ctx, &ec2.RunInstancesInput{
 		ImageId: aws.String("ami-12c6146b"), InstanceType: ec2types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
@@ -126,7 +126,7 @@ func (w *seedWorld) runInstance() {
 
 func TestMotoMetricLeg(t *testing.T) {
 	t.Parallel()
-	w := buildSeedWorld(t)
+	w := buildControlWorld(t)
 	root := &checks.RootUsageAlarm
 	w.rootAlarm(func(in *cloudwatch.PutMetricAlarmInput) { in.Unit = cwtypes.StandardUnitCount })
 	w.expect(root, home, checks.Fail, "broken link: alarm", "unit Count does not match the unit the filter publishes (None)")
@@ -153,7 +153,7 @@ func TestMotoMetricLeg(t *testing.T) {
 
 func TestMotoRuleTargetDelivery(t *testing.T) {
 	t.Parallel()
-	w := buildSeedWorld(t)
+	w := buildControlWorld(t)
 	stop, signin := &checks.StopLoggingRemediation, &checks.ConsoleSigninRule
 
 	// A Lambda target whose permission was removed (or never added, as with the CLI).

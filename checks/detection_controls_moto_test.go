@@ -32,12 +32,13 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// seedWorld builds the seeds' detection controls in moto, the way an engineer following them
-// would: a multi-region trail homed in us-east-1 delivering to a log group (seed 004's filters
-// and alarms to a subscribed SNS topic), the StopLogging rule with its StartLogging Lambda
-// (seed 002), the console sign-in rule with a Lambda target in us-east-1 and us-west-2 (seed
-// 001) and the EC2 state-change rule to SNS (seed 002).
-type seedWorld struct {
+// controlWorld builds the detection controls of the published designs in moto, the way an
+// engineer following them would: a multi-region trail homed in us-east-1 delivering to a log
+// group (the AWS CloudTrail guide's filters and alarms to a subscribed SNS topic), the
+// StopLogging rule with its StartLogging Lambda (the StopLogging auto-remediation design), the
+// console sign-in rule with a Lambda target in us-east-1 and us-west-2 (the console sign-in
+// alert design) and the EC2 state-change notification rule to SNS.
+type controlWorld struct {
 	t     *testing.T
 	srv   *motoserver.Server
 	ctx   context.Context
@@ -52,9 +53,9 @@ const (
 	logGroup = "aws-cloudtrail-logs"
 )
 
-func (w *seedWorld) cfg(region string) aws.Config { return w.srv.Config(region) }
+func (w *controlWorld) cfg(region string) aws.Config { return w.srv.Config(region) }
 
-func (w *seedWorld) must(what string, err error) {
+func (w *controlWorld) must(what string, err error) {
 	w.t.Helper()
 	if err != nil {
 		w.t.Fatalf("%s: %v\nmoto:\n%s", what, err, tail(w.srv.Logs()))
@@ -82,7 +83,7 @@ func zipped(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-func (w *seedWorld) function(region, name string) string {
+func (w *controlWorld) function(region, name string) string {
 	out, err := lambda.NewFromConfig(w.cfg(region)).CreateFunction(w.ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Runtime: lambdatypes.RuntimePython312, Role: aws.String(w.role),
 		Handler: aws.String("lambda_function.lambda_handler"), Code: &lambdatypes.FunctionCode{ZipFile: zipped(w.t)},
@@ -92,7 +93,7 @@ func (w *seedWorld) function(region, name string) string {
 	return aws.ToString(out.FunctionArn)
 }
 
-func (w *seedWorld) rule(region, name, pattern, target string) {
+func (w *controlWorld) rule(region, name, pattern, target string) {
 	eb := eventbridge.NewFromConfig(w.cfg(region))
 	put, err := eb.PutRule(w.ctx, &eventbridge.PutRuleInput{Name: aws.String(name), EventPattern: aws.String(pattern), State: ebtypes.RuleStateEnabled})
 	w.must("PutRule "+name, err)
@@ -108,8 +109,8 @@ func (w *seedWorld) rule(region, name, pattern, target string) {
 	}
 }
 
-// rootAlarm is seed 004's alarm table: >= 1, 1 datapoint, 5 minutes, Sum.
-func (w *seedWorld) rootAlarm(mut func(*cloudwatch.PutMetricAlarmInput)) {
+// rootAlarm is the AWS CloudTrail guide's alarm table: >= 1, 1 datapoint, 5 minutes, Sum.
+func (w *controlWorld) rootAlarm(mut func(*cloudwatch.PutMetricAlarmInput)) {
 	in := &cloudwatch.PutMetricAlarmInput{
 		AlarmName: aws.String("RootAccountUsage"), MetricName: aws.String("RootAccountUsageCount"), Namespace: aws.String("CloudTrailMetrics"),
 		Statistic: cwtypes.StatisticSum, Period: aws.Int32(300), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
@@ -123,7 +124,7 @@ func (w *seedWorld) rootAlarm(mut func(*cloudwatch.PutMetricAlarmInput)) {
 	w.must("PutMetricAlarm", err)
 }
 
-func (w *seedWorld) rootFilter(region, group, pattern string) {
+func (w *controlWorld) rootFilter(region, group, pattern string) {
 	_, err := cloudwatchlogs.NewFromConfig(w.cfg(region)).PutMetricFilter(w.ctx, &cloudwatchlogs.PutMetricFilterInput{
 		LogGroupName: aws.String(group), FilterName: aws.String("RootAccountUsage"), FilterPattern: aws.String(pattern),
 		MetricTransformations: []logtypes.MetricTransformation{{
@@ -133,9 +134,9 @@ func (w *seedWorld) rootFilter(region, group, pattern string) {
 	w.must("PutMetricFilter", err)
 }
 
-func buildSeedWorld(t *testing.T) *seedWorld {
+func buildControlWorld(t *testing.T) *controlWorld {
 	srv := motoserver.Start(t)
-	w := &seedWorld{t: t, srv: srv, ctx: motoserver.Ctx(t), fns: map[string]string{}}
+	w := &controlWorld{t: t, srv: srv, ctx: motoserver.Ctx(t), fns: map[string]string{}}
 	c := w.cfg(home)
 
 	r, err := iam.NewFromConfig(c).CreateRole(w.ctx, &iam.CreateRoleInput{
@@ -181,7 +182,7 @@ func buildSeedWorld(t *testing.T) *seedWorld {
 }
 
 // scan collects both regions and runs one check.
-func (w *seedWorld) scan(c *checks.Check) []checks.Finding {
+func (w *controlWorld) scan(c *checks.Check) []checks.Finding {
 	w.t.Helper()
 	col := collect.New(collect.Options{Regions: []string{home, west}, Now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)})
 	snap, err := col.Snapshot(w.ctx, []collect.Target{{Config: w.cfg(home)}})
@@ -195,7 +196,7 @@ func (w *seedWorld) scan(c *checks.Check) []checks.Finding {
 }
 
 // expect asserts the finding of check c in region has status and a message containing want.
-func (w *seedWorld) expect(c *checks.Check, region string, status checks.Status, want ...string) {
+func (w *controlWorld) expect(c *checks.Check, region string, status checks.Status, want ...string) {
 	w.t.Helper()
 	var got []checks.Finding
 	for _, f := range w.scan(c) {
@@ -219,7 +220,7 @@ func (w *seedWorld) expect(c *checks.Check, region string, status checks.Status,
 
 func TestMotoStopLoggingRemediation(t *testing.T) {
 	t.Parallel()
-	w := buildSeedWorld(t)
+	w := buildControlWorld(t)
 	c := &checks.StopLoggingRemediation
 	eb := eventbridge.NewFromConfig(w.cfg(home))
 	w.expect(c, home, checks.Pass, "rule enable_trail", "Lambda function enable_trail exists")
@@ -259,7 +260,7 @@ func TestMotoStopLoggingRemediation(t *testing.T) {
 
 func TestMotoRootUsageAlarmChain(t *testing.T) {
 	t.Parallel()
-	w := buildSeedWorld(t)
+	w := buildControlWorld(t)
 	c := &checks.RootUsageAlarm
 	w.expect(c, home, checks.Pass, "metric filter RootAccountUsage", "SNS topic security-alerts (1 confirmed subscription(s): email)")
 
@@ -309,7 +310,7 @@ func TestMotoRootUsageAlarmChain(t *testing.T) {
 
 func TestMotoConsoleSigninAndEC2Rules(t *testing.T) {
 	t.Parallel()
-	w := buildSeedWorld(t)
+	w := buildControlWorld(t)
 	signin := &checks.ConsoleSigninRule
 	w.expect(signin, home, checks.Pass, "rule console-signin")
 	w.expect(signin, west, checks.Pass, "rule console-signin")
@@ -321,7 +322,7 @@ func TestMotoConsoleSigninAndEC2Rules(t *testing.T) {
 	_, err = ebW.DeleteRule(w.ctx, &eventbridge.DeleteRuleInput{Name: aws.String("console-signin")})
 	w.must("DeleteRule", err)
 	w.expect(signin, west, checks.Fail, "no EventBridge rule on the default bus in us-west-2")
-	// Seed 001 §6: narrowed to the root user by ARN.
+	// The console sign-in rule narrowed to the root user by ARN.
 	w.rule(west, "root-signin", `{"source":["aws.signin"],"detail-type":["AWS Console Signin via CloudTrail"],"detail":{"userIdentity":{"arn":["arn:aws:iam::123456789012:root"]}}}`, w.fns[west+"/signin-to-slack"])
 	w.expect(signin, west, checks.Pass, "rule root-signin")
 

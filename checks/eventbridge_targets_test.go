@@ -10,8 +10,9 @@ import (
 )
 
 // The detection-control tests share one fixture: account 111111111111 with every control of
-// seeds 001, 002 and 004 built as the seeds build them, complete. Each case breaks one link
-// and names what it broke.
+// the console sign-in alert design, the StopLogging auto-remediation design, the EC2
+// state-change notification rule and the AWS CloudTrail guide's alarm examples, built as those
+// designs build them, complete. Each case breaks one link and names what it broke.
 
 const (
 	ctlAcct    = "111111111111"
@@ -24,16 +25,16 @@ const (
 	fnSlack    = "arn:aws:lambda:us-east-1:111111111111:function:signin-to-slack"
 	fnSlackW   = "arn:aws:lambda:us-west-2:111111111111:function:signin-to-slack"
 
-	// Seed 002, as the console's "Specific operation(s) = StopLogging" writes it.
+	// The StopLogging rule, as the console's "Specific operation(s) = StopLogging" writes it.
 	stopLoggingPattern = `{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}}`
-	// Seed 001, "AWS Console Sign-in" / "Sign-in Event".
+	// The console sign-in rule, as the console's "AWS Console Sign-in" / "Sign-in Event" writes it.
 	signinPattern = `{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]}`
-	// Seed 001 §6: narrowed to the root user by ARN, with the older detail-type spelling.
+	// The console sign-in rule narrowed to the root user by ARN, with the older detail-type spelling.
 	signinRootOnly = `{"source":["aws.signin"],"detail-type":["AWS Console Signin via CloudTrail"],"detail":{"userIdentity":{"arn":["arn:aws:iam::111111111111:root"]}}}`
-	// Seed 002's EC2 rule.
+	// The EC2 state-change notification rule.
 	ec2Pattern = `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}}`
-	// Seed 004's console pattern (MFAUsed = "No").
-	seedConsolePattern = `{ $.eventName = "ConsoleLogin" && $.additionalEventData.MFAUsed = "No" }`
+	// The AWS CloudTrail guide's console sign-in pattern (MFAUsed = "No").
+	guideConsolePattern = `{ $.eventName = "ConsoleLogin" && $.additionalEventData.MFAUsed = "No" }`
 )
 
 func one() *float64 { v := 1.0; return &v }
@@ -63,7 +64,8 @@ func eventsInvokePolicy(fn, rule string) string {
 		`"Action":"lambda:InvokeFunction","Resource":"` + fn + `","Condition":{` + cond + `}}]}`
 }
 
-// cisAlarmFixture is seed 004's alarm: Sum >= 1 over 5 minutes, 1 of 1, to the SNS topic.
+// cisAlarmFixture is the AWS CloudTrail guide's alarm: Sum >= 1 over 5 minutes, 1 of 1, to the
+// SNS topic.
 func cisAlarmFixture(name, metric string) snapshot.Alarm {
 	return snapshot.Alarm{
 		Name: name, ARN: "arn:aws:cloudwatch:us-east-1:111111111111:alarm:" + name,
@@ -96,7 +98,7 @@ func controlsFixture() *snapshot.Snapshot {
 			MetricFilters: []snapshot.MetricFilter{
 				filterFixture("RootAccountUsage", detection.RefRootUsage, "RootAccountUsageCount"),
 				filterFixture("ApiActivityWithoutMFA", detection.RefAPIWithoutMFA, "ApiActivityWithoutMFACount"),
-				filterFixture("ConsoleSignInWithoutMfa", seedConsolePattern, "ConsoleSignInWithoutMfaCount"),
+				filterFixture("ConsoleSignInWithoutMfa", guideConsolePattern, "ConsoleSignInWithoutMfaCount"),
 			},
 		},
 		CloudWatch: &snapshot.CloudWatchData{Alarms: []snapshot.Alarm{

@@ -16,7 +16,7 @@ func TestConsoleSigninRule(t *testing.T) {
 		return mutateRule("us-east-1", "console-signin", f)
 	}
 	runControlCases(t, &ConsoleSigninRule, []controlCase{
-		{name: "pass us-east-1 seed 001 rule with Lambda target", region: "us-east-1", status: Pass,
+		{name: "pass us-east-1 sign-in rule with Lambda target", region: "us-east-1", status: Pass,
 			want: []string{"rule console-signin (ENABLED)", "Lambda function signin-to-slack exists"}},
 		{name: "pass us-west-2 rule narrowed to root, older detail-type spelling", region: "us-west-2", status: Pass,
 			want: []string{"rule root-signin"}},

@@ -10,7 +10,7 @@ import (
 const sshTopic = "arn:aws:sns:ap-northeast-2:111111111111:ssh-alerts"
 
 // sshAlarmSnapshot is baseSSH (Ubuntu to EC2-SSH-Logs, Amazon Linux to securitylablogs) with
-// the seed-000 filter, alarm and confirmed subscriber on both groups.
+// the auth.log SSH-login alarm design's filter, alarm and confirmed subscriber on both groups.
 func sshAlarmSnapshot() *snapshot.Snapshot {
 	ssm, logs := baseSSH()
 	s := sshSnapshot(ssm, logs)
@@ -42,7 +42,7 @@ func TestSSHLoginAlarm(t *testing.T) {
 		status Status
 		msg    string
 	}{
-		{"seed 000 filter, alarm and confirmed subscriber on both SSH groups", func(*snapshot.Region) {}, Pass, "log group EC2-SSH-Logs"},
+		{"auth.log design filter, alarm and confirmed subscriber on both SSH groups", func(*snapshot.Region) {}, Pass, "log group EC2-SSH-Logs"},
 		{"reordered terms that detect the same lines still pass", func(r *snapshot.Region) {
 			r.Logs.MetricFilters[0].Pattern = `ssh2 "Accepted publickey"`
 		}, Pass, ""},

@@ -52,8 +52,9 @@ func sshSnapshot(ssm *snapshot.SSMData, logs *snapshot.LogsData) *snapshot.Snaps
 		ID: "111111111111", Regions: []snapshot.Region{{Name: "ap-northeast-2", SSM: ssm, Logs: logs}}}}}
 }
 
-// baseSSH is seed 000 on an Ubuntu box and seed 003 (with {instance_id}) on Amazon Linux:
-// both PASS. Each case below breaks one link.
+// baseSSH is the auth.log SSH-login alarm design's agent setup on an Ubuntu box and the AWS
+// Well-Architected security lab's (with {instance_id}) on Amazon Linux: both PASS. Each case
+// below breaks one link.
 func baseSSH() (*snapshot.SSMData, *snapshot.LogsData) {
 	ssm := &snapshot.SSMData{
 		ManagedInstances: []snapshot.ManagedInstance{ubuntu("i-ubuntu"), amazonLinux("i-amzn")},
@@ -85,7 +86,7 @@ func TestSSMAgentSSHLogs(t *testing.T) {
 		mutate func(*snapshot.SSMData, *snapshot.LogsData)
 		want   map[string]want // instance -> verdict
 	}{
-		{"seed 000 on Ubuntu and seed 003 on Amazon Linux pass", func(*snapshot.SSMData, *snapshot.LogsData) {},
+		{"auth.log design on Ubuntu and Well-Architected lab on Amazon Linux pass", func(*snapshot.SSMData, *snapshot.LogsData) {},
 			map[string]want{"i-ubuntu": {Pass, "ships /var/log/auth.log to EC2-SSH-Logs/i-ubuntu"}, "i-amzn": {Pass, "ships /var/log/secure to securitylablogs/i-amzn-ssh"}}},
 		{"windows instances get no finding", func(s *snapshot.SSMData, _ *snapshot.LogsData) {
 			s.ManagedInstances = append(s.ManagedInstances, snapshot.ManagedInstance{InstanceID: "i-win", PingStatus: "Online", PlatformType: "Windows"})

@@ -17,7 +17,7 @@ func TestStopLoggingRemediation(t *testing.T) {
 		return func(s *snapshot.Snapshot) { rule(s, "us-east-1", "enable_trail").EventPattern = p }
 	}
 	runControlCases(t, &StopLoggingRemediation, []controlCase{
-		{name: "pass seed 002 rule with Lambda StartLogging", status: Pass,
+		{name: "pass StopLogging rule with Lambda StartLogging", status: Pass,
 			want: []string{"rule enable_trail", "by name and by ARN", "Lambda function enable_trail exists"}},
 		{name: "pass reordered pattern with prefix matching", status: Pass,
 			mutate: pattern(`{"detail":{"eventName":[{"prefix":"StopLog"}]},"source":["aws.cloudtrail"]}`)},

@@ -9,8 +9,9 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// seed000 is the configuration of seed 000 (Ubuntu, one stream per instance).
-const seed000 = `{
+// authLogConfig is the configuration of the auth.log SSH-login alarm design (Ubuntu, one
+// stream per instance).
+const authLogConfig = `{
 "logs": {
 "logs_collected": {
 "files": {
@@ -26,8 +27,9 @@ const seed000 = `{
 }
 }`
 
-// seed003 is the Well-Architected lab configuration of seed 003, abridged: fixed stream names.
-const seed003 = `{
+// labConfig is the AWS Well-Architected security lab's configuration, abridged: fixed stream
+// names.
+const labConfig = `{
 "agent": {"metrics_collection_interval": 60, "run_as_user": "root"},
 "logs": {"logs_collected": {"files": {"collect_list": [
  {"file_path": "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log", "log_group_name": "securitylablogs", "log_stream_name": "cw-agent-logs"},
@@ -42,9 +44,9 @@ func TestParse(t *testing.T) {
 		in   string
 		want []snapshot.AgentLogFile
 	}{
-		{"seed 000: auth.log per instance", seed000, []snapshot.AgentLogFile{
+		{"auth.log design: auth.log per instance", authLogConfig, []snapshot.AgentLogFile{
 			{FilePath: "/var/log/auth.log", LogGroupName: "EC2-SSH-Logs", LogStreamName: "{instance_id}"}}},
-		{"seed 003: fixed stream names kept as written", seed003, []snapshot.AgentLogFile{
+		{"Well-Architected lab: fixed stream names kept as written", labConfig, []snapshot.AgentLogFile{
 			{FilePath: "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log", LogGroupName: "securitylablogs", LogStreamName: "cw-agent-logs"},
 			{FilePath: "/var/log/secure", LogGroupName: "securitylablogs", LogStreamName: "ssh-logs"}}},
 		{"stream name defaults to {instance_id}",

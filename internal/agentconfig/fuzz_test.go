@@ -5,7 +5,7 @@ import "testing"
 // FuzzParse: no input makes Parse panic, every error is a located *SyntaxError, and every
 // entry it returns has the fields the check relies on.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{seed000, seed003, `{}`, `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/*"}]}}}}`} {
+	for _, s := range []string{authLogConfig, labConfig, `{}`, `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/*"}]}}}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

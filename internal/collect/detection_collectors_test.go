@@ -41,9 +41,10 @@ func lambdaZip(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-// TestCollectDetectionServices builds seed 002's StopLogging control and seed 004's root-usage
-// filter and alarm in moto, then checks that the collector reads every piece the checks need
-// and none of the secrets (Lambda environment, subscription endpoints, target input).
+// TestCollectDetectionServices builds the StopLogging auto-remediation control and the AWS
+// CloudTrail guide's root-usage filter and alarm in moto, then checks that the collector reads
+// every piece the checks need and none of the secrets (Lambda environment, subscription
+// endpoints, target input).
 func TestCollectDetectionServices(t *testing.T) {
 	srv := motoserver.Start(t)
 	ctx := motoserver.Ctx(t)

@@ -27,9 +27,10 @@ const (
 	amzn2AMI  = "ami-04681a1dbd79675a5"
 )
 
-// seed003 is the setup of seeds 000 and 003 for two instances of different platforms, with
-// one knob per link so that a test can break exactly one.
-type seed003 struct {
+// agentSetup is the CloudWatch Agent setup of the auth.log SSH-login alarm design and the AWS
+// Well-Architected security lab for two instances of different platforms, with one knob per
+// link so that a test can break exactly one.
+type agentSetup struct {
 	ubuntuTags       map[string]string // association targets tag ssh-logs=auth
 	amznTags         map[string]string
 	ubuntuPath       string        // what the Ubuntu configuration collects
@@ -37,8 +38,8 @@ type seed003 struct {
 	skipUbuntuStream bool
 }
 
-func defaultSeed003() seed003 {
-	return seed003{
+func defaultAgentSetup() agentSetup {
+	return agentSetup{
 		ubuntuTags: map[string]string{"ssh-logs": "auth"},
 		amznTags:   map[string]string{"Name": "web"},
 		ubuntuPath: "/var/log/auth.log",
@@ -47,9 +48,9 @@ func defaultSeed003() seed003 {
 
 // build creates, in sshRegion: an instance profile; an Ubuntu instance configured by a
 // tag-targeted ManageAgent association and an Amazon Linux instance configured by a
-// ManageAgent Run Command (seed 003), each shipping its SSH log to its own {instance_id}
-// stream. It returns the two instance ids.
-func (s seed003) build(t *testing.T, srv *motoserver.Server) (ubuntuID, amznID string) {
+// ManageAgent Run Command (as in the AWS Well-Architected security lab), each shipping its SSH
+// log to its own {instance_id} stream. It returns the two instance ids.
+func (s agentSetup) build(t *testing.T, srv *motoserver.Server) (ubuntuID, amznID string) {
 	t.Helper()
 	ctx := motoserver.Ctx(t)
 	cfg := srv.Config(sshRegion)
@@ -144,28 +145,28 @@ func TestSSHLogsAgainstMoto(t *testing.T) {
 	srv := motoserver.Start(t)
 	tests := []struct {
 		name   string
-		modify func(*seed003)
+		modify func(*agentSetup)
 		// which instance breaks and the message it must carry; "" means both PASS
 		broken, want string
 	}{
-		{name: "seed 003 on two platforms passes"},
-		{name: "stale stream", modify: func(s *seed003) { s.amznStreamAge = 72 * time.Hour },
+		{name: "agent setup on two platforms passes"},
+		{name: "stale stream", modify: func(s *agentSetup) { s.amznStreamAge = 72 * time.Hour },
 			broken: "amzn", want: "no data within 24h"},
-		{name: "wrong path for Ubuntu", modify: func(s *seed003) { s.ubuntuPath = "/var/log/secure" },
+		{name: "wrong path for Ubuntu", modify: func(s *agentSetup) { s.ubuntuPath = "/var/log/secure" },
 			broken: "ubuntu", want: "wrong SSH log path for the platform"},
-		{name: "agent command failed", modify: func(s *seed003) { s.amznTags = map[string]string{"ssm:command-status": "Failed"} },
+		{name: "agent command failed", modify: func(s *agentSetup) { s.amznTags = map[string]string{"ssm:command-status": "Failed"} },
 			broken: "amzn", want: "the CloudWatch Agent command failed"},
-		{name: "association no longer targets the instance", modify: func(s *seed003) { s.ubuntuTags = map[string]string{"ssh-logs": "none"} },
+		{name: "association no longer targets the instance", modify: func(s *agentSetup) { s.ubuntuTags = map[string]string{"ssh-logs": "none"} },
 			broken: "ubuntu", want: "not covered by any CloudWatch Agent configuration"},
-		{name: "instance not reporting to SSM", modify: func(s *seed003) { s.amznTags = map[string]string{"ssm:ping": "ConnectionLost"} },
+		{name: "instance not reporting to SSM", modify: func(s *agentSetup) { s.amznTags = map[string]string{"ssm:ping": "ConnectionLost"} },
 			broken: "amzn", want: "not reporting to SSM (ping status ConnectionLost"},
-		{name: "no stream for the instance", modify: func(s *seed003) { s.skipUbuntuStream = true },
+		{name: "no stream for the instance", modify: func(s *agentSetup) { s.skipUbuntuStream = true },
 			broken: "ubuntu", want: "has no stream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.Reset(t)
-			s := defaultSeed003()
+			s := defaultAgentSetup()
 			if tt.modify != nil {
 				tt.modify(&s)
 			}

@@ -73,7 +73,7 @@ func TestRootUsage(t *testing.T) {
 
 func TestAPIWithoutMFA(t *testing.T) {
 	checkFilter(t, APIWithoutMFA(), []patternCase{
-		{"reference (seed 004)", RefAPIWithoutMFA, true},
+		{"reference (AWS CloudTrail guide)", RefAPIWithoutMFA, true},
 		{"parenthesised", `{ ($.userIdentity.sessionContext.attributes.mfaAuthenticated != "true") }`, true},
 		{"= false equivalent on positives", `{ $.userIdentity.sessionContext.attributes.mfaAuthenticated = "false" }`, true},
 		{"CIS 1.2 variant with eventName exclusion", `{ ($.eventName != "ConsoleLogin") && ($.userIdentity.sessionContext.attributes.mfaAuthenticated != "true") }`, true},
@@ -86,7 +86,7 @@ func TestAPIWithoutMFA(t *testing.T) {
 
 func TestConsoleSigninWithoutMFA(t *testing.T) {
 	checkFilter(t, ConsoleSigninWithoutMFA(), []patternCase{
-		{"seed 004 = No", `{ $.eventName = "ConsoleLogin" && $.additionalEventData.MFAUsed = "No" }`, true},
+		{"AWS guide = No", `{ $.eventName = "ConsoleLogin" && $.additionalEventData.MFAUsed = "No" }`, true},
 		{"CIS != Yes", RefConsoleSigninWithoutMFA, true},
 		{"CIS reordered, no parentheses", `{ $.additionalEventData.MFAUsed != "Yes" && $.eventName = "ConsoleLogin" }`, true},
 		{"SSO variant", `{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }`, true},
@@ -102,7 +102,7 @@ func TestConsoleSigninWithoutMFA(t *testing.T) {
 
 func TestSSHLogin(t *testing.T) {
 	checkFilter(t, SSHLogin(), []patternCase{
-		{"seed 000 phrase", RefSSHLogin, true},
+		{"auth.log design phrase", RefSSHLogin, true},
 		{"terms", `Accepted publickey`, true},
 		{"terms reordered", `publickey Accepted sshd`, true},
 		{"delimited", `[..., accepted = Accepted, method = publickey, for = for, user, from = from, ip, port = port, ...]`, true},
@@ -117,7 +117,7 @@ func TestSSHLogin(t *testing.T) {
 func TestStopLogging(t *testing.T) {
 	d := StopLogging(Trail{Name: "org-trail", Region: "eu-west-1", Account: "210987654321"})
 	checkEvent(t, d, []patternCase{
-		{"console-generated rule (seed 002)", `{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}}`, true},
+		{"console-generated rule", `{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}}`, true},
 		{"keys reordered, region pinned", `{"detail":{"eventName":["StopLogging"],"eventSource":["cloudtrail.amazonaws.com"]},"region":["eu-west-1"],"detail-type":["AWS API Call via CloudTrail"],"source":["aws.cloudtrail"]}`, true},
 		{"trail by name and ARN", `{"source":["aws.cloudtrail"],"detail":{"eventName":["StopLogging"],"requestParameters":{"name":["org-trail","arn:aws:cloudtrail:eu-west-1:210987654321:trail/org-trail"]}}}`, true},
 		{"trail by suffix", `{"source":["aws.cloudtrail"],"detail":{"eventName":["StopLogging"],"requestParameters":{"name":[{"suffix":"org-trail"}]}}}`, true},
@@ -137,7 +137,7 @@ func TestRootConsoleSignin(t *testing.T) {
 		{"console rule, all sign-ins", `{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]}`, true},
 		{"old spelling", `{"source":["aws.signin"],"detail-type":["AWS Console Signin via CloudTrail"]}`, true},
 		{"both spellings", `{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail","AWS Console Signin via CloudTrail"]}`, true},
-		{"narrowed to root (seed 001)", `{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"],"detail":{"userIdentity":{"arn":["arn:aws:iam::123456789012:root"]}}}`, true},
+		{"narrowed to root by ARN", `{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"],"detail":{"userIdentity":{"arn":["arn:aws:iam::123456789012:root"]}}}`, true},
 		{"narrowed to root by type and $or", `{"source":["aws.signin"],"detail":{"eventName":["ConsoleLogin"],"$or":[{"userIdentity":{"type":["Root"]}},{"userIdentity":{"userName":["break-glass"]}}]}}`, true},
 		{"narrowed to an IAM user only", `{"source":["aws.signin"],"detail":{"userIdentity":{"type":["IAMUser"]}}}`, false},
 		{"no source", `{"detail-type":["AWS Console Sign In via CloudTrail"]}`, false},
@@ -149,7 +149,7 @@ func TestRootConsoleSignin(t *testing.T) {
 func TestEC2StateChange(t *testing.T) {
 	d := EC2StateChange("ap-northeast-2", "")
 	checkEvent(t, d, []patternCase{
-		{"seed 002 rule", `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}}`, true},
+		{"state-change notification rule", `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}}`, true},
 		{"all states", `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"]}`, true},
 		{"anything-but pending", `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":[{"anything-but":["pending","stopping","shutting-down"]}]}}`, true},
 		{"missing terminated", `{"source":["aws.ec2"],"detail":{"state":["running","stopped"]}}`, false},

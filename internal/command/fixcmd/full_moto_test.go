@@ -41,10 +41,10 @@ func failEverything(t *testing.T, s *motoserver.Server) {
 	ctx := motoserver.Ctx(t)
 	cfg := s.Config("us-east-1")
 	mustTrail(t, ctx, s, "main", false, true)
-	// Seed 003's setup for an Ubuntu instance (tag ssh-logs=auth): a ManageAgent association
-	// applies a configuration shipping /var/log/auth.log to EC2-SSH-Logs, which exists but has
-	// no metric filter and has never received this instance's stream. An Amazon Linux instance
-	// nothing configures.
+	// The AWS Well-Architected security lab's setup for an Ubuntu instance (tag ssh-logs=auth):
+	// a ManageAgent association applies a configuration shipping /var/log/auth.log to
+	// EC2-SSH-Logs, which exists but has no metric filter and has never received this instance's
+	// stream. An Amazon Linux instance nothing configures.
 	run := func(ami string, tags map[string]string) {
 		var tl []ec2types.Tag
 		for k, v := range tags {

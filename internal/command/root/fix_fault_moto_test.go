@@ -38,7 +38,7 @@ func TestFixApplyUnderFaultsIsResumable(t *testing.T) {
 		}
 	}
 	if !strings.Contains(strings.Join(ops, " "), "events:PutTargets") || len(ops) < 4 {
-		t.Fatalf("expected the seed-002 remediation (role, function, rule, target...), planned %v", ops)
+		t.Fatalf("expected the StopLogging remediation (role, function, rule, target...), planned %v", ops)
 	}
 
 	p.SetFaults(faultproxy.Fault{Operation: "events:PutTargets", Kind: faultproxy.AccessDenied})
