@@ -104,12 +104,12 @@ type TrailChainEvidence struct {
 	*AlarmChainEvidence
 }
 
-// LogGroupChainEvidence is one log group's alarm chain (the SSH-login alarm check).
+// LogGroupChainEvidence is one log group's alarm chain (the SSH-login alarm check); the
+// group's ARN is the chain's "log_group".
 type LogGroupChainEvidence struct {
-	LogGroup string      `json:"log_group"`
-	Verdict  Status      `json:"verdict"`
-	Message  string      `json:"message"`
-	Broken   *BrokenLink `json:"broken_link,omitempty"`
+	Verdict Status      `json:"verdict"`
+	Message string      `json:"message"`
+	Broken  *BrokenLink `json:"broken_link,omitempty"`
 	*AlarmChainEvidence
 }
 

@@ -142,7 +142,7 @@ func (c *Check) sshAlarmFinding(s *snapshot.Snapshot, account, region string, gr
 	for i, g := range groups {
 		v := EvaluateAlarmChain(s, LogGroupRef{Account: account, Region: region, Name: g, Partition: partitionOf(s, account)}, d)
 		verdicts[i] = v
-		ev := LogGroupChainEvidence{LogGroup: v.LogGroup.ARN(), Verdict: v.Status, Message: v.Message, AlarmChainEvidence: &verdicts[i].Evidence}
+		ev := LogGroupChainEvidence{Verdict: v.Status, Message: v.Message, AlarmChainEvidence: &verdicts[i].Evidence}
 		if v.Status != Pass {
 			ev.Broken = &verdicts[i].Broken
 		}
