@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/lookout-audit/lookout/checks"
 	"github.com/lookout-audit/lookout/internal/awsclient"
@@ -167,9 +169,16 @@ func TestMotoRuleTargetDelivery(t *testing.T) {
 	role, err := iamc.CreateRole(w.ctx, &iam.CreateRoleInput{RoleName: aws.String("StartTrailAutomation"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	w.must("CreateRole", err)
+	// A custom runbook that restarts the trail named in its parameter, with no assumeRole: it
+	// acts with the role that starts it.
+	_, err = ssm.NewFromConfig(w.cfg(home)).CreateDocument(w.ctx, &ssm.CreateDocumentInput{Name: aws.String("StartTrail"),
+		DocumentType: ssmtypes.DocumentTypeAutomation, DocumentFormat: ssmtypes.DocumentFormatYaml,
+		Content: aws.String("schemaVersion: '0.3'\nparameters:\n  TrailName:\n    type: String\n    default: main\nmainSteps:\n" +
+			"  - name: Start\n    action: aws:executeAwsApi\n    inputs:\n      Service: cloudtrail\n      Api: StartLogging\n      Name: '{{ TrailName }}'\n")})
+	w.must("CreateDocument", err)
 	eb := eventbridge.NewFromConfig(w.cfg(home))
 	_, err = eb.PutTargets(w.ctx, &eventbridge.PutTargetsInput{Rule: aws.String("enable_trail"), Targets: []ebtypes.Target{{Id: aws.String("1"),
-		Arn: aws.String("arn:aws:ssm:us-east-1:123456789012:automation-definition/AWS-StartTrail:$DEFAULT"), RoleArn: role.Role.Arn}}})
+		Arn: aws.String("arn:aws:ssm:us-east-1:123456789012:automation-definition/StartTrail:$DEFAULT"), RoleArn: role.Role.Arn}}})
 	w.must("PutTargets automation", err)
 	w.expect(stop, home, checks.Fail, "role StartTrailAutomation (trust policy) does not allow events.amazonaws.com to call sts:AssumeRole")
 	_, err = iamc.UpdateAssumeRolePolicy(w.ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("StartTrailAutomation"),
@@ -177,13 +186,18 @@ func TestMotoRuleTargetDelivery(t *testing.T) {
 	w.must("UpdateAssumeRolePolicy", err)
 	w.expect(stop, home, checks.Fail, "no policy of role StartTrailAutomation allows ssm:StartAutomationExecution")
 	_, err = iamc.PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("StartTrailAutomation"), PolicyName: aws.String("start-automation"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:StartAutomationExecution","Resource":"arn:aws:ssm:us-east-1:123456789012:automation-definition/AWS-StartTrail:*"}]}`)})
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:StartAutomationExecution","Resource":"arn:aws:ssm:us-east-1:123456789012:automation-definition/StartTrail:*"}]}`)})
 	w.must("PutRolePolicy", err)
-	w.expect(stop, home, checks.Pass, "SSM Automation runbook AWS-StartTrail")
+	// Started, the runbook's StartLogging step runs as the starting role, which may not call it.
+	w.expect(stop, home, checks.Fail, "step Start calls cloudtrail:StartLogging with the role that starts it", "no policy of role StartTrailAutomation allows cloudtrail:StartLogging")
+	_, err = iamc.PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("StartTrailAutomation"), PolicyName: aws.String("start-logging"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:StartLogging","Resource":"arn:aws:cloudtrail:*:123456789012:trail/*"}]}`)})
+	w.must("PutRolePolicy start-logging", err)
+	w.expect(stop, home, checks.Pass, "SSM Automation runbook StartTrail", "its step Start calls cloudtrail:StartLogging")
 
 	// A rule narrowed to IAM users misses StopLogging by a role, SSO, a federated user or root.
 	w.rule(home, "enable_trail", `{"source":["aws.cloudtrail"],"detail":{"eventName":["StopLogging"],"userIdentity":{"type":["IAMUser"]}}}`,
-		"arn:aws:ssm:us-east-1:123456789012:automation-definition/AWS-StartTrail:$DEFAULT")
+		"arn:aws:ssm:us-east-1:123456789012:automation-definition/StartTrail:$DEFAULT")
 	w.expect(stop, home, checks.Fail, "StopLogging by an assumed role")
 
 	// An SQS queue as the us-east-1 sign-in target: delivered only once its policy admits the rule.

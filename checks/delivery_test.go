@@ -280,11 +280,12 @@ func TestRuleDelivery(t *testing.T) {
 		return func(s *snapshot.Snapshot) {
 			rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{{ID: "1", ARN: runbook, RoleARN: roleARN}}
 			s.Accounts[0].Roles = []snapshot.Role{{ARN: roleARN, Name: "EventBridgeAutomation", TrustPolicy: trust, NotFound: notFound,
-				PoliciesRead: true, Policies: allowPolicy("ssm:StartAutomationExecution")}}
+				PoliciesRead: true, Policies: append(allowPolicy("ssm:StartAutomationExecution"), allowPolicy("cloudtrail:StartLogging")...)}}
+			east(s).Runbooks = &snapshot.RunbookData{Documents: []snapshot.Runbook{{Name: "Restart-Trail", Version: "$DEFAULT", Format: "JSON", Content: startTrailRunbook("")}}}
 		}
 	}
 	remediation := []controlCase{
-		{name: "Lambda target that lets this rule invoke it", status: Pass, want: []string{"enable_trail exists and lets EventBridge invoke it"}},
+		{name: "Lambda target that lets this rule invoke it", status: Pass, want: []string{"enable_trail lets EventBridge invoke it"}},
 		{name: "Lambda target without a resource-based policy", status: Fail,
 			mutate: func(s *snapshot.Snapshot) { fnOf(s, "us-east-1", "enable_trail").Policy = "" },
 			broken: BrokenLink{Link: LinkTarget, Hop: HopFunction}, want: []string{"Lambda function enable_trail has no resource-based policy"}},

@@ -145,6 +145,10 @@ func buildControlWorld(t *testing.T) *controlWorld {
 	})
 	w.must("CreateRole", err)
 	w.role = aws.ToString(r.Role.Arn)
+	// What the StopLogging design's function needs of its execution role: StartLogging on the trail.
+	_, err = iam.NewFromConfig(c).PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("enable_trail-role"), PolicyName: aws.String("start-logging"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:StartLogging","Resource":"arn:aws:cloudtrail:us-east-1:123456789012:trail/main"}]}`)})
+	w.must("PutRolePolicy", err)
 
 	_, err = s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(w.ctx, &s3.CreateBucketInput{Bucket: aws.String("trail-bucket-main")})
 	w.must("CreateBucket", err)
@@ -223,9 +227,35 @@ func TestMotoStopLoggingRemediation(t *testing.T) {
 	w := buildControlWorld(t)
 	c := &checks.StopLoggingRemediation
 	eb := eventbridge.NewFromConfig(w.cfg(home))
-	w.expect(c, home, checks.Pass, "rule enable_trail", "Lambda function enable_trail exists")
+	w.expect(c, home, checks.Pass, "rule enable_trail", "Lambda function enable_trail lets EventBridge invoke it, is Active",
+		"its execution role enable_trail-role may call cloudtrail:StartLogging")
 
-	_, err := eb.DisableRule(w.ctx, &eventbridge.DisableRuleInput{Name: aws.String("enable_trail")})
+	// Invocable is not remediating: a throttled function never runs (GetFunction's
+	// Concurrency.ReservedConcurrentExecutions 0, reported by the launcher as AWS does).
+	lc := lambda.NewFromConfig(w.cfg(home))
+	_, err := lc.PutFunctionConcurrency(w.ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("enable_trail"), ReservedConcurrentExecutions: aws.Int32(0)})
+	w.must("PutFunctionConcurrency", err)
+	w.expect(c, home, checks.Fail, "reserved concurrency 0")
+	_, err = lc.DeleteFunctionConcurrency(w.ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("enable_trail")})
+	w.must("DeleteFunctionConcurrency", err)
+	// An execution role scoped to another trail cannot restart this one.
+	iamc := iam.NewFromConfig(w.cfg(home))
+	_, err = iamc.PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("enable_trail-role"), PolicyName: aws.String("start-logging"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:StartLogging","Resource":"arn:aws:cloudtrail:us-east-1:123456789012:trail/other"}]}`)})
+	w.must("PutRolePolicy other trail", err)
+	w.expect(c, home, checks.Fail, "acts with its execution role enable_trail-role", "no policy of role enable_trail-role allows cloudtrail:StartLogging on arn:aws:cloudtrail:us-east-1:123456789012:trail/main")
+	_, err = iamc.PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("enable_trail-role"), PolicyName: aws.String("start-logging"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:StartLogging","Resource":"*"}]}`)})
+	w.must("PutRolePolicy any trail", err)
+	_, err = iamc.PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("enable_trail-role"), PolicyName: aws.String("deny-trail-tampering"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"cloudtrail:*","Resource":"*"}]}`)})
+	w.must("PutRolePolicy deny", err)
+	w.expect(c, home, checks.Fail, "policy deny-trail-tampering of role enable_trail-role denies cloudtrail:StartLogging")
+	_, err = iamc.DeleteRolePolicy(w.ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("enable_trail-role"), PolicyName: aws.String("deny-trail-tampering")})
+	w.must("DeleteRolePolicy", err)
+	w.expect(c, home, checks.Pass)
+
+	_, err = eb.DisableRule(w.ctx, &eventbridge.DisableRuleInput{Name: aws.String("enable_trail")})
 	w.must("DisableRule", err)
 	w.expect(c, home, checks.Fail, "it is DISABLED")
 	_, err = eb.EnableRule(w.ctx, &eventbridge.EnableRuleInput{Name: aws.String("enable_trail")})

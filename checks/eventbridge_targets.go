@@ -74,18 +74,29 @@ const (
 	linkOK
 )
 
-// targetPolicy says which rule targets count as acting on the event.
-type targetPolicy int
+// targetPolicy says which rule targets count as acting on the event. A remediating policy
+// names the call the remediation must be able to make (Action on Resource): a target that
+// may be invoked but whose own identity cannot make that call remediates nothing.
+type targetPolicy struct {
+	remediate        bool
+	action, resource string
+}
 
-const (
-	// remediates: a Lambda function that exists, or an SSM Automation runbook.
-	remediates targetPolicy = iota
-	// notifies: a Lambda function that exists, or an SNS topic with a confirmed subscriber.
-	notifies
-)
+// notifies: a Lambda function that exists, or an SNS topic with a confirmed subscriber.
+var notifies = targetPolicy{}
+
+// remediating: a Lambda function or an SSM Automation runbook that may be invoked and whose
+// own identity (the function's execution role, the runbook's role) may call action on
+// resource (e.g. cloudtrail:StartLogging on the trail's ARN, which is how CloudTrail
+// authorises it).
+func remediating(action, resource string) targetPolicy {
+	return targetPolicy{remediate: true, action: action, resource: resource}
+}
+
+func (p targetPolicy) remediates() bool { return p.remediate }
 
 func (p targetPolicy) String() string {
-	if p == remediates {
+	if p.remediate {
 		return "a remediating target (Lambda function or SSM Automation)"
 	}
 	return "a notifying target (Lambda function, or SNS topic with a confirmed subscriber)"
@@ -139,8 +150,21 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 			}
 		}
 		switch {
+		case st == linkOK && policy.remediates():
+			// Invocable is not remediating: the function must run, as a role that may act.
+			ast, awhy, ahop := judgeLambdaActs(s, t.ARN, policy)
+			v.State, v.Reason, v.Hop = ast, awhy, ahop
+			if ast == linkOK {
+				v.Reason = fmt.Sprintf("Lambda function %s lets EventBridge invoke it, is Active", name)
+				if awhy != "" {
+					v.Reason += ", and " + awhy + scpNote
+				}
+			}
 		case st == linkOK:
 			v.State, v.Reason = linkOK, fmt.Sprintf("Lambda function %s exists and lets EventBridge invoke it", name)
+			if ast, awhy, ahop := judgeLambdaActs(s, t.ARN, policy); ast != linkOK {
+				v.State, v.Reason, v.Hop = ast, awhy, ahop
+			}
 		case absent:
 			v.State, v.Reason, v.Hop, v.absent = linkBroken, "target "+why, HopTarget, true
 		default:
@@ -153,7 +177,7 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 	case a.Service == "ssm" && strings.HasPrefix(a.Resource, "automation-definition/"):
 		doc := strings.SplitN(strings.TrimPrefix(a.Resource, "automation-definition/"), ":", 2)[0]
 		v := targetVerdict{ARN: t.ARN, Kind: "ssm-automation"}
-		if policy != remediates {
+		if !policy.remediates() {
 			v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SSM Automation runbook %s runs a runbook but notifies no one", doc)
 			return v
 		}
@@ -165,12 +189,20 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 			v.State, v.Reason, v.Hop = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, why), hop
 			return v
 		}
-		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s (its document is not read), through role %s that trusts EventBridge and may start it", doc, t.RoleARN)
+		st, why, hop := judgeRunbookActs(s, t, doc, policy)
+		if st != linkOK {
+			v.State, v.Reason, v.Hop = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, strings.TrimPrefix(why, "runbook "+doc+" ")), hop
+			return v
+		}
+		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s, started through role %s that trusts EventBridge", doc, t.RoleARN)
+		if why != "" {
+			v.Reason += "; " + why + scpNote
+		}
 		return v
 	case a.Service == "sns":
 		snd.bodyUnknown, snd.viaRole = t.InputRewritten, t.RoleARN
 		v := judgeTopicDelivery(s, t.ARN, snd)
-		if policy == remediates && v.State == linkOK {
+		if policy.remediates() && v.State == linkOK {
 			v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SNS topic %s only notifies: nothing restarts logging", a.Resource)
 		}
 		return v
@@ -190,7 +222,7 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 // reads it, and remediates nothing.
 func judgeQueueTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, policy targetPolicy) targetVerdict {
 	v := targetVerdict{ARN: t.ARN, Kind: "sqs"}
-	if policy == remediates {
+	if policy.remediates() {
 		v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SQS queue %s only holds the event: nothing restarts logging", a.Resource)
 		return v
 	}

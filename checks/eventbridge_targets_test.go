@@ -111,7 +111,8 @@ func controlsFixture() *snapshot.Snapshot {
 			{ARN: ctlPending, Policy: consoleTopicPolicy(ctlPending), Subscriptions: []snapshot.Subscription{{ARN: "PendingConfirmation", Protocol: "email"}}},
 		}},
 		Lambda: &snapshot.LambdaData{Functions: []snapshot.Function{
-			{Name: "enable_trail", ARN: fnEnable, Runtime: "python3.12", PolicyRead: true, Policy: eventsInvokePolicy(fnEnable, "arn:aws:events:us-east-1:111111111111:rule/enable_trail")},
+			{Name: "enable_trail", ARN: fnEnable, Runtime: "python3.12", PolicyRead: true, Policy: eventsInvokePolicy(fnEnable, "arn:aws:events:us-east-1:111111111111:rule/enable_trail"),
+				Role: enableTrailRole, State: "Active", ConfigRead: true},
 			{Name: "signin-to-slack", ARN: fnSlack, Runtime: "python3.12", PolicyRead: true, Policy: eventsInvokePolicy(fnSlack, "arn:aws:events:us-east-1:111111111111:rule/*")},
 		}},
 		KMS: &snapshot.KMSData{Keys: []snapshot.KMSKey{}},
@@ -146,8 +147,23 @@ func controlsFixture() *snapshot.Snapshot {
 	}
 	return &snapshot.Snapshot{
 		SchemaVersion: 1, Regions: []string{"us-east-1", "us-west-2"},
-		Accounts: []snapshot.Account{{ID: ctlAcct, Partition: "aws", Trails: []snapshot.Trail{trail}, Regions: []snapshot.Region{east, west}}},
+		Accounts: []snapshot.Account{{ID: ctlAcct, Partition: "aws", Trails: []snapshot.Trail{trail}, Regions: []snapshot.Region{east, west},
+			Roles: []snapshot.Role{enableTrailExecutionRole()}}},
 	}
+}
+
+// enableTrailRole is the execution role of the StopLogging design's function: the basic
+// logging permissions, and cloudtrail:StartLogging on the trail.
+const enableTrailRole = "arn:aws:iam::111111111111:role/enable_trail-role"
+
+func enableTrailExecutionRole() snapshot.Role {
+	return snapshot.Role{ARN: enableTrailRole, Name: "enable_trail-role",
+		TrustPolicy:  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		PoliciesRead: true, Policies: []snapshot.RolePolicy{
+			{Name: "AWSLambdaBasicExecutionRole", ARN: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+				Document: policyDoc(`{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}`)},
+			{Name: "start-logging", Document: policyDoc(`{"Effect":"Allow","Action":"cloudtrail:StartLogging","Resource":"` + ctlTrail + `"}`)},
+		}}
 }
 
 // rule returns the named rule of a region of the fixture's account.
@@ -234,6 +250,7 @@ func runControlCases(t *testing.T, c *Check, cases []controlCase) {
 
 func TestJudgeTarget(t *testing.T) {
 	s := controlsFixture()
+	startLogging := remediating("cloudtrail:StartLogging", ctlTrail)
 	cases := []struct {
 		name   string
 		arn    string
@@ -241,24 +258,25 @@ func TestJudgeTarget(t *testing.T) {
 		state  linkState
 		reason string
 	}{
-		{"lambda that lets the rule invoke it", fnEnable, remediates, linkOK, "exists and lets EventBridge invoke it"},
+		{"lambda that lets the rule invoke it and may act", fnEnable, startLogging, linkOK, "lets EventBridge invoke it, is Active, and its execution role enable_trail-role may call cloudtrail:StartLogging"},
+		{"lambda that notifies", fnEnable, notifies, linkOK, "exists and lets EventBridge invoke it"},
 		// Invoking an alias needs a permission on the alias; the function's own does not cover it.
-		{"lambda alias without its own permission", fnEnable + ":live", remediates, linkBroken, "does not allow events.amazonaws.com to call lambda:InvokeFunction"},
+		{"lambda alias without its own permission", fnEnable + ":live", startLogging, linkBroken, "does not allow events.amazonaws.com to call lambda:InvokeFunction"},
 		{"lambda gone", "arn:aws:lambda:us-east-1:111111111111:function:deleted", notifies, linkBroken, "no longer exists"},
 		{"lambda in unscanned region", "arn:aws:lambda:eu-west-1:111111111111:function:x", notifies, linkUnknown, "not scanned"},
 		{"lambda in unscanned account", "arn:aws:lambda:us-east-1:999999999999:function:x", notifies, linkUnknown, "not in this scan"},
-		{"ssm automation without a role", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail:$DEFAULT", remediates, linkBroken, "has no role"},
+		{"ssm automation without a role", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail:$DEFAULT", startLogging, linkBroken, "has no role"},
 		{"ssm automation notifies no one", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail", notifies, linkBroken, "notifies no one"},
 		{"sns confirmed notifies", ctlTopic, notifies, linkOK, "1 confirmed"},
-		{"sns only notifies", ctlTopic, remediates, linkBroken, "only notifies"},
+		{"sns only notifies", ctlTopic, startLogging, linkBroken, "only notifies"},
 		{"sns pending", ctlPending, notifies, linkBroken, "PendingConfirmation"},
 		{"sns missing", "arn:aws:sns:us-east-1:111111111111:gone", notifies, linkBroken, "does not exist"},
 		{"sqs queue not collected", "arn:aws:sqs:us-east-1:111111111111:q", notifies, linkUnknown, "it was not collected"},
-		{"sqs queue remediates nothing", "arn:aws:sqs:us-east-1:111111111111:q", remediates, linkBroken, "nothing restarts logging"},
-		{"not an arn", "enable_trail", remediates, linkBroken, "not an ARN"},
+		{"sqs queue remediates nothing", "arn:aws:sqs:us-east-1:111111111111:q", startLogging, linkBroken, "nothing restarts logging"},
+		{"not an arn", "enable_trail", startLogging, linkBroken, "not an ARN"},
 	}
 	r := rule(s, "us-east-1", "enable_trail")
-	snd := ruleSender(*r, "us-east-1", ctlAcct, detection.StopLogging(detection.Trail{Name: "main", ARN: ctlTrail, Region: "us-east-1", Account: ctlAcct}), remediates, nil)
+	snd := ruleSender(*r, "us-east-1", ctlAcct, detection.StopLogging(detection.Trail{Name: "main", ARN: ctlTrail, Region: "us-east-1", Account: ctlAcct}), startLogging, nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			v := judgeTarget(s, snapshot.Target{ID: "1", ARN: tc.arn}, snd, tc.policy)
@@ -266,6 +284,16 @@ func TestJudgeTarget(t *testing.T) {
 				t.Errorf("judgeTarget(%s) = %v %q, want %v containing %q", tc.arn, v.State, v.Reason, tc.state, tc.reason)
 			}
 		})
+	}
+	// A notifier that never runs notifies no one: throttled to 0, or not Active.
+	zero := int32(0)
+	fnOf(s, "us-east-1", "signin-to-slack").ConfigRead, fnOf(s, "us-east-1", "signin-to-slack").State = true, "Active"
+	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: fnSlack}, snd, notifies); v.State != linkOK {
+		t.Errorf("active notifier: %v %q, want ok", v.State, v.Reason)
+	}
+	fnOf(s, "us-east-1", "signin-to-slack").ReservedConcurrency = &zero
+	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: fnSlack}, snd, notifies); v.State != linkBroken || v.Hop != HopConcurrency {
+		t.Errorf("throttled notifier: %v %q hop %q, want broken at %s", v.State, v.Reason, v.Hop, HopConcurrency)
 	}
 	east(s).SNS.Topics[0].SubscriptionsError = &snapshot.ReadError{Operation: "sns:ListSubscriptionsByTopic", Code: "AccessDenied", Message: "denied"}
 	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: ctlTopic}, snd, notifies); v.State != linkUnknown {

@@ -79,7 +79,7 @@ func (c *Check) stopLoggingFinding(s *snapshot.Snapshot, a *snapshot.Account, t 
 		return c.finding(a.ID, home, t.ARN, Error, fmt.Sprintf("trail %s is homed in %s, which was not scanned: its StopLogging rule can only be there", t.Name, home)), true
 	}
 	d := detection.StopLogging(detection.Trail{Name: t.Name, ARN: t.ARN, Region: home, Account: a.ID})
-	found := searchRules(c, s, a.ID, r, t.ARN, d, remediates)
+	found := searchRules(c, s, a.ID, r, t.ARN, d, remediating("cloudtrail:StartLogging", t.ARN))
 	if found.missing.Status != "" {
 		return found.missing, true
 	}
@@ -126,7 +126,7 @@ func stopLoggingRulesElsewhere(s *snapshot.Snapshot, a *snapshot.Account, home s
 			if !onDefaultBus(rule) {
 				continue
 			}
-			if v := judgeRule(s, r.Name, rule, d, remediates); v.relevant {
+			if v := judgeRule(s, r.Name, rule, d, remediating("cloudtrail:StartLogging", "")); v.relevant {
 				return fmt.Sprintf("rule %s in %s does", rule.Name, r.Name)
 			}
 		}

@@ -18,16 +18,91 @@ func TestStopLoggingRemediation(t *testing.T) {
 	}
 	runControlCases(t, &StopLoggingRemediation, []controlCase{
 		{name: "pass StopLogging rule with Lambda StartLogging", status: Pass,
-			want: []string{"rule enable_trail", "by name and by ARN", "Lambda function enable_trail exists"}},
+			want: []string{"rule enable_trail", "by name and by ARN", "Lambda function enable_trail lets EventBridge invoke it, is Active",
+				"its execution role enable_trail-role may call cloudtrail:StartLogging on " + ctlTrail, "service control policies"}},
 		{name: "pass reordered pattern with prefix matching", status: Pass,
 			mutate: pattern(`{"detail":{"eventName":[{"prefix":"StopLog"}]},"source":["aws.cloudtrail"]}`)},
-		{name: "pass SSM Automation target", status: Pass, want: []string{"SSM Automation runbook AWS-StartTrail"},
+		{name: "pass SSM Automation target whose runbook calls StartLogging with the starting role", status: Pass,
+			want:   []string{"SSM Automation runbook StartTrail", "step Start calls cloudtrail:StartLogging with the role that starts it"},
+			mutate: runbookTarget("", startTrailRunbook(""), allowPolicy("ssm:StartAutomationExecution"), allowPolicy("cloudtrail:StartLogging"))},
+		{name: "pass SSM Automation target with the AutomationAssumeRole it passes", status: Pass,
+			want: []string{"with the AutomationAssumeRole it is passed"},
+			mutate: runbookTarget(assumeRole, startTrailRunbook("{{ AutomationAssumeRole }}"),
+				append(allowPolicy("ssm:StartAutomationExecution"), allowPolicy("iam:PassRole")...), nil)},
+		{name: "fail SSM Automation runbook acts with an AutomationAssumeRole that may not StartLogging", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopRunbookRole}, want: []string{"no policy of role StartTrailAssumed allows cloudtrail:StartLogging"},
 			mutate: func(s *snapshot.Snapshot) {
-				const role = "arn:aws:iam::111111111111:role/StartTrailAutomation"
-				rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{{ID: "1", ARN: "arn:aws:ssm:us-east-1:111111111111:automation-definition/AWS-StartTrail:$DEFAULT", RoleARN: role}}
-				s.Accounts[0].Roles = []snapshot.Role{{ARN: role, Name: "StartTrailAutomation",
-					TrustPolicy:  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-					PoliciesRead: true, Policies: allowPolicy("ssm:StartAutomationExecution")}}
+				runbookTarget(assumeRole, startTrailRunbook("{{ AutomationAssumeRole }}"),
+					append(allowPolicy("ssm:StartAutomationExecution"), allowPolicy("iam:PassRole")...), nil)(s)
+				s.Accounts[0].Roles[1].Policies = allowPolicy("cloudtrail:DescribeTrails")
+			}},
+		{name: "fail SSM Automation starting role may not pass the AutomationAssumeRole", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopRunbookRole}, want: []string{"iam:PassRole"},
+			mutate: runbookTarget(assumeRole, startTrailRunbook("{{ AutomationAssumeRole }}"), allowPolicy("ssm:StartAutomationExecution"), nil)},
+		{name: "fail SSM Automation runbook that never calls StartLogging", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopRunbook}, want: []string{"has no step that calls cloudtrail:StartLogging"},
+			mutate: runbookTarget("", strings.ReplaceAll(startTrailRunbook(""), "StartLogging", "DescribeTrails"), allowPolicy("ssm:StartAutomationExecution"), allowPolicy("cloudtrail:StartLogging"))},
+		{name: "fail SSM Automation starting role without StartLogging", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopRunbookRole}, want: []string{"no policy of role StartTrailAutomation allows cloudtrail:StartLogging"},
+			mutate: runbookTarget("", startTrailRunbook(""), allowPolicy("ssm:StartAutomationExecution"), nil)},
+		{name: "error SSM Automation runbook running a script", status: Error, want: []string{"steps lookout cannot read", "aws:executeScript"},
+			mutate: runbookTarget("", `{"schemaVersion":"0.3","mainSteps":[{"name":"Fix","action":"aws:executeScript","inputs":{"Runtime":"python3.11","Handler":"h","Script":"x"}}]}`,
+				allowPolicy("ssm:StartAutomationExecution"), allowPolicy("cloudtrail:StartLogging"))},
+		{name: "error SSM Automation runbook not collected", status: Error, want: []string{"were not collected (ssm:GetDocument)"},
+			mutate: func(s *snapshot.Snapshot) {
+				runbookTarget("", startTrailRunbook(""), allowPolicy("ssm:StartAutomationExecution"), allowPolicy("cloudtrail:StartLogging"))(s)
+				east(s).Runbooks = nil
+			}},
+		// Invocable is not remediating: the function acts with its execution role.
+		{name: "fail execution role with only the basic logging permissions", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopExecutionRole},
+			want:   []string{"acts with its execution role enable_trail-role", "no policy of role enable_trail-role allows cloudtrail:StartLogging on " + ctlTrail},
+			mutate: func(s *snapshot.Snapshot) { s.Accounts[0].Roles[0].Policies = s.Accounts[0].Roles[0].Policies[:1] }},
+		{name: "fail execution role scoped to another trail", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopExecutionRole}, want: []string{"allows cloudtrail:StartLogging on " + ctlTrail},
+			mutate: func(s *snapshot.Snapshot) {
+				s.Accounts[0].Roles[0].Policies[1].Document = policyDoc(`{"Effect":"Allow","Action":"cloudtrail:StartLogging","Resource":"arn:aws:cloudtrail:us-east-1:111111111111:trail/other"}`)
+			}},
+		{name: "fail execution role with an explicit deny on trail tampering", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopExecutionRole}, want: []string{"denies cloudtrail:StartLogging"},
+			mutate: func(s *snapshot.Snapshot) {
+				s.Accounts[0].Roles[0].Policies = append(s.Accounts[0].Roles[0].Policies, snapshot.RolePolicy{Name: "deny-trail-tampering",
+					Document: policyDoc(`{"Effect":"Deny","Action":["cloudtrail:StopLogging","cloudtrail:StartLogging","cloudtrail:DeleteTrail"],"Resource":"*"}`)})
+			}},
+		{name: "pass execution role allowed by a wildcard action", status: Pass,
+			mutate: func(s *snapshot.Snapshot) {
+				s.Accounts[0].Roles[0].Policies[1].Document = policyDoc(`{"Effect":"Allow","Action":"cloudtrail:Start*","Resource":"arn:aws:cloudtrail:*:111111111111:trail/*"}`)
+			}},
+		{name: "fail function throttled by reserved concurrency 0", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopConcurrency}, want: []string{"reserved concurrency 0"},
+			mutate: func(s *snapshot.Snapshot) {
+				zero := int32(0)
+				fnOf(s, "us-east-1", "enable_trail").ReservedConcurrency = &zero
+			}},
+		{name: "pass function with reserved concurrency 5", status: Pass,
+			mutate: func(s *snapshot.Snapshot) {
+				five := int32(5)
+				fnOf(s, "us-east-1", "enable_trail").ReservedConcurrency = &five
+			}},
+		{name: "fail function not Active", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopFunctionState}, want: []string{"in state Failed, not Active"},
+			mutate: func(s *snapshot.Snapshot) { fnOf(s, "us-east-1", "enable_trail").State = "Failed" }},
+		{name: "fail execution role gone", status: Fail,
+			broken: BrokenLink{Link: LinkTarget, Hop: HopExecutionRole}, want: []string{"execution role " + enableTrailRole + " of Lambda function enable_trail does not exist"},
+			mutate: func(s *snapshot.Snapshot) {
+				s.Accounts[0].Roles[0] = snapshot.Role{ARN: enableTrailRole, Name: "enable_trail-role", NotFound: true}
+			}},
+		{name: "error execution role with a permissions boundary", status: Error, want: []string{"permissions boundary"},
+			mutate: func(s *snapshot.Snapshot) {
+				s.Accounts[0].Roles[0].PermissionsBoundary = "arn:aws:iam::111111111111:policy/boundary"
+			}},
+		{name: "error execution role not collected", status: Error, want: []string{"was not collected"},
+			mutate: func(s *snapshot.Snapshot) { s.Accounts[0].Roles = nil }},
+		{name: "error function configuration not collected", status: Error, want: []string{"state, reserved concurrency) was not collected"},
+			mutate: func(s *snapshot.Snapshot) { fnOf(s, "us-east-1", "enable_trail").ConfigRead = false }},
+		{name: "error function configuration unreadable", status: Error, want: []string{"lambda:GetFunction"},
+			mutate: func(s *snapshot.Snapshot) {
+				fnOf(s, "us-east-1", "enable_trail").ConfigError = &snapshot.ReadError{Operation: "lambda:GetFunction", Code: "AccessDeniedException", Message: "denied"}
 			}},
 		{name: "pass ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", status: Pass,
 			mutate: func(s *snapshot.Snapshot) {
@@ -95,5 +170,42 @@ func TestStopLoggingUnlistedRegionIsError(t *testing.T) {
 	}
 	if got == nil || got.Status != Error || !strings.Contains(got.Message, "cloudtrail:DescribeTrails") {
 		t.Fatalf("us-west-2 with DescribeTrails denied: %+v, want ERROR naming the call", got)
+	}
+}
+
+const (
+	startingRole = "arn:aws:iam::111111111111:role/StartTrailAutomation"
+	assumeRole   = "arn:aws:iam::111111111111:role/StartTrailAssumed"
+)
+
+// startTrailRunbook is a custom Automation document that restarts the trail named in the
+// event, running with assumeRole ("" for none: the starter's permissions).
+func startTrailRunbook(assumeRole string) string {
+	return `{"schemaVersion":"0.3","assumeRole":"` + assumeRole + `","parameters":{"AutomationAssumeRole":{"type":"String","default":""},"TrailName":{"type":"String"}},` +
+		`"mainSteps":[{"name":"Start","action":"aws:executeAwsApi","inputs":{"Service":"cloudtrail","Api":"StartLogging","Name":"{{ TrailName }}"}}]}`
+}
+
+// runbookTarget makes the StopLogging rule start runbook StartTrail through startingRole
+// (with starterPolicies), passing passRole as AutomationAssumeRole when set (that role gets
+// assumedPolicies, or StartLogging when nil).
+func runbookTarget(passRole, content string, starterPolicies, assumedPolicies []snapshot.RolePolicy) func(*snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) {
+		rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{{ID: "1",
+			ARN: "arn:aws:ssm:us-east-1:111111111111:automation-definition/StartTrail:$DEFAULT", RoleARN: startingRole, AutomationAssumeRole: passRole}}
+		east(s).Runbooks = &snapshot.RunbookData{Documents: []snapshot.Runbook{{Name: "StartTrail", Version: "$DEFAULT", Format: "JSON", Content: content}}}
+		if passRole == "" {
+			starterPolicies = append(starterPolicies, assumedPolicies...)
+		}
+		s.Accounts[0].Roles = []snapshot.Role{{ARN: startingRole, Name: "StartTrailAutomation",
+			TrustPolicy:  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+			PoliciesRead: true, Policies: starterPolicies}}
+		if passRole != "" {
+			if assumedPolicies == nil {
+				assumedPolicies = allowPolicy("cloudtrail:StartLogging")
+			}
+			s.Accounts[0].Roles = append(s.Accounts[0].Roles, snapshot.Role{ARN: passRole, Name: "StartTrailAssumed",
+				TrustPolicy:  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+				PoliciesRead: true, Policies: assumedPolicies})
+		}
 	}
 }

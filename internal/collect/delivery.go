@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
 	"github.com/lookout-audit/lookout/internal/snapshot"
@@ -29,14 +30,69 @@ import (
 // (possibly empty), so that "nothing referenced" reads differently from "not collected".
 func collectDelivery(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	// The function policies and the queues (then their keys) are independent reads.
-	fanOut(2, func(i int) {
-		if i == 0 {
+	fanOut(3, func(i int) {
+		switch i {
+		case 0:
 			functionPolicies(ctx, c, r)
-			return
+		case 1:
+			r.SQS = subscriberQueues(ctx, c, r)
+			r.KMS = deliveryKeys(ctx, c, r)
+		default:
+			r.Runbooks = automationRunbooks(ctx, c, r)
 		}
-		r.SQS = subscriberQueues(ctx, c, r)
-		r.KMS = deliveryKeys(ctx, c, r)
 	})
+}
+
+// ---- SSM Automation runbooks ----
+
+// automationRunbooks reads (ssm:GetDocument), once each, the Automation documents that this
+// region's rule targets start (arn:PARTITION:ssm:REGION:ACCOUNT:automation-definition/NAME[:VERSION];
+// AWS-owned runbooks have no account in the ARN and are read the same way), so that what the
+// runbook calls, and with which role, is judged from its steps rather than assumed.
+func automationRunbooks(ctx context.Context, c *regionClients, r *snapshot.Region) *snapshot.RunbookData {
+	out := &snapshot.RunbookData{Documents: []snapshot.Runbook{}}
+	if r.EventBridge == nil {
+		return out
+	}
+	wanted := map[string]snapshot.Runbook{}
+	for _, rule := range r.EventBridge.Rules {
+		for _, t := range rule.Targets {
+			if name, version, ok := automationDocument(t.ARN, c.region); ok {
+				wanted[name+":"+version] = snapshot.Runbook{Name: name, Version: version}
+			}
+		}
+	}
+	keys := sortedKeys(wanted)
+	out.Documents = make([]snapshot.Runbook, len(keys))
+	fanOut(len(keys), func(i int) {
+		doc := wanted[keys[i]]
+		in := &ssm.GetDocumentInput{Name: aws.String(doc.Name)}
+		if doc.Version != "" && doc.Version != "$DEFAULT" {
+			in.DocumentVersion = aws.String(doc.Version)
+		}
+		got, err := c.ssm.GetDocument(ctx, in)
+		switch {
+		case errorCode(err) == "InvalidDocument":
+			doc.NotFound = true
+		case err != nil:
+			doc.Error = readError("ssm:GetDocument", err)
+		default:
+			doc.Content, doc.Format = aws.ToString(got.Content), string(got.DocumentFormat)
+		}
+		out.Documents[i] = doc
+	})
+	return out
+}
+
+// automationDocument is the document name and version qualifier of an SSM Automation target
+// ARN in region; ok is false for any other target.
+func automationDocument(target, region string) (name, version string, ok bool) {
+	a, err := arn.Parse(target)
+	if err != nil || a.Service != "ssm" || a.Region != region || !strings.HasPrefix(a.Resource, "automation-definition/") {
+		return "", "", false
+	}
+	name, version, _ = strings.Cut(strings.TrimPrefix(a.Resource, "automation-definition/"), ":")
+	return name, version, name != ""
 }
 
 // ---- Lambda resource policies ----
@@ -88,6 +144,7 @@ func functionPolicies(ctx context.Context, c *regionClients, r *snapshot.Region)
 	fanOut(len(functions), func(k int) {
 		i := functions[k]
 		f := &r.Lambda.Functions[i]
+		functionConfig(ctx, c, f)
 		arns := sortedKeys(invoked[i])
 		if len(arns) > 1 {
 			// Each ARN has its own policy, and the snapshot holds one per function: say so
@@ -111,6 +168,32 @@ func functionPolicies(ctx context.Context, c *regionClients, r *snapshot.Region)
 			f.Policy, f.PolicyRead = aws.ToString(out.Policy), true
 		}
 	})
+}
+
+// functionConfig reads lambda:GetFunction for a function that is invoked: its State (which
+// ListFunctions does not return; only an Active function runs) and its reserved concurrency
+// (Concurrency.ReservedConcurrentExecutions; 0, what the console's Throttle button sets,
+// throttles every invocation until EventBridge gives up on the event). Nothing else of the
+// answer is kept: not the code location, not the environment.
+func functionConfig(ctx context.Context, c *regionClients, f *snapshot.Function) {
+	out, err := c.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(f.ARN)})
+	switch {
+	case err != nil:
+		f.ConfigError = readError("lambda:GetFunction", err)
+		return
+	case out.Configuration == nil:
+		f.ConfigError = &snapshot.ReadError{Operation: "lambda:GetFunction", Message: "the answer has no configuration"}
+		return
+	}
+	f.ConfigRead = true
+	f.State = string(out.Configuration.State)
+	if role := aws.ToString(out.Configuration.Role); role != "" {
+		f.Role = role
+	}
+	if out.Concurrency != nil && out.Concurrency.ReservedConcurrentExecutions != nil {
+		n := *out.Concurrency.ReservedConcurrentExecutions
+		f.ReservedConcurrency = &n
+	}
 }
 
 // unqualifiedFunctionARN strips an alias or version qualifier from a Lambda function ARN

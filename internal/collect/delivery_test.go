@@ -296,13 +296,23 @@ func TestCollectDelivery(t *testing.T) {
 		t.Errorf("target without a dead-letter queue = %+v", remediate.Targets[1])
 	}
 
-	// Roles: the trusted one with its decoded trust policy, the missing one; not the other
+	// Roles: the execution role of the functions the rules invoke (what their code acts
+	// with), the trusted one with its decoded trust policy, the missing one; not the other
 	// account's.
-	if len(acct.Roles) != 2 {
-		t.Fatalf("roles = %+v, want the trusted and the missing role", acct.Roles)
+	if len(acct.Roles) != 3 {
+		t.Fatalf("roles = %+v, want the functions' execution role, the trusted and the missing role", acct.Roles)
 	}
-	// Sorted by ARN: role/missing-role before role/service-role/events-ssm.
-	missing, trusted := acct.Roles[0], acct.Roles[1]
+	// Sorted by ARN: role/fn-role, role/missing-role, role/service-role/events-ssm.
+	execution, missing, trusted := acct.Roles[0], acct.Roles[1], acct.Roles[2]
+	if execution.Name != "fn-role" || !execution.PoliciesRead || execution.NotFound || !strings.Contains(execution.TrustPolicy, "lambda.amazonaws.com") {
+		t.Errorf("execution role = %+v, want fn-role read with its policies", execution)
+	}
+	// The runbook the automation targets start, read once however many targets name it.
+	if r.Runbooks == nil || len(r.Runbooks.Documents) != 1 || r.Runbooks.Documents[0].Name != "AWS-RestartEC2Instance" || r.Runbooks.Documents[0].Version != "$DEFAULT" {
+		t.Errorf("runbooks = %+v, want AWS-RestartEC2Instance once", r.Runbooks)
+	} else if d := r.Runbooks.Documents[0]; d.Error != nil || (!d.NotFound && !strings.Contains(d.Content, "mainSteps")) {
+		t.Errorf("runbook AWS-RestartEC2Instance = %+v, want its content or NotFound", d)
+	}
 	if trusted.ARN != aws.ToString(eventsRole.Role.Arn) || trusted.Name != "events-ssm" || trusted.NotFound || trusted.Error != nil || !sameJSON(t, trusted.TrustPolicy, trust) {
 		t.Errorf("trusted role = %+v", trusted)
 	}
@@ -438,15 +448,17 @@ func TestCollectDelivery(t *testing.T) {
 		// alerts-queue, notifier, email, gone, elsewhere: all confirmed in moto.
 		"SNS:GetSubscriptionAttributes": 5,
 		"Lambda:GetPolicy":              2, // responder, notifier
+		"Lambda:GetFunction":            2, // responder, notifier: state and reserved concurrency
+		"SSM:GetDocument":               1, // AWS-RestartEC2Instance, named by three targets
 		"SQS:GetQueueUrl":               2, // alerts-queue, gone
 		"SQS:GetQueueAttributes":        1, // alerts-queue
 		"KMS:DescribeKey":               3, // topic key ARN, alias/alerts-queue, queue key ARN
 		"KMS:GetKeyPolicy":              2, // one per key
-		"IAM:GetRole":                   2, // events-ssm, missing-role
-		// The permissions of events-ssm (the missing role has none to read).
-		"IAM:ListRolePolicies":         1,
+		"IAM:GetRole":                   3, // fn-role, events-ssm, missing-role
+		// The permissions of fn-role and events-ssm (the missing role has none to read).
+		"IAM:ListRolePolicies":         2,
 		"IAM:GetRolePolicy":            1,
-		"IAM:ListAttachedRolePolicies": 1,
+		"IAM:ListAttachedRolePolicies": 2,
 		"IAM:GetPolicy":                1,
 		"IAM:GetPolicyVersion":         1,
 	} {
@@ -649,9 +661,29 @@ func TestFunctionPolicyQualifiers(t *testing.T) {
 	rec.Attach(&cfg)
 	functionPolicies(ctx, newRegionClients(cfg, motoserver.DefaultAccount, region), r)
 
-	calls := rec.Calls()
-	if len(calls) != 1 || calls[0].Operation != "GetPolicy" || !strings.Contains(calls[0].Input, fn["aliased"]+":live") {
-		t.Errorf("calls = %+v, want one GetPolicy with the alias ARN", calls)
+	// One GetPolicy, with the alias ARN, and one GetFunction per invoked function (state and
+	// reserved concurrency are the function's, whatever the qualifier).
+	var policyCalls, functionCalls []awsclient.Call
+	for _, c := range rec.Calls() {
+		switch c.Operation {
+		case "GetPolicy":
+			policyCalls = append(policyCalls, c)
+		case "GetFunction":
+			functionCalls = append(functionCalls, c)
+		default:
+			t.Errorf("unexpected call %+v", c)
+		}
+	}
+	if len(policyCalls) != 1 || !strings.Contains(policyCalls[0].Input, fn["aliased"]+":live") {
+		t.Errorf("GetPolicy calls = %+v, want one with the alias ARN", policyCalls)
+	}
+	if len(functionCalls) != 2 {
+		t.Errorf("GetFunction calls = %+v, want one per invoked function", functionCalls)
+	}
+	for _, f := range r.Lambda.Functions {
+		if !f.ConfigRead || f.State != "Active" || f.ReservedConcurrency != nil {
+			t.Errorf("function %s: config read %v, state %q, reserved concurrency %v; want read, Active, none", f.Name, f.ConfigRead, f.State, f.ReservedConcurrency)
+		}
 	}
 	aliased, twice := r.Lambda.Functions[0], r.Lambda.Functions[1]
 	if !aliased.PolicyRead || aliased.PolicyError != nil || !strings.Contains(aliased.Policy, "events.amazonaws.com") {

@@ -2,9 +2,12 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/lookout-audit/lookout/internal/snapshot"
@@ -81,6 +84,7 @@ func ruleTargets(ctx context.Context, c *regionClients, rule string) ([]snapshot
 			if t.DeadLetterConfig != nil {
 				st.DeadLetterARN = aws.ToString(t.DeadLetterConfig.Arn)
 			}
+			st.AutomationAssumeRole = automationAssumeRole(aws.ToString(t.Input))
 			targets = append(targets, st)
 		}
 		if aws.ToString(out.NextToken) == "" {
@@ -90,4 +94,36 @@ func ruleTargets(ctx context.Context, c *regionClients, rule string) ([]snapshot
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].ID < targets[j].ID })
 	return targets, nil
+}
+
+// automationAssumeRole is the AutomationAssumeRole parameter of an SSM Automation target's
+// constant Input ({"AutomationAssumeRole": ["arn:aws:iam::...:role/..."], ...}: Automation
+// parameters are lists of strings, a bare string is accepted too), or "". Only a value that
+// is an IAM role ARN is returned: it is the one part of an Input the snapshot keeps, and a
+// role ARN is no secret.
+func automationAssumeRole(input string) string {
+	if input == "" {
+		return ""
+	}
+	var params map[string]json.RawMessage
+	if json.Unmarshal([]byte(input), &params) != nil {
+		return ""
+	}
+	raw, ok := params["AutomationAssumeRole"]
+	if !ok {
+		return ""
+	}
+	var one string
+	var list []string
+	switch {
+	case json.Unmarshal(raw, &one) == nil:
+	case json.Unmarshal(raw, &list) == nil && len(list) == 1:
+		one = list[0]
+	default:
+		return ""
+	}
+	if a, err := arn.Parse(one); err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+		return ""
+	}
+	return one
 }

@@ -38,16 +38,33 @@ func (a *accountCollector) roles(regions []snapshot.Region) []snapshot.Role {
 	return out
 }
 
-// roleTargets are the ARNs of the roles of account that a region's rule targets name.
+// roleTargets are the ARNs of the roles of account that a region's rule targets act with:
+// the target's RoleArn (EventBridge assumes it to invoke the target), the
+// AutomationAssumeRole an SSM Automation target passes (the runbook acts with it), and the
+// execution role of a Lambda function a target invokes (the function's code acts with it,
+// not with EventBridge's permission to invoke it).
 func roleTargets(r *snapshot.Region, account string) []string {
 	if r.EventBridge == nil {
 		return nil
 	}
+	functionRoles := map[string]string{}
+	if r.Lambda != nil {
+		for _, f := range r.Lambda.Functions {
+			functionRoles[f.ARN] = f.Role
+		}
+	}
 	var arns []string
+	add := func(role string) {
+		if acct, name := iamResource(role, "role"); acct == account && name != "" {
+			arns = append(arns, role)
+		}
+	}
 	for _, rule := range r.EventBridge.Rules {
 		for _, t := range rule.Targets {
-			if acct, name := iamResource(t.RoleARN, "role"); acct == account && name != "" {
-				arns = append(arns, t.RoleARN)
+			add(t.RoleARN)
+			add(t.AutomationAssumeRole)
+			if role, ok := functionRoles[unqualifiedFunctionARN(t.ARN)]; ok {
+				add(role)
 			}
 		}
 	}

@@ -130,7 +130,7 @@ var followUps = []followUp{
 	{name: "ssh-log-streams", run: (*accountCollector).sshLogStreams, after: []string{"ssm", "ec2", "logs"}},
 	{name: "delivery", run: (*accountCollector).delivery, after: []string{"eventbridge", "sns", "lambda"}},
 	{name: "trail-details", run: (*accountCollector).startTrailDetails, after: []string{"cloudtrail"}},
-	{name: "roles", run: iamFollowUp(roleTargets, func(a *accountCollector, region, name string) { a.role(region, name) }), after: []string{"eventbridge"}},
+	{name: "roles", run: iamFollowUp(roleTargets, func(a *accountCollector, region, name string) { a.role(region, name) }), after: []string{"eventbridge", "lambda"}},
 	{name: "instance-profiles", run: iamFollowUp(profileTargets, func(a *accountCollector, region, name string) { a.instanceProfile(region, name) }), after: []string{"ec2", "ssm"}},
 }
 

@@ -23,6 +23,7 @@ def install_extensions():
     install_iam_instance_role_policies()
     install_ec2_default_security_group()
     install_cloudtrail_default_selectors()
+    install_lambda_zero_reserved_concurrency()
 
 
 def install_sns_pending_confirmation():
@@ -682,6 +683,26 @@ def install_cloudtrail_default_selectors():
 
     Trail.get_event_selectors = get_event_selectors
 
+def install_lambda_zero_reserved_concurrency():
+    """moto 5.2.1 stores PutFunctionConcurrency's ReservedConcurrentExecutions but leaves
+    Concurrency out of GetFunction's answer when the value is 0 (it tests the value's truth).
+    AWS answers Concurrency.ReservedConcurrentExecutions 0 for a throttled function (what the
+    console's Throttle button sets), and nothing when no reserved concurrency is configured
+    (Lambda API reference, GetFunction). Report 0 as AWS does."""
+    from moto.awslambda import models
+
+    original = models.LambdaFunction.get_code
+
+    def get_code(self, *args, **kwargs):
+        resp = original(self, *args, **kwargs)
+        rc = getattr(self, "reserved_concurrency", None)
+        if rc is not None and "Concurrency" not in resp and str(rc) == "0":
+            resp["Concurrency"] = {"ReservedConcurrentExecutions": 0}
+        return resp
+
+    models.LambdaFunction.get_code = get_code
+
+
 
 def main():
     if len(sys.argv) != 2:
@@ -694,3 +715,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+

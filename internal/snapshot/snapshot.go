@@ -59,9 +59,11 @@ type Account struct {
 	// ARN, with status and selectors read in the trail's home region.
 	Trails  []Trail  `json:"trails,omitempty"`
 	Regions []Region `json:"regions"`
-	// Roles are the IAM roles that EventBridge targets of this account name in RoleArn, read
-	// (iam:GetRole) for their trust policy: a target whose role does not trust
-	// events.amazonaws.com is never invoked.
+	// Roles are the IAM roles that EventBridge targets of this account act with, read
+	// (iam:GetRole and the role's policies): the targets' RoleArn, for its trust policy (a
+	// target whose role does not trust events.amazonaws.com is never invoked) and what it
+	// may call; the AutomationAssumeRole an SSM Automation target passes; and the execution
+	// role of each Lambda function a rule invokes, which is what the function's code acts with.
 	Roles []Role `json:"roles,omitempty"`
 	// InstanceProfiles are the IAM instance profiles of the running EC2 instances that SSM does
 	// not list as Online, read once each (iam:GetInstanceProfile), with the managed policies
@@ -138,6 +140,9 @@ type Region struct {
 	// queues subscribed to this region's topics: both read only for what delivery needs.
 	KMS *KMSData `json:"kms,omitempty"`
 	SQS *SQSData `json:"sqs,omitempty"`
+	// Runbooks are the SSM Automation documents that this region's rule targets start
+	// (ssm:GetDocument), read so that what a remediation runbook really calls is judged.
+	Runbooks *RunbookData `json:"runbooks,omitempty"`
 }
 
 // ---- CloudTrail ----
@@ -253,6 +258,10 @@ type Target struct {
 	// InputRewritten is set when the target sends something other than the matched event
 	// (Input, InputPath or InputTransformer); what it sends is not kept (it may hold secrets).
 	InputRewritten bool `json:"input_rewritten,omitempty"`
+	// AutomationAssumeRole is the AutomationAssumeRole parameter an SSM Automation target
+	// passes in its constant Input (an IAM role ARN, never a secret): the role the runbook
+	// then acts with. Nothing else of the Input is kept.
+	AutomationAssumeRole string `json:"automation_assume_role,omitempty"`
 }
 
 // ---- CloudWatch Logs ----
@@ -438,6 +447,34 @@ type Function struct {
 	Policy      string     `json:"policy,omitempty"`
 	PolicyRead  bool       `json:"policy_read,omitempty"`
 	PolicyError *ReadError `json:"policy_error,omitempty"`
+	// ConfigRead is set once lambda:GetFunction answered for a function that a rule or a
+	// subscription invokes: State then holds its state (ListFunctions does not return it),
+	// and ReservedConcurrency its reserved concurrency when one is set (0 is what the
+	// console's Throttle button sets: every invocation is throttled). ConfigError is set when
+	// it could not be read. Nothing else of GetFunction is kept (no code location, no
+	// environment).
+	ConfigRead          bool       `json:"config_read,omitempty"`
+	ReservedConcurrency *int32     `json:"reserved_concurrency,omitempty"`
+	ConfigError         *ReadError `json:"config_error,omitempty"`
+}
+
+// ---- SSM Automation runbooks ----
+
+// RunbookData holds the SSM Automation documents that the region's rule targets start.
+type RunbookData struct {
+	Documents []Runbook `json:"documents"`
+}
+
+// Runbook is one Automation document as ssm:GetDocument answered: Content is the document
+// (JSON or YAML, as stored), Format its format. NotFound is set when GetDocument answered
+// InvalidDocument; Error when it could not be read.
+type Runbook struct {
+	Name     string     `json:"name"`
+	Version  string     `json:"version,omitempty"`
+	Format   string     `json:"format,omitempty"`
+	Content  string     `json:"content,omitempty"`
+	NotFound bool       `json:"not_found,omitempty"`
+	Error    *ReadError `json:"error,omitempty"`
 }
 
 // ---- KMS ----

@@ -217,29 +217,25 @@ var (
 		"sqs:GetQueueAttributes": "only for queues subscribed to a topic, which this flow has none of (see TestCollectDelivery)",
 		"kms:DescribeKey":        "only for customer keys encrypting a topic or subscriber queue, which this flow has none of (see TestCollectDelivery)",
 		"kms:GetKeyPolicy":       "only for customer keys encrypting a topic or subscriber queue, which this flow has none of (see TestCollectDelivery)",
-		"iam:GetRole":            "only for roles that rule targets name in RoleArn; lookout's rules target SNS and Lambda, which take none (see TestCollectDelivery)",
 		// The instance this flow builds has no profile, and once fixed it is managed: nothing
 		// to explain. internal/collect's TestCollectInstancesForSSMAndSSH makes these calls.
-		"iam:GetInstanceProfile":       "only for profiles of instances SSM does not list Online; this flow's unmanaged instance has none (see TestCollectInstancesForSSMAndSSH)",
-		"iam:ListAttachedRolePolicies": "only for roles of such profiles (see TestCollectInstancesForSSMAndSSH)",
+		"iam:GetInstanceProfile": "only for profiles of instances SSM does not list Online; this flow's unmanaged instance has none (see TestCollectInstancesForSSMAndSSH)",
 		// The permissions of rule-target roles; lookout's own rules take no role.
-		"iam:ListRolePolicies": "only for roles that rule targets name in RoleArn (see TestCollectDelivery)",
-		"iam:GetRolePolicy":    "only for roles that rule targets name in RoleArn (see TestCollectDelivery)",
-		"iam:GetPolicy":        "only for roles that rule targets name in RoleArn (see TestCollectDelivery)",
-		"iam:GetPolicyVersion": "only for roles that rule targets name in RoleArn (see TestCollectDelivery)",
+		// The execution role of lookout's StopLogging function is read with its inline
+		// policies; it has no managed policy attached, so no managed policy is fetched.
+		"iam:GetPolicy":        "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
+		"iam:GetPolicyVersion": "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
+		"ssm:GetDocument":      "only for SSM Automation rule targets; lookout's rules target SNS and Lambda (see TestCollectDelivery)",
 	}
 	fixNotExercised = map[string]string{
-		"ec2:DescribeRegions":          scanNotExercised["ec2:DescribeRegions"],
-		"ssm:ListTagsForResource":      scanNotExercised["ssm:ListTagsForResource"],
-		"sqs:GetQueueUrl":              scanNotExercised["sqs:GetQueueUrl"],
-		"sqs:GetQueueAttributes":       scanNotExercised["sqs:GetQueueAttributes"],
-		"kms:DescribeKey":              scanNotExercised["kms:DescribeKey"],
-		"kms:GetKeyPolicy":             scanNotExercised["kms:GetKeyPolicy"],
-		"iam:ListAttachedRolePolicies": scanNotExercised["iam:ListAttachedRolePolicies"],
-		"iam:ListRolePolicies":         scanNotExercised["iam:ListRolePolicies"],
-		"iam:GetRolePolicy":            scanNotExercised["iam:GetRolePolicy"],
-		"iam:GetPolicy":                scanNotExercised["iam:GetPolicy"],
-		"iam:GetPolicyVersion":         scanNotExercised["iam:GetPolicyVersion"],
+		"ec2:DescribeRegions":     scanNotExercised["ec2:DescribeRegions"],
+		"ssm:ListTagsForResource": scanNotExercised["ssm:ListTagsForResource"],
+		"sqs:GetQueueUrl":         scanNotExercised["sqs:GetQueueUrl"],
+		"sqs:GetQueueAttributes":  scanNotExercised["sqs:GetQueueAttributes"],
+		"kms:DescribeKey":         scanNotExercised["kms:DescribeKey"],
+		"kms:GetKeyPolicy":        scanNotExercised["kms:GetKeyPolicy"],
+		"iam:GetPolicy":           scanNotExercised["iam:GetPolicy"],
+		"iam:GetPolicyVersion":    scanNotExercised["iam:GetPolicyVersion"],
 	}
 )
 
