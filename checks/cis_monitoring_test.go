@@ -252,3 +252,77 @@ func TestEveryCISMonitoringCheck(t *testing.T) {
 		runControlCases(t, c, cases)
 	}
 }
+
+// TestCISMonitoringUnionOfPaths: AWS delivers each event to every rule that matches it, and a
+// forwarding rule passes on what it matched to the receiving bus's rules, so a control is
+// monitored when the paths together carry every positive.
+func TestCISMonitoringUnionOfPaths(t *testing.T) {
+	iam, sg := byID("cloudwatch-iam-policy-changes-alarm"), byID("cloudwatch-security-group-changes-alarm")
+	half := func(names ...string) string {
+		b, _ := json.Marshal(names)
+		return `{"source":["aws.iam"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["iam.amazonaws.com"],"eventName":` + string(b) + `}}`
+	}
+	first := half("DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy", "PutUserPolicy", "CreatePolicy", "DeletePolicy")
+	second := half("CreatePolicyVersion", "DeletePolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy")
+	runControlCases(t, iam, []controlCase{
+		{name: "PASS with the event list split over two rules", status: Pass,
+			mutate: both(withRule("us-east-1", "iam-a", first, "ENABLED"), withRule("us-east-1", "iam-b", second, "ENABLED")),
+			want:   []string{"iam-a + iam-b", "together"}},
+		{name: "one half alone is not monitoring", status: Fail, mutate: withRule("us-east-1", "iam-a", first, "ENABLED"), want: []string{"misses"}},
+		{name: "split list whose second rule is disabled", status: Fail,
+			mutate: both(withRule("us-east-1", "iam-a", first, "ENABLED"), withRule("us-east-1", "iam-b", second, "DISABLED"))},
+		{name: "split list whose second half has no working target", status: Fail,
+			mutate: both(withRule("us-east-1", "iam-a", first, "ENABLED"), withRule("us-east-1", "iam-b", second, "ENABLED"), func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "iam-b").Targets = []snapshot.Target{{ID: "1", ARN: ctlPending}}
+			})},
+		{name: "split list with an unjudgeable target on one half is ERROR", status: Error,
+			mutate: both(withRule("us-east-1", "iam-a", first, "ENABLED"), withRule("us-east-1", "iam-b", second, "ENABLED"), func(s *snapshot.Snapshot) {
+				rule(s, "us-east-1", "iam-b").Targets = []snapshot.Target{{ID: "1", ARN: "arn:aws:sns:us-east-1:999999999999:elsewhere"}}
+			})},
+	})
+
+	// One rule for every CIS network family monitors each family.
+	network := `{"source":["aws.ec2"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["ec2.amazonaws.com"],"eventName":[` +
+		`"AuthorizeSecurityGroupIngress","AuthorizeSecurityGroupEgress","RevokeSecurityGroupIngress","RevokeSecurityGroupEgress","CreateSecurityGroup","DeleteSecurityGroup",` +
+		`"CreateNetworkAcl","CreateNetworkAclEntry","DeleteNetworkAcl","DeleteNetworkAclEntry","ReplaceNetworkAclEntry","ReplaceNetworkAclAssociation",` +
+		`"CreateCustomerGateway","DeleteCustomerGateway","AttachInternetGateway","CreateInternetGateway","DeleteInternetGateway","DetachInternetGateway",` +
+		`"CreateRoute","CreateRouteTable","ReplaceRoute","ReplaceRouteTableAssociation","DeleteRouteTable","DeleteRoute","DisassociateRouteTable",` +
+		`"CreateVpc","DeleteVpc","ModifyVpcAttribute","AcceptVpcPeeringConnection","CreateVpcPeeringConnection","DeleteVpcPeeringConnection","RejectVpcPeeringConnection",` +
+		`"AttachClassicLinkVpc","DetachClassicLinkVpc","DisableVpcClassicLink","EnableVpcClassicLink"]}}`
+	everywhere := both(withRule("us-east-1", "network-changes", network, "ENABLED"), withRule("us-west-2", "network-changes", network, "ENABLED"))
+	for _, id := range []string{"security-group-changes", "nacl-changes", "network-gateway-changes", "route-table-changes", "vpc-changes"} {
+		runControlCases(t, byID("cloudwatch-"+id+"-alarm"), []controlCase{
+			{name: id + ": PASS by one rule covering every network family", status: Pass, mutate: everywhere, want: []string{"rule network-changes"}},
+			{name: id + ": the family rule plus routine CreateTags is noise", status: Fail,
+				mutate: both(withRule("us-east-1", "network-changes", strings.Replace(network, `"EnableVpcClassicLink"`, `"EnableVpcClassicLink","CreateTags"`, 1), "ENABLED"),
+					withRule("us-west-2", "network-changes", network, "ENABLED")),
+				want: []string{"also matches", "CreateTags"}},
+		})
+	}
+
+	// A broad forwarding rule notifies nobody by itself: the receiving rule decides, judged
+	// against what is forwarded.
+	forward := func(pattern string) func(*snapshot.Snapshot) {
+		return both(withRule("us-west-2", "forward-all", pattern, "ENABLED"), func(s *snapshot.Snapshot) {
+			const role = "arn:aws:iam::111111111111:role/forward"
+			rule(s, "us-west-2", "forward-all").Targets = []snapshot.Target{{ID: "fwd", ARN: "arn:aws:events:us-east-1:111111111111:event-bus/default", RoleARN: role}}
+			s.Accounts[0].Roles = append(s.Accounts[0].Roles, snapshot.Role{ARN: role, Name: "forward", TrustPolicy: policyDoc(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}`),
+				PoliciesRead: true, Policies: allowPolicy("events:PutEvents")})
+		})
+	}
+	runControlCases(t, sg, []controlCase{
+		{name: "PASS when a forward-everything rule in us-west-2 feeds a narrow rule in us-east-1", status: Pass,
+			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), forward(`{"source":[{"prefix":"aws."}]}`)),
+			want:   []string{"forwarded to event bus default"}},
+		{name: "a forwarded path is judged at the receiving rule: a broad receiver is noise", status: Fail,
+			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-east-1", "all-ec2", `{"source":["aws.ec2"]}`, "ENABLED"), forward(`{"source":[{"prefix":"aws."}]}`), func(s *snapshot.Snapshot) {
+				// us-west-2's forwarded events reach only the broad rule.
+				rule(s, "us-east-1", "sg-changes").EventPattern = strings.Replace(sgRulePattern, `"source":["aws.ec2"],`, `"source":["aws.ec2"],"region":["us-east-1"],`, 1)
+			}),
+			want: []string{"no rule delivers them in us-west-2"}},
+		{name: "forwarding half the list and a local rule for the other half", status: Pass,
+			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"),
+				forward(`{"source":["aws.ec2"],"detail":{"eventName":["AuthorizeSecurityGroupIngress","AuthorizeSecurityGroupEgress","RevokeSecurityGroupIngress"]}}`),
+				withRule("us-west-2", "sg-rest", `{"source":["aws.ec2"],"detail":{"eventName":["RevokeSecurityGroupEgress","CreateSecurityGroup","DeleteSecurityGroup"]}}`, "ENABLED"))},
+	})
+}

@@ -113,6 +113,9 @@ type targetVerdict struct {
 	// absent is set when the target itself does not exist (as opposed to existing but not
 	// doing the job), so an alarm chain can name the broken link.
 	absent bool
+	// forwarded, for an event-bus target, is what the receiving bus's rules deliver of the
+	// events this target forwards.
+	forwarded *ruleDelivery
 	// atSubscriber is set when the topic itself delivers and what does not hold is at its
 	// subscribers (their filter policies, queues, functions), so an alarm chain can name the
 	// subscriber link rather than the topic.
@@ -320,19 +323,35 @@ func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, 
 	for k := range snd.forward.visited {
 		visited[k] = true
 	}
+	// The receiving rules are judged against exactly what this hop forwards, and together.
+	fwd := snd.forward.d
+	var judged []ruleVerdict
 	var best *ruleVerdict
 	for _, rule := range r.EventBridge.Rules {
 		if !onDefaultBus(rule) {
 			continue
 		}
-		rv := judgeRuleFrom(s, a.Region, rule, snd.forward.d, snd.forward.policy, visited)
-		if !rv.relevant {
-			continue
+		if rv := judgeRuleFrom(s, a.Region, rule, fwd, snd.forward.policy, visited); rv.relevant {
+			judged = append(judged, rv)
 		}
-		if best == nil || better(&rv, best) {
-			b := rv
-			best = &b
+	}
+	for i := range judged {
+		if best == nil || better(&judged[i], best) {
+			best = &judged[i]
 		}
+	}
+	carried := &ruleDelivery{delivered: map[string]bool{}, maybe: map[string]bool{}}
+	for _, rv := range judged {
+		for n := range rv.delivery.delivered {
+			carried.delivered[n] = true
+		}
+		for n := range rv.delivery.maybe {
+			carried.maybe[n] = true
+		}
+	}
+	v.forwarded = carried
+	if u := union(judged, fwd, best); u != nil {
+		best = u
 	}
 	switch {
 	case best == nil:
@@ -341,9 +360,21 @@ func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, 
 		v.State, v.Reason = linkOK, fmt.Sprintf("forwarded to %s, where rule %s delivers it to %s", where, best.Rule, best.okTarget)
 		return v
 	case best.status == Error:
+		v.forwarded.maybe = mergeNames(carried.maybe, carried.delivered)
 		return fail(linkUnknown, "", ruleMessage(best))
 	}
 	return fail(linkBroken, HopForwardedRule, ruleMessage(best))
+}
+
+func mergeNames(a, b map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }
 
 // ruleVerdict is the judgement of one EventBridge rule against one detection.
@@ -361,6 +392,7 @@ type ruleVerdict struct {
 	pattern  detection.Verdict //
 	okTarget string            // the reason of the first target that does the job
 	broken   *BrokenLink       // the first problem's link; nil when the rule does the job
+	delivery ruleDelivery      // what the rule's paths carry, for the union of rules
 }
 
 // problem records what stops the rule doing the job, and the link it breaks.
@@ -439,6 +471,9 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 		v.problem(BrokenLink{Link: LinkTarget, Hop: HopTarget}, "it has no target")
 	default:
 		snd := ruleSender(rule, region, "", d, policy, visited)
+		// A bus target forwards exactly what reaches this rule.
+		_, _, keep := effectiveMatches(rule, d, pv)
+		snd.forward.d = d.Restrict(keep)
 		var broken []string
 		// The link named is the first target that could not be judged, if any (it might
 		// deliver, so the rule is then unknown), else the first that does not deliver.
@@ -474,6 +509,7 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	if v.okTarget != "" {
 		v.score++
 	}
+	v.judgeDelivery(rule, d)
 	switch {
 	case len(v.Problems) == 0:
 		v.status = Pass
@@ -574,6 +610,9 @@ func searchRules(c *Check, s *snapshot.Snapshot, account string, r *snapshot.Reg
 		if out.best == nil || better(v, out.best) {
 			out.best = v
 		}
+	}
+	if u := union(out.judged, d, out.best); u != nil {
+		out.best = u
 	}
 	return out
 }

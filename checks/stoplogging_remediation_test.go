@@ -127,6 +127,16 @@ func TestStopLoggingRemediation(t *testing.T) {
 			mutate: pattern(`{"detail":{"eventName":["StopLogging"]}}`)},
 		{name: "fail pattern also matches StartLogging", status: Fail, want: []string{"also matches [StartLogging"},
 			mutate: pattern(`{"source":["aws.cloudtrail"],"detail":{"eventName":["StopLogging","StartLogging"]}}`)},
+		{name: "pass name form and ARN form remediated by two rules together", status: Pass, want: []string{"enable_trail + enable_trail_arn"},
+			mutate: func(s *snapshot.Snapshot) {
+				r := rule(s, "us-east-1", "enable_trail")
+				r.EventPattern = `{"source":["aws.cloudtrail"],"detail":{"eventName":["StopLogging"],"requestParameters":{"name":["main"]}}}`
+				arnRule := *r
+				arnRule.Name, arnRule.ARN = "enable_trail_arn", "arn:aws:events:us-east-1:111111111111:rule/enable_trail_arn"
+				arnRule.EventPattern = `{"source":["aws.cloudtrail"],"detail":{"eventName":["StopLogging"],"requestParameters":{"name":["` + ctlTrail + `"]}}}`
+				east(s).EventBridge.Rules = append(east(s).EventBridge.Rules, arnRule)
+				fnOf(s, "us-east-1", "enable_trail").Policy = eventsInvokePolicy(fnEnable, "arn:aws:events:us-east-1:111111111111:rule/enable_trail*")
+			}},
 		{name: "fail rule without targets", status: Fail, want: []string{"it has no target"},
 			mutate: func(s *snapshot.Snapshot) { rule(s, "us-east-1", "enable_trail").Targets = []snapshot.Target{} }},
 		{name: "fail no rule at all", status: Fail, want: []string{"no EventBridge rule in its home region us-east-1"},

@@ -97,9 +97,10 @@ func joinCases(lists ...[]ctCase) []ctCase {
 	return out
 }
 
-// The five EC2 network families. Each family's changes are negatives of the other four: a
-// pattern that fires on route-table changes is not a security-group alarm, and an alarm that
-// fires on everything is one nobody reads.
+// The five EC2 network families. One rule or filter may watch several of them (a "network
+// changes" alarm covering all five monitors each): firing on another monitored family's
+// changes is not noise, so a family's negatives are the reads and routine writes a careless
+// pattern sweeps in, never another family's changes (see withoutWatchedNegatives).
 var (
 	sgChanges = calls("ec2", "ec2", "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
 		"RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "CreateSecurityGroup", "DeleteSecurityGroup")
@@ -118,20 +119,38 @@ var (
 var networkFamilies = [][]ctCase{sgChanges, naclChanges, gatewayChanges, routeChanges, vpcChanges}
 
 // networkSpec is the control of networkFamilies[family]: regional, from ec2.amazonaws.com, the
-// family's changes as positives; as negatives, the reads a wildcard sweeps in, CreateTags on one
-// of the family's resources, and every other family's changes.
+// family's changes as positives; as negatives, the reads a wildcard sweeps in and CreateTags on
+// one of the family's resources.
 func networkSpec(c CISControl, family int, reads []ctCase, createTags ctCase) cisSpec {
 	c.Delivery = DeliveryRegional
-	negatives := joinCases(reads, []ctCase{createTags})
-	for i, f := range networkFamilies {
-		if i != family {
-			negatives = joinCases(negatives, f)
-		}
-	}
-	return cisSpec{CISControl: c, eventSource: "ec2.amazonaws.com", positives: networkFamilies[family], negatives: negatives}
+	return cisSpec{CISControl: c, eventSource: "ec2.amazonaws.com", positives: networkFamilies[family], negatives: joinCases(reads, []ctCase{createTags})}
 }
 
-var cisSpecs = []cisSpec{
+// withoutWatchedNegatives drops from each control's negatives every event that another CIS
+// monitoring control watches (one of its positives). A rule or alarm may serve several
+// controls at once — one "network changes" rule for the five EC2 families, one pattern for
+// IAM and Organizations policy changes — and firing on another monitored activity tells the
+// person it reaches something they asked to hear. Noise is what no control asks to watch.
+func withoutWatchedNegatives(specs []cisSpec) []cisSpec {
+	watched := map[string]bool{}
+	for _, s := range specs {
+		for _, c := range s.positives {
+			watched[c.file] = true
+		}
+	}
+	for i := range specs {
+		var kept []ctCase
+		for _, c := range specs[i].negatives {
+			if !watched[c.file] {
+				kept = append(kept, c)
+			}
+		}
+		specs[i].negatives = kept
+	}
+	return specs
+}
+
+var cisSpecs = withoutWatchedNegatives([]cisSpec{
 	// Unauthorized API calls (CIS 4.1 / 5.1, Security Hub CloudWatch.2).
 	//
 	// Positives: calls refused for lack of permission, under the three spellings AWS uses:
@@ -360,7 +379,7 @@ var cisSpecs = []cisSpec{
 		negatives: joinCases(calls("organizations", "organizations", "DescribeOrganization", "ListAccounts", "DescribePolicy", "TagResource"),
 			calls("iam", "iam", "CreatePolicy", "DeletePolicy")),
 	},
-}
+})
 
 // CISControls returns the thirteen controls, in the order of the CIS benchmark.
 func CISControls() []CISControl {

@@ -361,3 +361,34 @@ func sshLines() (pos, neg, info []Event) {
 	}
 	return pos, neg, info
 }
+
+// Restrict is the detection with only the events keep accepts: the positives, the members of
+// each AnyOf group (a group left empty is dropped) and the negatives. It describes what a hop
+// passes on — the events a forwarding rule puts on another bus — so that the next hop is
+// judged against exactly those. The verdicts remembered for the full set do not apply to it,
+// so its patterns are evaluated afresh.
+func (d Detection) Restrict(keep func(Event) bool) Detection {
+	out := Detection{ID: d.ID, Summary: d.Summary, Language: d.Language}
+	for _, e := range d.Positives {
+		if keep(e) {
+			out.Positives = append(out.Positives, e)
+		}
+	}
+	for _, g := range d.AnyOf {
+		var kept []Event
+		for _, e := range g {
+			if keep(e) {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) > 0 {
+			out.AnyOf = append(out.AnyOf, kept)
+		}
+	}
+	for _, e := range d.Negatives {
+		if keep(e) {
+			out.Negatives = append(out.Negatives, e)
+		}
+	}
+	return out
+}

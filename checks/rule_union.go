@@ -1,0 +1,245 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/eventpattern"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// Every matching rule gets the event. EventBridge evaluates each event against every enabled
+// rule on the bus and delivers it to each rule that matches (EventBridge user guide, "Rules in
+// Amazon EventBridge"), so two rules with half a list each cover the whole list, and a rule
+// whose target is another bus passes on what it matched, which the receiving bus's rules then
+// match in turn. A control is monitored when the union of the paths that reach someone who
+// acts carries every positive; a path's breadth is judged where it reaches that someone:
+//   - a path through a notifying or remediating target carries the positives its rule
+//     matches, and counts only if its rule matches no negative (it would fire on activity
+//     nobody asked to watch);
+//   - a path through another bus carries what the receiving rules, judged against exactly
+//     the forwarded events, deliver: the forwarding rule's own breadth is irrelevant.
+// A rule in state ENABLED receives no read-only management event, so such events are neither
+// carried by it nor noise from it.
+
+// ruleDelivery is what one rule's paths carry, by event name (AnyOf members by their own
+// names): delivered through targets that do the job, maybe through targets that could not be
+// judged.
+type ruleDelivery struct {
+	delivered, maybe map[string]bool
+	// via is the reason of the first target whose path carries a positive.
+	via string
+}
+
+// effectiveMatches are the detection's events that reach the rule: matched by its pattern
+// (per the verdict; AnyOf members and negatives matched one by one) and, for a rule in state
+// ENABLED, not read-only management events. keep is the same as a predicate over events.
+func effectiveMatches(rule snapshot.Rule, d detection.Detection, pv detection.Verdict) (positives, negatives map[string]bool, keep func(detection.Event) bool) {
+	allRead := rule.State == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+	missed := make(map[string]bool, len(pv.MissedPositives))
+	for _, m := range pv.MissedPositives {
+		missed[m] = true
+	}
+	matchedNeg := make(map[string]bool, len(pv.MatchedNegatives))
+	for _, n := range pv.MatchedNegatives {
+		matchedNeg[n] = true
+	}
+	positives, negatives = map[string]bool{}, map[string]bool{}
+	reaches := func(e detection.Event) bool { return allRead || !e.ReadOnlyAPICall() }
+	for _, e := range d.Positives {
+		if !missed[e.Name] && reaches(e) {
+			positives[e.Name] = true
+		}
+	}
+	if len(d.AnyOf) > 0 {
+		p, err := eventpattern.Parse(rule.EventPattern)
+		for _, g := range d.AnyOf {
+			if err != nil || missed[groupName(g)] {
+				continue
+			}
+			for _, e := range g {
+				if ev, err := e.Decoded(); err == nil && p.MatchEvent(ev) && reaches(e) {
+					positives[e.Name] = true
+				}
+			}
+		}
+	}
+	for _, e := range d.Negatives {
+		if matchedNeg[e.Name] && reaches(e) {
+			negatives[e.Name] = true
+		}
+	}
+	// An AnyOf group is one activity under several spellings: if the rule takes it, it passes
+	// the activity on, to be matched downstream under any spelling.
+	forwarded := map[string]bool{}
+	for _, g := range d.AnyOf {
+		for _, e := range g {
+			if positives[e.Name] {
+				for _, m := range g {
+					forwarded[m.Name] = true
+				}
+				break
+			}
+		}
+	}
+	keep = func(e detection.Event) bool { return positives[e.Name] || negatives[e.Name] || forwarded[e.Name] }
+	return positives, negatives, keep
+}
+
+// groupName is how a verdict names a missed AnyOf group.
+func groupName(g []detection.Event) string {
+	names := make([]string, len(g))
+	for i, e := range g {
+		names[i] = e.Name
+	}
+	return "one of: " + strings.Join(names, " | ")
+}
+
+// covers reports whether the events named in got carry every positive of d: each positive,
+// and one member of each AnyOf group.
+func covers(d detection.Detection, got map[string]bool) bool {
+	for _, e := range d.Positives {
+		if !got[e.Name] {
+			return false
+		}
+	}
+	for _, g := range d.AnyOf {
+		found := false
+		for _, e := range g {
+			found = found || got[e.Name]
+		}
+		if !found {
+			return false
+		}
+	}
+	return len(d.Positives)+len(d.AnyOf) > 0
+}
+
+// uncovered names the positives (or AnyOf groups) that got does not carry.
+func uncovered(d detection.Detection, got map[string]bool) []string {
+	var out []string
+	for _, e := range d.Positives {
+		if !got[e.Name] {
+			out = append(out, e.Name)
+		}
+	}
+	for _, g := range d.AnyOf {
+		found := false
+		for _, e := range g {
+			found = found || got[e.Name]
+		}
+		if !found {
+			out = append(out, groupName(g))
+		}
+	}
+	return out
+}
+
+// union judges the rules of one search together: when no rule does the job alone but their
+// paths together carry every positive, the result is a verdict for the rules together (PASS,
+// or ERROR when what could not be judged might complete it). nil when the union changes
+// nothing.
+func union(judged []ruleVerdict, d detection.Detection, best *ruleVerdict) *ruleVerdict {
+	if best != nil && best.status == Pass {
+		return nil
+	}
+	delivered, maybe := map[string]bool{}, map[string]bool{}
+	var rules, states, via []string
+	for i := range judged {
+		v := &judged[i]
+		if len(v.delivery.delivered) == 0 && len(v.delivery.maybe) == 0 {
+			continue
+		}
+		added := false
+		for n := range v.delivery.delivered {
+			if !delivered[n] {
+				delivered[n], added = true, true
+			}
+		}
+		for n := range v.delivery.maybe {
+			maybe[n] = true
+		}
+		if added {
+			rules, states = append(rules, v.Rule), append(states, v.State)
+			via = append(via, fmt.Sprintf("rule %s: %s", v.Rule, v.delivery.via))
+		}
+	}
+	region := ""
+	if len(judged) > 0 {
+		region = judged[0].Region
+	}
+	u := &ruleVerdict{Rule: strings.Join(rules, " + "), Region: region, State: strings.Join(dedupe(states), "/"),
+		Verdict: "together: " + strings.Join(rules, " + "), relevant: true, score: 5}
+	switch {
+	case covers(d, delivered):
+		u.status, u.okTarget = Pass, strings.Join(via, "; ")
+		if len(rules) > 1 {
+			u.okTarget = "together (EventBridge delivers each event to every rule that matches it): " + u.okTarget
+		}
+		return u
+	case best != nil && best.status == Error:
+		return nil
+	}
+	for n := range delivered {
+		maybe[n] = true
+	}
+	if len(rules) > 0 && covers(d, maybe) {
+		u.status = Error
+		u.problem(BrokenLink{Link: LinkTarget, Unknown: true}, fmt.Sprintf("rules %s together would deliver every event, but some of their targets could not be judged (see evidence)", strings.Join(rules, ", ")))
+		return u
+	}
+	return nil
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// judgeDelivery fills v.delivery from its judged targets: what each path carries.
+func (v *ruleVerdict) judgeDelivery(rule snapshot.Rule, d detection.Detection) {
+	if !ruleEnabled(rule.State) {
+		return
+	}
+	positives, negatives, _ := effectiveMatches(rule, d, v.pattern)
+	v.delivery = ruleDelivery{delivered: map[string]bool{}, maybe: map[string]bool{}}
+	for _, tv := range v.Targets {
+		switch {
+		case tv.forwarded != nil:
+			// What the receiving bus's rules deliver of the forwarded events; their breadth
+			// was judged there, against exactly what this rule passes on.
+			for n := range tv.forwarded.delivered {
+				v.delivery.delivered[n] = true
+			}
+			for n := range tv.forwarded.maybe {
+				v.delivery.maybe[n] = true
+			}
+			if len(tv.forwarded.delivered) > 0 && v.delivery.via == "" {
+				v.delivery.via = tv.Reason
+			}
+		case len(negatives) > 0:
+			// This path would also fire on activity nobody asked to watch.
+		case tv.State == linkOK:
+			for n := range positives {
+				v.delivery.delivered[n] = true
+			}
+			if v.delivery.via == "" && len(positives) > 0 {
+				v.delivery.via = tv.Reason
+			}
+		case tv.State == linkUnknown:
+			for n := range positives {
+				v.delivery.maybe[n] = true
+			}
+		}
+	}
+}
