@@ -409,6 +409,9 @@ type filterVerdict struct {
 	Verdict    string      `json:"verdict"`
 	Metrics    []metricRef `json:"metrics,omitempty"`
 	Problem    string      `json:"problem,omitempty"`
+	// Noise names (up to three) calls of the AWS API catalogue the pattern also matches that
+	// no CIS monitoring control watches.
+	Noise      []string `json:"noise,omitempty"`
 	detects    bool
 	unparsed   bool
 	missedPos  int
@@ -434,6 +437,18 @@ func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detecti
 		}
 		fv.Verdict, fv.detects = pv.String(), pv.Detects
 		fv.missedPos, fv.matchedNeg = len(pv.MissedPositives), len(pv.MatchedNegatives)
+		if pv.Detects && d.ByAPICalls() {
+			// Too broad is judged against every AWS API, not only the corpus's negatives.
+			if noise, err := detection.CatalogueNoise(detection.FilterPattern, mf.Pattern, "", ""); err == nil && len(noise) > 0 {
+				fv.detects, fv.matchedNeg = false, len(noise)
+				fv.Noise = callStrings(noise, 3)
+				fv.Verdict = "also matches " + detection.Examples(noise, 3) + " of the AWS API catalogue, which no CIS monitoring control watches"
+				fv.Problem = "its pattern also matches " + detection.Examples(noise, 3) +
+					", API calls no CIS monitoring control asks to watch, so the alarm would also fire on that ordinary activity"
+				out = append(out, fv)
+				continue
+			}
+		}
 		if !pv.Detects {
 			fv.Problem = patternProblem(pv)
 			out = append(out, fv)
@@ -962,4 +977,16 @@ func alarmEvidence(a snapshot.Alarm, problems []string) AlarmEvidence {
 		AlarmActions:   a.AlarmActions,
 		Problems:       problems,
 	}
+}
+
+// callStrings names up to n catalogue calls.
+func callStrings(calls []detection.CatalogueCall, n int) []string {
+	var out []string
+	for i, c := range calls {
+		if i == n {
+			break
+		}
+		out = append(out, c.String())
+	}
+	return out
 }

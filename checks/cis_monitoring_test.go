@@ -326,3 +326,26 @@ func TestCISMonitoringUnionOfPaths(t *testing.T) {
 				withRule("us-west-2", "sg-rest", `{"source":["aws.ec2"],"detail":{"eventName":["RevokeSecurityGroupEgress","CreateSecurityGroup","DeleteSecurityGroup"]}}`, "ENABLED"))},
 	})
 }
+
+// TestCISMonitoringCatalogueNoise: too broad is judged against every AWS API, not a list of
+// negatives, and read-only calls never reach a rule in state ENABLED.
+func TestCISMonitoringCatalogueNoise(t *testing.T) {
+	trail := byID("cloudwatch-cloudtrail-changes-alarm")
+	wildFilter := `{ ($.eventSource = cloudtrail.amazonaws.com) && (($.eventName = *Trail) || ($.eventName = *Logging)) }`
+	wildRule := `{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventName":[{"wildcard":"*Trail"},{"wildcard":"*Logging"}]}}`
+	everywhere := func(state string) func(*snapshot.Snapshot) {
+		return both(withRule("us-east-1", "trail-changes", wildRule, state), withRule("us-west-2", "trail-changes", wildRule, state))
+	}
+	runControlCases(t, trail, []controlCase{
+		{name: "filter *Trail also fires on GetTrail, a read every Terraform refresh makes", status: Fail, mutate: withFilterAlarm("TrailChanges", wildFilter),
+			want: []string{"cloudtrail:GetTrail (read-only)", "no CIS monitoring control asks to watch"}},
+		{name: "an ENABLED rule on *Trail never receives GetTrail: it monitors", status: Pass, mutate: everywhere("ENABLED")},
+		{name: "the same rule receiving read-only events also fires on GetTrail", status: Fail, mutate: everywhere("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"),
+			want: []string{"cloudtrail:GetTrail (read-only)"}},
+	})
+	runControlCases(t, byID("cloudwatch-iam-policy-changes-alarm"), []controlCase{
+		{name: "Delete* without an event source fires on every service's deletes", status: Fail,
+			mutate: withFilterAlarm("Deletes", `{ ($.eventName = Delete*) || ($.eventName = Put*Policy) || ($.eventName = Create*Policy*) || ($.eventName = Attach*Policy) || ($.eventName = Detach*Policy) }`),
+			want: []string{"also matches", "no CIS monitoring control asks to watch"}},
+	})
+}

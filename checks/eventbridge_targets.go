@@ -393,6 +393,10 @@ type ruleVerdict struct {
 	okTarget string            // the reason of the first target that does the job
 	broken   *BrokenLink       // the first problem's link; nil when the rule does the job
 	delivery ruleDelivery      // what the rule's paths carry, for the union of rules
+	// noise are the calls of the AWS API catalogue that reach the rule and that no CIS
+	// monitoring control watches (detections defined by API calls only).
+	noise []detection.CatalogueCall
+	Noise []string `json:"noise,omitempty"`
 }
 
 // problem records what stops the rule doing the job, and the link it breaks.
@@ -448,10 +452,16 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	} else {
 		v.problem(BrokenLink{Link: LinkRule}, "its pattern misses "+eventList(pv.MissedPositives))
 	}
-	if len(pv.MatchedNegatives) == 0 {
-		v.score++
-	} else {
+	v.noise = ruleNoise(rule, region, d)
+	v.Noise = callStrings(v.noise, 3)
+	switch {
+	case len(pv.MatchedNegatives) > 0:
 		v.problem(BrokenLink{Link: LinkRule}, "its pattern also matches "+eventList(pv.MatchedNegatives)+", so it would also fire on those")
+	case len(v.noise) > 0:
+		v.problem(BrokenLink{Link: LinkRule}, "its pattern also matches "+detection.Examples(v.noise, 3)+
+			", API calls no CIS monitoring control asks to watch, so it would also fire on that ordinary activity")
+	default:
+		v.score++
 	}
 	readOnly := readOnlyPositives(rule.EventPattern, d)
 	if ruleEnabled(rule.State) && (len(readOnly) == 0 || rule.State == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") {
@@ -666,4 +676,31 @@ func patternProblem(v detection.Verdict) string {
 		parts = append(parts, "also matches "+eventList(v.MatchedNegatives)+" (so it would also fire on that ordinary activity)")
 	}
 	return "its pattern " + strings.Join(parts, " and ")
+}
+
+// ruleNoise: for a detection defined by API calls, the catalogue calls the rule's pattern
+// also matches that no CIS control watches, as the events reach the rule's bus (its account
+// and region); a rule in state ENABLED receives no read-only call, so those are not noise.
+func ruleNoise(rule snapshot.Rule, region string, d detection.Detection) []detection.CatalogueCall {
+	if !d.ByAPICalls() || !ruleEnabled(rule.State) {
+		return nil
+	}
+	account := ""
+	if a, ok := parseARN(rule.ARN); ok {
+		account = a.Account
+	}
+	calls, err := detection.CatalogueNoise(detection.EventPattern, rule.EventPattern, account, region)
+	if err != nil {
+		return nil
+	}
+	if rule.State != "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" {
+		var written []detection.CatalogueCall
+		for _, c := range calls {
+			if !c.ReadOnly {
+				written = append(written, c)
+			}
+		}
+		calls = written
+	}
+	return calls
 }

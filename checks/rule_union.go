@@ -227,7 +227,7 @@ func (v *ruleVerdict) judgeDelivery(rule snapshot.Rule, d detection.Detection) {
 			if len(tv.forwarded.delivered) > 0 && v.delivery.via == "" {
 				v.delivery.via = tv.Reason
 			}
-		case len(negatives) > 0:
+		case len(negatives) > 0 || len(v.noise) > 0:
 			// This path would also fire on activity nobody asked to watch.
 		case tv.State == linkOK:
 			for n := range positives {

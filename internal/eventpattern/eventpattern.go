@@ -779,3 +779,47 @@ func (p *Pattern) Fields() []string {
 	sort.Strings(out)
 	return out
 }
+
+// ExactStrings is the set of values the pattern requires at path (keys from the root, outside
+// any $or) when it requires one of a list of exact strings there ({"source": ["aws.ec2"]});
+// ok is false, and the set nil, when the pattern leaves the field open or tests it any other
+// way (prefix, wildcard, anything-but, numbers...). It lets a caller skip events that cannot
+// match, as an index would; it never decides a match by itself.
+func (p *Pattern) ExactStrings(path ...string) (set map[string]bool, ok bool) {
+	o := p.root
+	for i, key := range path {
+		var f *field
+		for _, c := range o.fields {
+			if c.key == key {
+				f = c
+			}
+		}
+		switch {
+		case f == nil:
+			return nil, false
+		case i < len(path)-1:
+			if f.sub == nil {
+				return nil, false
+			}
+			o = f.sub
+			continue
+		case f.sub != nil || len(f.matchers) == 0:
+			return nil, false
+		}
+		set = make(map[string]bool, len(f.matchers))
+		for _, m := range f.matchers {
+			s, isExact := m.(exactString)
+			if !isExact {
+				return nil, false
+			}
+			set[string(s)] = true
+		}
+	}
+	return set, set != nil
+}
+
+// EventOf wraps a document already decoded (as DecodeEvent decodes: objects as
+// map[string]any, numbers as json.Number) as an Event, so that a caller matching many
+// variants of one event can set a few fields of one template instead of decoding each. The
+// document must not change while the Event is matched.
+func EventOf(doc map[string]any) *Event { return &Event{v: doc} }

@@ -290,3 +290,22 @@ func quote(s string, escapeStar bool) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// IsJSON reports whether the pattern is a JSON pattern ({ $.field = value ... }), which
+// MatchDecoded can evaluate over a decoded document.
+func (p *Pattern) IsJSON() bool { return p.kind == kindJSON }
+
+// DecodeJSON decodes a JSON log event as JSON patterns read it (numbers kept as
+// json.Number); ok is false when the text is not one JSON value.
+func DecodeJSON(message string) (doc any, ok bool) { return decodeJSON(message) }
+
+// MatchDecoded evaluates a JSON pattern over a document decoded by DecodeJSON, which the
+// caller may have changed since (a template whose few fields are set per event, so that many
+// variants of one event are matched without writing or reading text). It reads doc only.
+// A pattern of another kind never matches: it needs the text.
+func (p *Pattern) MatchDecoded(doc any) Result {
+	if p.kind != kindJSON {
+		return Result{}
+	}
+	return matchDoc(p.json, doc)
+}
