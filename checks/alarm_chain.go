@@ -404,11 +404,11 @@ func (m metricRef) dimString() string {
 
 // filterVerdict is one metric filter on the log group, judged.
 type filterVerdict struct {
-	Name       string      `json:"name"`
-	Pattern    string      `json:"pattern"`
-	Verdict    string      `json:"verdict"`
-	Metrics    []metricRef `json:"metrics,omitempty"`
-	Problem    string      `json:"problem,omitempty"`
+	Name    string      `json:"name"`
+	Pattern string      `json:"pattern"`
+	Verdict string      `json:"verdict"`
+	Metrics []metricRef `json:"metrics,omitempty"`
+	Problem string      `json:"problem,omitempty"`
 	// Noise names (up to three) calls of the AWS API catalogue the pattern also matches that
 	// no CIS monitoring control watches.
 	Noise      []string `json:"noise,omitempty"`

@@ -346,6 +346,6 @@ func TestCISMonitoringCatalogueNoise(t *testing.T) {
 	runControlCases(t, byID("cloudwatch-iam-policy-changes-alarm"), []controlCase{
 		{name: "Delete* without an event source fires on every service's deletes", status: Fail,
 			mutate: withFilterAlarm("Deletes", `{ ($.eventName = Delete*) || ($.eventName = Put*Policy) || ($.eventName = Create*Policy*) || ($.eventName = Attach*Policy) || ($.eventName = Detach*Policy) }`),
-			want: []string{"also matches", "no CIS monitoring control asks to watch"}},
+			want:   []string{"also matches", "no CIS monitoring control asks to watch"}},
 	})
 }

@@ -32,41 +32,56 @@ const alarmHistoryMaxPages = 10
 // variable only so that a test can prove the page cap with a dozen items.
 var alarmHistoryPageSize int32 = 100
 
-// collectCloudWatch reads the region's metric alarms (composite alarms cannot watch a metric
-// filter's metric directly, so they are not read), then what CloudWatch recorded of their
-// actions.
+// collectCloudWatch reads the region's metric and composite alarms in one listing (a metric
+// alarm without actions of its own may notify through a composite alarm whose rule it
+// raises), then what CloudWatch recorded of their actions.
 func collectCloudWatch(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.CloudWatchData{Alarms: []snapshot.Alarm{}}
 	r.CloudWatch = d
 	p := cloudwatch.NewDescribeAlarmsPaginator(c.cloudwatch, &cloudwatch.DescribeAlarmsInput{
-		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
+		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
 	})
 	if d.Error = pages(ctx, p.HasMorePages, p.NextPage, "cloudwatch:DescribeAlarms", func(out *cloudwatch.DescribeAlarmsOutput) {
 		for _, a := range out.MetricAlarms {
 			d.Alarms = append(d.Alarms, alarmFromAPI(a))
 		}
+		for _, a := range out.CompositeAlarms {
+			d.CompositeAlarms = append(d.CompositeAlarms, snapshot.CompositeAlarm{
+				Name: aws.ToString(a.AlarmName), ARN: aws.ToString(a.AlarmArn), AlarmRule: aws.ToString(a.AlarmRule),
+				ActionsEnabled: aws.ToBool(a.ActionsEnabled), AlarmActions: a.AlarmActions, StateValue: string(a.StateValue),
+				ActionsSuppressor: aws.ToString(a.ActionsSuppressor),
+			})
+		}
 	}); d.Error != nil {
 		return
 	}
 	sort.Slice(d.Alarms, func(i, j int) bool { return d.Alarms[i].Name < d.Alarms[j].Name })
-	d.LastActions, d.HistoryError = lastAlarmActions(ctx, c, d.Alarms)
+	sort.Slice(d.CompositeAlarms, func(i, j int) bool { return d.CompositeAlarms[i].Name < d.CompositeAlarms[j].Name })
+	names := make([]string, 0, len(d.Alarms)+len(d.CompositeAlarms))
+	for _, a := range d.Alarms {
+		names = append(names, a.Name)
+	}
+	for _, a := range d.CompositeAlarms {
+		names = append(names, a.Name)
+	}
+	d.LastActions, d.HistoryError = lastAlarmActions(ctx, c, names)
 }
 
 // lastAlarmActions reads the Action items of the region's alarm history within
 // alarmHistoryWindow, newest first, and keeps the latest one of each alarm in alarms (the
-// history outlives deleted alarms, which no check judges). A region without metric alarms
+// history outlives deleted alarms, which no check judges). A region without alarms
 // costs no call: there is no action to look for.
-func lastAlarmActions(ctx context.Context, c *regionClients, alarms []snapshot.Alarm) ([]snapshot.AlarmActionRecord, *snapshot.ReadError) {
+func lastAlarmActions(ctx context.Context, c *regionClients, alarms []string) ([]snapshot.AlarmActionRecord, *snapshot.ReadError) {
 	if len(alarms) == 0 {
 		return nil, nil
 	}
 	known := make(map[string]bool, len(alarms))
 	for _, a := range alarms {
-		known[a.Name] = true
+		known[a] = true
 	}
 	latest := map[string]snapshot.AlarmActionRecord{}
 	p := cloudwatch.NewDescribeAlarmHistoryPaginator(c.cloudwatch, &cloudwatch.DescribeAlarmHistoryInput{
-		AlarmTypes:      []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
+		AlarmTypes:      []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
 		HistoryItemType: cwtypes.HistoryItemTypeAction,
 		StartDate:       aws.Time(c.scanTime().Add(-alarmHistoryWindow)),
 		// The API reference names no default order: ask for newest first, so that the page

@@ -108,7 +108,6 @@ var unwatched = sync.OnceValue(func() []apicatalog.Operation {
 	return out
 })
 
-
 type noiseKey struct{ lang, pattern, account, region string }
 
 var noiseMemo sync.Map // noiseKey -> *noiseOnce

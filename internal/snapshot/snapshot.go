@@ -319,6 +319,9 @@ type MetricTransformation struct {
 type CloudWatchData struct {
 	Error  *ReadError `json:"error,omitempty"`
 	Alarms []Alarm    `json:"alarms"`
+	// CompositeAlarms are the region's composite alarms: a metric alarm with no action of
+	// its own still notifies through a composite whose rule it raises.
+	CompositeAlarms []CompositeAlarm `json:"composite_alarms,omitempty"`
 	// LastActions holds, per alarm and action, the latest Action item of DescribeAlarmHistory
 	// (HistoryItemType Action) within the history window: whether CloudWatch could execute
 	// the alarm's action the last time it fired. HistoryError is set when it could not be read.
@@ -366,6 +369,19 @@ type Alarm struct {
 	// Metrics are the alarm's metric-math queries (UsesMetricMath): the one with ReturnData
 	// is what the alarm compares with its threshold.
 	Metrics []AlarmQuery `json:"metrics,omitempty"`
+}
+
+// CompositeAlarm is one composite alarm: AlarmRule is its expression over other alarms'
+// states (ALARM(x), OK(x), INSUFFICIENT_DATA(x), TRUE, FALSE, AND, OR, NOT); its actions run
+// on its own state changes, unless ActionsSuppressor (an alarm name or ARN) is in ALARM.
+type CompositeAlarm struct {
+	Name              string   `json:"name"`
+	ARN               string   `json:"arn,omitempty"`
+	AlarmRule         string   `json:"alarm_rule"`
+	ActionsEnabled    bool     `json:"actions_enabled"`
+	AlarmActions      []string `json:"alarm_actions,omitempty"`
+	StateValue        string   `json:"state_value,omitempty"`
+	ActionsSuppressor string   `json:"actions_suppressor,omitempty"`
 }
 
 // AlarmQuery is one MetricDataQuery of a metric-math alarm: either a metric (MetricStat) or an
