@@ -2,11 +2,14 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/lookout-audit/lookout/internal/alarmrule"
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/filterpattern"
 	"github.com/lookout-audit/lookout/internal/metricmath"
@@ -239,17 +242,23 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 		for _, a := range onMetric {
 			problems, unknown := alarmProblems(a, m)
 			alarmsSeen = append(alarmsSeen, alarmEvidence(a, problems))
+			// An alarm whose only problem is that it acts on nothing itself still goes off,
+			// and may notify through a composite alarm whose rule it raises.
+			goesOff := len(problems) == 0 || (len(problems) == 1 && !a.ActionsEnabled)
 			switch {
 			case len(problems) > 0:
 				paths = append(paths, chainPath{holds: 2, state: linkBroken, resource: alarmResource(a),
 					msg: fmt.Sprintf("alarm %s on %s (metric filter %s on %s) would not go off on one matching event: %s", a.Name, m, m.filter, lg.Name, strings.Join(problems, "; "))})
-				continue
 			case unknown != "":
 				paths = append(paths, chainPath{holds: 2, state: linkUnknown, resource: alarmResource(a),
 					msg: fmt.Sprintf("alarm %s on %s (metric filter %s on %s) cannot be evaluated: %s", a.Name, m, m.filter, lg.Name, unknown)})
 				continue
+			default:
+				paths = append(paths, alarmActionPaths(s, r, a, m, lg, &topicsSeen)...)
 			}
-			paths = append(paths, alarmActionPaths(s, r, a, m, lg, &topicsSeen)...)
+			if goesOff && unknown == "" && len(r.CloudWatch.CompositeAlarms) > 0 {
+				paths = append(paths, compositePaths(s, r, a, m, lg, &topicsSeen)...)
+			}
 		}
 	}
 	v.Evidence.Alarms, v.Evidence.Topics = alarmsSeen, topicsSeen
@@ -285,8 +294,14 @@ func closestPath(paths []chainPath) chainPath {
 // is then held against what CloudWatch itself recorded: if the alarm's latest action failed,
 // no configuration reading overrides AWS's own word.
 func alarmActionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, m metricRef, lg LogGroupRef, seen *[]targetVerdict) []chainPath {
-	res := alarmResource(a)
 	head := fmt.Sprintf("metric filter %s on %s feeds alarm %s (%s)", m.filter, lg.Name, a.Name, alarmCondition(a))
+	return actionPaths(s, r, a, head, lg, seen)
+}
+
+// actionPaths follows each SNS action of alarm a (a metric alarm, or a composite alarm as
+// its name, ARN and actions) that goes off; head describes how the event got there.
+func actionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, head string, lg LogGroupRef, seen *[]targetVerdict) []chainPath {
+	res := alarmResource(a)
 	source := a.ARN
 	if source == "" {
 		source = fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", partitionOf(s, lg.Account), lg.Region, lg.Account, a.Name)
@@ -989,4 +1004,79 @@ func callStrings(calls []detection.CatalogueCall, n int) []string {
 		out = append(out, c.String())
 	}
 	return out
+}
+
+// compositePaths follows the composite alarms that metric alarm a raises when one matching
+// event puts it in ALARM (every other metric alarm OK): a composite's actions run on its own
+// state changes, so it notifies when its AlarmRule turns TRUE because of a, to any depth of
+// composites (internal/alarmrule), its actions are enabled, no ActionsSuppressor holds them
+// back (the suppressor in ALARM: a itself, or a composite a raises), and an ALARM action is a
+// topic that delivers, judged as for a metric alarm (CloudWatch user guide, "Combining
+// alarms", "Alarm suppression").
+func compositePaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, m metricRef, lg LogGroupRef, seen *[]targetVerdict) []chainPath {
+	inventory := make([]alarmrule.Alarm, 0, len(r.CloudWatch.Alarms)+len(r.CloudWatch.CompositeAlarms))
+	for _, x := range r.CloudWatch.Alarms {
+		inventory = append(inventory, alarmrule.Alarm{Name: x.Name, ARN: x.ARN})
+	}
+	composites := map[string]snapshot.CompositeAlarm{}
+	for _, c := range r.CloudWatch.CompositeAlarms {
+		inventory = append(inventory, alarmrule.Alarm{Name: c.Name, ARN: c.ARN, Composite: true, Rule: c.AlarmRule})
+		composites[c.Name] = c
+	}
+	raised, errs := alarmrule.Raised(inventory, a.Name)
+	head := fmt.Sprintf("metric filter %s on %s feeds alarm %s (%s)", m.filter, lg.Name, a.Name, alarmCondition(a))
+	var paths []chainPath
+	for _, name := range raised {
+		c := composites[name]
+		via := fmt.Sprintf("%s, which raises composite alarm %s (%s)", head, c.Name, c.AlarmRule)
+		res := c.ARN
+		if res == "" {
+			res = c.Name
+		}
+		switch changes, err := alarmrule.Transitions(inventory, c.Name, a.Name); {
+		case err != nil:
+			paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: res, msg: via + ", but whether it changes state cannot be told: " + err.Error()})
+			continue
+		case !changes:
+			continue // TRUE whatever a does: it never changes state on a's account
+		case !c.ActionsEnabled:
+			paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res, msg: via + ", but its actions are disabled"})
+			continue
+		}
+		if sup := c.ActionsSuppressor; sup != "" {
+			suppressed := sup == a.Name || sup == a.ARN
+			if sc, ok := compositeByRef(r, sup); ok && !suppressed {
+				var err error
+				if suppressed, err = alarmrule.RaisedBy(inventory, sc.Name, a.Name); err != nil {
+					paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: res, msg: via + ", but whether its actions suppressor " + sup + " holds them back cannot be told: " + err.Error()})
+					continue
+				}
+			}
+			if suppressed {
+				paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res,
+					msg: via + ", but its actions suppressor " + sup + " goes to ALARM on the same event and holds its actions back"})
+				continue
+			}
+		}
+		paths = append(paths, actionPaths(s, r, snapshot.Alarm{Name: c.Name, ARN: c.ARN, ActionsEnabled: true, AlarmActions: c.AlarmActions}, via, lg, seen)...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(errs)) {
+		err := errs[name]
+		if name == "" {
+			name = "composite alarms"
+		}
+		paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: a.ARN,
+			msg: fmt.Sprintf("%s, and whether %s notifies for it cannot be told: %v", head, name, err)})
+	}
+	return paths
+}
+
+// compositeByRef finds a composite alarm of the region by name or ARN.
+func compositeByRef(r *snapshot.Region, ref string) (snapshot.CompositeAlarm, bool) {
+	for _, c := range r.CloudWatch.CompositeAlarms {
+		if c.Name == ref || c.ARN == ref {
+			return c, true
+		}
+	}
+	return snapshot.CompositeAlarm{}, false
 }

@@ -146,6 +146,25 @@ func TestMotoMetricLeg(t *testing.T) {
 	w.must("PutMetricAlarm (math)", err)
 	w.expect(root, home, checks.Pass, "RootAccountUsage")
 
+	// The alarm with actions disabled notifies through a composite alarm whose rule it raises.
+	w.rootAlarm(func(in *cloudwatch.PutMetricAlarmInput) { in.ActionsEnabled, in.AlarmActions = aws.Bool(false), nil })
+	w.expect(root, home, checks.Fail, "its actions are disabled")
+	_, err = cw.PutCompositeAlarm(w.ctx, &cloudwatch.PutCompositeAlarmInput{AlarmName: aws.String("security-rollup"),
+		AlarmRule: aws.String(`ALARM("RootAccountUsage") OR ALARM(SomethingElse)`), ActionsEnabled: aws.Bool(true), AlarmActions: []string{w.topic}})
+	w.must("PutCompositeAlarm", err)
+	w.expect(root, home, checks.Error, "SomethingElse") // an alarm the rule names that does not exist: its state is unknown
+	_, err = cw.PutCompositeAlarm(w.ctx, &cloudwatch.PutCompositeAlarmInput{AlarmName: aws.String("security-rollup"),
+		AlarmRule: aws.String(`ALARM("RootAccountUsage") OR ALARM("arn:aws:cloudwatch:us-east-1:123456789012:alarm:RootAccountUsage")`), ActionsEnabled: aws.Bool(true), AlarmActions: []string{w.topic}})
+	w.must("PutCompositeAlarm", err)
+	w.expect(root, home, checks.Pass, "raises composite alarm security-rollup")
+	// Its suppressor is the alarm itself: in ALARM on the same event, it holds the actions back.
+	_, err = cw.PutCompositeAlarm(w.ctx, &cloudwatch.PutCompositeAlarmInput{AlarmName: aws.String("security-rollup"),
+		AlarmRule: aws.String(`ALARM("RootAccountUsage")`), ActionsEnabled: aws.Bool(true), AlarmActions: []string{w.topic},
+		ActionsSuppressor: aws.String("RootAccountUsage"), ActionsSuppressorWaitPeriod: aws.Int32(60), ActionsSuppressorExtensionPeriod: aws.Int32(60)})
+	w.must("PutCompositeAlarm", err)
+	w.expect(root, home, checks.Fail, "holds its actions back")
+	w.rootAlarm(nil)
+
 	// A trail that leaves out global service events records no root console sign-in.
 	_, err = cloudtrail.NewFromConfig(w.cfg(home)).UpdateTrail(w.ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("main"), IncludeGlobalServiceEvents: aws.Bool(false)})
 	w.must("UpdateTrail", err)

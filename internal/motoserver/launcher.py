@@ -24,6 +24,7 @@ def install_extensions():
     install_ec2_default_security_group()
     install_cloudtrail_default_selectors()
     install_lambda_zero_reserved_concurrency()
+    install_cloudwatch_put_composite_alarm()
 
 
 def install_sns_pending_confirmation():
@@ -702,6 +703,27 @@ def install_lambda_zero_reserved_concurrency():
 
     models.LambdaFunction.get_code = get_code
 
+
+
+def install_cloudwatch_put_composite_alarm():
+    """moto 5.2.1 stores composite alarms (an Alarm with a rule, listed under CompositeAlarms
+    by DescribeAlarms) but does not dispatch PutCompositeAlarm. Its PutMetricAlarm handler
+    already reads AlarmRule "to re-use this method for composite alarms", so route the action
+    there, and keep ActionsSuppressor (CloudWatch API reference, PutCompositeAlarm), which it
+    does not read."""
+    from moto.cloudwatch.responses import CloudWatchResponse as R
+
+    if hasattr(R, "put_composite_alarm"):
+        return
+
+    def put_composite_alarm(self):
+        result = R.put_metric_alarm(self)
+        alarm = self.cloudwatch_backend.alarms.get(self._get_param("AlarmName"))
+        if alarm is not None:
+            alarm.actions_suppressor = self._get_param("ActionsSuppressor")
+        return result
+
+    R.put_composite_alarm = put_composite_alarm
 
 
 def main():

@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lookout-audit/lookout/internal/apicatalog"
+	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/filterpattern"
@@ -38,6 +40,7 @@ type testOptions struct {
 	filterPattern string
 	eventPattern  string
 	metricValue   string
+	catalogue     bool
 }
 
 func newTestCmd() *cobra.Command {
@@ -60,8 +63,15 @@ JSON text, or @FILE to read it from a file.
 
 Use "-" as EVENT_FILE to read one event from standard input.
 
-Exit status: 0 when every event matched, 1 when at least one did not, 3 when the pattern is
-malformed or an event file cannot be read (or, for event patterns, is not a JSON object).
+With --catalogue (EVENT_FILEs then optional), the pattern is also run over every operation of
+the AWS API catalogue lookout embeds (from the AWS SDK service models), each as the CloudTrail
+record of a successful call, and the calls it matches that no CIS monitoring control watches
+are listed, read-only calls first: what makes a CIS change alarm or rule "too broad" in a scan.
+An event pattern is judged as a rule in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+sees events; in state ENABLED a rule never receives the read-only ones.
+
+Exit status: 0 when every event matched (and, with --catalogue, no unwatched call did), 1 when
+at least one event did not match or an unwatched call did, 3 when the pattern is malformed or an event file cannot be read (or, for event patterns, is not a JSON object).
 
 Filter pattern syntax, in brief (case-sensitive everywhere):
   { $.a.b = "x*" && ($.c[0] > 5 || $.d NOT EXISTS) }   JSON: =, !=, <, <=, >, >=, IS TRUE,
@@ -82,12 +92,15 @@ Remember: != does not match when the field is absent.`,
   lookout pattern test --filter-pattern '[ip, user, ..., status = 4*, bytes]' \
     --metric-value '$bytes' access-line.txt
 
+  # What else in AWS does this pattern fire on?
+  lookout pattern test --catalogue --filter-pattern '{ $.eventName = *Trail }'
+
   # Does the StopLogging rule fire on a StopLogging called with the trail ARN?
   aws events describe-rule --name enable_trail --query EventPattern --output text > rule.json
   lookout pattern test --event-pattern @rule.json stoplogging-by-arn.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return exitcode.Usagef("pattern test: give at least one EVENT_FILE")
+			if len(args) == 0 && !o.catalogue {
+				return exitcode.Usagef("pattern test: give at least one EVENT_FILE (or --catalogue)")
 			}
 			return nil
 		},
@@ -99,6 +112,7 @@ Remember: != does not match when the field is absent.`,
 	f := cmd.Flags()
 	f.StringVar(&o.filterPattern, "filter-pattern", "", "CloudWatch Logs filter pattern (metric filter / subscription filter syntax)")
 	f.StringVar(&o.eventPattern, "event-pattern", "", "EventBridge event pattern: JSON text, or @FILE")
+	f.BoolVar(&o.catalogue, "catalogue", false, "also list the calls of the AWS API catalogue the pattern matches that no CIS monitoring control watches")
 	f.StringVar(&o.metricValue, "metric-value", "", `with --filter-pattern: the metric transformation's value ("1", "$.bytes", "$size") to compute for each match`)
 	return cmd
 }
@@ -120,10 +134,52 @@ func runTest(out io.Writer, stdin io.Reader, o testOptions, args []string) error
 	if err != nil {
 		return err
 	}
-	if hasFilter {
-		return testFilter(out, o, files)
+	var tested error
+	switch {
+	case len(files) == 0:
+	case hasFilter:
+		tested = testFilter(out, o, files)
+	default:
+		tested = testEvent(out, o, files)
 	}
-	return testEvent(out, o, files)
+	if !o.catalogue || (tested != nil && exitcode.Code(tested) == exitcode.Usage) {
+		return tested
+	}
+	if err := testCatalogue(out, o); err != nil {
+		return err
+	}
+	return tested
+}
+
+// testCatalogue lists what else in the AWS API catalogue the pattern matches.
+func testCatalogue(out io.Writer, o testOptions) error {
+	lang, text := detection.FilterPattern, o.filterPattern
+	if o.eventPattern != "" {
+		lang, text = detection.EventPattern, o.eventPattern
+		if strings.HasPrefix(text, "@") {
+			b, err := readLimited(text[1:])
+			if err != nil {
+				return exitcode.Usagef("pattern test: cannot read event pattern file %s: %v", text[1:], err)
+			}
+			text = string(b)
+		}
+	}
+	calls, err := detection.CatalogueNoise(lang, text, "", "")
+	if err != nil {
+		return exitcode.Usagef("%v", err)
+	}
+	fmt.Fprintf(out, "AWS API catalogue (botocore %s): %d unwatched call(s) matched\n", apicatalog.Version(), len(calls))
+	for _, c := range calls {
+		ro := ""
+		if c.ReadOnly {
+			ro = "  (read-only)"
+		}
+		fmt.Fprintf(out, "MATCH     %s%s\n", c, ro)
+	}
+	if len(calls) > 0 {
+		return exitcode.Silent(exitcode.Findings)
+	}
+	return nil
 }
 
 func readEvents(args []string, stdin io.Reader) ([]eventFile, error) {

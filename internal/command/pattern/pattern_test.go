@@ -181,3 +181,32 @@ func TestHelpTeaches(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogue: --catalogue lists what else in the AWS API catalogue a pattern fires on,
+// exit 1 when it fires on a call no CIS control watches, 0 when it fires on none.
+func TestCatalogue(t *testing.T) {
+	tests := []struct {
+		name string
+		o    testOptions
+		code int
+		want []string
+	}{
+		{"wildcard catches a read", testOptions{filterPattern: `{ $.eventName = *Trail }`, catalogue: true}, exitcode.Findings, []string{"cloudtrail:GetTrail  (read-only)", "1 unwatched call(s)"}},
+		{"exact event pattern is quiet", testOptions{eventPattern: `{"source":["aws.cloudtrail"],"detail":{"eventName":["StopLogging"]}}`, catalogue: true}, 0, []string{"0 unwatched call(s)"}},
+		{"malformed pattern is usage", testOptions{filterPattern: `{ $.x = `, catalogue: true}, exitcode.Usage, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := runTest(&out, strings.NewReader(""), tt.o, nil)
+			if got := exitcode.Code(err); (err == nil && tt.code != 0) || (err != nil && got != tt.code) {
+				t.Fatalf("exit %d (err %v), want %d; output:\n%s", got, err, tt.code, out.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
