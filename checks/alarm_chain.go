@@ -190,11 +190,12 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 
 	filters := judgeFilters(r.Logs.MetricFilters, lg.Name, d)
 	v.Evidence.MetricFilters = filters
-	var metrics []metricRef
+	var metrics, partial []metricRef
 	for _, f := range filters {
 		metrics = append(metrics, f.counting...)
+		partial = append(partial, f.partial...)
 	}
-	if len(metrics) == 0 {
+	if len(metrics) == 0 && len(partial) == 0 {
 		// CloudWatch Logs accepted every saved filter pattern, so one lookout cannot parse
 		// might detect the events: ERROR, not FAIL.
 		for _, f := range filters {
@@ -216,7 +217,8 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 	var paths []chainPath
 	var alarmsSeen []AlarmEvidence
 	var topicsSeen []targetVerdict
-	for _, m := range metrics {
+	metricPaths := func(m metricRef) []chainPath {
+		var paths []chainPath
 		var onMetric []snapshot.Alarm
 		var near []string
 		for _, a := range r.CloudWatch.Alarms {
@@ -236,8 +238,7 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 			if len(near) > 0 {
 				msg += " (" + strings.Join(near, "; ") + ": a different metric)"
 			}
-			paths = append(paths, chainPath{holds: 2, state: linkBroken, msg: msg, resource: lg.ARN()})
-			continue
+			return append(paths, chainPath{holds: 2, state: linkBroken, msg: msg, resource: lg.ARN()})
 		}
 		for _, a := range onMetric {
 			problems, unknown := alarmProblems(a, m)
@@ -260,8 +261,40 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 				paths = append(paths, compositePaths(s, r, a, m, lg, &topicsSeen)...)
 			}
 		}
+		return paths
+	}
+	for _, m := range metrics {
+		paths = append(paths, metricPaths(m)...)
+	}
+	// Filters that each count some of the events: every event reaches every filter of the
+	// group, so their complete chains together may carry them all.
+	var together []chainPath
+	covered := map[string]bool{}
+	if !anyComplete(paths) {
+		for _, m := range partial {
+			for _, p := range metricPaths(m) {
+				if p.state == linkOK {
+					together = append(together, p)
+					for n := range m.covers {
+						covered[n] = true
+					}
+				}
+			}
+		}
 	}
 	v.Evidence.Alarms, v.Evidence.Topics = alarmsSeen, topicsSeen
+	if len(together) > 0 && covers(d, covered) {
+		msgs := make([]string, len(together))
+		for i, p := range together {
+			msgs[i] = p.msg
+		}
+		v.Status, v.Holds, v.Resource = Pass, 5, together[0].resource
+		v.Message = "metric filters together count every event (each event reaches every filter of the group): " + strings.Join(msgs, "; ")
+		return v
+	}
+	if len(paths) == 0 {
+		return fail(Fail, LinkMetricFilter, filterFailure(filters, lg, d))
+	}
 	best := closestPath(paths)
 	v.Message, v.Resource, v.Holds = best.msg, best.resource, best.holds
 	switch best.state {
@@ -390,6 +423,9 @@ type metricRef struct {
 	// Unit is what the transformation publishes with ("" means None).
 	Unit   string `json:"unit,omitempty"`
 	filter string
+	// covers, for a filter that matches only some positives (and nothing else), names the
+	// positives it counts; nil for a filter that detects them all.
+	covers map[string]bool
 	// series are the dimension values each matching positive event publishes to, keyed by the
 	// event's name: a filter with dimensions from fields makes one series per value.
 	series map[string]map[string]string
@@ -432,6 +468,9 @@ type filterVerdict struct {
 	missedPos  int
 	matchedNeg int
 	counting   []metricRef
+	// partial are the metrics of a filter that matches some positives and nothing else: alone
+	// it does not detect, with other filters' chains it may (each event reaches every filter).
+	partial []metricRef
 }
 
 // judgeFilters evaluates every metric filter of the log group against d, sorted by name.
@@ -466,6 +505,7 @@ func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detecti
 		}
 		if !pv.Detects {
 			fv.Problem = patternProblem(pv)
+			fv.partial = partialMetrics(mf, d, pv)
 			out = append(out, fv)
 			continue
 		}
@@ -1079,4 +1119,50 @@ func compositeByRef(r *snapshot.Region, ref string) (snapshot.CompositeAlarm, bo
 		}
 	}
 	return snapshot.CompositeAlarm{}, false
+}
+
+// anyComplete reports whether some path holds end to end.
+func anyComplete(paths []chainPath) bool {
+	for _, p := range paths {
+		if p.state == linkOK {
+			return true
+		}
+	}
+	return false
+}
+
+// partialMetrics are the counting metrics of a filter that matches some of d's positives and
+// no negative (nor, for a detection defined by API calls, an unwatched call of the catalogue):
+// it detects part of the activity, each metric marked with the positives it counts.
+func partialMetrics(mf snapshot.MetricFilter, d detection.Detection, pv detection.Verdict) []metricRef {
+	if len(pv.MatchedNegatives) > 0 || len(pv.MissedPositives) >= len(d.Positives)+len(d.AnyOf) || len(d.AnyOf) > 0 {
+		return nil
+	}
+	if d.ByAPICalls() {
+		if noise, err := detection.CatalogueNoise(detection.FilterPattern, mf.Pattern, "", ""); err != nil || len(noise) > 0 {
+			return nil
+		}
+	}
+	missed := map[string]bool{}
+	for _, n := range pv.MissedPositives {
+		missed[n] = true
+	}
+	matched := map[string]bool{}
+	for _, e := range d.Positives {
+		if !missed[e.Name] {
+			matched[e.Name] = true
+		}
+	}
+	part := d.Restrict(func(e detection.Event) bool { return matched[e.Name] })
+	var out []metricRef
+	for _, t := range mf.Transformations {
+		m := metricRef{Name: t.MetricName, Namespace: t.MetricNamespace, Dimensions: t.Dimensions, Default: t.DefaultValue, Unit: t.Unit, filter: mf.Name, covers: matched}
+		val, series, err := valuePerEvent(mf.Pattern, t.MetricValue, t.Dimensions, part)
+		if err != nil || val <= 0 {
+			continue
+		}
+		m.Value, m.series = val, series
+		out = append(out, m)
+	}
+	return out
 }

@@ -269,6 +269,16 @@ func TestCISMonitoringUnionOfPaths(t *testing.T) {
 			mutate: both(withRule("us-east-1", "iam-a", first, "ENABLED"), withRule("us-east-1", "iam-b", second, "ENABLED")),
 			want:   []string{"iam-a + iam-b", "together"}},
 		{name: "one half alone is not monitoring", status: Fail, mutate: withRule("us-east-1", "iam-a", first, "ENABLED"), want: []string{"misses"}},
+		{name: "PASS with the event list split over two metric filters and their alarms", status: Pass,
+			mutate: both(withFilterAlarm("IAMPolicyA", `{ ($.eventSource = iam.amazonaws.com) && (($.eventName = DeleteGroupPolicy) || ($.eventName = DeleteRolePolicy) || ($.eventName = DeleteUserPolicy) || ($.eventName = PutGroupPolicy) || ($.eventName = PutRolePolicy) || ($.eventName = PutUserPolicy) || ($.eventName = CreatePolicy) || ($.eventName = DeletePolicy)) }`),
+				withFilterAlarm("IAMPolicyB", `{ ($.eventSource = iam.amazonaws.com) && (($.eventName = CreatePolicyVersion) || ($.eventName = DeletePolicyVersion) || ($.eventName = AttachRolePolicy) || ($.eventName = DetachRolePolicy) || ($.eventName = AttachUserPolicy) || ($.eventName = DetachUserPolicy) || ($.eventName = AttachGroupPolicy) || ($.eventName = DetachGroupPolicy)) }`)),
+			want: []string{"metric filters together count every event", "IAMPolicyA", "IAMPolicyB"}},
+		{name: "split over two filters, one without an alarm", status: Fail,
+			mutate: both(withFilterAlarm("IAMPolicyA", `{ ($.eventSource = iam.amazonaws.com) && (($.eventName = DeleteGroupPolicy) || ($.eventName = DeleteRolePolicy) || ($.eventName = DeleteUserPolicy) || ($.eventName = PutGroupPolicy) || ($.eventName = PutRolePolicy) || ($.eventName = PutUserPolicy) || ($.eventName = CreatePolicy) || ($.eventName = DeletePolicy)) }`),
+				func(s *snapshot.Snapshot) {
+					east(s).Logs.MetricFilters = append(east(s).Logs.MetricFilters, filterFixture("IAMPolicyB", `{ ($.eventSource = iam.amazonaws.com) && (($.eventName = CreatePolicyVersion) || ($.eventName = DeletePolicyVersion) || ($.eventName = AttachRolePolicy) || ($.eventName = DetachRolePolicy) || ($.eventName = AttachUserPolicy) || ($.eventName = DetachUserPolicy) || ($.eventName = AttachGroupPolicy) || ($.eventName = DetachGroupPolicy)) }`, "IAMPolicyBCount"))
+				}),
+			want: []string{"misses"}},
 		{name: "split list whose second rule is disabled", status: Fail,
 			mutate: both(withRule("us-east-1", "iam-a", first, "ENABLED"), withRule("us-east-1", "iam-b", second, "DISABLED"))},
 		{name: "split list whose second half has no working target", status: Fail,
