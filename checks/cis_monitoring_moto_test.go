@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/lookout-audit/lookout/checks"
 	"github.com/lookout-audit/lookout/internal/awsclient"
@@ -73,4 +75,34 @@ func TestMotoCISMonitoring(t *testing.T) {
 	_, err := eventbridge.NewFromConfig(w.cfg(west)).DisableRule(w.ctx, &eventbridge.DisableRuleInput{Name: aws.String("sg-changes")})
 	w.must("DisableRule", err)
 	w.expect(sg, "us-east-1", checks.Fail, "us-west-2 (closest: rule sg-changes in us-west-2: it is DISABLED")
+}
+
+// TestMotoCISMonitoringUnionAndForwarding: in moto, security group changes monitored by two
+// us-east-1 rules each holding half the event names, and us-west-2 covered by a
+// forward-everything rule whose events the us-east-1 rules act on.
+func TestMotoCISMonitoringUnionAndForwarding(t *testing.T) {
+	t.Parallel()
+	w := buildControlWorld(t)
+	sg := cisCheck(t, "cloudwatch-security-group-changes-alarm")
+	slack := w.fns[home+"/signin-to-slack"]
+	w.rule(home, "sg-grants", `{"source":["aws.ec2"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventName":["AuthorizeSecurityGroupIngress","AuthorizeSecurityGroupEgress","RevokeSecurityGroupIngress"]}}`, slack)
+	w.expect(sg, "us-east-1", checks.Fail, "misses")
+	w.rule(home, "sg-lifecycle", `{"source":["aws.ec2"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventName":["RevokeSecurityGroupEgress","CreateSecurityGroup","DeleteSecurityGroup"]}}`, slack)
+	w.expect(sg, "us-east-1", checks.Fail, "no rule delivers them in us-west-2", "sg-grants + sg-lifecycle")
+
+	// us-west-2 forwards every AWS event to the us-east-1 default bus through a role.
+	iamc := iam.NewFromConfig(w.cfg(home))
+	fwd, err := iamc.CreateRole(w.ctx, &iam.CreateRoleInput{RoleName: aws.String("ForwardAll"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	w.must("CreateRole", err)
+	_, err = iamc.PutRolePolicy(w.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("ForwardAll"), PolicyName: aws.String("put-events"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"events:PutEvents","Resource":"arn:aws:events:us-east-1:123456789012:event-bus/default"}]}`)})
+	w.must("PutRolePolicy", err)
+	ebW := eventbridge.NewFromConfig(w.cfg(west))
+	_, err = ebW.PutRule(w.ctx, &eventbridge.PutRuleInput{Name: aws.String("forward-all"), EventPattern: aws.String(`{"source":[{"prefix":"aws."}]}`), State: ebtypes.RuleStateEnabled})
+	w.must("PutRule", err)
+	_, err = ebW.PutTargets(w.ctx, &eventbridge.PutTargetsInput{Rule: aws.String("forward-all"), Targets: []ebtypes.Target{{Id: aws.String("fwd"),
+		Arn: aws.String("arn:aws:events:us-east-1:123456789012:event-bus/default"), RoleArn: fwd.Role.Arn}}})
+	w.must("PutTargets", err)
+	w.expect(sg, "global", checks.Pass, "by EventBridge", "forwarded to event bus default in account 123456789012, us-east-1")
 }
