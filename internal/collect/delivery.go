@@ -185,11 +185,9 @@ func functionConfig(ctx context.Context, c *regionClients, f *snapshot.Function)
 		f.ConfigError = &snapshot.ReadError{Operation: "lambda:GetFunction", Message: "the answer has no configuration"}
 		return
 	}
+	// Role is ListFunctions' answer and is left alone: the roles follow-up reads it meanwhile.
 	f.ConfigRead = true
 	f.State = string(out.Configuration.State)
-	if role := aws.ToString(out.Configuration.Role); role != "" {
-		f.Role = role
-	}
 	if out.Concurrency != nil && out.Concurrency.ReservedConcurrentExecutions != nil {
 		n := *out.Concurrency.ReservedConcurrentExecutions
 		f.ReservedConcurrency = &n

@@ -49,8 +49,11 @@ func roleTargets(r *snapshot.Region, account string) []string {
 	}
 	functionRoles := map[string]string{}
 	if r.Lambda != nil {
-		for _, f := range r.Lambda.Functions {
-			functionRoles[f.ARN] = f.Role
+		// Only ARN and Role are read, field by field: the delivery follow-up writes the
+		// functions' other fields (policy, state, concurrency) at the same time.
+		fs := r.Lambda.Functions
+		for i := range fs {
+			functionRoles[fs[i].ARN] = fs[i].Role
 		}
 	}
 	var arns []string

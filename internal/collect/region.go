@@ -121,7 +121,8 @@ var regionCollectors = []regionCollector{
 // groups an agent configuration names). Follow-ups run at once with each other and with the
 // other collectors, so each writes only sections no other task of the region writes
 // meanwhile: ssh-log-streams the managed instances' tags (SSM) and the streams of log groups
-// (Logs), delivery the functions' policies (Lambda), SQS and KMS. The others write nothing in
+// (Logs), delivery the functions' policies, state and concurrency (Lambda; not their ARN or
+// role, which the roles follow-up reads), SQS, KMS and the runbooks. The others write nothing in
 // the region: they start the account-wide reads its answers call for (the details of the
 // trails it lists, the roles its rule targets name, the instance profiles of its instances),
 // which run in the account's context, so that a slow call of another service, or of another
