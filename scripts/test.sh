@@ -53,7 +53,18 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "-- $pkg $target"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" >/tmp/lookout-fuzz.log 2>&1 || { cat /tmp/lookout-fuzz.log; exit 1; }
+    if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" >/tmp/lookout-fuzz.log 2>&1; then
+      # Go 1.26's fuzz coordinator can report a bare "context deadline exceeded" when a
+      # duration -fuzztime ends while a worker is mid-call on a loaded machine (go.dev/issue/75804,
+      # fixed in Go 1.27): no input failed. Such a run is retried once; a written failing input,
+      # a panic or any other failure fails at once.
+      if grep -q 'context deadline exceeded' /tmp/lookout-fuzz.log && ! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' /tmp/lookout-fuzz.log; then
+        echo "   (the fuzz coordinator's deadline race, go.dev/issue/75804: retrying once)"
+        go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" >/tmp/lookout-fuzz.log 2>&1 || { cat /tmp/lookout-fuzz.log; exit 1; }
+      else
+        cat /tmp/lookout-fuzz.log; exit 1
+      fi
+    fi
   done
 done
 echo "test.sh: all passed"
