@@ -483,30 +483,41 @@ func judgeFunction(s *snapshot.Snapshot, target, service, sourceARN, sourceAccou
 	if !ok || a.Service != "lambda" || !strings.HasPrefix(a.Resource, "function:") {
 		return linkBroken, fmt.Sprintf("%q is not a Lambda function ARN", target), false
 	}
-	name := strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
+	f, name, st, why := functionOf(s, a)
+	switch {
+	case st == linkUnknown:
+		return st, why, false
+	case f == nil:
+		return linkBroken, why, true
+	case f.PolicyError != nil:
+		return linkUnknown, fmt.Sprintf("the resource-based policy of Lambda function %s cannot be verified: %s", name, f.PolicyError.Error()), false
+	case !f.PolicyRead:
+		return linkUnknown, fmt.Sprintf("the resource-based policy of Lambda function %s was not collected", name), false
+	}
+	st, why, _ = servicePolicy(f.Policy, "Lambda function "+name, service, "lambda:InvokeFunction", target, sourceARN, sourceAccount, HopFunction)
+	return st, why, false
+}
+
+// functionOf finds the Lambda function a (a function ARN, qualified or not) names in its own
+// account and region: nil and broken when the region's functions were read and it is not
+// among them, nil and unknown when they were not read.
+func functionOf(s *snapshot.Snapshot, a arn) (f *snapshot.Function, name string, st linkState, why string) {
+	name = strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
 	r, where := regionOf(s, a.Account, a.Region)
 	switch {
 	case r == nil:
-		return linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, where), false
+		return nil, name, linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, where)
 	case r.Lambda == nil:
-		return linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: Lambda functions were not collected in %s", name, a.Region), false
+		return nil, name, linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: Lambda functions were not collected in %s", name, a.Region)
 	case r.Lambda.Error != nil:
-		return linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, r.Lambda.Error.Error()), false
+		return nil, name, linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, r.Lambda.Error.Error())
 	}
-	for _, f := range r.Lambda.Functions {
-		if f.Name != name {
-			continue
+	for i := range r.Lambda.Functions {
+		if r.Lambda.Functions[i].Name == name {
+			return &r.Lambda.Functions[i], name, linkOK, ""
 		}
-		switch {
-		case f.PolicyError != nil:
-			return linkUnknown, fmt.Sprintf("the resource-based policy of Lambda function %s cannot be verified: %s", name, f.PolicyError.Error()), false
-		case !f.PolicyRead:
-			return linkUnknown, fmt.Sprintf("the resource-based policy of Lambda function %s was not collected", name), false
-		}
-		st, why, _ := servicePolicy(f.Policy, "Lambda function "+name, service, "lambda:InvokeFunction", target, sourceARN, sourceAccount, HopFunction)
-		return st, why, false
 	}
-	return linkBroken, fmt.Sprintf("Lambda function %s no longer exists in %s", name, a.Region), true
+	return nil, name, linkBroken, fmt.Sprintf("Lambda function %s no longer exists in %s", name, a.Region)
 }
 
 // judgeRole decides whether EventBridge can act through a target's role: the role exists, its
@@ -545,7 +556,7 @@ func judgeRoleLinks(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action,
 			if st, why, hop := policyVerdict(role.TrustPolicy, "role "+role.Name+" (trust policy)", req, HopRoleTrust); st != linkOK {
 				return st, why, hop
 			}
-			st, why := rolePermits(role, ra.Account, action, resource)
+			st, why := rolePermits(role, ra.Account, action, resource, ", so EventBridge's call through it is refused")
 			return st, why, HopRolePolicy
 		}
 		return linkUnknown, fmt.Sprintf("target role %s cannot be verified: it was not collected", roleARN), ""
@@ -556,7 +567,7 @@ func judgeRoleLinks(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action,
 // rolePermits evaluates a role's permission policies for one call, as IAM does for an
 // identity: an explicit deny in any policy wins, else an allow in any policy, else the call is
 // refused. A policy or boundary lookout cannot evaluate leaves it unknown.
-func rolePermits(role snapshot.Role, account, action, resource string) (linkState, string) {
+func rolePermits(role snapshot.Role, account, action, resource, consequence string) (linkState, string) {
 	switch {
 	case role.PoliciesError != nil:
 		return linkUnknown, fmt.Sprintf("the permissions of role %s cannot be verified: %s", role.Name, role.PoliciesError.Error())
@@ -589,7 +600,7 @@ func rolePermits(role snapshot.Role, account, action, resource string) (linkStat
 	case len(unknown) > 0:
 		return linkUnknown, fmt.Sprintf("the permissions of role %s could not be evaluated for %s: %s", role.Name, action, strings.Join(unknown, "; "))
 	case allowedBy == "":
-		return linkBroken, fmt.Sprintf("no policy of role %s allows %s on %s, so EventBridge's call through it is refused", role.Name, action, resource)
+		return linkBroken, fmt.Sprintf("no policy of role %s allows %s on %s%s", role.Name, action, resource, consequence)
 	}
 	return linkOK, ""
 }

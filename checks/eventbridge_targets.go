@@ -194,7 +194,10 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 		}
 		st, why, hop := judgeRunbookActs(s, t, doc, policy)
 		if st != linkOK {
-			v.State, v.Reason, v.Hop = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, strings.TrimPrefix(why, "runbook "+doc+" ")), hop
+			v.State, v.Reason = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, strings.TrimPrefix(why, "runbook "+doc+" "))
+			if st == linkBroken {
+				v.Hop = hop
+			}
 			return v
 		}
 		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s, started through role %s that trusts EventBridge", doc, t.RoleARN)
@@ -360,21 +363,9 @@ func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, 
 		v.State, v.Reason = linkOK, fmt.Sprintf("forwarded to %s, where rule %s delivers it to %s", where, best.Rule, best.okTarget)
 		return v
 	case best.status == Error:
-		v.forwarded.maybe = mergeNames(carried.maybe, carried.delivered)
 		return fail(linkUnknown, "", ruleMessage(best))
 	}
 	return fail(linkBroken, HopForwardedRule, ruleMessage(best))
-}
-
-func mergeNames(a, b map[string]bool) map[string]bool {
-	out := make(map[string]bool, len(a)+len(b))
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
-	}
-	return out
 }
 
 // ruleVerdict is the judgement of one EventBridge rule against one detection.
@@ -454,6 +445,7 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	}
 	v.noise = ruleNoise(rule, region, d)
 	v.Noise = callStrings(v.noise, 3)
+	reaching := effectiveMatches(rule, d, pv)
 	switch {
 	case len(pv.MatchedNegatives) > 0:
 		v.problem(BrokenLink{Link: LinkRule}, "its pattern also matches "+eventList(pv.MatchedNegatives)+", so it would also fire on those")
@@ -482,8 +474,7 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	default:
 		snd := ruleSender(rule, region, "", d, policy, visited)
 		// A bus target forwards exactly what reaches this rule.
-		_, _, keep := effectiveMatches(rule, d, pv)
-		snd.forward.d = d.Restrict(keep)
+		snd.forward.d = d.Restrict(reaching.keep)
 		var broken []string
 		// The link named is the first target that could not be judged, if any (it might
 		// deliver, so the rule is then unknown), else the first that does not deliver.
@@ -519,7 +510,7 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	if v.okTarget != "" {
 		v.score++
 	}
-	v.judgeDelivery(rule, d)
+	v.judgeDelivery(rule, reaching)
 	switch {
 	case len(v.Problems) == 0:
 		v.status = Pass

@@ -44,20 +44,12 @@ const scpNote = " (service control policies are not visible from the account and
 // for a remediation, whether its execution role may make policy's call on policy's resource.
 func judgeLambdaActs(s *snapshot.Snapshot, target string, policy targetPolicy) (linkState, string, DeliveryHop) {
 	a, _ := parseARN(target)
-	name := strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
-	r, where := regionOf(s, a.Account, a.Region)
-	if r == nil || r.Lambda == nil {
-		return linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, orDefault(where, "its functions were not collected")), ""
-	}
-	var f *snapshot.Function
-	for i := range r.Lambda.Functions {
-		if r.Lambda.Functions[i].Name == name {
-			f = &r.Lambda.Functions[i]
-		}
-	}
+	f, name, st, why := functionOf(s, a)
 	switch {
+	case st == linkUnknown:
+		return st, why, ""
 	case f == nil:
-		return linkBroken, fmt.Sprintf("Lambda function %s no longer exists in %s", name, a.Region), HopTarget
+		return linkBroken, why, HopTarget
 	case f.ConfigError != nil:
 		return linkUnknown, fmt.Sprintf("whether Lambda function %s runs cannot be verified: %s", name, f.ConfigError.Error()), ""
 	case !f.ConfigRead && !policy.remediates():
@@ -81,9 +73,9 @@ func judgeLambdaActs(s *snapshot.Snapshot, target string, policy targetPolicy) (
 		}
 		return st, fmt.Sprintf("what Lambda function %s may call cannot be verified: %s", name, why), ""
 	}
-	if st, why := rolePermits(*role, accountOfARN(f.Role), policy.action, policy.resource); st != linkOK {
+	if st, why := rolePermits(*role, accountOfARN(f.Role), policy.action, policy.resource, ""); st != linkOK {
 		if st == linkBroken {
-			why = fmt.Sprintf("Lambda function %s acts with its execution role %s, and %s", name, role.Name, lowerFirst(strings.TrimSuffix(why, ", so EventBridge's call through it is refused")))
+			why = fmt.Sprintf("Lambda function %s acts with its execution role %s, and %s", name, role.Name, lowerFirst(why))
 			return st, why, HopExecutionRole
 		}
 		return st, why, ""
@@ -159,15 +151,14 @@ func judgeRunbookActs(s *snapshot.Snapshot, t snapshot.Target, docName string, p
 			return st, fmt.Sprintf("runbook %s runs with %s: %s", docName, how, why), HopRunbookRole
 		}
 		if starter, st, why := findRole(s, t.RoleARN); st != linkOK {
-			return orUnknownState(st), "the role that starts runbook " + docName + " cannot be verified: " + why, ""
-		} else if st, why := rolePermits(*starter, accountOfARN(t.RoleARN), "iam:PassRole", runAs); st != linkOK {
+			return st, "the role that starts runbook " + docName + " cannot be verified: " + why, HopRunbookRole
+		} else if st, why := rolePermits(*starter, accountOfARN(t.RoleARN), "iam:PassRole", runAs, ""); st != linkOK {
 			return st, fmt.Sprintf("runbook %s is to run with %s, but %s", docName, how, lowerFirst(why)), HopRunbookRole
 		}
 	}
-	if st, why := rolePermits(*role, accountOfARN(runAs), policy.action, policy.resource); st != linkOK {
+	if st, why := rolePermits(*role, accountOfARN(runAs), policy.action, policy.resource, ""); st != linkOK {
 		if st == linkBroken {
-			return st, fmt.Sprintf("runbook %s step %s calls %s with %s, and %s", docName, call.Step, policy.action, how,
-				lowerFirst(strings.TrimSuffix(why, ", so EventBridge's call through it is refused"))), HopRunbookRole
+			return st, fmt.Sprintf("runbook %s step %s calls %s with %s, and %s", docName, call.Step, policy.action, how, lowerFirst(why)), HopRunbookRole
 		}
 		return st, why, ""
 	}
@@ -206,13 +197,6 @@ func findRole(s *snapshot.Snapshot, roleARN string) (*snapshot.Role, linkState, 
 func accountOfARN(s string) string {
 	a, _ := parseARN(s)
 	return a.Account
-}
-
-func orUnknownState(st linkState) linkState {
-	if st == linkOK {
-		return linkUnknown
-	}
-	return st
 }
 
 func lowerFirst(s string) string {

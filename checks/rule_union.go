@@ -2,7 +2,7 @@ package checks
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/lookout-audit/lookout/internal/detection"
@@ -33,10 +33,18 @@ type ruleDelivery struct {
 	via string
 }
 
-// effectiveMatches are the detection's events that reach the rule: matched by its pattern
-// (per the verdict; AnyOf members and negatives matched one by one) and, for a rule in state
-// ENABLED, not read-only management events. keep is the same as a predicate over events.
-func effectiveMatches(rule snapshot.Rule, d detection.Detection, pv detection.Verdict) (positives, negatives map[string]bool, keep func(detection.Event) bool) {
+// reachingEvents are the detection's events that reach a rule, by name: positives and
+// negatives matched by its pattern and, for a rule in state ENABLED, not read-only
+// management events. keep tells them apart as a predicate over events (with every spelling
+// of an AnyOf activity the rule takes), for what a bus target forwards.
+type reachingEvents struct {
+	positives, negatives map[string]bool
+	keep                 func(detection.Event) bool
+}
+
+// effectiveMatches computes reachingEvents from the rule's verdict (AnyOf members matched one
+// by one).
+func effectiveMatches(rule snapshot.Rule, d detection.Detection, pv detection.Verdict) reachingEvents {
 	allRead := rule.State == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 	missed := make(map[string]bool, len(pv.MissedPositives))
 	for _, m := range pv.MissedPositives {
@@ -46,7 +54,7 @@ func effectiveMatches(rule snapshot.Rule, d detection.Detection, pv detection.Ve
 	for _, n := range pv.MatchedNegatives {
 		matchedNeg[n] = true
 	}
-	positives, negatives = map[string]bool{}, map[string]bool{}
+	positives, negatives := map[string]bool{}, map[string]bool{}
 	reaches := func(e detection.Event) bool { return allRead || !e.ReadOnlyAPICall() }
 	for _, e := range d.Positives {
 		if !missed[e.Name] && reaches(e) {
@@ -84,8 +92,8 @@ func effectiveMatches(rule snapshot.Rule, d detection.Detection, pv detection.Ve
 			}
 		}
 	}
-	keep = func(e detection.Event) bool { return positives[e.Name] || negatives[e.Name] || forwarded[e.Name] }
-	return positives, negatives, keep
+	keep := func(e detection.Event) bool { return positives[e.Name] || negatives[e.Name] || forwarded[e.Name] }
+	return reachingEvents{positives: positives, negatives: negatives, keep: keep}
 }
 
 // groupName is how a verdict names a missed AnyOf group.
@@ -115,26 +123,6 @@ func covers(d detection.Detection, got map[string]bool) bool {
 		}
 	}
 	return len(d.Positives)+len(d.AnyOf) > 0
-}
-
-// uncovered names the positives (or AnyOf groups) that got does not carry.
-func uncovered(d detection.Detection, got map[string]bool) []string {
-	var out []string
-	for _, e := range d.Positives {
-		if !got[e.Name] {
-			out = append(out, e.Name)
-		}
-	}
-	for _, g := range d.AnyOf {
-		found := false
-		for _, e := range g {
-			found = found || got[e.Name]
-		}
-		if !found {
-			out = append(out, groupName(g))
-		}
-	}
-	return out
 }
 
 // union judges the rules of one search together: when no rule does the job alone but their
@@ -170,7 +158,7 @@ func union(judged []ruleVerdict, d detection.Detection, best *ruleVerdict) *rule
 	if len(judged) > 0 {
 		region = judged[0].Region
 	}
-	u := &ruleVerdict{Rule: strings.Join(rules, " + "), Region: region, State: strings.Join(dedupe(states), "/"),
+	u := &ruleVerdict{Rule: strings.Join(rules, " + "), Region: region, State: strings.Join(slices.Compact(slices.Sorted(slices.Values(states))), "/"),
 		Verdict: "together: " + strings.Join(rules, " + "), relevant: true, score: 5}
 	switch {
 	case covers(d, delivered):
@@ -193,25 +181,13 @@ func union(judged []ruleVerdict, d detection.Detection, best *ruleVerdict) *rule
 	return nil
 }
 
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// judgeDelivery fills v.delivery from its judged targets: what each path carries.
-func (v *ruleVerdict) judgeDelivery(rule snapshot.Rule, d detection.Detection) {
+// judgeDelivery fills v.delivery from its judged targets: what each path carries of the
+// events that reach the rule.
+func (v *ruleVerdict) judgeDelivery(rule snapshot.Rule, reaching reachingEvents) {
 	if !ruleEnabled(rule.State) {
 		return
 	}
-	positives, negatives, _ := effectiveMatches(rule, d, v.pattern)
+	positives, negatives := reaching.positives, reaching.negatives
 	v.delivery = ruleDelivery{delivered: map[string]bool{}, maybe: map[string]bool{}}
 	for _, tv := range v.Targets {
 		switch {
