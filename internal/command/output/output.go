@@ -10,10 +10,26 @@ import (
 )
 
 // Write calls write with the destination: w when path is "" or "-", else a temporary file
-// beside path that is renamed over path only when write succeeds.
+// beside path that is renamed over path only when write succeeds. A path that exists and is
+// not a regular file (/dev/null, /dev/stdout, a FIFO) is written directly: renaming over it
+// would replace the device with a file.
 func Write(path string, w io.Writer, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(w)
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return nil
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-*")
