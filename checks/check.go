@@ -11,6 +11,7 @@ import (
 
 	"github.com/lookout-audit/lookout/internal/plan"
 	"github.com/lookout-audit/lookout/internal/snapshot"
+	"github.com/lookout-audit/lookout/internal/verdict"
 )
 
 // Severity of a check, part of the report contract (README: Output formats).
@@ -47,14 +48,15 @@ func ParseSeverity(s string) (Severity, error) {
 	return "", fmt.Errorf("unknown severity %q (want critical, high, medium or low)", s)
 }
 
-// Status is the verdict of one finding.
-type Status string
+// Status is the verdict of one finding: verdict.Verdict, the one word lookout uses from a hop
+// of a path in the route engine to the report.
+type Status = verdict.Verdict
 
 const (
-	Pass   Status = "PASS"
-	Fail   Status = "FAIL"
-	Error  Status = "ERROR" // the verdict could not be reached; never counts as PASS
-	Waived Status = "WAIVED"
+	Pass   = verdict.Pass
+	Fail   = verdict.Fail
+	Error  = verdict.Error // the verdict could not be reached; never counts as PASS
+	Waived = verdict.Waived
 )
 
 // Finding is one verdict of one check on one scope, shaped as the JSON report of the contract.
@@ -144,6 +146,16 @@ func (c *Check) finding(account, region, resource string, status Status, msg str
 		Resource: resource,
 		Message:  msg,
 	}
+}
+
+// gap is the ERROR finding for a snapshot section that was not read or failed (see
+// snapshot.GapIn).
+func (c *Check) gap(account, region, resource string, g *snapshot.Gap) Finding {
+	f := c.finding(account, region, resource, Error, g.Error())
+	if g.Err != nil {
+		f.Evidence = ReadErrorEvidence{ReadError: g.Err}
+	}
+	return f
 }
 
 // readError is the ERROR finding for data that could not be read.

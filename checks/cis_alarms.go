@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -44,7 +45,7 @@ const cisChainVerifies = "PASS needs one complete chain: a multi-region trail th
 	"go to; a default value that does not breach under the alarm's statistic); an alarm action that is an SNS topic " +
 	"with at least one confirmed subscriber that receives the notification (PendingConfirmation does not count), and " +
 	"no failed action in the alarm's CloudWatch history. With several trails or log groups any complete chain " +
-	"passes; otherwise the message names the broken link of the closest chain." + deliveryVerifies + " "
+	"passes; otherwise the message names the broken link of the closest chain." + route.DeliveryVerifies + " "
 
 const cisRemediation = "On the CloudTrail log group, create the metric filter, an alarm on its metric (Sum >= 1, " +
 	"period 300, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action."
@@ -107,8 +108,8 @@ func cisAlarmRunner(spec cisAlarm) func(*Check, *snapshot.Snapshot, Options) []F
 type trailChain struct {
 	trail  *snapshot.Trail
 	status Status
-	holds  int // 0: the trail link is broken; 1 + AlarmChainVerdict.Holds otherwise
-	chain  *AlarmChainVerdict
+	holds  int // 0: the trail link is broken; 1 + route.AlarmChainVerdict.Holds otherwise
+	chain  *route.AlarmChainVerdict
 	reason string // for a broken trail link
 }
 
@@ -123,15 +124,15 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 				return c.readError(a.ID, "global", a.ID, r.CloudTrail.Error, "the trails of "+r.Name)
 			}
 		}
-		broken := BrokenLink{Link: LinkTrail}
+		broken := route.BrokenLink{Link: route.LinkTrail}
 		f := c.finding(a.ID, "global", a.ID, Fail, broken.Lead()+fmt.Sprintf("no trail records account %s's activity, so nothing can feed a metric filter for %s", a.ID, d.Summary))
-		f.Evidence = TrailChainsEvidence{chainBreak: chainBreak{&broken}, Detection: d.Summary, Chains: []TrailChainEvidence{}}
+		f.Evidence = TrailChainsEvidence{ChainBreak: route.ChainBreak{Broken: &broken}, Detection: d.Summary, Chains: []TrailChainEvidence{}}
 		f.Fix = &FixHint{Available: false, Summary: "create a multi-region trail delivering to CloudWatch Logs first (cloudtrail-logging); then lookout fix adds the filter and alarm"}
 		return f
 	}
 
 	chains := make([]trailChain, 0, len(a.Trails))
-	byGroup := map[string]*AlarmChainVerdict{}
+	byGroup := map[string]*route.AlarmChainVerdict{}
 	for ti := range a.Trails {
 		chains = append(chains, judgeTrailChain(s, &a.Trails[ti], d, byGroup))
 	}
@@ -162,7 +163,7 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 		msg += fmt.Sprintf(" (closest of %d trails; see evidence)", len(chains))
 	}
 	f := c.finding(a.ID, region, resource, best.status, msg)
-	f.Evidence = TrailChainsEvidence{chainBreak: chainBreak{broken}, Detection: d.Summary, Chains: chainEvidence(chains)}
+	f.Evidence = TrailChainsEvidence{ChainBreak: route.ChainBreak{Broken: broken}, Detection: d.Summary, Chains: chainEvidence(chains)}
 	if best.status == Fail {
 		f.Fix = cisFix(best, spec.fix)
 	}
@@ -171,11 +172,11 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 
 // judgeTrailChain judges the trail link, then the alarm chain of its log group (once per log
 // group: several trails often share one).
-func judgeTrailChain(s *snapshot.Snapshot, t *snapshot.Trail, d detection.Detection, byGroup map[string]*AlarmChainVerdict) trailChain {
+func judgeTrailChain(s *snapshot.Snapshot, t *snapshot.Trail, d detection.Detection, byGroup map[string]*route.AlarmChainVerdict) trailChain {
 	tc := trailChain{trail: t, status: Fail}
 	// The chain needs the trail to record the detection's events, not every management event:
 	// a trail that excludes KMS events still feeds an IAM-policy alarm.
-	if st, why := trailRecords(t, d); st != Pass {
+	if st, why := route.TrailRecords(t, d); st != Pass {
 		tc.status, tc.reason = st, why
 		return tc
 	}
@@ -194,14 +195,14 @@ func judgeTrailChain(s *snapshot.Snapshot, t *snapshot.Trail, d detection.Detect
 		tc.status, tc.reason = st, why
 		return tc
 	}
-	lg, err := LogGroupFromARN(t.CloudWatchLogsLogGroupARN)
+	lg, err := route.LogGroupFromARN(t.CloudWatchLogsLogGroupARN)
 	if err != nil {
 		tc.reason = fmt.Sprintf("trail %s: %v", t.Name, err)
 		return tc
 	}
 	v, ok := byGroup[lg.ARN()]
 	if !ok {
-		cv := EvaluateAlarmChain(s, lg, d)
+		cv := route.EvaluateAlarmChain(s, lg, d)
 		v = &cv
 		byGroup[lg.ARN()] = v
 	}
@@ -211,12 +212,12 @@ func judgeTrailChain(s *snapshot.Snapshot, t *snapshot.Trail, d detection.Detect
 
 // broken is the chain's broken link (nil on PASS): the trail link when the trail does not
 // feed the log group, else the alarm chain's.
-func (tc *trailChain) broken() *BrokenLink {
+func (tc *trailChain) broken() *route.BrokenLink {
 	switch {
 	case tc.status == Pass:
 		return nil
 	case tc.chain == nil:
-		return &BrokenLink{Link: LinkTrail, Unknown: tc.status == Error}
+		return &route.BrokenLink{Link: route.LinkTrail, Unknown: tc.status == Error}
 	}
 	b := tc.chain.Broken
 	return &b
@@ -245,12 +246,12 @@ func chainEvidence(chains []trailChain) []TrailChainEvidence {
 // cisFix says what `lookout fix` would do for the closest chain: it can add the filter, the
 // alarm and the SNS wiring, but it does not reconfigure trails.
 func cisFix(best *trailChain, spec cisAlarmFix) *FixHint {
-	if best.chain == nil || best.chain.Broken.Link == LinkLogGroup {
+	if best.chain == nil || best.chain.Broken.Link == route.LinkLogGroup {
 		return &FixHint{Available: false, Summary: "send a logging trail to a CloudWatch Logs log group by hand (lookout does not reconfigure trails); lookout fix then adds the filter, alarm and SNS wiring"}
 	}
 	lg := best.chain.LogGroup
 	switch best.chain.Broken.Link {
-	case LinkTopic, LinkSubscriber:
+	case route.LinkTopic, route.LinkSubscriber:
 		return &FixHint{Available: true, Summary: fmt.Sprintf("point the alarm at an SNS topic with a confirmed subscriber (--sns-topic-arn, or --notify-email to subscribe) in %s", lg.Region)}
 	}
 	return &FixHint{Available: true, Summary: fmt.Sprintf("create metric filter %s (metric %s/%s, value 1) on log group %s in %s, alarm %s (Sum >= 1 over 300s, 1 of 1) and its SNS wiring",

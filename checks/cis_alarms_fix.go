@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -69,7 +70,7 @@ func planCISAlarm(spec cisAlarmFix) PlanFunc {
 // cloudtrail-logging in its home region and delivers to CloudWatch Logs in this account without
 // a delivery error, is multi-region and includes global service events, preferring lookout's
 // own, then by ARN.
-func cisLogGroup(a *snapshot.Account) (LogGroupRef, bool) {
+func cisLogGroup(a *snapshot.Account) (route.LogGroupRef, bool) {
 	var cands []*snapshot.Trail
 	for i := range a.Trails {
 		t := &a.Trails[i]
@@ -84,14 +85,14 @@ func cisLogGroup(a *snapshot.Account) (LogGroupRef, bool) {
 		if t.Status.LatestCloudWatchLogsDeliveryError != "" {
 			continue
 		}
-		lg, err := LogGroupFromARN(t.CloudWatchLogsLogGroupARN)
+		lg, err := route.LogGroupFromARN(t.CloudWatchLogsLogGroupARN)
 		if err != nil || lg.Account != a.ID || a.Region(lg.Region) == nil {
 			continue
 		}
 		cands = append(cands, t)
 	}
 	if len(cands) == 0 {
-		return LogGroupRef{}, false
+		return route.LogGroupRef{}, false
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
 		x, y := cands[i], cands[j]
@@ -103,7 +104,7 @@ func cisLogGroup(a *snapshot.Account) (LogGroupRef, bool) {
 		}
 		return x.ARN < y.ARN
 	})
-	lg, _ := LogGroupFromARN(cands[0].CloudWatchLogsLogGroupARN)
+	lg, _ := route.LogGroupFromARN(cands[0].CloudWatchLogsLogGroupARN)
 	return lg, true
 }
 

@@ -3,6 +3,7 @@ package checks
 import (
 	"testing"
 
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -46,7 +47,7 @@ func TestRootUsageAlarm(t *testing.T) {
 				broken.Name, broken.ARN, broken.CloudWatchLogsLogGroupARN = "aaa-no-logs", "arn:aws:cloudtrail:us-east-1:111111111111:trail/aaa-no-logs", ""
 				s.Accounts[0].Trails = append([]snapshot.Trail{broken}, s.Accounts[0].Trails...)
 			}},
-		{name: "fail lower-case root", status: Fail, broken: BrokenLink{Link: LinkMetricFilter}, want: []string{"RootAccountUsage (matches 0 of 3 positives, 0 of 5 negatives)"},
+		{name: "fail lower-case root", status: Fail, broken: route.BrokenLink{Link: route.LinkMetricFilter}, want: []string{"RootAccountUsage (matches 0 of 3 positives, 0 of 5 negatives)"},
 			mutate: filter(func(m *snapshot.MetricFilter) {
 				m.Pattern = `{ $.userIdentity.type = "root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }`
 			})},
@@ -57,7 +58,7 @@ func TestRootUsageAlarm(t *testing.T) {
 		{name: "fail filter publishes 0", status: Fail, want: []string{"gets 0 per matching event"},
 			mutate: filter(func(m *snapshot.MetricFilter) { m.Transformations[0].MetricValue = "0" })},
 		{name: "fail alarm on another namespace", status: Fail,
-			broken: BrokenLink{Link: LinkAlarm}, want: []string{"no alarm in account 111111111111, us-east-1 watches that metric", "alarm RootAccountUsage watches LogMetrics/RootAccountUsageCount"},
+			broken: route.BrokenLink{Link: route.LinkAlarm}, want: []string{"no alarm in account 111111111111, us-east-1 watches that metric", "alarm RootAccountUsage watches LogMetrics/RootAccountUsageCount"},
 			mutate: alarm(func(a *snapshot.Alarm) { a.Namespace = "LogMetrics" })},
 		{name: "fail alarm on other dimensions", status: Fail, want: []string{"a different metric"},
 			mutate: alarm(func(a *snapshot.Alarm) { a.Dimensions = map[string]string{"Account": "111111111111"} })},
@@ -83,25 +84,25 @@ func TestRootUsageAlarm(t *testing.T) {
 			mutate: alarm(func(a *snapshot.Alarm) { a.Period = 10 })},
 		{name: "fail actions disabled", status: Fail, want: []string{"its actions are disabled"},
 			mutate: alarm(func(a *snapshot.Alarm) { a.ActionsEnabled = false })},
-		{name: "fail no SNS action", status: Fail, broken: BrokenLink{Link: LinkTopic, Hop: HopTarget}, want: []string{"notifies no SNS topic"},
+		{name: "fail no SNS action", status: Fail, broken: route.BrokenLink{Link: route.LinkTopic, Hop: route.HopTarget}, want: []string{"notifies no SNS topic"},
 			mutate: alarm(func(a *snapshot.Alarm) { a.AlarmActions = nil })},
-		{name: "fail SNS topic deleted", status: Fail, broken: BrokenLink{Link: LinkTopic, Hop: HopTarget}, want: []string{"security-alerts does not exist"},
+		{name: "fail SNS topic deleted", status: Fail, broken: route.BrokenLink{Link: route.LinkTopic, Hop: route.HopTarget}, want: []string{"security-alerts does not exist"},
 			mutate: func(s *snapshot.Snapshot) { east(s).SNS.Topics = east(s).SNS.Topics[1:] }},
-		{name: "fail subscription pending confirmation", status: Fail, broken: BrokenLink{Link: LinkSubscriber, Hop: HopSubscription}, want: []string{"1 PendingConfirmation"},
+		{name: "fail subscription pending confirmation", status: Fail, broken: route.BrokenLink{Link: route.LinkSubscriber, Hop: route.HopSubscription}, want: []string{"1 PendingConfirmation"},
 			mutate: alarm(func(a *snapshot.Alarm) { a.AlarmActions = []string{ctlPending} })},
 		{name: "fail log group missing, same-named group elsewhere does not count", status: Fail,
-			broken: BrokenLink{Link: LinkLogGroup}, want: []string{"cloudtrail-logs (account 111111111111, us-east-1) does not exist"},
+			broken: route.BrokenLink{Link: route.LinkLogGroup}, want: []string{"cloudtrail-logs (account 111111111111, us-east-1) does not exist"},
 			mutate: func(s *snapshot.Snapshot) {
 				// The complete chain moved to us-west-2, under the same group name.
 				west(s).Logs, west(s).CloudWatch = east(s).Logs, east(s).CloudWatch
 				east(s).Logs = &snapshot.LogsData{LogGroups: []snapshot.LogGroup{}, MetricFilters: []snapshot.MetricFilter{}}
 				east(s).CloudWatch = &snapshot.CloudWatchData{Alarms: []snapshot.Alarm{}}
 			}},
-		{name: "fail trail without CloudWatch Logs", status: Fail, broken: BrokenLink{Link: LinkTrail}, want: []string{"does not deliver to CloudWatch Logs"},
+		{name: "fail trail without CloudWatch Logs", status: Fail, broken: route.BrokenLink{Link: route.LinkTrail}, want: []string{"does not deliver to CloudWatch Logs"},
 			mutate: trail(func(t *snapshot.Trail) { t.CloudWatchLogsLogGroupARN = "" })},
 		{name: "fail trail CloudWatch Logs delivery error", status: Fail, want: []string{"cannot deliver to CloudWatch Logs", "AccessDenied"},
 			mutate: trail(func(t *snapshot.Trail) { t.Status.LatestCloudWatchLogsDeliveryError = "AccessDenied" })},
-		{name: "fail trail not logging", status: Fail, broken: BrokenLink{Link: LinkTrail}, want: []string{"is not logging"},
+		{name: "fail trail not logging", status: Fail, broken: route.BrokenLink{Link: route.LinkTrail}, want: []string{"is not logging"},
 			mutate: trail(func(t *snapshot.Trail) { t.Status.IsLogging = false })},
 		{name: "fail no trail at all", status: Fail, region: "global", want: []string{"no trail records account 111111111111's activity"},
 			mutate: func(s *snapshot.Snapshot) { s.Accounts[0].Trails = nil }},
@@ -138,7 +139,7 @@ func TestMFAAlarms(t *testing.T) {
 			mutate: func(s *snapshot.Snapshot) {
 				filterOf(s, "ConsoleSignInWithoutMfa").Pattern = `{ $.eventName = "ConsoleLogin" }`
 			}},
-		{name: "fail alarm watches the root metric", status: Fail, broken: BrokenLink{Link: LinkAlarm}, want: []string{},
+		{name: "fail alarm watches the root metric", status: Fail, broken: route.BrokenLink{Link: route.LinkAlarm}, want: []string{},
 			mutate: func(s *snapshot.Snapshot) {
 				alarmOf(s, "ConsoleSignInWithoutMfa").MetricName = "RootAccountUsageCount2"
 			}},
@@ -172,20 +173,3 @@ func TestOrganizationTrailChainInManagementAccount(t *testing.T) {
 	}
 }
 
-func TestLogGroupFromARN(t *testing.T) {
-	for in, want := range map[string]LogGroupRef{
-		"arn:aws:logs:us-east-1:111111111111:log-group:aws-cloudtrail-logs:*": {"111111111111", "us-east-1", "aws-cloudtrail-logs", "aws"},
-		"arn:aws-cn:logs:cn-north-1:111111111111:log-group:trail-logs:*":      {"111111111111", "cn-north-1", "trail-logs", "aws-cn"},
-		"arn:aws:logs:eu-west-1:111111111111:log-group:/aws/cloudtrail/main":  {"111111111111", "eu-west-1", "/aws/cloudtrail/main", "aws"},
-	} {
-		got, err := LogGroupFromARN(in)
-		if err != nil || got != want {
-			t.Errorf("LogGroupFromARN(%s) = %+v, %v; want %+v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "cloudtrail-logs", "arn:aws:sns:us-east-1:111111111111:topic", "arn:aws:logs:us-east-1:111111111111:log-group:"} {
-		if _, err := LogGroupFromARN(bad); err == nil {
-			t.Errorf("LogGroupFromARN(%q) accepted", bad)
-		}
-	}
-}

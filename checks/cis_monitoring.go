@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -79,7 +80,7 @@ func buildCISMonitoring() []*Check {
 			Service:  "cloudwatch",
 			Verifies: fmt.Sprintf("%s are monitored, by either route CIS v4.0+ accepts. By metric filter: ", capitalize(ctl.Summary)) + cisChainVerifies +
 				"By EventBridge: " + cisRouteVerifies(ctl.Delivery) + " A pattern that also matches ordinary read-only, unrelated or successful " +
-				"events FAILs: the alarm would fire all the time and tell nobody anything new." + deliveryVerifies,
+				"events FAILs: the alarm would fire all the time and tell nobody anything new." + route.DeliveryVerifies,
 			Remediation: cisRemediation + " Pattern: " + ctl.RefPattern + " — or EventBridge rules matching the same events, " +
 				"with a delivering target, in " + cisRouteRegions(ctl.Delivery) + ".",
 			FixSummary: fmt.Sprintf("create metric filter %s, alarm and SNS wiring on the CloudTrail log group", m.filter),
@@ -145,7 +146,7 @@ func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, 
 			fmt.Sprintf("%s: cannot tell whether they are monitored: by metric filter, %s; by EventBridge, %s", capitalize(ctl.Summary), byFilter.Message, byRule.msg))
 		evidence.Broken = byFilter.Broken()
 		if byFilter.Status != Error {
-			evidence.Broken = &BrokenLink{Link: LinkRule, Unknown: true}
+			evidence.Broken = &route.BrokenLink{Link: route.LinkRule, Unknown: true}
 		}
 		f.Evidence = evidence
 		return f
@@ -195,7 +196,6 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Reason: "not scanned"}
 			continue
 		}
-		resource := accountARN(a, "events", name, "rule/*")
 		// Lazy: most events are matched without their text; delivery asks for it (Bytes).
 		d := detection.CISEventLazy(ctl.Key, name, a.ID)
 		switch st, why := trailFeedsRegion(a, r, d, ctl.Delivery != detection.DeliveryRegional); st {
@@ -208,20 +208,20 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 			out.evidence[name] = RegionRouteEvidence{Verdict: "not covered", Reason: why}
 			continue
 		}
-		found := searchRules(c, s, a.ID, r, resource, d, notifies)
-		if found.missing.Status != "" {
-			unknown = append(unknown, found.missing.Message)
-			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Reason: found.missing.Message}
+		found := route.SearchRules(s, r, d, route.Notifies)
+		if found.Gap != nil {
+			unknown = append(unknown, found.Gap.Error())
+			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Reason: found.Gap.Error()}
 			continue
 		}
-		b := found.best
+		b := found.Best
 		switch {
 		case b == nil:
 			uncovered = append(uncovered, fmt.Sprintf("%s (no rule matches)", name))
-			out.evidence[name] = RegionRouteEvidence{Verdict: "no rule matches", RulesNotMatching: found.unmatched}
-		case b.status == Pass:
-			covered = append(covered, fmt.Sprintf("%s: rule %s to %s", name, b.Rule, b.okTarget))
-			out.evidence[name] = RegionRouteEvidence{Verdict: "covered", Rules: found.judged}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "no rule matches", RulesNotMatching: found.Unmatched}
+		case b.Status() == Pass:
+			covered = append(covered, fmt.Sprintf("%s: rule %s to %s", name, b.Rule, b.OKTarget()))
+			out.evidence[name] = RegionRouteEvidence{Verdict: "covered", Rules: found.Judged}
 			if firstRule == "" {
 				for _, rule := range r.EventBridge.Rules {
 					if rule.Name == b.Rule {
@@ -229,12 +229,12 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 					}
 				}
 			}
-		case b.status == Error:
-			unknown = append(unknown, ruleMessage(b))
-			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Rules: found.judged}
+		case b.Status() == Error:
+			unknown = append(unknown, route.RuleMessage(b))
+			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Rules: found.Judged}
 		default:
-			uncovered = append(uncovered, fmt.Sprintf("%s (closest: %s)", name, ruleMessage(b)))
-			out.evidence[name] = RegionRouteEvidence{Verdict: "not covered", Rules: found.judged}
+			uncovered = append(uncovered, fmt.Sprintf("%s (closest: %s)", name, route.RuleMessage(b)))
+			out.evidence[name] = RegionRouteEvidence{Verdict: "not covered", Rules: found.Judged}
 		}
 	}
 	sort.Strings(covered)

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -44,7 +46,7 @@ type trailVerdict struct {
 }
 
 func (c *Check) evaluateRegion(a *snapshot.Account, r snapshot.Region) Finding {
-	regionRes := accountARN(a, "cloudtrail", r.Name, "trail/*")
+	regionRes := a.ARN("cloudtrail", r.Name, "trail/*")
 	switch {
 	case r.CloudTrail == nil:
 		return c.notCollected(a.ID, r.Name, regionRes, "CloudTrail")
@@ -126,7 +128,7 @@ func judgeTrail(t *snapshot.Trail, region string) trailVerdict {
 	case t.Selectors == nil:
 		v.status, v.reason = Error, fmt.Sprintf("trail %s: event selectors were not collected", t.Name)
 	default:
-		if gap := managementGap(t.Selectors); gap != "" {
+		if gap := route.ManagementGap(t.Selectors); gap != "" {
 			v.reason = fmt.Sprintf("trail %s is logging but %s", t.Name, gap)
 		} else if st, why := globalEventsGap(t, region); st != Pass {
 			v.status, v.reason = st, why
@@ -183,7 +185,7 @@ var globalEventRegions = map[string]string{"aws": "us-east-1", "aws-cn": "cn-nor
 // setting was not read is ERROR).
 func globalEventsGap(t *snapshot.Trail, region string) (Status, string) {
 	partition := "aws"
-	if a, ok := parseARN(t.ARN); ok {
+	if a, ok := awsarn.Parse(t.ARN); ok {
 		partition = a.Partition
 	}
 	if globalEventRegions[partition] != region {
@@ -223,7 +225,7 @@ func trailFeedsRegion(a *snapshot.Account, r *snapshot.Region, d detection.Detec
 		if t == nil || !(t.IsMultiRegion || t.HomeRegion == r.Name) {
 			continue
 		}
-		st, why := trailRecords(t, d)
+		st, why := route.TrailRecords(t, d)
 		if st == Pass && global {
 			st, why = includesGlobalEvents(t)
 		}

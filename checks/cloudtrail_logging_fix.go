@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -48,7 +49,7 @@ func planCloudTrailLogging(s *snapshot.Snapshot, f Finding, o FixOptions) ([]pla
 			reasons = append(reasons, v.reason)
 			continue
 		}
-		if gap := managementGap(t.Selectors); gap != "" {
+		if gap := route.ManagementGap(t.Selectors); gap != "" {
 			reasons = append(reasons, fmt.Sprintf("trail %s is stopped and, started, it still %s: lookout does not rewrite a trail's selectors", t.Name, gap))
 			continue
 		}

@@ -60,7 +60,7 @@ func (c *Check) perRunningInstance(s *snapshot.Snapshot, judge func(*snapshot.Ac
 // runningInstances lists the region's running instances, or says why they cannot be listed
 // (one ERROR finding for the region). Shared by the two EC2 instance checks.
 func (c *Check) runningInstances(a *snapshot.Account, r *snapshot.Region) ([]*snapshot.Instance, *Finding) {
-	res := accountARN(a, "ec2", r.Name, "instance/*")
+	res := a.ARN("ec2", r.Name, "instance/*")
 	switch {
 	case r.EC2 == nil:
 		f := c.notCollected(a.ID, r.Name, res, "EC2 (instances)")
@@ -80,7 +80,7 @@ func (c *Check) runningInstances(a *snapshot.Account, r *snapshot.Region) ([]*sn
 
 // instanceARN is the ARN of an instance, in the account's partition.
 func instanceARN(a *snapshot.Account, region, id string) string {
-	return accountARN(a, "ec2", region, "instance/"+id)
+	return a.ARN("ec2", region, "instance/"+id)
 }
 
 func (c *Check) ssmManaged(a *snapshot.Account, r *snapshot.Region, in *snapshot.Instance) Finding {

@@ -46,7 +46,7 @@ func planEC2SSHOpen(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Actio
 			perm.IPRanges = []plan.IPRange{{CidrIP: rule.cidr}}
 		}
 		out = append(out, plan.Action{Region: r.Name,
-			Target: accountARN(a, "ec2", r.Name, "security-group/"+rule.group.ID), Effect: plan.Change,
+			Target: a.ARN("ec2", r.Name, "security-group/"+rule.group.ID), Effect: plan.Change,
 			Params: plan.RevokeSecurityGroupIngress{GroupID: rule.group.ID, IPPermissions: []plan.IPPermission{perm}},
 			Why:    fmt.Sprintf("removes the rule of %s that admits %s from %s; the group and its other rules stay", rule.group.ID, describePermission(rule.perm), rule.cidr)})
 		if !sshOnly(rule.perm) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -20,7 +21,7 @@ var EC2StateChangeRule = Check{
 		"stopped and terminated states and does not match unrelated or custom look-alike events, with a target " +
 		"that delivers: a Lambda function that lets the rule invoke it, or an SNS topic with a confirmed subscriber " +
 		"that receives the event. Regions without instances get no finding; a region whose instances were not " +
-		"collected is ERROR." + deliveryVerifies,
+		"collected is ERROR." + route.DeliveryVerifies,
 	Remediation: `Create a rule {"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}} ` +
 		"with an SNS target that has a confirmed subscriber.",
 	FixSummary: "create an EC2 state-change rule with an SNS target in the region",
@@ -29,7 +30,7 @@ var EC2StateChangeRule = Check{
 
 func runEC2StateChangeRule(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
 	return perRegion(s, func(a *snapshot.Account, r *snapshot.Region) []Finding {
-		resource := accountARN(a, "events", r.Name, "rule/*")
+		resource := a.ARN("events", r.Name, "rule/*")
 		switch {
 		case r.EC2 == nil:
 			return []Finding{c.finding(a.ID, r.Name, resource, Error, "EC2 instances were not collected")}
@@ -47,7 +48,7 @@ func runEC2StateChangeRule(c *Check, s *snapshot.Snapshot, _ Options) []Finding 
 		}
 		d := detection.EC2StateChange(r.Name, a.ID)
 		what := fmt.Sprintf("EC2 instance state changes (running, stopped, terminated) of the %d instance(s)", live)
-		return []Finding{c.ruleFinding(s, a.ID, r, resource, d, notifies, what,
+		return []Finding{c.ruleFinding(s, a.ID, r, resource, d, route.Notifies, what,
 			&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-ec2-state-change in %s with an SNS target (--sns-topic-arn or --notify-email)", r.Name)})}
 	})
 }

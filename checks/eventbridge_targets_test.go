@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -184,7 +185,7 @@ type controlCase struct {
 	status Status
 	// broken is the link the finding names as broken (its evidence, as data); the zero
 	// value asserts nothing.
-	broken BrokenLink
+	broken route.BrokenLink
 	want   []string // substrings of the message (names and values it must carry)
 	none   bool     // expect no finding at all
 }
@@ -241,7 +242,7 @@ func runControlCases(t *testing.T, c *Check, cases []controlCase) {
 				t.Errorf("FAIL names no broken link: %s", f.Message)
 			case got != nil && got.Unknown != (f.Status == Error):
 				t.Errorf("%s names link %s with Unknown %v", f.Status, got, got.Unknown)
-			case tc.broken != (BrokenLink{}) && (got == nil || got.Link != tc.broken.Link || got.Hop != tc.broken.Hop):
+			case tc.broken != (route.BrokenLink{}) && (got == nil || got.Link != tc.broken.Link || got.Hop != tc.broken.Hop):
 				t.Errorf("broken link = %v, want %v; message: %s", got, tc.broken, f.Message)
 			}
 		})
@@ -250,36 +251,39 @@ func runControlCases(t *testing.T, c *Check, cases []controlCase) {
 
 func TestJudgeTarget(t *testing.T) {
 	s := controlsFixture()
-	startLogging := remediating("cloudtrail:StartLogging", ctlTrail)
+	startLogging := route.Remediating("cloudtrail:StartLogging", ctlTrail)
 	cases := []struct {
 		name   string
 		arn    string
-		policy targetPolicy
-		state  linkState
+		policy route.TargetPolicy
+		state  Status
 		reason string
 	}{
-		{"lambda that lets the rule invoke it and may act", fnEnable, startLogging, linkOK, "lets EventBridge invoke it, is Active, and its execution role enable_trail-role may call cloudtrail:StartLogging"},
-		{"lambda that notifies", fnEnable, notifies, linkOK, "exists and lets EventBridge invoke it"},
+		{"lambda that lets the rule invoke it and may act", fnEnable, startLogging, Pass, "lets EventBridge invoke it, is Active, and its execution role enable_trail-role may call cloudtrail:StartLogging"},
+		{"lambda that notifies", fnEnable, route.Notifies, Pass, "exists and lets EventBridge invoke it"},
 		// Invoking an alias needs a permission on the alias; the function's own does not cover it.
-		{"lambda alias without its own permission", fnEnable + ":live", startLogging, linkBroken, "does not allow events.amazonaws.com to call lambda:InvokeFunction"},
-		{"lambda gone", "arn:aws:lambda:us-east-1:111111111111:function:deleted", notifies, linkBroken, "no longer exists"},
-		{"lambda in unscanned region", "arn:aws:lambda:eu-west-1:111111111111:function:x", notifies, linkUnknown, "not scanned"},
-		{"lambda in unscanned account", "arn:aws:lambda:us-east-1:999999999999:function:x", notifies, linkUnknown, "not in this scan"},
-		{"ssm automation without a role", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail:$DEFAULT", startLogging, linkBroken, "has no role"},
-		{"ssm automation notifies no one", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail", notifies, linkBroken, "notifies no one"},
-		{"sns confirmed notifies", ctlTopic, notifies, linkOK, "1 confirmed"},
-		{"sns only notifies", ctlTopic, startLogging, linkBroken, "only notifies"},
-		{"sns pending", ctlPending, notifies, linkBroken, "PendingConfirmation"},
-		{"sns missing", "arn:aws:sns:us-east-1:111111111111:gone", notifies, linkBroken, "does not exist"},
-		{"sqs queue not collected", "arn:aws:sqs:us-east-1:111111111111:q", notifies, linkUnknown, "it was not collected"},
-		{"sqs queue remediates nothing", "arn:aws:sqs:us-east-1:111111111111:q", startLogging, linkBroken, "nothing restarts logging"},
-		{"not an arn", "enable_trail", startLogging, linkBroken, "not an ARN"},
+		{"lambda alias without its own permission", fnEnable + ":live", startLogging, Fail, "does not allow events.amazonaws.com to call lambda:InvokeFunction"},
+		{"lambda gone", "arn:aws:lambda:us-east-1:111111111111:function:deleted", route.Notifies, Fail, "no longer exists"},
+		{"lambda in unscanned region", "arn:aws:lambda:eu-west-1:111111111111:function:x", route.Notifies, Error, "not scanned"},
+		{"lambda in unscanned account", "arn:aws:lambda:us-east-1:999999999999:function:x", route.Notifies, Error, "not in this scan"},
+		{"ssm automation without a role", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail:$DEFAULT", startLogging, Fail, "has no role"},
+		{"ssm automation notifies no one", "arn:aws:ssm:us-east-1:111111111111:automation-definition/Restart-Trail", route.Notifies, Fail, "notifies no one"},
+		{"sns confirmed notifies", ctlTopic, route.Notifies, Pass, "1 confirmed"},
+		{"sns only notifies", ctlTopic, startLogging, Fail, "only notifies"},
+		{"sns pending", ctlPending, route.Notifies, Fail, "PendingConfirmation"},
+		{"sns missing", "arn:aws:sns:us-east-1:111111111111:gone", route.Notifies, Fail, "does not exist"},
+		{"sqs queue not collected", "arn:aws:sqs:us-east-1:111111111111:q", route.Notifies, Error, "it was not collected"},
+		{"sqs queue remediates nothing", "arn:aws:sqs:us-east-1:111111111111:q", startLogging, Fail, "nothing restarts logging"},
+		{"not an arn", "enable_trail", startLogging, Fail, "not an ARN"},
 	}
 	r := rule(s, "us-east-1", "enable_trail")
-	snd := ruleSender(*r, "us-east-1", ctlAcct, detection.StopLogging(detection.Trail{Name: "main", ARN: ctlTrail, Region: "us-east-1", Account: ctlAcct}), startLogging, nil)
+	d := detection.StopLogging(detection.Trail{Name: "main", ARN: ctlTrail, Region: "us-east-1", Account: ctlAcct})
+	judgeTarget := func(s *snapshot.Snapshot, t snapshot.Target, policy route.TargetPolicy) route.TargetVerdict {
+		return route.JudgeRuleTarget(s, "us-east-1", *r, d, t, policy)
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := judgeTarget(s, snapshot.Target{ID: "1", ARN: tc.arn}, snd, tc.policy)
+			v := judgeTarget(s, snapshot.Target{ID: "1", ARN: tc.arn}, tc.policy)
 			if v.State != tc.state || !strings.Contains(v.Reason, tc.reason) {
 				t.Errorf("judgeTarget(%s) = %v %q, want %v containing %q", tc.arn, v.State, v.Reason, tc.state, tc.reason)
 			}
@@ -288,15 +292,15 @@ func TestJudgeTarget(t *testing.T) {
 	// A notifier that never runs notifies no one: throttled to 0, or not Active.
 	zero := int32(0)
 	fnOf(s, "us-east-1", "signin-to-slack").ConfigRead, fnOf(s, "us-east-1", "signin-to-slack").State = true, "Active"
-	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: fnSlack}, snd, notifies); v.State != linkOK {
+	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: fnSlack}, route.Notifies); v.State != Pass {
 		t.Errorf("active notifier: %v %q, want ok", v.State, v.Reason)
 	}
 	fnOf(s, "us-east-1", "signin-to-slack").ReservedConcurrency = &zero
-	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: fnSlack}, snd, notifies); v.State != linkBroken || v.Hop != HopConcurrency {
-		t.Errorf("throttled notifier: %v %q hop %q, want broken at %s", v.State, v.Reason, v.Hop, HopConcurrency)
+	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: fnSlack}, route.Notifies); v.State != Fail || v.Hop != route.HopConcurrency {
+		t.Errorf("throttled notifier: %v %q hop %q, want broken at %s", v.State, v.Reason, v.Hop, route.HopConcurrency)
 	}
 	east(s).SNS.Topics[0].SubscriptionsError = &snapshot.ReadError{Operation: "sns:ListSubscriptionsByTopic", Code: "AccessDenied", Message: "denied"}
-	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: ctlTopic}, snd, notifies); v.State != linkUnknown {
+	if v := judgeTarget(s, snapshot.Target{ID: "1", ARN: ctlTopic}, route.Notifies); v.State != Error {
 		t.Errorf("unreadable subscriptions: state %v, want unknown", v.State)
 	}
 }

@@ -3,6 +3,7 @@ package checks
 import (
 	"time"
 
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -12,126 +13,47 @@ import (
 // because a finding read back from a JSON report (lookout merge) holds the decoded object.
 //
 // Where a verdict follows a chain of links (trail → log group → metric filter → alarm → topic
-// → subscriber, or trail → rule → target), the link that does not hold is data: a BrokenLink,
+// → subscriber, or trail → rule → target), the link that does not hold is data: a route.BrokenLink,
 // which the finding's message is rendered from and which Finding.Broken returns.
-
-// BrokenLink is the first link of a control's chain that does not hold on the closest path.
-type BrokenLink struct {
-	Link ChainLink
-	// Hop is the hop of a delivery that does not hold, when the link is a delivery (an alarm's
-	// topic or subscriber, a rule's target); "" otherwise.
-	Hop DeliveryHop
-	// Unknown is set when the link could not be judged (the finding is ERROR) rather than
-	// judged broken.
-	Unknown bool
-}
-
-// MarshalText writes the link in evidence as the message names it, a string as "broken_link"
-// has always been in the JSON report ("metric filter", "SNS topic (topic policy)"); whether it
-// could be judged is the finding's status (ERROR).
-func (b BrokenLink) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
-
-// String renders the link for a message: "SNS topic (topic policy)".
-func (b BrokenLink) String() string {
-	if b.Hop == "" {
-		return b.Link.String()
-	}
-	return b.Link.String() + " (" + string(b.Hop) + ")"
-}
-
-// Lead starts a message about a broken chain: "broken link: SNS topic (topic policy) — ".
-func (b BrokenLink) Lead() string { return "broken link: " + b.String() + " — " }
-
-// brokenLinker is the evidence of a chain.
-type brokenLinker interface{ brokenLink() *BrokenLink }
-
-// chainBreak is embedded in the evidence of chain checks: it writes "broken_link".
-type chainBreak struct {
-	Broken *BrokenLink `json:"broken_link,omitempty"`
-}
-
-func (c chainBreak) brokenLink() *BrokenLink { return c.Broken }
-
-// Broken is the link the finding's evidence names as broken, or nil (a PASS, a check that is
-// not a chain, or a finding read back from a report).
-func (f Finding) Broken() *BrokenLink {
-	if e, ok := f.Evidence.(brokenLinker); ok {
-		return e.brokenLink()
-	}
-	return nil
-}
 
 // ReadErrorEvidence is the evidence of a finding that is ERROR because a read failed.
 type ReadErrorEvidence struct {
 	ReadError *snapshot.ReadError `json:"read_error"`
 }
 
-// AlarmChainEvidence is what EvaluateAlarmChain read on one log group.
-type AlarmChainEvidence struct {
-	LogGroup      string          `json:"log_group"`
-	MetricFilters []filterVerdict `json:"metric_filters,omitempty"`
-	Alarms        []AlarmEvidence `json:"alarms,omitempty"`
-	Topics        []targetVerdict `json:"topics,omitempty"`
-}
-
-// AlarmEvidence is one alarm on a detection's metric and what stops it going off.
-type AlarmEvidence struct {
-	Name           string   `json:"name"`
-	ARN            string   `json:"arn"`
-	Metric         string   `json:"metric"`
-	Condition      string   `json:"condition"`
-	ActionsEnabled bool     `json:"actions_enabled"`
-	AlarmActions   []string `json:"alarm_actions"`
-	Problems       []string `json:"problems,omitempty"`
-}
-
 // TrailChainsEvidence is the evidence of a CIS alarm check: every trail's chain.
 type TrailChainsEvidence struct {
-	chainBreak
+	route.ChainBreak
 	Detection string               `json:"detection"`
 	Chains    []TrailChainEvidence `json:"chains"`
 }
 
 // TrailChainEvidence is one trail's chain to an alarm.
 type TrailChainEvidence struct {
-	Trail      string      `json:"trail"`
-	HomeRegion string      `json:"home_region"`
-	LogGroup   string      `json:"log_group"`
-	Verdict    Status      `json:"verdict"`
-	Broken     *BrokenLink `json:"broken_link,omitempty"`
-	Reason     string      `json:"reason"`
+	Trail      string            `json:"trail"`
+	HomeRegion string            `json:"home_region"`
+	LogGroup   string            `json:"log_group"`
+	Verdict    Status            `json:"verdict"`
+	Broken     *route.BrokenLink `json:"broken_link,omitempty"`
+	Reason     string            `json:"reason"`
 	// The alarm chain of the trail's log group (its own log_group field is the trail's).
-	*AlarmChainEvidence
+	*route.AlarmChainEvidence
 }
 
 // LogGroupChainEvidence is one log group's alarm chain (the SSH-login alarm check); the
 // group's ARN is the chain's "log_group".
 type LogGroupChainEvidence struct {
-	Verdict Status      `json:"verdict"`
-	Message string      `json:"message"`
-	Broken  *BrokenLink `json:"broken_link,omitempty"`
-	*AlarmChainEvidence
+	Verdict Status            `json:"verdict"`
+	Message string            `json:"message"`
+	Broken  *route.BrokenLink `json:"broken_link,omitempty"`
+	*route.AlarmChainEvidence
 }
 
 // LogGroupChainsEvidence is the evidence of the SSH-login alarm check.
 type LogGroupChainsEvidence struct {
-	chainBreak
+	route.ChainBreak
 	Detection string                  `json:"detection"`
 	LogGroups []LogGroupChainEvidence `json:"ssh_log_groups"`
-}
-
-// RuleEvidence is the evidence of a check that some EventBridge rule acts on a detection's
-// events in one region.
-type RuleEvidence struct {
-	chainBreak
-	Detection string `json:"detection,omitempty"`
-	// Trail and HomeRegion name the trail whose StopLogging is watched.
-	Trail      string        `json:"trail,omitempty"`
-	HomeRegion string        `json:"home_region,omitempty"`
-	Rules      []ruleVerdict `json:"rules"`
-	// RulesNotMatching maps the other event-pattern rules to their verdict: a rule the reader
-	// expected to see is listed with what it misses.
-	RulesNotMatching map[string]string `json:"rules_not_matching,omitempty"`
 }
 
 // CISMonitoringEvidence is the evidence of a CIS monitoring check: both routes.
@@ -139,7 +61,7 @@ type CISMonitoringEvidence struct {
 	// Broken is on a FAIL the metric filter route's broken link (the finding's resource, and
 	// what lookout fix repairs, are on that route); on an ERROR the route that could not be
 	// judged.
-	chainBreak
+	route.ChainBreak
 	// Route is the route that passes ("metric filter" or "eventbridge"); "" when none does.
 	Route             string `json:"route,omitempty"`
 	MetricFilterRoute any    `json:"metric_filter_route"`
@@ -149,10 +71,10 @@ type CISMonitoringEvidence struct {
 
 // RegionRouteEvidence is the EventBridge route of one region.
 type RegionRouteEvidence struct {
-	Verdict          string            `json:"verdict"`
-	Reason           string            `json:"reason,omitempty"`
-	Rules            []ruleVerdict     `json:"rules,omitempty"`
-	RulesNotMatching map[string]string `json:"rules_not_matching,omitempty"`
+	Verdict          string              `json:"verdict"`
+	Reason           string              `json:"reason,omitempty"`
+	Rules            []route.RuleVerdict `json:"rules,omitempty"`
+	RulesNotMatching map[string]string   `json:"rules_not_matching,omitempty"`
 }
 
 // TrailsEvidence is the evidence of cloudtrail-logging in one region.
@@ -273,4 +195,13 @@ type StreamEvidence struct {
 	// LastIngestionTime is when the stream last received data (nil: never, or not read).
 	LastIngestionTime *time.Time `json:"last_ingestion_time,omitempty"`
 	Verdict           Status     `json:"verdict,omitempty"`
+}
+
+// Broken is the link the finding's evidence names as broken, or nil (a PASS, a check that is
+// not a chain, or a finding read back from a report).
+func (f Finding) Broken() *route.BrokenLink {
+	if e, ok := f.Evidence.(interface{ BrokenAt() *route.BrokenLink }); ok {
+		return e.BrokenAt()
+	}
+	return nil
 }

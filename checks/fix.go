@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/plan"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
@@ -245,7 +246,7 @@ func fixAccountRegion(s *snapshot.Snapshot, f Finding) (*snapshot.Account, *snap
 
 // fixTrailOwner is the account id in a trail ARN.
 func fixTrailOwner(trailARN string) string {
-	a, ok := parseARN(trailARN)
+	a, ok := awsarn.Parse(trailARN)
 	if !ok {
 		return ""
 	}

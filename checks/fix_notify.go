@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -23,7 +25,7 @@ import (
 // would still fail, so nothing is planned.
 func notifyTopic(a *snapshot.Account, region string, o FixOptions) (topic string, actions []plan.Action, note string, ok bool) {
 	for _, t := range o.SNSTopicARNs {
-		if p, ok := parseARN(t); ok && p.Region == region {
+		if p, ok := awsarn.Parse(t); ok && p.Region == region {
 			return t, nil, "", true
 		}
 	}
@@ -71,7 +73,7 @@ func notifyTopic(a *snapshot.Account, region string, o FixOptions) (topic string
 // topic, unless the policy read already allows it. On a topic of the user's it is an additive
 // change: the executor adds the statement and keeps every other.
 func allowEventsToPublish(a *snapshot.Account, topic string) []plan.Action {
-	p, ok := parseARN(topic)
+	p, ok := awsarn.Parse(topic)
 	if !ok {
 		return nil
 	}
@@ -171,7 +173,7 @@ func ruleActions(a *snapshot.Account, region string, spec ruleSpec) []plan.Actio
 	var existing *snapshot.Rule
 	if r := a.Region(region); r != nil && r.EventBridge != nil {
 		for i := range r.EventBridge.Rules {
-			if r.EventBridge.Rules[i].Name == spec.name && onDefaultBus(r.EventBridge.Rules[i]) {
+			if r.EventBridge.Rules[i].Name == spec.name && route.OnDefaultBus(r.EventBridge.Rules[i]) {
 				existing = &r.EventBridge.Rules[i]
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -22,7 +23,7 @@ var ConsoleSigninRule = Check{
 		"does not match unrelated or custom look-alike events, with a target that delivers: a Lambda function that " +
 		"lets the rule invoke it, an SNS topic with a confirmed subscriber that receives the event, or an event bus " +
 		"whose rules do. Rules narrowed to particular principals (such as the root user) pass as long as " +
-		"root sign-in still matches. Sign-in regions outside the scanned regions (--regions) are not evaluated." + deliveryVerifies,
+		"root sign-in still matches. Sign-in regions outside the scanned regions (--regions) are not evaluated." + route.DeliveryVerifies,
 	Remediation: `In us-east-1 and us-west-2, create a rule {"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]} ` +
 		"with a Lambda (Slack) or SNS target that has a confirmed subscriber.",
 	FixSummary: "create a root console sign-in rule with an SNS target in each sign-in region",
@@ -38,7 +39,7 @@ func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Findin
 	for ai := range s.Accounts {
 		a := &s.Accounts[ai]
 		for _, name := range regions {
-			resource := accountARN(a, "events", name, "rule/*")
+			resource := a.ARN("events", name, "rule/*")
 			r := a.Region(name)
 			if r == nil {
 				// The user scoped the scan away from this sign-in region (a regional scan):
@@ -57,7 +58,7 @@ func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Findin
 				out = append(out, f)
 				continue
 			}
-			out = append(out, c.ruleFinding(s, a.ID, r, resource, d, notifies, "a root console sign-in",
+			out = append(out, c.ruleFinding(s, a.ID, r, resource, d, route.Notifies, "a root console sign-in",
 				&FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-root-console-signin in %s with an SNS target (--sns-topic-arn or --notify-email)", name)}))
 		}
 	}
@@ -65,13 +66,13 @@ func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Findin
 }
 
 // ruleFinding is the finding of a "some rule in this region acts on these events" check.
-func (c *Check) ruleFinding(s *snapshot.Snapshot, account string, r *snapshot.Region, resource string, d detection.Detection, policy targetPolicy, what string, fix *FixHint) Finding {
-	found := searchRules(c, s, account, r, resource, d, policy)
-	if found.missing.Status != "" {
-		return found.missing
+func (c *Check) ruleFinding(s *snapshot.Snapshot, account string, r *snapshot.Region, resource string, d detection.Detection, policy route.TargetPolicy, what string, fix *FixHint) Finding {
+	found := route.SearchRules(s, r, d, policy)
+	if found.Gap != nil {
+		return c.gap(account, r.Name, resource, found.Gap)
 	}
-	evidence := found.evidence(d)
-	b := found.best
+	evidence := found.Evidence(d)
+	b := found.Best
 	if b == nil {
 		f := c.finding(account, r.Name, resource, Fail, fmt.Sprintf("no EventBridge rule on the default bus in %s matches %s", r.Name, what))
 		f.Evidence, f.Fix = evidence, fix
@@ -84,15 +85,15 @@ func (c *Check) ruleFinding(s *snapshot.Snapshot, account string, r *snapshot.Re
 		}
 	}
 	var f Finding
-	switch b.status {
+	switch b.Status() {
 	case Pass:
-		f = c.finding(account, r.Name, ruleARN, Pass, fmt.Sprintf("rule %s (%s) matches %s; target: %s", b.Rule, b.State, what, b.okTarget))
+		f = c.finding(account, r.Name, ruleARN, Pass, fmt.Sprintf("rule %s (%s) matches %s; target: %s", b.Rule, b.State, what, b.OKTarget()))
 	case Error:
-		f = c.finding(account, r.Name, ruleARN, Error, ruleMessage(b))
+		f = c.finding(account, r.Name, ruleARN, Error, route.RuleMessage(b))
 	default:
-		msg := fmt.Sprintf("no rule acts on %s: %s", what, ruleMessage(b))
-		if len(found.judged) > 1 {
-			msg += fmt.Sprintf(" (closest of %d rules; see evidence)", len(found.judged))
+		msg := fmt.Sprintf("no rule acts on %s: %s", what, route.RuleMessage(b))
+		if len(found.Judged) > 1 {
+			msg += fmt.Sprintf(" (closest of %d rules; see evidence)", len(found.Judged))
 		}
 		f = c.finding(account, r.Name, ruleARN, Fail, msg)
 		f.Fix = fix

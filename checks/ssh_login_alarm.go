@@ -7,6 +7,7 @@ import (
 
 	"github.com/lookout-audit/lookout/internal/agentconfig"
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -14,7 +15,7 @@ import (
 // SSH-login alarm design: CloudWatch Agent → metric filter → alarm → SNS): every log group of
 // a region that CloudWatch Agent configurations ship SSH logs to carries a metric filter
 // matching "Accepted publickey for ... ssh2" lines, with the same alarm → SNS → confirmed
-// subscriber chain as the CIS alarm checks (EvaluateAlarmChain).
+// subscriber chain as the CIS alarm checks (route.EvaluateAlarmChain).
 var SSHLoginAlarm = Check{
 	ID:       "cloudwatch-ssh-login-alarm",
 	Title:    "SSH logins raise a CloudWatch alarm",
@@ -26,7 +27,7 @@ var SSHLoginAlarm = Check{
 		"from ... port ... ssh2\" lines and no failed-password, invalid-user, disconnect or PAM session line, with a " +
 		"metric value > 0; an alarm on that metric that one matching line raises (e.g. Sum >= 1, 1 of 1 datapoints), " +
 		"actions enabled; and an alarm action that is an SNS topic with a confirmed subscriber that receives the " +
-		"notification. Every SSH log group of the region must have a complete chain." + deliveryVerifies,
+		"notification. Every SSH log group of the region must have a complete chain." + route.DeliveryVerifies,
 	Remediation: "On each SSH log group create a metric filter with pattern " + detection.RefSSHLogin + " (metric value 1), " +
 		"an alarm on its metric (Sum >= 1, period 60, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action.",
 	FixSummary: "create metric filter lookout-ssh-login (namespace lookout/SSH), an alarm and SNS wiring on each SSH log group whose chain is broken",
@@ -41,7 +42,7 @@ func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
 		case undecided != "" && len(groups) == 0:
 			// A read that decides where the check applies failed: the region may hold SSH
 			// log groups lookout cannot see, so it is ERROR, never silence.
-			return []Finding{c.finding(a.ID, r.Name, accountARN(a, "logs", r.Name, "log-group:*"), Error,
+			return []Finding{c.finding(a.ID, r.Name, a.ARN("logs", r.Name, "log-group:*"), Error,
 				"cannot tell which log groups of "+r.Name+" hold SSH logs: "+undecided)}
 		case len(groups) > 0:
 			f := c.sshAlarmFinding(s, a.ID, r.Name, groups, d)
@@ -135,12 +136,12 @@ func uniqueSorted(in []string) []string {
 }
 
 func (c *Check) sshAlarmFinding(s *snapshot.Snapshot, account, region string, groups []string, d detection.Detection) Finding {
-	verdicts := make([]AlarmChainVerdict, len(groups))
+	verdicts := make([]route.AlarmChainVerdict, len(groups))
 	evidence := LogGroupChainsEvidence{Detection: d.Summary}
 	var failing []string
 	status := Pass
 	for i, g := range groups {
-		v := EvaluateAlarmChain(s, LogGroupRef{Account: account, Region: region, Name: g, Partition: partitionOf(s, account)}, d)
+		v := route.EvaluateAlarmChain(s, route.LogGroupRef{Account: account, Region: region, Name: g, Partition: s.PartitionOf(account)}, d)
 		verdicts[i] = v
 		ev := LogGroupChainEvidence{Verdict: v.Status, Message: v.Message, AlarmChainEvidence: &verdicts[i].Evidence}
 		if v.Status != Pass {

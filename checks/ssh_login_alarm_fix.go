@@ -8,6 +8,7 @@ import (
 
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -31,7 +32,7 @@ func planSSHLoginAlarm(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Ac
 	var broken []string
 	groups, _ := sshLogGroups(r)
 	for _, g := range groups {
-		if EvaluateAlarmChain(s, LogGroupRef{Account: a.ID, Region: r.Name, Name: g, Partition: a.Partition}, d).Status != Pass {
+		if route.EvaluateAlarmChain(s, route.LogGroupRef{Account: a.ID, Region: r.Name, Name: g, Partition: a.Partition}, d).Status != Pass {
 			broken = append(broken, g)
 		}
 	}

@@ -63,7 +63,7 @@ type sshPlan struct {
 
 func (c *Check) sshLogsRegion(a *snapshot.Account, r *snapshot.Region, opts Options) []Finding {
 	account := a.ID
-	regionRes := accountARN(a, "ssm", r.Name, "managed-instance/*")
+	regionRes := a.ARN("ssm", r.Name, "managed-instance/*")
 	switch {
 	case r.SSM == nil:
 		return []Finding{c.notCollected(account, r.Name, regionRes, "Systems Manager (managed instances)")}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -32,7 +34,7 @@ var StopLoggingRemediation = Check{
 		"a rule in another region, a pattern that misses the ARN form or some callers, and a target that no longer " +
 		"exists, refuses EventBridge, is throttled or whose role may not StartLogging each FAIL with that reason; a " +
 		"permissions boundary or a runbook step lookout cannot read is ERROR. Service control policies cannot be read " +
-		"from the account and are not judged." + deliveryVerifies,
+		"from the account and are not judged." + route.DeliveryVerifies,
 	Remediation: "In the trail's home region, create an EventBridge rule matching " +
 		`{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}} ` +
 		"with a Lambda target that calls cloudtrail:StartLogging on event.detail.requestParameters.name.",
@@ -49,16 +51,16 @@ func runStopLoggingRemediation(c *Check, s *snapshot.Snapshot, _ Options) []Find
 		for _, r := range a.Regions {
 			switch {
 			case r.CloudTrail == nil:
-				out = append(out, c.notCollected(a.ID, r.Name, accountARN(a, "cloudtrail", r.Name, "trail/*"), "CloudTrail (the trails homed in "+r.Name+")"))
+				out = append(out, c.notCollected(a.ID, r.Name, a.ARN("cloudtrail", r.Name, "trail/*"), "CloudTrail (the trails homed in "+r.Name+")"))
 			case r.CloudTrail.Error != nil:
-				out = append(out, c.readError(a.ID, r.Name, accountARN(a, "cloudtrail", r.Name, "trail/*"), r.CloudTrail.Error, "the trails of "+r.Name+" (a trail homed there would need its StopLogging rule there)"))
+				out = append(out, c.readError(a.ID, r.Name, a.ARN("cloudtrail", r.Name, "trail/*"), r.CloudTrail.Error, "the trails of "+r.Name+" (a trail homed there would need its StopLogging rule there)"))
 			}
 		}
 		for ti := range a.Trails {
 			t := &a.Trails[ti]
 			// Only the owner can stop a trail (an organization trail seen from a member
 			// account is the management account's to protect).
-			if owner, ok := parseARN(t.ARN); ok && owner.Account != a.ID {
+			if owner, ok := awsarn.Parse(t.ARN); ok && owner.Account != a.ID {
 				continue
 			}
 			if f, ok := c.stopLoggingFinding(s, a, t); ok {
@@ -86,19 +88,19 @@ func (c *Check) stopLoggingFinding(s *snapshot.Snapshot, a *snapshot.Account, t 
 		return c.finding(a.ID, home, t.ARN, Error, fmt.Sprintf("trail %s is homed in %s, which was not scanned: its StopLogging rule can only be there", t.Name, home)), true
 	}
 	d := detection.StopLogging(detection.Trail{Name: t.Name, ARN: t.ARN, Region: home, Account: a.ID})
-	found := searchRules(c, s, a.ID, r, t.ARN, d, remediating("cloudtrail:StartLogging", t.ARN))
-	if found.missing.Status != "" {
-		return found.missing, true
+	found := route.SearchRules(s, r, d, route.Remediating("cloudtrail:StartLogging", t.ARN))
+	if found.Gap != nil {
+		return c.gap(a.ID, r.Name, t.ARN, found.Gap), true
 	}
-	evidence := found.evidence(d)
+	evidence := found.Evidence(d)
 	evidence.Trail, evidence.HomeRegion = t.ARN, home
-	if b := found.best; b != nil && b.status != Fail {
-		f := c.finding(a.ID, home, t.ARN, b.status, "")
-		if b.status == Pass {
+	if b := found.Best; b != nil && b.Status() != Fail {
+		f := c.finding(a.ID, home, t.ARN, b.Status(), "")
+		if b.Status() == Pass {
 			f.Message = fmt.Sprintf("rule %s (%s, %s) matches StopLogging on trail %s by name and by ARN; remediation target: %s",
-				b.Rule, b.State, home, t.Name, b.okTarget)
+				b.Rule, b.State, home, t.Name, b.OKTarget())
 		} else {
-			f.Message = fmt.Sprintf("trail %s: %s", t.Name, ruleMessage(b))
+			f.Message = fmt.Sprintf("trail %s: %s", t.Name, route.RuleMessage(b))
 		}
 		f.Evidence = evidence
 		return f, true
@@ -106,9 +108,9 @@ func (c *Check) stopLoggingFinding(s *snapshot.Snapshot, a *snapshot.Account, t 
 	f := c.finding(a.ID, home, t.ARN, Fail, "")
 	f.Evidence = evidence
 	f.Fix = &FixHint{Available: true, Summary: fmt.Sprintf("create rule lookout-stoplogging-%s on StopLogging (name and ARN) in %s with a Lambda target that calls cloudtrail:StartLogging", t.Name, home)}
-	if b := found.best; b != nil {
-		f.Message = fmt.Sprintf("trail %s is not protected: %s", t.Name, ruleMessage(b))
-		if len(b.pattern.MissedPositives) > 0 && strings.Contains(strings.Join(b.pattern.MissedPositives, " "), "ARN") {
+	if b := found.Best; b != nil {
+		f.Message = fmt.Sprintf("trail %s is not protected: %s", t.Name, route.RuleMessage(b))
+		if len(b.PatternVerdict().MissedPositives) > 0 && strings.Contains(strings.Join(b.PatternVerdict().MissedPositives, " "), "ARN") {
 			f.Message += " (StopLogging --name " + t.ARN + " stops the trail unnoticed)"
 		}
 		return f, true
@@ -130,10 +132,10 @@ func stopLoggingRulesElsewhere(s *snapshot.Snapshot, a *snapshot.Account, home s
 			continue
 		}
 		for _, rule := range r.EventBridge.Rules {
-			if !onDefaultBus(rule) {
+			if !route.OnDefaultBus(rule) {
 				continue
 			}
-			if v := judgeRule(s, r.Name, rule, d, remediating("cloudtrail:StartLogging", "")); v.relevant {
+			if v := route.JudgeRule(s, r.Name, rule, d, route.Remediating("cloudtrail:StartLogging", "")); v.Relevant() {
 				return fmt.Sprintf("rule %s in %s does", rule.Name, r.Name)
 			}
 		}

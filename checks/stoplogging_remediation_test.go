@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -30,20 +31,20 @@ func TestStopLoggingRemediation(t *testing.T) {
 			mutate: runbookTarget(assumeRole, startTrailRunbook("{{ AutomationAssumeRole }}"),
 				append(allowPolicy("ssm:StartAutomationExecution"), allowPolicy("iam:PassRole")...), nil)},
 		{name: "fail SSM Automation runbook acts with an AutomationAssumeRole that may not StartLogging", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopRunbookRole}, want: []string{"no policy of role StartTrailAssumed allows cloudtrail:StartLogging"},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopRunbookRole}, want: []string{"no policy of role StartTrailAssumed allows cloudtrail:StartLogging"},
 			mutate: func(s *snapshot.Snapshot) {
 				runbookTarget(assumeRole, startTrailRunbook("{{ AutomationAssumeRole }}"),
 					append(allowPolicy("ssm:StartAutomationExecution"), allowPolicy("iam:PassRole")...), nil)(s)
 				s.Accounts[0].Roles[1].Policies = allowPolicy("cloudtrail:DescribeTrails")
 			}},
 		{name: "fail SSM Automation starting role may not pass the AutomationAssumeRole", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopRunbookRole}, want: []string{"iam:PassRole"},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopRunbookRole}, want: []string{"iam:PassRole"},
 			mutate: runbookTarget(assumeRole, startTrailRunbook("{{ AutomationAssumeRole }}"), allowPolicy("ssm:StartAutomationExecution"), nil)},
 		{name: "fail SSM Automation runbook that never calls StartLogging", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopRunbook}, want: []string{"has no step that calls cloudtrail:StartLogging"},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopRunbook}, want: []string{"has no step that calls cloudtrail:StartLogging"},
 			mutate: runbookTarget("", strings.ReplaceAll(startTrailRunbook(""), "StartLogging", "DescribeTrails"), allowPolicy("ssm:StartAutomationExecution"), allowPolicy("cloudtrail:StartLogging"))},
 		{name: "fail SSM Automation starting role without StartLogging", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopRunbookRole}, want: []string{"no policy of role StartTrailAutomation allows cloudtrail:StartLogging"},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopRunbookRole}, want: []string{"no policy of role StartTrailAutomation allows cloudtrail:StartLogging"},
 			mutate: runbookTarget("", startTrailRunbook(""), allowPolicy("ssm:StartAutomationExecution"), nil)},
 		{name: "error SSM Automation runbook running a script", status: Error, want: []string{"steps lookout cannot read", "aws:executeScript"},
 			mutate: runbookTarget("", `{"schemaVersion":"0.3","mainSteps":[{"name":"Fix","action":"aws:executeScript","inputs":{"Runtime":"python3.11","Handler":"h","Script":"x"}}]}`,
@@ -55,16 +56,16 @@ func TestStopLoggingRemediation(t *testing.T) {
 			}},
 		// Invocable is not remediating: the function acts with its execution role.
 		{name: "fail execution role with only the basic logging permissions", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopExecutionRole},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopExecutionRole},
 			want:   []string{"acts with its execution role enable_trail-role", "no policy of role enable_trail-role allows cloudtrail:StartLogging on " + ctlTrail},
 			mutate: func(s *snapshot.Snapshot) { s.Accounts[0].Roles[0].Policies = s.Accounts[0].Roles[0].Policies[:1] }},
 		{name: "fail execution role scoped to another trail", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopExecutionRole}, want: []string{"allows cloudtrail:StartLogging on " + ctlTrail},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopExecutionRole}, want: []string{"allows cloudtrail:StartLogging on " + ctlTrail},
 			mutate: func(s *snapshot.Snapshot) {
 				s.Accounts[0].Roles[0].Policies[1].Document = policyDoc(`{"Effect":"Allow","Action":"cloudtrail:StartLogging","Resource":"arn:aws:cloudtrail:us-east-1:111111111111:trail/other"}`)
 			}},
 		{name: "fail execution role with an explicit deny on trail tampering", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopExecutionRole}, want: []string{"denies cloudtrail:StartLogging"},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopExecutionRole}, want: []string{"denies cloudtrail:StartLogging"},
 			mutate: func(s *snapshot.Snapshot) {
 				s.Accounts[0].Roles[0].Policies = append(s.Accounts[0].Roles[0].Policies, snapshot.RolePolicy{Name: "deny-trail-tampering",
 					Document: policyDoc(`{"Effect":"Deny","Action":["cloudtrail:StopLogging","cloudtrail:StartLogging","cloudtrail:DeleteTrail"],"Resource":"*"}`)})
@@ -74,7 +75,7 @@ func TestStopLoggingRemediation(t *testing.T) {
 				s.Accounts[0].Roles[0].Policies[1].Document = policyDoc(`{"Effect":"Allow","Action":"cloudtrail:Start*","Resource":"arn:aws:cloudtrail:*:111111111111:trail/*"}`)
 			}},
 		{name: "fail function throttled by reserved concurrency 0", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopConcurrency}, want: []string{"reserved concurrency 0"},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopConcurrency}, want: []string{"reserved concurrency 0"},
 			mutate: func(s *snapshot.Snapshot) {
 				zero := int32(0)
 				fnOf(s, "us-east-1", "enable_trail").ReservedConcurrency = &zero
@@ -85,10 +86,10 @@ func TestStopLoggingRemediation(t *testing.T) {
 				fnOf(s, "us-east-1", "enable_trail").ReservedConcurrency = &five
 			}},
 		{name: "fail function not Active", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopFunctionState}, want: []string{"in state Failed, not Active"},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopFunctionState}, want: []string{"in state Failed, not Active"},
 			mutate: func(s *snapshot.Snapshot) { fnOf(s, "us-east-1", "enable_trail").State = "Failed" }},
 		{name: "fail execution role gone", status: Fail,
-			broken: BrokenLink{Link: LinkTarget, Hop: HopExecutionRole}, want: []string{"execution role " + enableTrailRole + " of Lambda function enable_trail does not exist"},
+			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopExecutionRole}, want: []string{"execution role " + enableTrailRole + " of Lambda function enable_trail does not exist"},
 			mutate: func(s *snapshot.Snapshot) {
 				s.Accounts[0].Roles[0] = snapshot.Role{ARN: enableTrailRole, Name: "enable_trail-role", NotFound: true}
 			}},

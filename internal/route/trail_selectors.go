@@ -1,4 +1,4 @@
-package checks
+package route
 
 import (
 	"encoding/json"
@@ -190,8 +190,8 @@ func anyAffix(list []string, v string, has func(string, string) bool) bool {
 	return false
 }
 
-// managementGap describes what management events the selectors miss, or "" if none.
-func managementGap(sel *snapshot.EventSelectors) string {
+// ManagementGap describes what management events the selectors miss, or "" if none.
+func ManagementGap(sel *snapshot.EventSelectors) string {
 	ps := probes(sel)
 	var missRead, missWrite, total, missed int
 	var reads, writes int
@@ -311,10 +311,10 @@ func probeAt(e detection.Event, at []string) (probeEvent, bool) {
 	return probeEvent{readOnly: readOnly, eventSource: source, eventName: name, userARN: arn, fromConsole: console == "true"}, true
 }
 
-// trailRecords judges whether trail t is logging and its selectors record the detection's
+// TrailRecords judges whether trail t is logging and its selectors record the detection's
 // positive CloudTrail events: a detection that depends on the trail needs those events, not
 // every management event (a trail that excludes KMS events still feeds an IAM alarm).
-func trailRecords(t *snapshot.Trail, d detection.Detection) (Status, string) {
+func TrailRecords(t *snapshot.Trail, d detection.Detection) (Verdict, string) {
 	switch {
 	case t.Status == nil && t.StatusError != nil:
 		return Error, fmt.Sprintf("trail %s: could not read its status: %s", t.Name, t.StatusError.Error())

@@ -1,4 +1,4 @@
-package checks
+package route
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/iampolicy"
@@ -24,9 +25,9 @@ import (
 //     from AWS services and encrypted topics" (the AWS managed key alias/aws/sns cannot be
 //     used by them), "Amazon SNS message filtering", "Fanout to Amazon SQS queues".
 
-// deliveryVerifies is what every check ending in a notification or a remediation adds to its
+// DeliveryVerifies is what every check ending in a notification or a remediation adds to its
 // "Verifies" text: the hops judged here.
-const deliveryVerifies = " Delivery is judged as AWS decides it, with the principal that makes each call: the SNS topic's access " +
+const DeliveryVerifies = " Delivery is judged as AWS decides it, with the principal that makes each call: the SNS topic's access " +
 	"policy (evaluated, Deny first, conditions on aws:SourceArn/aws:SourceAccount/AWS:SourceOwner) must let CloudWatch or " +
 	"EventBridge publish; a topic or queue encrypted with alias/aws/sns or alias/aws/sqs receives nothing from them, and a " +
 	"customer managed key's policy must allow them kms:GenerateDataKey and kms:Decrypt; a subscriber counts only if its " +
@@ -88,15 +89,15 @@ type sender struct {
 // nothing new).
 type forwarding struct {
 	d       detection.Detection
-	policy  targetPolicy
+	policy  TargetPolicy
 	visited map[string]bool
 }
 
 // ruleSender is the sender of a rule's deliveries: EventBridge, on behalf of the rule, with
 // the detection's events that the rule's pattern matches as the messages.
-func ruleSender(rule snapshot.Rule, region, account string, d detection.Detection, policy targetPolicy, visited map[string]bool) sender {
+func ruleSender(rule snapshot.Rule, region, account string, d detection.Detection, policy TargetPolicy, visited map[string]bool) sender {
 	source := rule.ARN
-	if a, ok := parseARN(source); ok {
+	if a, ok := awsarn.Parse(source); ok {
 		account = a.Account
 	}
 	var messages [][]byte
@@ -120,25 +121,25 @@ func ruleSender(rule snapshot.Rule, region, account string, d detection.Detectio
 
 // policyVerdict evaluates a resource policy for one request. absentMeans is the verdict when
 // the resource has no policy at all (most resources then refuse every service principal).
-func policyVerdict(doc, owner string, req iampolicy.Request, hop DeliveryHop) (linkState, string, DeliveryHop) {
+func policyVerdict(doc, owner string, req iampolicy.Request, hop DeliveryHop) (Verdict, string, DeliveryHop) {
 	if doc == "" {
-		return linkBroken, fmt.Sprintf("%s has no resource-based policy, so %s may not call %s on it", owner, who(req), req.Action), hop
+		return Fail, fmt.Sprintf("%s has no resource-based policy, so %s may not call %s on it", owner, who(req), req.Action), hop
 	}
 	p, err := iampolicy.Parse(doc)
 	if err != nil {
 		// AWS accepted this policy, so a document lookout cannot read is lookout's blind spot.
-		return linkUnknown, fmt.Sprintf("the policy of %s could not be evaluated: %v", owner, err), hop
+		return Error, fmt.Sprintf("the policy of %s could not be evaluated: %v", owner, err), hop
 	}
 	res := p.Evaluate(req)
 	switch res.Decision {
 	case iampolicy.Allow:
-		return linkOK, "", ""
+		return Pass, "", ""
 	case iampolicy.ExplicitDeny:
-		return linkBroken, fmt.Sprintf("the policy of %s denies %s %s: %s", owner, who(req), req.Action, res.Reason), hop
+		return Fail, fmt.Sprintf("the policy of %s denies %s %s: %s", owner, who(req), req.Action, res.Reason), hop
 	case iampolicy.Unknown:
-		return linkUnknown, fmt.Sprintf("the policy of %s could not be evaluated for %s %s: %s", owner, who(req), req.Action, res.Reason), hop
+		return Error, fmt.Sprintf("the policy of %s could not be evaluated for %s %s: %s", owner, who(req), req.Action, res.Reason), hop
 	}
-	return linkBroken, fmt.Sprintf("the policy of %s does not allow %s to call %s%s", owner, who(req), req.Action, conditionHint(req)), hop
+	return Fail, fmt.Sprintf("the policy of %s does not allow %s to call %s%s", owner, who(req), req.Action, conditionHint(req)), hop
 }
 
 func who(req iampolicy.Request) string {
@@ -158,7 +159,7 @@ func conditionHint(req iampolicy.Request) string {
 }
 
 // servicePolicy is policyVerdict for a service principal's call.
-func servicePolicy(doc, owner, service, action, resource, sourceARN, sourceAccount string, hop DeliveryHop) (linkState, string, DeliveryHop) {
+func servicePolicy(doc, owner, service, action, resource, sourceARN, sourceAccount string, hop DeliveryHop) (Verdict, string, DeliveryHop) {
 	return policyVerdict(doc, owner, iampolicy.ServiceRequest(service, action, resource, sourceARN, sourceAccount), hop)
 }
 
@@ -177,21 +178,21 @@ func awsManagedKeyAlias(ref string) (string, bool) {
 // judgeKey decides whether service may use the KMS key ref that encrypts owner (a topic or a
 // queue in region of account): kms:GenerateDataKey to encrypt and kms:Decrypt, as the SNS
 // guide requires of a customer managed key.
-func judgeKey(s *snapshot.Snapshot, account, region, ref, owner, service, sourceARN, sourceAccount string) (linkState, string) {
+func judgeKey(s *snapshot.Snapshot, account, region, ref, owner, service, sourceARN, sourceAccount string) (Verdict, string) {
 	if alias, ok := awsManagedKeyAlias(ref); ok {
-		return linkBroken, fmt.Sprintf("%s is encrypted with the AWS managed key %s, whose key policy cannot let %s use it: nothing from %s arrives",
+		return Fail, fmt.Sprintf("%s is encrypted with the AWS managed key %s, whose key policy cannot let %s use it: nothing from %s arrives",
 			owner, alias, service, service)
 	}
 	keyAccount, keyRegion := account, region
-	if a, ok := parseARN(ref); ok {
+	if a, ok := awsarn.Parse(ref); ok {
 		keyAccount, keyRegion = a.Account, a.Region
 	}
-	r, where := regionOf(s, keyAccount, keyRegion)
+	r, where := s.FindRegion(keyAccount, keyRegion)
 	if r == nil {
-		return linkUnknown, fmt.Sprintf("the KMS key %s of %s cannot be verified: %s", ref, owner, where)
+		return Error, fmt.Sprintf("the KMS key %s of %s cannot be verified: %s", ref, owner, where)
 	}
 	if r.KMS == nil {
-		return linkUnknown, fmt.Sprintf("the KMS key %s of %s cannot be verified: KMS keys were not collected in %s", ref, owner, keyRegion)
+		return Error, fmt.Sprintf("the KMS key %s of %s cannot be verified: KMS keys were not collected in %s", ref, owner, keyRegion)
 	}
 	var key *snapshot.KMSKey
 	for i := range r.KMS.Keys {
@@ -202,52 +203,52 @@ func judgeKey(s *snapshot.Snapshot, account, region, ref, owner, service, source
 	}
 	switch {
 	case key == nil:
-		return linkUnknown, fmt.Sprintf("the KMS key %s of %s cannot be verified: it was not collected", ref, owner)
+		return Error, fmt.Sprintf("the KMS key %s of %s cannot be verified: it was not collected", ref, owner)
 	case key.Error != nil:
-		return linkUnknown, fmt.Sprintf("the KMS key %s of %s cannot be verified: %s", ref, owner, key.Error.Error())
+		return Error, fmt.Sprintf("the KMS key %s of %s cannot be verified: %s", ref, owner, key.Error.Error())
 	case key.NotFound:
-		return linkBroken, fmt.Sprintf("%s is encrypted with KMS key %s, which does not exist: nothing can be encrypted for it", owner, ref)
+		return Fail, fmt.Sprintf("%s is encrypted with KMS key %s, which does not exist: nothing can be encrypted for it", owner, ref)
 	case key.KeyManager == "AWS":
-		return linkBroken, fmt.Sprintf("%s is encrypted with an AWS managed key (%s), whose key policy cannot let %s use it", owner, ref, service)
+		return Fail, fmt.Sprintf("%s is encrypted with an AWS managed key (%s), whose key policy cannot let %s use it", owner, ref, service)
 	case key.KeyState != "" && key.KeyState != "Enabled":
-		return linkBroken, fmt.Sprintf("%s is encrypted with KMS key %s, which is %s: nothing can be encrypted for it", owner, ref, key.KeyState)
+		return Fail, fmt.Sprintf("%s is encrypted with KMS key %s, which is %s: nothing can be encrypted for it", owner, ref, key.KeyState)
 	}
 	if key.Policy == "" {
-		return linkUnknown, fmt.Sprintf("the policy of KMS key %s of %s was not collected", ref, owner)
+		return Error, fmt.Sprintf("the policy of KMS key %s of %s was not collected", ref, owner)
 	}
 	resource := key.ARN
 	if resource == "" {
 		resource = ref
 	}
 	for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
-		if st, why, _ := servicePolicy(key.Policy, "KMS key "+ref, service, action, resource, sourceARN, sourceAccount, HopKMSKey); st != linkOK {
+		if st, why, _ := servicePolicy(key.Policy, "KMS key "+ref, service, action, resource, sourceARN, sourceAccount, HopKMSKey); st != Pass {
 			return st, fmt.Sprintf("%s is encrypted with KMS key %s, and %s", owner, ref, why)
 		}
 	}
-	return linkOK, ""
+	return Pass, ""
 }
 
 // judgeTopicDelivery judges an SNS topic as the destination of snd: it exists in its own
 // account and region, its access policy lets snd's service publish, its KMS key (if any) lets
 // that service use it, and at least one subscriber receives what snd publishes.
-func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) targetVerdict {
-	v := targetVerdict{ARN: t, Kind: "sns"}
-	a, ok := parseARN(t)
+func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) TargetVerdict {
+	v := TargetVerdict{ARN: t, Kind: "sns"}
+	a, ok := awsarn.Parse(t)
 	if !ok || a.Service != "sns" {
-		v.State, v.Reason, v.Hop = linkBroken, fmt.Sprintf("%q is not an SNS topic ARN", t), HopTarget
+		v.State, v.Reason, v.Hop = Fail, fmt.Sprintf("%q is not an SNS topic ARN", t), HopTarget
 		return v
 	}
 	name := a.Resource
-	r, where := regionOf(s, a.Account, a.Region)
+	r, where := s.FindRegion(a.Account, a.Region)
 	switch {
 	case r == nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("SNS topic %s cannot be verified: %s", name, where)
+		v.State, v.Reason = Error, fmt.Sprintf("SNS topic %s cannot be verified: %s", name, where)
 		return v
 	case r.SNS == nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("SNS topic %s cannot be verified: SNS topics were not collected in %s", name, a.Region)
+		v.State, v.Reason = Error, fmt.Sprintf("SNS topic %s cannot be verified: SNS topics were not collected in %s", name, a.Region)
 		return v
 	case r.SNS.Error != nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("SNS topic %s cannot be verified: %s", name, r.SNS.Error.Error())
+		v.State, v.Reason = Error, fmt.Sprintf("SNS topic %s cannot be verified: %s", name, r.SNS.Error.Error())
 		return v
 	}
 	var topic *snapshot.Topic
@@ -258,42 +259,42 @@ func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) targetVerdic
 		}
 	}
 	if topic == nil {
-		v.State, v.Reason, v.Hop, v.absent = linkBroken, fmt.Sprintf("SNS topic %s does not exist in account %s, %s", name, a.Account, a.Region), HopTarget, true
+		v.State, v.Reason, v.Hop, v.absent = Fail, fmt.Sprintf("SNS topic %s does not exist in account %s, %s", name, a.Account, a.Region), HopTarget, true
 		return v
 	}
 	owner := "SNS topic " + name
 	switch {
 	case topic.AttrsError != nil:
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("%s cannot be verified: %s", owner, topic.AttrsError.Error())
+		v.State, v.Reason = Error, fmt.Sprintf("%s cannot be verified: %s", owner, topic.AttrsError.Error())
 		return v
 	case topic.Policy == "":
 		// GetTopicAttributes always returns a policy (the default one at least).
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("the access policy of %s was not collected", owner)
+		v.State, v.Reason = Error, fmt.Sprintf("the access policy of %s was not collected", owner)
 		return v
 	}
 	if snd.viaRole != "" {
 		// Publishing as the target's role: the role's permissions decide (the topic policy
 		// could still deny the role, which lookout does not evaluate for role principals).
-		if st, why, hop := judgeRole(s, snd.viaRole, snd.source, snd.account, "sns:Publish", t); st != linkOK {
+		if st, why, hop := judgeRole(s, snd.viaRole, snd.source, snd.account, "sns:Publish", t); st != Pass {
 			v.State, v.Reason, v.Hop = st, why, hop
 			return v
 		}
 		if topic.KMSKeyID != "" {
-			v.State, v.Reason = linkUnknown, fmt.Sprintf("%s is encrypted with KMS key %s and EventBridge publishes through role %s: the role's use of the key is not evaluated", owner, topic.KMSKeyID, snd.viaRole)
+			v.State, v.Reason = Error, fmt.Sprintf("%s is encrypted with KMS key %s and EventBridge publishes through role %s: the role's use of the key is not evaluated", owner, topic.KMSKeyID, snd.viaRole)
 			return v
 		}
-	} else if st, why, hop := servicePolicy(topic.Policy, owner, snd.service, "sns:Publish", t, snd.source, snd.account, HopTopicPolicy); st != linkOK {
+	} else if st, why, hop := servicePolicy(topic.Policy, owner, snd.service, "sns:Publish", t, snd.source, snd.account, HopTopicPolicy); st != Pass {
 		v.State, v.Reason, v.Hop = st, why, hop
 		return v
 	}
 	if topic.KMSKeyID != "" && snd.viaRole == "" {
-		if st, why := judgeKey(s, a.Account, a.Region, topic.KMSKeyID, owner, snd.service, snd.source, snd.account); st != linkOK {
+		if st, why := judgeKey(s, a.Account, a.Region, topic.KMSKeyID, owner, snd.service, snd.source, snd.account); st != Pass {
 			v.State, v.Reason, v.Hop = st, why, HopKMSKey
 			return v
 		}
 	}
 	if topic.SubscriptionsError != nil {
-		v.State, v.Reason = linkUnknown, fmt.Sprintf("subscribers of %s cannot be verified: %s", owner, topic.SubscriptionsError.Error())
+		v.State, v.Reason = Error, fmt.Sprintf("subscribers of %s cannot be verified: %s", owner, topic.SubscriptionsError.Error())
 		return v
 	}
 	var delivered, unknown, broken []string
@@ -306,9 +307,9 @@ func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) targetVerdic
 		}
 		st, why, hop := judgeSubscriber(s, t, a.Account, sub, snd)
 		switch st {
-		case linkOK:
+		case Pass:
 			delivered = append(delivered, sub.Protocol)
-		case linkUnknown:
+		case Error:
 			unknown = append(unknown, why)
 		default:
 			broken, hops = append(broken, why), append(hops, hop)
@@ -318,17 +319,17 @@ func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) targetVerdic
 	case len(delivered) > 0:
 		sort.Strings(delivered)
 		// Only subscribers that really receive snd's message are counted.
-		v.State, v.Reason = linkOK, fmt.Sprintf("SNS topic %s (%d confirmed subscription(s): %s)", name, len(delivered), strings.Join(delivered, ", "))
+		v.State, v.Reason = Pass, fmt.Sprintf("SNS topic %s (%d confirmed subscription(s): %s)", name, len(delivered), strings.Join(delivered, ", "))
 	case len(unknown) > 0:
-		v.State, v.Reason, v.atSubscriber = linkUnknown, fmt.Sprintf("no subscriber of %s is known to receive the message: %s", owner, strings.Join(append(unknown, broken...), "; ")), true
+		v.State, v.Reason, v.atSubscriber = Error, fmt.Sprintf("no subscriber of %s is known to receive the message: %s", owner, strings.Join(append(unknown, broken...), "; ")), true
 	case len(broken) > 0:
 		v.atSubscriber = true
-		v.State, v.Reason, v.Hop = linkBroken, fmt.Sprintf("no subscriber of %s receives %s's message: %s", owner, snd.what, strings.Join(broken, "; ")), subscriberHop(hops)
+		v.State, v.Reason, v.Hop = Fail, fmt.Sprintf("no subscriber of %s receives %s's message: %s", owner, snd.what, strings.Join(broken, "; ")), subscriberHop(hops)
 		if pending > 0 {
 			v.Reason += fmt.Sprintf(" (and %d PendingConfirmation)", pending)
 		}
 	default:
-		v.State, v.Hop, v.atSubscriber = linkBroken, HopSubscription, true
+		v.State, v.Hop, v.atSubscriber = Fail, HopSubscription, true
 		v.Reason = fmt.Sprintf("SNS topic %s has no confirmed subscription", name)
 		if pending > 0 {
 			v.Reason += fmt.Sprintf(" (%d PendingConfirmation: nobody receives the message)", pending)
@@ -352,16 +353,16 @@ func subscriberHop(hops []DeliveryHop) DeliveryHop {
 
 // judgeSubscriber decides whether a confirmed subscription of topic receives snd's messages:
 // its filter policy lets them through, and an SQS or Lambda subscriber lets SNS in.
-func judgeSubscriber(s *snapshot.Snapshot, topic, topicAccount string, sub snapshot.Subscription, snd sender) (linkState, string, DeliveryHop) {
+func judgeSubscriber(s *snapshot.Snapshot, topic, topicAccount string, sub snapshot.Subscription, snd sender) (Verdict, string, DeliveryHop) {
 	label := sub.Protocol + " subscription"
 	switch {
 	case sub.AttrsError != nil:
-		return linkUnknown, fmt.Sprintf("the filter policy of %s %s cannot be verified: %s", label, sub.ARN, sub.AttrsError.Error()), ""
+		return Error, fmt.Sprintf("the filter policy of %s %s cannot be verified: %s", label, sub.ARN, sub.AttrsError.Error()), ""
 	case !sub.AttrsRead:
-		return linkUnknown, fmt.Sprintf("the attributes (filter policy) of %s %s were not collected", label, sub.ARN), ""
+		return Error, fmt.Sprintf("the attributes (filter policy) of %s %s were not collected", label, sub.ARN), ""
 	}
 	if sub.FilterPolicy != "" {
-		if st, why := judgeFilterPolicy(sub, snd); st != linkOK {
+		if st, why := judgeFilterPolicy(sub, snd); st != Pass {
 			return st, label + " " + why, HopFilterPolicy
 		}
 	}
@@ -372,48 +373,48 @@ func judgeSubscriber(s *snapshot.Snapshot, topic, topicAccount string, sub snaps
 	case "lambda":
 		st, why, absent := judgeFunction(s, sub.EndpointARN, principalSNS, topic, topicAccount)
 		switch {
-		case st == linkOK:
+		case st == Pass:
 		case absent:
 			return st, label + ": " + why, HopTarget
 		default:
 			return st, label + ": " + why, HopFunction
 		}
 	}
-	return linkOK, "", ""
+	return Pass, "", ""
 }
 
 // judgeFilterPolicy evaluates a subscription filter policy against what snd publishes. With
 // the default scope (MessageAttributes) it sees the message attributes, and CloudWatch alarm
 // and EventBridge notifications carry none; with MessageBody it sees the JSON body.
-func judgeFilterPolicy(sub snapshot.Subscription, snd sender) (linkState, string) {
+func judgeFilterPolicy(sub snapshot.Subscription, snd sender) (Verdict, string) {
 	p, err := eventpattern.Parse(sub.FilterPolicy)
 	if err != nil {
-		return linkUnknown, fmt.Sprintf("filter policy could not be evaluated: %v", err)
+		return Error, fmt.Sprintf("filter policy could not be evaluated: %v", err)
 	}
 	if sub.FilterPolicyScope == "MessageBody" {
 		if snd.bodyUnknown {
-			return linkUnknown, fmt.Sprintf("filter policy (scope MessageBody) %s cannot be judged: %s's target rewrites what it sends (Input, InputPath or InputTransformer), which lookout does not keep", sub.FilterPolicy, snd.what)
+			return Error, fmt.Sprintf("filter policy (scope MessageBody) %s cannot be judged: %s's target rewrites what it sends (Input, InputPath or InputTransformer), which lookout does not keep", sub.FilterPolicy, snd.what)
 		}
 		for _, m := range snd.messages {
 			ok, err := p.Match(m)
 			if err != nil {
-				return linkUnknown, fmt.Sprintf("filter policy could not be evaluated: %v", err)
+				return Error, fmt.Sprintf("filter policy could not be evaluated: %v", err)
 			}
 			if !ok {
-				return linkBroken, fmt.Sprintf("drops %s's message: its filter policy (scope MessageBody) %s does not match the notification body", snd.what, sub.FilterPolicy)
+				return Fail, fmt.Sprintf("drops %s's message: its filter policy (scope MessageBody) %s does not match the notification body", snd.what, sub.FilterPolicy)
 			}
 		}
-		return linkOK, ""
+		return Pass, ""
 	}
 	ok, err := p.Match([]byte(`{}`))
 	if err != nil {
-		return linkUnknown, fmt.Sprintf("filter policy could not be evaluated: %v", err)
+		return Error, fmt.Sprintf("filter policy could not be evaluated: %v", err)
 	}
 	if !ok {
-		return linkBroken, fmt.Sprintf("drops %s's message: its filter policy (scope MessageAttributes) %s needs message attributes, and %s notifications carry none",
+		return Fail, fmt.Sprintf("drops %s's message: its filter policy (scope MessageAttributes) %s needs message attributes, and %s notifications carry none",
 			snd.what, sub.FilterPolicy, serviceName(snd.service))
 	}
-	return linkOK, ""
+	return Pass, ""
 }
 
 func serviceName(principal string) string {
@@ -428,36 +429,36 @@ func serviceName(principal string) string {
 
 // judgeQueueSubscriber: the queue exists, its policy lets SNS send for this topic, and its
 // KMS key (if any) lets SNS use it.
-func judgeQueueSubscriber(s *snapshot.Snapshot, topic, topicAccount string, sub snapshot.Subscription) (linkState, string, DeliveryHop) {
-	qa, ok := parseARN(sub.EndpointARN)
+func judgeQueueSubscriber(s *snapshot.Snapshot, topic, topicAccount string, sub snapshot.Subscription) (Verdict, string, DeliveryHop) {
+	qa, ok := awsarn.Parse(sub.EndpointARN)
 	if !ok || qa.Service != "sqs" {
-		return linkUnknown, fmt.Sprintf("sqs subscription %s: its queue ARN was not collected", sub.ARN), ""
+		return Error, fmt.Sprintf("sqs subscription %s: its queue ARN was not collected", sub.ARN), ""
 	}
 	q, st, why := findQueue(s, qa)
-	if st != linkOK {
+	if st != Pass {
 		return st, "sqs subscription: " + why, HopTarget
 	}
 	owner := "SQS queue " + qa.Resource
-	if st, why, hop := servicePolicy(q.Policy, owner, principalSNS, "sqs:SendMessage", q.ARN, topic, topicAccount, HopQueuePolicy); st != linkOK {
+	if st, why, hop := servicePolicy(q.Policy, owner, principalSNS, "sqs:SendMessage", q.ARN, topic, topicAccount, HopQueuePolicy); st != Pass {
 		return st, "sqs subscription: " + why, hop
 	}
 	if q.KMSKeyID != "" {
-		if st, why := judgeKey(s, qa.Account, qa.Region, q.KMSKeyID, owner, principalSNS, topic, topicAccount); st != linkOK {
+		if st, why := judgeKey(s, qa.Account, qa.Region, q.KMSKeyID, owner, principalSNS, topic, topicAccount); st != Pass {
 			return st, "sqs subscription: " + why, HopKMSKey
 		}
 	}
-	return linkOK, "", ""
+	return Pass, "", ""
 }
 
 // findQueue looks a queue up where it lives.
-func findQueue(s *snapshot.Snapshot, qa arn) (*snapshot.Queue, linkState, string) {
+func findQueue(s *snapshot.Snapshot, qa awsarn.ARN) (*snapshot.Queue, Verdict, string) {
 	name := qa.Resource
-	r, where := regionOf(s, qa.Account, qa.Region)
+	r, where := s.FindRegion(qa.Account, qa.Region)
 	switch {
 	case r == nil:
-		return nil, linkUnknown, fmt.Sprintf("SQS queue %s cannot be verified: %s", name, where)
+		return nil, Error, fmt.Sprintf("SQS queue %s cannot be verified: %s", name, where)
 	case r.SQS == nil:
-		return nil, linkUnknown, fmt.Sprintf("SQS queue %s cannot be verified: SQS queues were not collected in %s", name, qa.Region)
+		return nil, Error, fmt.Sprintf("SQS queue %s cannot be verified: SQS queues were not collected in %s", name, qa.Region)
 	}
 	for i := range r.SQS.Queues {
 		q := &r.SQS.Queues[i]
@@ -466,33 +467,33 @@ func findQueue(s *snapshot.Snapshot, qa arn) (*snapshot.Queue, linkState, string
 		}
 		switch {
 		case q.Error != nil:
-			return nil, linkUnknown, fmt.Sprintf("SQS queue %s cannot be verified: %s", name, q.Error.Error())
+			return nil, Error, fmt.Sprintf("SQS queue %s cannot be verified: %s", name, q.Error.Error())
 		case q.NotFound:
-			return nil, linkBroken, fmt.Sprintf("SQS queue %s does not exist", name)
+			return nil, Fail, fmt.Sprintf("SQS queue %s does not exist", name)
 		}
-		return q, linkOK, ""
+		return q, Pass, ""
 	}
-	return nil, linkUnknown, fmt.Sprintf("SQS queue %s cannot be verified: it was not collected", name)
+	return nil, Error, fmt.Sprintf("SQS queue %s cannot be verified: it was not collected", name)
 }
 
 // judgeFunction: the Lambda function exists in its own account and region and its
 // resource-based policy lets service invoke it for sourceARN. A qualified ARN (alias or
 // version) names the function before the qualifier, and the policy read is that qualifier's.
-func judgeFunction(s *snapshot.Snapshot, target, service, sourceARN, sourceAccount string) (linkState, string, bool) {
-	a, ok := parseARN(target)
+func judgeFunction(s *snapshot.Snapshot, target, service, sourceARN, sourceAccount string) (Verdict, string, bool) {
+	a, ok := awsarn.Parse(target)
 	if !ok || a.Service != "lambda" || !strings.HasPrefix(a.Resource, "function:") {
-		return linkBroken, fmt.Sprintf("%q is not a Lambda function ARN", target), false
+		return Fail, fmt.Sprintf("%q is not a Lambda function ARN", target), false
 	}
 	f, name, st, why := functionOf(s, a)
 	switch {
-	case st == linkUnknown:
+	case st == Error:
 		return st, why, false
 	case f == nil:
-		return linkBroken, why, true
+		return Fail, why, true
 	case f.PolicyError != nil:
-		return linkUnknown, fmt.Sprintf("the resource-based policy of Lambda function %s cannot be verified: %s", name, f.PolicyError.Error()), false
+		return Error, fmt.Sprintf("the resource-based policy of Lambda function %s cannot be verified: %s", name, f.PolicyError.Error()), false
 	case !f.PolicyRead:
-		return linkUnknown, fmt.Sprintf("the resource-based policy of Lambda function %s was not collected", name), false
+		return Error, fmt.Sprintf("the resource-based policy of Lambda function %s was not collected", name), false
 	}
 	st, why, _ = servicePolicy(f.Policy, "Lambda function "+name, service, "lambda:InvokeFunction", target, sourceARN, sourceAccount, HopFunction)
 	return st, why, false
@@ -501,41 +502,41 @@ func judgeFunction(s *snapshot.Snapshot, target, service, sourceARN, sourceAccou
 // functionOf finds the Lambda function a (a function ARN, qualified or not) names in its own
 // account and region: nil and broken when the region's functions were read and it is not
 // among them, nil and unknown when they were not read.
-func functionOf(s *snapshot.Snapshot, a arn) (f *snapshot.Function, name string, st linkState, why string) {
+func functionOf(s *snapshot.Snapshot, a awsarn.ARN) (f *snapshot.Function, name string, st Verdict, why string) {
 	name = strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
-	r, where := regionOf(s, a.Account, a.Region)
+	r, where := s.FindRegion(a.Account, a.Region)
 	switch {
 	case r == nil:
-		return nil, name, linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, where)
+		return nil, name, Error, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, where)
 	case r.Lambda == nil:
-		return nil, name, linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: Lambda functions were not collected in %s", name, a.Region)
+		return nil, name, Error, fmt.Sprintf("Lambda function %s cannot be verified: Lambda functions were not collected in %s", name, a.Region)
 	case r.Lambda.Error != nil:
-		return nil, name, linkUnknown, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, r.Lambda.Error.Error())
+		return nil, name, Error, fmt.Sprintf("Lambda function %s cannot be verified: %s", name, r.Lambda.Error.Error())
 	}
 	for i := range r.Lambda.Functions {
 		if r.Lambda.Functions[i].Name == name {
-			return &r.Lambda.Functions[i], name, linkOK, ""
+			return &r.Lambda.Functions[i], name, Pass, ""
 		}
 	}
-	return nil, name, linkBroken, fmt.Sprintf("Lambda function %s no longer exists in %s", name, a.Region)
+	return nil, name, Fail, fmt.Sprintf("Lambda function %s no longer exists in %s", name, a.Region)
 }
 
 // judgeRole decides whether EventBridge can act through a target's role: the role exists, its
 // trust policy lets events.amazonaws.com assume it for this rule, and its permission policies
 // allow action on resource (EventBridge user guide, "Using IAM roles to invoke targets"). hop
 // names what does not hold when the state is broken.
-func judgeRole(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, resource string) (linkState, string, DeliveryHop) {
+func judgeRole(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, resource string) (Verdict, string, DeliveryHop) {
 	st, why, hop := judgeRoleLinks(s, roleARN, ruleARN, ruleAccount, action, resource)
-	if st != linkBroken {
+	if st != Fail {
 		hop = ""
 	}
 	return st, why, hop
 }
 
-func judgeRoleLinks(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, resource string) (linkState, string, DeliveryHop) {
-	ra, ok := parseARN(roleARN)
+func judgeRoleLinks(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action, resource string) (Verdict, string, DeliveryHop) {
+	ra, ok := awsarn.Parse(roleARN)
 	if !ok || ra.Service != "iam" {
-		return linkBroken, fmt.Sprintf("target role %q is not an IAM role ARN", roleARN), HopRoleTrust
+		return Fail, fmt.Sprintf("target role %q is not an IAM role ARN", roleARN), HopRoleTrust
 	}
 	for i := range s.Accounts {
 		acct := &s.Accounts[i]
@@ -548,33 +549,33 @@ func judgeRoleLinks(s *snapshot.Snapshot, roleARN, ruleARN, ruleAccount, action,
 			}
 			switch {
 			case role.Error != nil:
-				return linkUnknown, fmt.Sprintf("target role %s cannot be verified: %s", roleARN, role.Error.Error()), ""
+				return Error, fmt.Sprintf("target role %s cannot be verified: %s", roleARN, role.Error.Error()), ""
 			case role.NotFound:
-				return linkBroken, fmt.Sprintf("target role %s does not exist, so EventBridge cannot act through it", roleARN), HopRoleTrust
+				return Fail, fmt.Sprintf("target role %s does not exist, so EventBridge cannot act through it", roleARN), HopRoleTrust
 			}
 			req := iampolicy.ServiceRequest(principalEventBridge, "sts:AssumeRole", "", ruleARN, ruleAccount)
-			if st, why, hop := policyVerdict(role.TrustPolicy, "role "+role.Name+" (trust policy)", req, HopRoleTrust); st != linkOK {
+			if st, why, hop := policyVerdict(role.TrustPolicy, "role "+role.Name+" (trust policy)", req, HopRoleTrust); st != Pass {
 				return st, why, hop
 			}
 			st, why := rolePermits(role, ra.Account, action, resource, ", so EventBridge's call through it is refused")
 			return st, why, HopRolePolicy
 		}
-		return linkUnknown, fmt.Sprintf("target role %s cannot be verified: it was not collected", roleARN), ""
+		return Error, fmt.Sprintf("target role %s cannot be verified: it was not collected", roleARN), ""
 	}
-	return linkUnknown, fmt.Sprintf("target role %s cannot be verified: account %s is not in this scan", roleARN, ra.Account), ""
+	return Error, fmt.Sprintf("target role %s cannot be verified: account %s is not in this scan", roleARN, ra.Account), ""
 }
 
 // rolePermits evaluates a role's permission policies for one call, as IAM does for an
 // identity: an explicit deny in any policy wins, else an allow in any policy, else the call is
 // refused. A policy or boundary lookout cannot evaluate leaves it unknown.
-func rolePermits(role snapshot.Role, account, action, resource, consequence string) (linkState, string) {
+func rolePermits(role snapshot.Role, account, action, resource, consequence string) (Verdict, string) {
 	switch {
 	case role.PoliciesError != nil:
-		return linkUnknown, fmt.Sprintf("the permissions of role %s cannot be verified: %s", role.Name, role.PoliciesError.Error())
+		return Error, fmt.Sprintf("the permissions of role %s cannot be verified: %s", role.Name, role.PoliciesError.Error())
 	case !role.PoliciesRead:
-		return linkUnknown, fmt.Sprintf("the permissions of role %s were not collected", role.Name)
+		return Error, fmt.Sprintf("the permissions of role %s were not collected", role.Name)
 	case role.PermissionsBoundary != "":
-		return linkUnknown, fmt.Sprintf("role %s has a permissions boundary (%s), which lookout does not evaluate", role.Name, role.PermissionsBoundary)
+		return Error, fmt.Sprintf("role %s has a permissions boundary (%s), which lookout does not evaluate", role.Name, role.PermissionsBoundary)
 	}
 	req := iampolicy.Request{Principal: iampolicy.Principal{Account: account}, Action: action, Resource: resource}
 	var allowedBy string
@@ -587,7 +588,7 @@ func rolePermits(role snapshot.Role, account, action, resource, consequence stri
 		}
 		switch res := doc.Evaluate(req); res.Decision {
 		case iampolicy.ExplicitDeny:
-			return linkBroken, fmt.Sprintf("policy %s of role %s denies %s on %s: %s", p.Name, role.Name, action, resource, res.Reason)
+			return Fail, fmt.Sprintf("policy %s of role %s denies %s on %s: %s", p.Name, role.Name, action, resource, res.Reason)
 		case iampolicy.Allow:
 			if allowedBy == "" {
 				allowedBy = p.Name
@@ -598,11 +599,11 @@ func rolePermits(role snapshot.Role, account, action, resource, consequence stri
 	}
 	switch {
 	case len(unknown) > 0:
-		return linkUnknown, fmt.Sprintf("the permissions of role %s could not be evaluated for %s: %s", role.Name, action, strings.Join(unknown, "; "))
+		return Error, fmt.Sprintf("the permissions of role %s could not be evaluated for %s: %s", role.Name, action, strings.Join(unknown, "; "))
 	case allowedBy == "":
-		return linkBroken, fmt.Sprintf("no policy of role %s allows %s on %s%s", role.Name, action, resource, consequence)
+		return Fail, fmt.Sprintf("no policy of role %s allows %s on %s%s", role.Name, action, resource, consequence)
 	}
-	return linkOK, ""
+	return Pass, ""
 }
 
 // alarmNotification is the JSON body CloudWatch publishes to SNS when the alarm goes to

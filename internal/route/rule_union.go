@@ -1,4 +1,4 @@
-package checks
+package route
 
 import (
 	"fmt"
@@ -129,7 +129,7 @@ func covers(d detection.Detection, got map[string]bool) bool {
 // paths together carry every positive, the result is a verdict for the rules together (PASS,
 // or ERROR when what could not be judged might complete it). nil when the union changes
 // nothing.
-func union(judged []ruleVerdict, d detection.Detection, best *ruleVerdict) *ruleVerdict {
+func union(judged []RuleVerdict, d detection.Detection, best *RuleVerdict) *RuleVerdict {
 	if best != nil && best.status == Pass {
 		return nil
 	}
@@ -158,7 +158,7 @@ func union(judged []ruleVerdict, d detection.Detection, best *ruleVerdict) *rule
 	if len(judged) > 0 {
 		region = judged[0].Region
 	}
-	u := &ruleVerdict{Rule: strings.Join(rules, " + "), Region: region, State: strings.Join(slices.Compact(slices.Sorted(slices.Values(states))), "/"),
+	u := &RuleVerdict{Rule: strings.Join(rules, " + "), Region: region, State: strings.Join(slices.Compact(slices.Sorted(slices.Values(states))), "/"),
 		Verdict: "together: " + strings.Join(rules, " + "), relevant: true, score: 5}
 	switch {
 	case covers(d, delivered):
@@ -183,7 +183,7 @@ func union(judged []ruleVerdict, d detection.Detection, best *ruleVerdict) *rule
 
 // judgeDelivery fills v.delivery from its judged targets: what each path carries of the
 // events that reach the rule.
-func (v *ruleVerdict) judgeDelivery(rule snapshot.Rule, reaching reachingEvents) {
+func (v *RuleVerdict) judgeDelivery(rule snapshot.Rule, reaching reachingEvents) {
 	if !ruleEnabled(rule.State) {
 		return
 	}
@@ -205,14 +205,14 @@ func (v *ruleVerdict) judgeDelivery(rule snapshot.Rule, reaching reachingEvents)
 			}
 		case len(negatives) > 0 || len(v.noise) > 0:
 			// This path would also fire on activity nobody asked to watch.
-		case tv.State == linkOK:
+		case tv.State == Pass:
 			for n := range positives {
 				v.delivery.delivered[n] = true
 			}
 			if v.delivery.via == "" && len(positives) > 0 {
 				v.delivery.via = tv.Reason
 			}
-		case tv.State == linkUnknown:
+		case tv.State == Error:
 			for n := range positives {
 				v.delivery.maybe[n] = true
 			}

@@ -1,4 +1,4 @@
-package checks
+package route
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lookout-audit/lookout/internal/alarmrule"
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/filterpattern"
 	"github.com/lookout-audit/lookout/internal/metricmath"
@@ -39,7 +40,7 @@ func (l LogGroupRef) ARN() string {
 	if p == "" {
 		p = "aws"
 	}
-	return arn{Partition: p, Service: "logs", Region: l.Region, Account: l.Account, Resource: "log-group:" + l.Name}.String()
+	return awsarn.ARN{Partition: p, Service: "logs", Region: l.Region, Account: l.Account, Resource: "log-group:" + l.Name}.String()
 }
 
 func (l LogGroupRef) String() string {
@@ -49,7 +50,7 @@ func (l LogGroupRef) String() string {
 // LogGroupFromARN reads a log group ARN such as CloudTrail's CloudWatchLogsLogGroupArn
 // ("arn:aws:logs:us-east-1:111122223333:log-group:NAME:*").
 func LogGroupFromARN(s string) (LogGroupRef, error) {
-	a, ok := parseARN(s)
+	a, ok := awsarn.Parse(s)
 	if !ok || a.Service != "logs" || !strings.HasPrefix(a.Resource, "log-group:") {
 		return LogGroupRef{}, fmt.Errorf("%q is not a CloudWatch Logs log group ARN", s)
 	}
@@ -111,7 +112,7 @@ func (l ChainLink) MarshalText() ([]byte, error) { return []byte(l.String()), ni
 type AlarmChainVerdict struct {
 	// Status is Pass, Fail (a link is missing or does not do its job) or Error (a link could
 	// not be judged because something was not read).
-	Status   Status
+	Status   Verdict
 	LogGroup LogGroupRef
 	// Broken is the first link that does not hold on the closest path; zero on PASS.
 	Broken BrokenLink
@@ -129,7 +130,7 @@ type AlarmChainVerdict struct {
 // chainPath is one path through the chain and how far it holds.
 type chainPath struct {
 	holds int
-	state linkState
+	state Verdict
 	// hop is the delivery hop that does not hold, when the broken link is the topic or
 	// the subscriber.
 	hop      DeliveryHop
@@ -160,12 +161,12 @@ type chainPath struct {
 //  5. that topic has at least one confirmed subscription (PendingConfirmation does not count).
 func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detection) AlarmChainVerdict {
 	v := AlarmChainVerdict{LogGroup: lg, Resource: lg.ARN(), Evidence: AlarmChainEvidence{LogGroup: lg.ARN()}}
-	fail := func(status Status, link ChainLink, msg string) AlarmChainVerdict {
+	fail := func(status Verdict, link ChainLink, msg string) AlarmChainVerdict {
 		v.Status, v.Holds, v.Message = status, int(link)-1, msg
 		v.Broken = BrokenLink{Link: link, Unknown: status == Error}
 		return v
 	}
-	r, where := regionOf(s, lg.Account, lg.Region)
+	r, where := s.FindRegion(lg.Account, lg.Region)
 	switch {
 	case r == nil:
 		return fail(Error, LinkLogGroup, fmt.Sprintf("log group %s cannot be verified: %s", lg, where))
@@ -216,7 +217,7 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 
 	var paths []chainPath
 	var alarmsSeen []AlarmEvidence
-	var topicsSeen []targetVerdict
+	var topicsSeen []TargetVerdict
 	metricPaths := func(m metricRef) []chainPath {
 		var paths []chainPath
 		var onMetric []snapshot.Alarm
@@ -238,7 +239,7 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 			if len(near) > 0 {
 				msg += " (" + strings.Join(near, "; ") + ": a different metric)"
 			}
-			return append(paths, chainPath{holds: 2, state: linkBroken, msg: msg, resource: lg.ARN()})
+			return append(paths, chainPath{holds: 2, state: Fail, msg: msg, resource: lg.ARN()})
 		}
 		for _, a := range onMetric {
 			problems, unknown := alarmProblems(a, m)
@@ -248,10 +249,10 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 			goesOff := len(problems) == 0 || (len(problems) == 1 && !a.ActionsEnabled)
 			switch {
 			case len(problems) > 0:
-				paths = append(paths, chainPath{holds: 2, state: linkBroken, resource: alarmResource(a),
+				paths = append(paths, chainPath{holds: 2, state: Fail, resource: alarmResource(a),
 					msg: fmt.Sprintf("alarm %s on %s (metric filter %s on %s) would not go off on one matching event: %s", a.Name, m, m.filter, lg.Name, strings.Join(problems, "; "))})
 			case unknown != "":
-				paths = append(paths, chainPath{holds: 2, state: linkUnknown, resource: alarmResource(a),
+				paths = append(paths, chainPath{holds: 2, state: Error, resource: alarmResource(a),
 					msg: fmt.Sprintf("alarm %s on %s (metric filter %s on %s) cannot be evaluated: %s", a.Name, m, m.filter, lg.Name, unknown)})
 				continue
 			default:
@@ -273,7 +274,7 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 	if !anyComplete(paths) {
 		for _, m := range partial {
 			for _, p := range metricPaths(m) {
-				if p.state == linkOK {
+				if p.state == Pass {
 					together = append(together, p)
 					for n := range m.covers {
 						covered[n] = true
@@ -298,9 +299,9 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 	best := closestPath(paths)
 	v.Message, v.Resource, v.Holds = best.msg, best.resource, best.holds
 	switch best.state {
-	case linkOK:
+	case Pass:
 		v.Status = Pass
-	case linkUnknown:
+	case Error:
 		v.Status, v.Broken = Error, BrokenLink{Link: ChainLink(best.holds + 1), Hop: best.hop, Unknown: true}
 	default:
 		v.Status, v.Broken = Fail, BrokenLink{Link: ChainLink(best.holds + 1), Hop: best.hop}
@@ -312,7 +313,7 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 // complete), else the one that holds furthest; ties go to the first, which follows the sorted
 // order of filters and alarms.
 func closestPath(paths []chainPath) chainPath {
-	rank := map[linkState]int{linkOK: 2, linkUnknown: 1, linkBroken: 0}
+	rank := map[Verdict]int{Pass: 2, Error: 1, Fail: 0}
 	best := paths[0]
 	for _, p := range paths[1:] {
 		if rank[p.state] > rank[best.state] || (rank[p.state] == rank[best.state] && p.holds > best.holds) {
@@ -326,35 +327,35 @@ func closestPath(paths []chainPath) chainPath {
 // as CloudWatch (cloudwatch.amazonaws.com) publishing on the alarm's behalf. A complete path
 // is then held against what CloudWatch itself recorded: if the alarm's latest action failed,
 // no configuration reading overrides AWS's own word.
-func alarmActionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, m metricRef, lg LogGroupRef, seen *[]targetVerdict) []chainPath {
+func alarmActionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, m metricRef, lg LogGroupRef, seen *[]TargetVerdict) []chainPath {
 	head := fmt.Sprintf("metric filter %s on %s feeds alarm %s (%s)", m.filter, lg.Name, a.Name, alarmCondition(a))
 	return actionPaths(s, r, a, head, lg, seen)
 }
 
 // actionPaths follows each SNS action of alarm a (a metric alarm, or a composite alarm as
 // its name, ARN and actions) that goes off; head describes how the event got there.
-func actionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, head string, lg LogGroupRef, seen *[]targetVerdict) []chainPath {
+func actionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, head string, lg LogGroupRef, seen *[]TargetVerdict) []chainPath {
 	res := alarmResource(a)
 	source := a.ARN
 	if source == "" {
-		source = fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", partitionOf(s, lg.Account), lg.Region, lg.Account, a.Name)
+		source = fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", s.PartitionOf(lg.Account), lg.Region, lg.Account, a.Name)
 	}
 	snd := sender{service: principalCloudWatch, source: source, account: lg.Account, what: "alarm " + a.Name,
 		messages: [][]byte{alarmNotification(a, lg.Account, lg.Region)}}
 	var paths []chainPath
 	var others []string
 	for _, action := range a.AlarmActions {
-		if p, ok := parseARN(action); !ok || p.Service != "sns" {
+		if p, ok := awsarn.Parse(action); !ok || p.Service != "sns" {
 			others = append(others, action)
 			continue
 		}
 		tv := judgeTopicDelivery(s, action, snd)
 		*seen = append(*seen, tv)
 		switch {
-		case tv.State == linkOK:
-			paths = append(paths, historyPath(r, a, action, chainPath{holds: 5, state: linkOK, resource: res, msg: head + ", which notifies " + tv.Reason}, head))
+		case tv.State == Pass:
+			paths = append(paths, historyPath(r, a, action, chainPath{holds: 5, state: Pass, resource: res, msg: head + ", which notifies " + tv.Reason}, head))
 		case tv.absent:
-			paths = append(paths, chainPath{holds: 3, state: linkBroken, hop: tv.Hop, resource: res, msg: head + ", but its action " + tv.Reason})
+			paths = append(paths, chainPath{holds: 3, state: Fail, hop: tv.Hop, resource: res, msg: head + ", but its action " + tv.Reason})
 		default:
 			// The topic link holds when what stops delivery is at its subscribers.
 			holds := 3
@@ -369,7 +370,7 @@ func actionPaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, hea
 		if len(others) > 0 {
 			msg += " (its actions: " + strings.Join(others, ", ") + ")"
 		}
-		paths = append(paths, chainPath{holds: 3, state: linkBroken, hop: HopTarget, resource: res, msg: msg})
+		paths = append(paths, chainPath{holds: 3, state: Fail, hop: HopTarget, resource: res, msg: msg})
 	}
 	return paths
 }
@@ -382,28 +383,18 @@ func historyPath(r *snapshot.Region, a snapshot.Alarm, action string, ok chainPa
 		return ok
 	}
 	if r.CloudWatch.HistoryError != nil {
-		return chainPath{holds: 4, state: linkUnknown, hop: HopActionHistory, resource: ok.resource,
+		return chainPath{holds: 4, state: Error, hop: HopActionHistory, resource: ok.resource,
 			msg: head + ", but its action history could not be read: " + r.CloudWatch.HistoryError.Error()}
 	}
 	for _, rec := range r.CloudWatch.LastActions {
 		// A record that names another action says nothing of this one; one that names none
 		// may be about any of the alarm's actions.
 		if rec.AlarmName == a.Name && rec.Failed && (rec.Action == "" || rec.Action == action) {
-			return chainPath{holds: 4, state: linkBroken, hop: HopActionHistory, resource: ok.resource,
+			return chainPath{holds: 4, state: Fail, hop: HopActionHistory, resource: ok.resource,
 				msg: fmt.Sprintf("%s, but the last time it fired (%s) CloudWatch could not run its action: %q", head, rec.Timestamp.UTC().Format(time.RFC3339), rec.Summary)}
 		}
 	}
 	return ok
-}
-
-// partitionOf is the partition of an account in the snapshot ("aws" when not recorded).
-func partitionOf(s *snapshot.Snapshot, account string) string {
-	for _, a := range s.Accounts {
-		if a.ID == account && a.Partition != "" {
-			return a.Partition
-		}
-	}
-	return "aws"
 }
 
 func alarmResource(a snapshot.Alarm) string {
@@ -453,8 +444,8 @@ func (m metricRef) dimString() string {
 	return s
 }
 
-// filterVerdict is one metric filter on the log group, judged.
-type filterVerdict struct {
+// FilterVerdict is one metric filter on the log group, judged.
+type FilterVerdict struct {
 	Name    string      `json:"name"`
 	Pattern string      `json:"pattern"`
 	Verdict string      `json:"verdict"`
@@ -474,13 +465,13 @@ type filterVerdict struct {
 }
 
 // judgeFilters evaluates every metric filter of the log group against d, sorted by name.
-func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detection) []filterVerdict {
-	var out []filterVerdict
+func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detection) []FilterVerdict {
+	var out []FilterVerdict
 	for _, mf := range all {
 		if mf.LogGroupName != group {
 			continue
 		}
-		fv := filterVerdict{Name: mf.Name, Pattern: mf.Pattern}
+		fv := FilterVerdict{Name: mf.Name, Pattern: mf.Pattern}
 		pv, err := d.EvaluateFilterPattern(mf.Pattern)
 		if err != nil {
 			fv.Verdict = "does not parse: " + err.Error()
@@ -589,11 +580,11 @@ func valuePerEvent(pattern, spec string, dims map[string]string, d detection.Det
 // filterFailure explains why no filter on the group counts the detection's events: the
 // closest filter (one that detects but publishes nothing useful, else the one matching most
 // positives and fewest negatives) with its full verdict, and a short tally for a few others.
-func filterFailure(filters []filterVerdict, lg LogGroupRef, d detection.Detection) string {
+func filterFailure(filters []FilterVerdict, lg LogGroupRef, d detection.Detection) string {
 	if len(filters) == 0 {
 		return fmt.Sprintf("log group %s has no metric filter (none detects %s)", lg, d.Summary)
 	}
-	ranked := append([]filterVerdict{}, filters...)
+	ranked := append([]FilterVerdict{}, filters...)
 	sort.SliceStable(ranked, func(i, j int) bool {
 		a, b := ranked[i], ranked[j]
 		if a.detects != b.detects {
@@ -1053,7 +1044,7 @@ func callStrings(calls []detection.CatalogueCall, n int) []string {
 // back (the suppressor in ALARM: a itself, or a composite a raises), and an ALARM action is a
 // topic that delivers, judged as for a metric alarm (CloudWatch user guide, "Combining
 // alarms", "Alarm suppression").
-func compositePaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, m metricRef, lg LogGroupRef, seen *[]targetVerdict) []chainPath {
+func compositePaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, m metricRef, lg LogGroupRef, seen *[]TargetVerdict) []chainPath {
 	inventory := make([]alarmrule.Alarm, 0, len(r.CloudWatch.Alarms)+len(r.CloudWatch.CompositeAlarms))
 	for _, x := range r.CloudWatch.Alarms {
 		inventory = append(inventory, alarmrule.Alarm{Name: x.Name, ARN: x.ARN})
@@ -1075,12 +1066,12 @@ func compositePaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, 
 		}
 		switch changes, err := alarmrule.Transitions(inventory, c.Name, a.Name); {
 		case err != nil:
-			paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: res, msg: via + ", but whether it changes state cannot be told: " + err.Error()})
+			paths = append(paths, chainPath{holds: 3, state: Error, resource: res, msg: via + ", but whether it changes state cannot be told: " + err.Error()})
 			continue
 		case !changes:
 			continue // TRUE whatever a does: it never changes state on a's account
 		case !c.ActionsEnabled:
-			paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res, msg: via + ", but its actions are disabled"})
+			paths = append(paths, chainPath{holds: 3, state: Fail, resource: res, msg: via + ", but its actions are disabled"})
 			continue
 		}
 		if sup := c.ActionsSuppressor; sup != "" {
@@ -1088,12 +1079,12 @@ func compositePaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, 
 			if sc, ok := compositeByRef(r, sup); ok && !suppressed {
 				var err error
 				if suppressed, err = alarmrule.RaisedBy(inventory, sc.Name, a.Name); err != nil {
-					paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: res, msg: via + ", but whether its actions suppressor " + sup + " holds them back cannot be told: " + err.Error()})
+					paths = append(paths, chainPath{holds: 3, state: Error, resource: res, msg: via + ", but whether its actions suppressor " + sup + " holds them back cannot be told: " + err.Error()})
 					continue
 				}
 			}
 			if suppressed {
-				paths = append(paths, chainPath{holds: 3, state: linkBroken, resource: res,
+				paths = append(paths, chainPath{holds: 3, state: Fail, resource: res,
 					msg: via + ", but its actions suppressor " + sup + " goes to ALARM on the same event and holds its actions back"})
 				continue
 			}
@@ -1105,7 +1096,7 @@ func compositePaths(s *snapshot.Snapshot, r *snapshot.Region, a snapshot.Alarm, 
 		if name == "" {
 			name = "composite alarms"
 		}
-		paths = append(paths, chainPath{holds: 3, state: linkUnknown, resource: a.ARN,
+		paths = append(paths, chainPath{holds: 3, state: Error, resource: a.ARN,
 			msg: fmt.Sprintf("%s, and whether %s notifies for it cannot be told: %v", head, name, err)})
 	}
 	return paths
@@ -1124,7 +1115,7 @@ func compositeByRef(r *snapshot.Region, ref string) (snapshot.CompositeAlarm, bo
 // anyComplete reports whether some path holds end to end.
 func anyComplete(paths []chainPath) bool {
 	for _, p := range paths {
-		if p.state == linkOK {
+		if p.state == Pass {
 			return true
 		}
 	}

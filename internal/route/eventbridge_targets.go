@@ -1,11 +1,10 @@
-package checks
+package route
 
 import (
 	"fmt"
 	"strings"
 
-	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
-
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/iampolicy"
@@ -18,96 +17,40 @@ import (
 // events (by evaluation, never by text), is the rule enabled, does a target do something — and
 // differs only in which targets count.
 
-// arn is a parsed Amazon Resource Name, read with the SDK's aws/arn parser so that every
-// partition (aws, aws-cn, aws-us-gov) is understood.
-type arn struct {
-	Partition, Service, Region, Account, Resource string
-}
-
-// parseARN splits an ARN; ok is false for anything that is not arn:partition:service:....
-func parseARN(s string) (a arn, ok bool) {
-	p, err := awsarn.Parse(s)
-	if err != nil || p.Service == "" {
-		return arn{}, false
-	}
-	return arn{Partition: p.Partition, Service: p.Service, Region: p.Region, Account: p.AccountID, Resource: p.Resource}, true
-}
-
-// accountARN builds an ARN in an account's own partition (aws, aws-cn, aws-us-gov), as the
-// snapshot recorded it from STS; "aws" when it did not.
-func accountARN(a *snapshot.Account, service, region, resource string) string {
-	p := a.Partition
-	if p == "" {
-		p = "aws"
-	}
-	return awsarn.ARN{Partition: p, Service: service, Region: region, AccountID: a.ID, Resource: resource}.String()
-}
-
-// String is the ARN again.
-func (a arn) String() string {
-	return awsarn.ARN{Partition: a.Partition, Service: a.Service, Region: a.Region, AccountID: a.Account, Resource: a.Resource}.String()
-}
-
-// regionOf finds one region of one account in the snapshot. where explains a nil answer
-// ("account 222222222222 is not in this scan", "region eu-west-1 of account ... was not
-// scanned"), since a chain that leads out of what was read cannot be judged.
-func regionOf(s *snapshot.Snapshot, account, region string) (r *snapshot.Region, where string) {
-	for i := range s.Accounts {
-		a := &s.Accounts[i]
-		if a.ID != account {
-			continue
-		}
-		if r := a.Region(region); r != nil {
-			return r, ""
-		}
-		return nil, fmt.Sprintf("region %s of account %s was not scanned", region, account)
-	}
-	return nil, fmt.Sprintf("account %s is not in this scan (not listed, or could not be entered)", account)
-}
-
-// linkState is the outcome of judging one link of a control.
-type linkState int
-
-const (
-	linkBroken  linkState = iota // read, and it does not do the job: FAIL
-	linkUnknown                  // could not be read or lies outside the scan: ERROR
-	linkOK
-)
-
-// targetPolicy says which rule targets count as acting on the event. A remediating policy
+// TargetPolicy says which rule targets count as acting on the event. A remediating policy
 // names the call the remediation must be able to make (Action on Resource): a target that
 // may be invoked but whose own identity cannot make that call remediates nothing.
-type targetPolicy struct {
+type TargetPolicy struct {
 	remediate        bool
 	action, resource string
 }
 
 // notifies: a Lambda function that exists, or an SNS topic with a confirmed subscriber.
-var notifies = targetPolicy{}
+var Notifies = TargetPolicy{}
 
 // remediating: a Lambda function or an SSM Automation runbook that may be invoked and whose
 // own identity (the function's execution role, the runbook's role) may call action on
 // resource (e.g. cloudtrail:StartLogging on the trail's ARN, which is how CloudTrail
 // authorises it).
-func remediating(action, resource string) targetPolicy {
-	return targetPolicy{remediate: true, action: action, resource: resource}
+func Remediating(action, resource string) TargetPolicy {
+	return TargetPolicy{remediate: true, action: action, resource: resource}
 }
 
-func (p targetPolicy) remediates() bool { return p.remediate }
+func (p TargetPolicy) remediates() bool { return p.remediate }
 
-func (p targetPolicy) String() string {
+func (p TargetPolicy) String() string {
 	if p.remediate {
 		return "a remediating target (Lambda function or SSM Automation)"
 	}
 	return "a notifying target (Lambda function, or SNS topic with a confirmed subscriber)"
 }
 
-// targetVerdict judges one rule target (or alarm action).
-type targetVerdict struct {
-	ARN    string    `json:"arn"`
-	Kind   string    `json:"kind"`
-	State  linkState `json:"state"`
-	Reason string    `json:"reason"`
+// TargetVerdict judges one rule target (or alarm action).
+type TargetVerdict struct {
+	ARN    string  `json:"arn"`
+	Kind   string  `json:"kind"`
+	State  Verdict `json:"state"`
+	Reason string  `json:"reason"`
 	// Hop is the hop of the delivery that does not hold ("" when it holds or is unknown).
 	Hop DeliveryHop `json:"broken_hop,omitempty"`
 	// absent is set when the target itself does not exist (as opposed to existing but not
@@ -122,85 +65,80 @@ type targetVerdict struct {
 	atSubscriber bool
 }
 
-// MarshalJSON writes the state as a word in evidence.
-func (l linkState) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + [...]string{"broken", "unknown", "ok"}[l] + `"`), nil
-}
-
 // maxForwardHops bounds how far event-bus targets are followed; EventBridge itself delivers an
 // event across at most a few buses, and a longer chain is a misconfiguration worth naming.
 const maxForwardHops = 3
 
 // judgeTarget decides whether rule target t delivers snd's events and does what policy asks.
-func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy targetPolicy) targetVerdict {
-	a, ok := parseARN(t.ARN)
+func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy TargetPolicy) TargetVerdict {
+	a, ok := awsarn.Parse(t.ARN)
 	if !ok {
-		return targetVerdict{ARN: t.ARN, Kind: "unknown", State: linkBroken, Hop: HopTarget, Reason: fmt.Sprintf("target %q is not an ARN", t.ARN)}
+		return TargetVerdict{ARN: t.ARN, Kind: "unknown", State: Fail, Hop: HopTarget, Reason: fmt.Sprintf("target %q is not an ARN", t.ARN)}
 	}
 	switch {
 	case a.Service == "lambda" && strings.HasPrefix(a.Resource, "function:"):
-		v := targetVerdict{ARN: t.ARN, Kind: "lambda"}
+		v := TargetVerdict{ARN: t.ARN, Kind: "lambda"}
 		name := strings.SplitN(strings.TrimPrefix(a.Resource, "function:"), ":", 2)[0]
 		st, why, absent := judgeFunction(s, t.ARN, principalEventBridge, snd.source, snd.account)
 		hop := HopFunction
-		if t.RoleARN != "" && !absent && st != linkUnknown {
+		if t.RoleARN != "" && !absent && st != Error {
 			// EventBridge invokes as the target's role: the role's permissions decide, not the
 			// function's resource policy.
 			st, why, hop = judgeRole(s, t.RoleARN, snd.source, snd.account, "lambda:InvokeFunction", t.ARN)
-			if st == linkOK {
-				v.State, v.Reason = linkOK, fmt.Sprintf("Lambda function %s exists and role %s may invoke it", name, t.RoleARN)
+			if st == Pass {
+				v.State, v.Reason = Pass, fmt.Sprintf("Lambda function %s exists and role %s may invoke it", name, t.RoleARN)
 				return v
 			}
 		}
 		switch {
-		case st == linkOK && policy.remediates():
+		case st == Pass && policy.remediates():
 			// Invocable is not remediating: the function must run, as a role that may act.
 			ast, awhy, ahop := judgeLambdaActs(s, t.ARN, policy)
 			v.State, v.Reason, v.Hop = ast, awhy, ahop
-			if ast == linkOK {
+			if ast == Pass {
 				v.Reason = fmt.Sprintf("Lambda function %s lets EventBridge invoke it, is Active", name)
 				if awhy != "" {
 					v.Reason += ", and " + awhy + scpNote
 				}
 			}
-		case st == linkOK:
-			v.State, v.Reason = linkOK, fmt.Sprintf("Lambda function %s exists and lets EventBridge invoke it", name)
-			if ast, awhy, ahop := judgeLambdaActs(s, t.ARN, policy); ast != linkOK {
+		case st == Pass:
+			v.State, v.Reason = Pass, fmt.Sprintf("Lambda function %s exists and lets EventBridge invoke it", name)
+			if ast, awhy, ahop := judgeLambdaActs(s, t.ARN, policy); ast != Pass {
 				v.State, v.Reason, v.Hop = ast, awhy, ahop
 			}
 		case absent:
-			v.State, v.Reason, v.Hop, v.absent = linkBroken, "target "+why, HopTarget, true
+			v.State, v.Reason, v.Hop, v.absent = Fail, "target "+why, HopTarget, true
 		default:
 			v.State, v.Reason = st, why
-			if st == linkBroken {
+			if st == Fail {
 				v.Hop = hop
 			}
 		}
 		return v
 	case a.Service == "ssm" && strings.HasPrefix(a.Resource, "automation-definition/"):
 		doc := strings.SplitN(strings.TrimPrefix(a.Resource, "automation-definition/"), ":", 2)[0]
-		v := targetVerdict{ARN: t.ARN, Kind: "ssm-automation"}
+		v := TargetVerdict{ARN: t.ARN, Kind: "ssm-automation"}
 		if !policy.remediates() {
-			v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SSM Automation runbook %s runs a runbook but notifies no one", doc)
+			v.State, v.Hop, v.Reason = Fail, HopKind, fmt.Sprintf("SSM Automation runbook %s runs a runbook but notifies no one", doc)
 			return v
 		}
 		if t.RoleARN == "" {
-			v.State, v.Hop, v.Reason = linkBroken, HopRoleTrust, fmt.Sprintf("SSM Automation runbook %s has no role: EventBridge needs one to start the automation", doc)
+			v.State, v.Hop, v.Reason = Fail, HopRoleTrust, fmt.Sprintf("SSM Automation runbook %s has no role: EventBridge needs one to start the automation", doc)
 			return v
 		}
-		if st, why, hop := judgeRole(s, t.RoleARN, snd.source, snd.account, "ssm:StartAutomationExecution", t.ARN); st != linkOK {
+		if st, why, hop := judgeRole(s, t.RoleARN, snd.source, snd.account, "ssm:StartAutomationExecution", t.ARN); st != Pass {
 			v.State, v.Reason, v.Hop = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, why), hop
 			return v
 		}
 		st, why, hop := judgeRunbookActs(s, t, doc, policy)
-		if st != linkOK {
+		if st != Pass {
 			v.State, v.Reason = st, fmt.Sprintf("SSM Automation runbook %s: %s", doc, strings.TrimPrefix(why, "runbook "+doc+" "))
-			if st == linkBroken {
+			if st == Fail {
 				v.Hop = hop
 			}
 			return v
 		}
-		v.State, v.Reason = linkOK, fmt.Sprintf("SSM Automation runbook %s, started through role %s that trusts EventBridge", doc, t.RoleARN)
+		v.State, v.Reason = Pass, fmt.Sprintf("SSM Automation runbook %s, started through role %s that trusts EventBridge", doc, t.RoleARN)
 		if why != "" {
 			v.Reason += "; " + why + scpNote
 		}
@@ -208,8 +146,8 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 	case a.Service == "sns":
 		snd.bodyUnknown, snd.viaRole = t.InputRewritten, t.RoleARN
 		v := judgeTopicDelivery(s, t.ARN, snd)
-		if policy.remediates() && v.State == linkOK {
-			v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SNS topic %s only notifies: nothing restarts logging", a.Resource)
+		if policy.remediates() && v.State == Pass {
+			v.State, v.Hop, v.Reason = Fail, HopKind, fmt.Sprintf("SNS topic %s only notifies: nothing restarts logging", a.Resource)
 		}
 		return v
 	case a.Service == "events" && strings.HasPrefix(a.Resource, "event-bus/"):
@@ -217,7 +155,7 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 	case a.Service == "sqs":
 		return judgeQueueTarget(s, t, a, snd, policy)
 	}
-	return targetVerdict{ARN: t.ARN, Kind: a.Service, State: linkBroken, Hop: HopKind,
+	return TargetVerdict{ARN: t.ARN, Kind: a.Service, State: Fail, Hop: HopKind,
 		Reason: fmt.Sprintf("target %s is a %s target, not %s (lookout does not follow it further)", t.ARN, a.Service, policy)}
 }
 
@@ -226,16 +164,16 @@ func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy tar
 // EventBridge use it (EventBridge user guide, "Using resource-based policies for Amazon
 // EventBridge", Amazon SQS). What consumes the queue is not read: a queue notifies whoever
 // reads it, and remediates nothing.
-func judgeQueueTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, policy targetPolicy) targetVerdict {
-	v := targetVerdict{ARN: t.ARN, Kind: "sqs"}
+func judgeQueueTarget(s *snapshot.Snapshot, t snapshot.Target, a awsarn.ARN, snd sender, policy TargetPolicy) TargetVerdict {
+	v := TargetVerdict{ARN: t.ARN, Kind: "sqs"}
 	if policy.remediates() {
-		v.State, v.Hop, v.Reason = linkBroken, HopKind, fmt.Sprintf("SQS queue %s only holds the event: nothing restarts logging", a.Resource)
+		v.State, v.Hop, v.Reason = Fail, HopKind, fmt.Sprintf("SQS queue %s only holds the event: nothing restarts logging", a.Resource)
 		return v
 	}
 	q, st, why := findQueue(s, a)
-	if st != linkOK {
+	if st != Pass {
 		v.State, v.Reason = st, why
-		if st == linkBroken {
+		if st == Fail {
 			v.Hop, v.absent = HopTarget, true
 		}
 		return v
@@ -247,23 +185,23 @@ func judgeQueueTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender
 	} else {
 		st, why, _ = servicePolicy(q.Policy, owner, principalEventBridge, "sqs:SendMessage", q.ARN, snd.source, snd.account, HopQueuePolicy)
 	}
-	if st != linkOK {
+	if st != Pass {
 		v.State, v.Reason = st, why
-		if st == linkBroken {
+		if st == Fail {
 			v.Hop = hop
 		}
 		return v
 	}
 	if q.KMSKeyID != "" {
-		if st, why := judgeKey(s, a.Account, a.Region, q.KMSKeyID, owner, principalEventBridge, snd.source, snd.account); st != linkOK {
+		if st, why := judgeKey(s, a.Account, a.Region, q.KMSKeyID, owner, principalEventBridge, snd.source, snd.account); st != Pass {
 			v.State, v.Reason = st, why
-			if st == linkBroken {
+			if st == Fail {
 				v.Hop = HopKMSKey
 			}
 			return v
 		}
 	}
-	v.State, v.Reason = linkOK, fmt.Sprintf("SQS queue %s, which lets EventBridge send to it (its consumer is not read)", a.Resource)
+	v.State, v.Reason = Pass, fmt.Sprintf("SQS queue %s, which lets EventBridge send to it (its consumer is not read)", a.Resource)
 	return v
 }
 
@@ -272,53 +210,53 @@ func judgeQueueTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender
 // (EventBridge user guide, "Sending and receiving events between AWS accounts" and "between
 // AWS Regions"). A cross-account hop also needs the receiving bus's policy to accept the
 // sending account; a cross-region hop needs a role that trusts EventBridge.
-func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, policy targetPolicy) targetVerdict {
-	v := targetVerdict{ARN: t.ARN, Kind: "event bus"}
+func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a awsarn.ARN, snd sender, policy TargetPolicy) TargetVerdict {
+	v := TargetVerdict{ARN: t.ARN, Kind: "event bus"}
 	bus := strings.TrimPrefix(a.Resource, "event-bus/")
 	where := fmt.Sprintf("event bus %s in account %s, %s", bus, a.Account, a.Region)
-	fail := func(st linkState, hop DeliveryHop, msg string) targetVerdict {
+	fail := func(st Verdict, hop DeliveryHop, msg string) TargetVerdict {
 		v.State, v.Reason = st, "forwarding to "+where+": "+msg
-		if st == linkBroken {
+		if st == Fail {
 			v.Hop = hop
 		}
 		return v
 	}
 	if snd.forward == nil {
-		return fail(linkBroken, HopKind, "this source cannot forward events")
+		return fail(Fail, HopKind, "this source cannot forward events")
 	}
 	if snd.forward.visited[t.ARN] || len(snd.forward.visited) >= maxForwardHops {
-		return fail(linkBroken, HopForwardedRule, "the event has already passed through this bus (a forwarding loop delivers nothing new)")
+		return fail(Fail, HopForwardedRule, "the event has already passed through this bus (a forwarding loop delivers nothing new)")
 	}
 	if bus != "default" {
-		return fail(linkUnknown, "", "lookout reads the rules of default buses only, so the rules of bus "+bus+" were not read")
+		return fail(Error, "", "lookout reads the rules of default buses only, so the rules of bus "+bus+" were not read")
 	}
-	src, _ := parseARN(snd.source)
+	src, _ := awsarn.Parse(snd.source)
 	if t.RoleARN != "" {
-		if st, why, hop := judgeRole(s, t.RoleARN, snd.source, snd.account, "events:PutEvents", t.ARN); st != linkOK {
+		if st, why, hop := judgeRole(s, t.RoleARN, snd.source, snd.account, "events:PutEvents", t.ARN); st != Pass {
 			return fail(st, hop, why)
 		}
 	} else if a.Region != src.Region {
-		return fail(linkBroken, HopRoleTrust, "a target bus in another region needs a role that EventBridge assumes, and this target has none")
+		return fail(Fail, HopRoleTrust, "a target bus in another region needs a role that EventBridge assumes, and this target has none")
 	}
-	r, missing := regionOf(s, a.Account, a.Region)
+	r, missing := s.FindRegion(a.Account, a.Region)
 	switch {
 	case r == nil:
-		return fail(linkUnknown, "", missing)
+		return fail(Error, "", missing)
 	case r.EventBridge == nil:
-		return fail(linkUnknown, "", "EventBridge was not collected there")
+		return fail(Error, "", "EventBridge was not collected there")
 	case r.EventBridge.Error != nil:
-		return fail(linkUnknown, "", r.EventBridge.Error.Error())
+		return fail(Error, "", r.EventBridge.Error.Error())
 	}
 	if a.Account != snd.account {
 		switch {
 		case r.EventBridge.BusPolicyError != nil:
-			return fail(linkUnknown, "", "its bus policy could not be read: "+r.EventBridge.BusPolicyError.Error())
+			return fail(Error, "", "its bus policy could not be read: "+r.EventBridge.BusPolicyError.Error())
 		case !r.EventBridge.BusPolicyRead:
-			return fail(linkUnknown, "", "its bus policy was not collected")
+			return fail(Error, "", "its bus policy was not collected")
 		}
 		req := iampolicy.Request{Principal: iampolicy.Principal{Account: snd.account}, Action: "events:PutEvents", Resource: t.ARN,
 			Context: map[string][]string{"aws:PrincipalAccount": {snd.account}}}
-		if st, why, _ := policyVerdict(r.EventBridge.BusPolicy, where, req, HopBusPolicy); st != linkOK {
+		if st, why, _ := policyVerdict(r.EventBridge.BusPolicy, where, req, HopBusPolicy); st != Pass {
 			return fail(st, HopBusPolicy, why)
 		}
 	}
@@ -328,10 +266,10 @@ func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, 
 	}
 	// The receiving rules are judged against exactly what this hop forwards, and together.
 	fwd := snd.forward.d
-	var judged []ruleVerdict
-	var best *ruleVerdict
+	var judged []RuleVerdict
+	var best *RuleVerdict
 	for _, rule := range r.EventBridge.Rules {
-		if !onDefaultBus(rule) {
+		if !OnDefaultBus(rule) {
 			continue
 		}
 		if rv := judgeRuleFrom(s, a.Region, rule, fwd, snd.forward.policy, visited); rv.relevant {
@@ -358,26 +296,26 @@ func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a arn, snd sender, 
 	}
 	switch {
 	case best == nil:
-		return fail(linkBroken, HopForwardedRule, "no rule on that bus matches the forwarded event")
+		return fail(Fail, HopForwardedRule, "no rule on that bus matches the forwarded event")
 	case best.status == Pass:
-		v.State, v.Reason = linkOK, fmt.Sprintf("forwarded to %s, where rule %s delivers it to %s", where, best.Rule, best.okTarget)
+		v.State, v.Reason = Pass, fmt.Sprintf("forwarded to %s, where rule %s delivers it to %s", where, best.Rule, best.okTarget)
 		return v
 	case best.status == Error:
-		return fail(linkUnknown, "", ruleMessage(best))
+		return fail(Error, "", RuleMessage(best))
 	}
-	return fail(linkBroken, HopForwardedRule, ruleMessage(best))
+	return fail(Fail, HopForwardedRule, RuleMessage(best))
 }
 
-// ruleVerdict is the judgement of one EventBridge rule against one detection.
-type ruleVerdict struct {
+// RuleVerdict is the judgement of one EventBridge rule against one detection.
+type RuleVerdict struct {
 	Rule     string            `json:"rule"`
 	Region   string            `json:"region"`
 	State    string            `json:"state"`
 	Pattern  string            `json:"event_pattern"`
 	Verdict  string            `json:"pattern_verdict"`
-	Targets  []targetVerdict   `json:"targets"`
+	Targets  []TargetVerdict   `json:"targets"`
 	Problems []string          `json:"problems,omitempty"`
-	status   Status            // Pass, Fail or Error
+	status   Verdict           // Pass, Fail or Error
 	score    int               // links that hold: the closest rule is the one with the highest
 	relevant bool              // the pattern matches at least one positive
 	pattern  detection.Verdict //
@@ -390,8 +328,20 @@ type ruleVerdict struct {
 	Noise []string `json:"noise,omitempty"`
 }
 
+// Status is the rule's verdict: PASS when it does the job, ERROR when that cannot be judged.
+func (v *RuleVerdict) Status() Verdict { return v.status }
+
+// Relevant reports whether the rule's pattern matches at least one of the detection's events.
+func (v *RuleVerdict) Relevant() bool { return v.relevant }
+
+// OKTarget is the reason of the first target that does the job ("" when none does).
+func (v *RuleVerdict) OKTarget() string { return v.okTarget }
+
+// PatternVerdict is the evaluation of the rule's pattern against the detection.
+func (v *RuleVerdict) PatternVerdict() detection.Verdict { return v.pattern }
+
 // problem records what stops the rule doing the job, and the link it breaks.
-func (v *ruleVerdict) problem(link BrokenLink, msg string) {
+func (v *RuleVerdict) problem(link BrokenLink, msg string) {
 	v.Problems = append(v.Problems, msg)
 	if v.broken == nil {
 		v.broken = &link
@@ -403,20 +353,20 @@ func ruleEnabled(state string) bool {
 	return state == "ENABLED" || state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 }
 
-// onDefaultBus: AWS services deliver their events only to the default bus.
-func onDefaultBus(r snapshot.Rule) bool {
+// OnDefaultBus: AWS services deliver their events only to the default bus.
+func OnDefaultBus(r snapshot.Rule) bool {
 	return r.EventBusName == "" || r.EventBusName == "default"
 }
 
-// judgeRule evaluates rule (read in region) against d and its targets against policy.
-func judgeRule(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detection.Detection, policy targetPolicy) ruleVerdict {
+// JudgeRule evaluates rule (read in region) against d and its targets against policy.
+func JudgeRule(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detection.Detection, policy TargetPolicy) RuleVerdict {
 	return judgeRuleFrom(s, region, rule, d, policy, nil)
 }
 
-// judgeRuleFrom is judgeRule for a rule that may receive forwarded events: visited are the
+// judgeRuleFrom is JudgeRule for a rule that may receive forwarded events: visited are the
 // buses the event already passed through.
-func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detection.Detection, policy targetPolicy, visited map[string]bool) ruleVerdict {
-	v := ruleVerdict{Rule: rule.Name, Region: region, State: rule.State, Pattern: rule.EventPattern, Targets: []targetVerdict{}, status: Fail}
+func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detection.Detection, policy TargetPolicy, visited map[string]bool) RuleVerdict {
+	v := RuleVerdict{Rule: rule.Name, Region: region, State: rule.State, Pattern: rule.EventPattern, Targets: []TargetVerdict{}, status: Fail}
 	if rule.EventPattern == "" {
 		v.Verdict = "no event pattern (scheduled rule)"
 		return v
@@ -482,14 +432,14 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 		for _, t := range rule.Targets {
 			tv := judgeTarget(s, t, snd, policy)
 			v.Targets = append(v.Targets, tv)
-			link := &BrokenLink{Link: LinkTarget, Hop: tv.Hop, Unknown: tv.State == linkUnknown}
+			link := &BrokenLink{Link: LinkTarget, Hop: tv.Hop, Unknown: tv.State == Error}
 			switch tv.State {
-			case linkOK:
+			case Pass:
 				if v.okTarget == "" {
 					v.okTarget = tv.Reason
 				}
 				continue
-			case linkUnknown:
+			case Error:
 				unknown = true
 				if firstUnknown == nil {
 					firstUnknown = link
@@ -554,74 +504,69 @@ func readOnlyPositives(pattern string, d detection.Detection) []string {
 	return out
 }
 
-// ruleSearch is the outcome of looking for a rule in one region.
-type ruleSearch struct {
-	best   *ruleVerdict // a passing rule, else the closest relevant one, else nil
-	judged []ruleVerdict
+// RuleSearch is the outcome of looking for a rule in one region.
+type RuleSearch struct {
+	Best   *RuleVerdict // a passing rule, else the closest relevant one, else nil
+	Judged []RuleVerdict
 	// unmatched maps the other event-pattern rules to their verdict, for evidence: a rule
 	// the reader expected to see here is listed with what it misses.
-	unmatched map[string]string
-	missing   Finding // set (Status != "") when the region's rules could not be read
+	Unmatched map[string]string
+	// Gap is set when the region's rules could not be read (nothing else is then set).
+	Gap *snapshot.Gap
 }
 
 // evidence is what the search read, with the closest rule's broken link (no rule matching the
 // events at all breaks the rule link).
-func (rs ruleSearch) evidence(d detection.Detection) RuleEvidence {
-	e := RuleEvidence{Detection: d.Summary, Rules: rs.judged, RulesNotMatching: rs.unmatched}
+func (rs RuleSearch) Evidence(d detection.Detection) RuleEvidence {
+	e := RuleEvidence{Detection: d.Summary, Rules: rs.Judged, RulesNotMatching: rs.Unmatched}
 	switch {
-	case rs.best == nil:
+	case rs.Best == nil:
 		e.Broken = &BrokenLink{Link: LinkRule}
-	case rs.best.status != Pass:
-		e.Broken = rs.best.broken
+	case rs.Best.status != Pass:
+		e.Broken = rs.Best.broken
 	}
 	return e
 }
 
-// searchRules judges every default-bus rule of region r and picks a passing rule, or the
-// closest one. A region whose EventBridge section is absent or failed yields an ERROR
-// finding built by c.
-func searchRules(c *Check, s *snapshot.Snapshot, account string, r *snapshot.Region, resource string, d detection.Detection, policy targetPolicy) ruleSearch {
-	var out ruleSearch
-	switch {
-	case r.EventBridge == nil:
-		out.missing = c.notCollected(account, r.Name, resource, "EventBridge")
-		return out
-	case r.EventBridge.Error != nil:
-		out.missing = c.readError(account, r.Name, resource, r.EventBridge.Error, "the EventBridge rules of "+r.Name)
+// SearchRules judges every default-bus rule of region r and picks a passing rule, or the
+// closest one. A region whose EventBridge section is absent or failed yields only its Gap.
+func SearchRules(s *snapshot.Snapshot, r *snapshot.Region, d detection.Detection, policy TargetPolicy) RuleSearch {
+	var out RuleSearch
+	if out.Gap = snapshot.GapIn(r.EventBridge, "EventBridge", r.Name); out.Gap != nil {
 		return out
 	}
 	for _, rule := range r.EventBridge.Rules {
-		if !onDefaultBus(rule) {
+		if !OnDefaultBus(rule) {
 			continue
 		}
-		v := judgeRule(s, r.Name, rule, d, policy)
+		v := JudgeRule(s, r.Name, rule, d, policy)
 		if !v.relevant {
 			if rule.EventPattern != "" {
-				if out.unmatched == nil {
-					out.unmatched = map[string]string{}
+				if out.Unmatched == nil {
+					out.Unmatched = map[string]string{}
 				}
-				out.unmatched[rule.Name] = v.Verdict
+				out.Unmatched[rule.Name] = v.Verdict
 			}
 			continue
 		}
-		out.judged = append(out.judged, v)
+		out.Judged = append(out.Judged, v)
 	}
-	for i := range out.judged {
-		v := &out.judged[i]
-		if out.best == nil || better(v, out.best) {
-			out.best = v
+	for i := range out.Judged {
+		v := &out.Judged[i]
+		if out.Best == nil || better(v, out.Best) {
+			out.Best = v
 		}
 	}
-	if u := union(out.judged, d, out.best); u != nil {
-		out.best = u
+	if u := union(out.Judged, d, out.Best); u != nil {
+		out.Best = u
 	}
 	return out
 }
 
 // better orders candidates: PASS first, then ERROR (it may pass), then by links that hold,
 // then by name for a stable answer.
-func better(a, b *ruleVerdict) bool {
-	rank := func(v *ruleVerdict) int {
+func better(a, b *RuleVerdict) bool {
+	rank := func(v *RuleVerdict) int {
 		switch v.status {
 		case Pass:
 			return 2
@@ -639,8 +584,8 @@ func better(a, b *ruleVerdict) bool {
 	return a.Rule < b.Rule
 }
 
-// ruleMessage describes a rule's verdict in one sentence.
-func ruleMessage(v *ruleVerdict) string {
+// RuleMessage describes a rule's verdict in one sentence.
+func RuleMessage(v *RuleVerdict) string {
 	if v.status == Pass {
 		return fmt.Sprintf("rule %s (%s) matches; target: %s", v.Rule, v.State, v.okTarget)
 	}
@@ -677,7 +622,7 @@ func ruleNoise(rule snapshot.Rule, region string, d detection.Detection) []detec
 		return nil
 	}
 	account := ""
-	if a, ok := parseARN(rule.ARN); ok {
+	if a, ok := awsarn.Parse(rule.ARN); ok {
 		account = a.Account
 	}
 	calls, err := detection.CatalogueNoise(detection.EventPattern, rule.EventPattern, account, region)
@@ -694,4 +639,10 @@ func ruleNoise(rule snapshot.Rule, region string, d detection.Detection) []detec
 		calls = written
 	}
 	return calls
+}
+
+// JudgeRuleTarget judges one target t of rule (read in region) for d's events against policy,
+// as JudgeRule does for each of the rule's own targets.
+func JudgeRuleTarget(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detection.Detection, t snapshot.Target, policy TargetPolicy) TargetVerdict {
+	return judgeTarget(s, t, ruleSender(rule, region, "", d, policy, nil), policy)
 }

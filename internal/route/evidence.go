@@ -1,0 +1,75 @@
+package route
+
+// Evidence the engine writes: what it read to judge a path, shaped for the finding's
+// "evidence" object so that a reviewer can verify it. Where a verdict follows a chain of links
+// (trail → log group → metric filter → alarm → topic → subscriber, or trail → rule → target),
+// the link that does not hold is data: a BrokenLink, which the finding's message is rendered
+// from.
+
+// BrokenLink is the first link of a control's chain that does not hold on the closest path.
+type BrokenLink struct {
+	Link ChainLink
+	// Hop is the hop of a delivery that does not hold, when the link is a delivery (an alarm's
+	// topic or subscriber, a rule's target); "" otherwise.
+	Hop DeliveryHop
+	// Unknown is set when the link could not be judged (the finding is ERROR) rather than
+	// judged broken.
+	Unknown bool
+}
+
+// MarshalText writes the link in evidence as the message names it, a string as "broken_link"
+// has always been in the JSON report ("metric filter", "SNS topic (topic policy)"); whether it
+// could be judged is the finding's status (ERROR).
+func (b BrokenLink) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// String renders the link for a message: "SNS topic (topic policy)".
+func (b BrokenLink) String() string {
+	if b.Hop == "" {
+		return b.Link.String()
+	}
+	return b.Link.String() + " (" + string(b.Hop) + ")"
+}
+
+// Lead starts a message about a broken chain: "broken link: SNS topic (topic policy) — ".
+func (b BrokenLink) Lead() string { return "broken link: " + b.String() + " — " }
+
+// ChainBreak is embedded in the evidence of chain checks: it writes "broken_link".
+type ChainBreak struct {
+	Broken *BrokenLink `json:"broken_link,omitempty"`
+}
+
+// BrokenAt is the link the evidence names as broken (nil when the chain holds).
+func (c ChainBreak) BrokenAt() *BrokenLink { return c.Broken }
+
+// AlarmChainEvidence is what EvaluateAlarmChain read on one log group.
+type AlarmChainEvidence struct {
+	LogGroup      string          `json:"log_group"`
+	MetricFilters []FilterVerdict `json:"metric_filters,omitempty"`
+	Alarms        []AlarmEvidence `json:"alarms,omitempty"`
+	Topics        []TargetVerdict `json:"topics,omitempty"`
+}
+
+// AlarmEvidence is one alarm on a detection's metric and what stops it going off.
+type AlarmEvidence struct {
+	Name           string   `json:"name"`
+	ARN            string   `json:"arn"`
+	Metric         string   `json:"metric"`
+	Condition      string   `json:"condition"`
+	ActionsEnabled bool     `json:"actions_enabled"`
+	AlarmActions   []string `json:"alarm_actions"`
+	Problems       []string `json:"problems,omitempty"`
+}
+
+// RuleEvidence is the evidence of a check that some EventBridge rule acts on a detection's
+// events in one region.
+type RuleEvidence struct {
+	ChainBreak
+	Detection string `json:"detection,omitempty"`
+	// Trail and HomeRegion name the trail whose StopLogging is watched.
+	Trail      string        `json:"trail,omitempty"`
+	HomeRegion string        `json:"home_region,omitempty"`
+	Rules      []RuleVerdict `json:"rules"`
+	// RulesNotMatching maps the other event-pattern rules to their verdict: a rule the reader
+	// expected to see is listed with what it misses.
+	RulesNotMatching map[string]string `json:"rules_not_matching,omitempty"`
+}
