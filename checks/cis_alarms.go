@@ -18,20 +18,18 @@ import (
 // would give the filter and metric it creates (those of the AWS CloudTrail guide's examples).
 type cisAlarm struct {
 	detection func() detection.Detection
-	filter    string
-	metric    string
 	// fix is what `lookout fix` creates for this check (its planner and its fix hints).
 	fix cisAlarmFix
 }
 
 // The three checks' specifications: one value each, read by the check and by its planner.
 var (
-	rootUsageSpec = cisAlarm{detection.RootUsage, "RootAccountUsage", "RootAccountUsageCount",
-		cisAlarmFix{"lookout-root-usage", "RootAccountUsageCount", "lookout-root-usage", detection.RefRootUsage, "root user activity"}}
-	apiWithoutMFASpec = cisAlarm{detection.APIWithoutMFA, "ApiActivityWithoutMFA", "ApiActivityWithoutMFACount",
-		cisAlarmFix{"lookout-api-without-mfa", "ApiActivityWithoutMFACount", "lookout-api-without-mfa", detection.RefAPIWithoutMFA, "API activity without MFA"}}
-	consoleWithoutMFASpec = cisAlarm{detection.ConsoleSigninWithoutMFA, "ConsoleSignInWithoutMfa", "ConsoleSignInWithoutMfaCount",
-		cisAlarmFix{"lookout-console-signin-without-mfa", "ConsoleSignInWithoutMfaCount", "lookout-console-signin-without-mfa", detection.RefConsoleSigninWithoutMFA, "console sign-in without MFA"}}
+	rootUsageSpec = cisAlarm{detection: detection.RootUsage, fix: cisAlarmFix{
+		filter: "lookout-root-usage", metric: "RootAccountUsageCount", alarm: "lookout-root-usage", pattern: detection.RefRootUsage, what: "root user activity"}}
+	apiWithoutMFASpec = cisAlarm{detection: detection.APIWithoutMFA, fix: cisAlarmFix{
+		filter: "lookout-api-without-mfa", metric: "ApiActivityWithoutMFACount", alarm: "lookout-api-without-mfa", pattern: detection.RefAPIWithoutMFA, what: "API activity without MFA"}}
+	consoleWithoutMFASpec = cisAlarm{detection: detection.ConsoleSigninWithoutMFA, fix: cisAlarmFix{
+		filter: "lookout-console-signin-without-mfa", metric: "ConsoleSignInWithoutMfaCount", alarm: "lookout-console-signin-without-mfa", pattern: detection.RefConsoleSigninWithoutMFA, what: "console sign-in without MFA"}}
 )
 
 const cisChainVerifies = "PASS needs one complete chain: a multi-region trail that includes global service events, " +
@@ -51,47 +49,56 @@ const cisRemediation = "On the CloudTrail log group, create the metric filter, a
 	"period 300, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action."
 
 // RootUsageAlarm is CIS "ensure a log metric filter and alarm exist for usage of the root user".
-var RootUsageAlarm = Check{
-	ID:       "cloudwatch-root-usage-alarm",
-	Title:    "Root user activity raises a CloudWatch alarm",
-	Severity: High,
-	Service:  "cloudwatch",
-	Verifies: cisChainVerifies + "Positives: root console logins (with and without MFA) and a root API call. " +
-		"Negatives: root actions invoked by an AWS service, AwsServiceEvent records, IAM user and assumed-role " +
-		"calls, and AssumedRoot sessions (centralised root access).",
-	Remediation: cisRemediation + " Pattern: " + detection.RefRootUsage,
-	FixSummary:  "create metric filter lookout-root-usage, alarm and SNS wiring on the CloudTrail log group",
-	Frameworks:  cisMonitoring("3", "CloudWatch.1"),
-	Run:         cisAlarmRunner(rootUsageSpec),
+func RootUsageAlarm() *Check {
+	return &Check{
+		ID:       "cloudwatch-root-usage-alarm",
+		Title:    "Root user activity raises a CloudWatch alarm",
+		Severity: High,
+		Service:  "cloudwatch",
+		Verifies: cisChainVerifies + "Positives: root console logins (with and without MFA) and a root API call. " +
+			"Negatives: root actions invoked by an AWS service, AwsServiceEvent records, IAM user and assumed-role " +
+			"calls, and AssumedRoot sessions (centralised root access).",
+		Remediation: cisRemediation + " Pattern: " + detection.RefRootUsage,
+		FixSummary:  "create metric filter lookout-root-usage, alarm and SNS wiring on the CloudTrail log group",
+		Frameworks:  cisMonitoring("3", "CloudWatch.1"),
+		Run:         cisAlarmRunner(rootUsageSpec),
+		Plan:        planCISAlarm(rootUsageSpec.fix),
+	}
 }
 
 // APIWithoutMFAAlarm is the "API activity without MFA" alarm of the AWS CloudTrail guide.
-var APIWithoutMFAAlarm = Check{
-	ID:       "cloudwatch-api-without-mfa-alarm",
-	Title:    "API activity without MFA raises a CloudWatch alarm",
-	Severity: Medium,
-	Service:  "cloudwatch",
-	Verifies: cisChainVerifies + "Positives: console-session calls of an IAM user and of an assumed role whose " +
-		"session says mfaAuthenticated false. Negatives: the same calls with mfaAuthenticated true.",
-	Remediation: cisRemediation + " Pattern: " + detection.RefAPIWithoutMFA,
-	FixSummary:  "create metric filter lookout-api-without-mfa, alarm and SNS wiring on the CloudTrail log group",
-	Run:         cisAlarmRunner(apiWithoutMFASpec),
+func APIWithoutMFAAlarm() *Check {
+	return &Check{
+		ID:       "cloudwatch-api-without-mfa-alarm",
+		Title:    "API activity without MFA raises a CloudWatch alarm",
+		Severity: Medium,
+		Service:  "cloudwatch",
+		Verifies: cisChainVerifies + "Positives: console-session calls of an IAM user and of an assumed role whose " +
+			"session says mfaAuthenticated false. Negatives: the same calls with mfaAuthenticated true.",
+		Remediation: cisRemediation + " Pattern: " + detection.RefAPIWithoutMFA,
+		FixSummary:  "create metric filter lookout-api-without-mfa, alarm and SNS wiring on the CloudTrail log group",
+		Run:         cisAlarmRunner(apiWithoutMFASpec),
+		Plan:        planCISAlarm(apiWithoutMFASpec.fix),
+	}
 }
 
 // ConsoleSigninWithoutMFAAlarm is CIS "ensure a log metric filter and alarm exist for
 // Management Console sign-in without MFA".
-var ConsoleSigninWithoutMFAAlarm = Check{
-	ID:       "cloudwatch-console-signin-without-mfa-alarm",
-	Title:    "Console sign-in without MFA raises a CloudWatch alarm",
-	Severity: High,
-	Service:  "cloudwatch",
-	Verifies: cisChainVerifies + "Positive: an IAM user's successful console login with MFAUsed No (the AWS " +
-		"guide's MFAUsed = \"No\", CIS's MFAUsed != \"Yes\" and the SSO-aware variant all pass). Negatives: a " +
-		"login with MFA, a root login with MFA, and an API call that is not ConsoleLogin.",
-	Remediation: cisRemediation + " Pattern: " + detection.RefConsoleSigninWithoutMFA,
-	FixSummary:  "create metric filter lookout-console-signin-without-mfa, alarm and SNS wiring on the CloudTrail log group",
-	Frameworks:  cisMonitoring("2", "CloudWatch.3"),
-	Run:         cisAlarmRunner(consoleWithoutMFASpec),
+func ConsoleSigninWithoutMFAAlarm() *Check {
+	return &Check{
+		ID:       "cloudwatch-console-signin-without-mfa-alarm",
+		Title:    "Console sign-in without MFA raises a CloudWatch alarm",
+		Severity: High,
+		Service:  "cloudwatch",
+		Verifies: cisChainVerifies + "Positive: an IAM user's successful console login with MFAUsed No (the AWS " +
+			"guide's MFAUsed = \"No\", CIS's MFAUsed != \"Yes\" and the SSO-aware variant all pass). Negatives: a " +
+			"login with MFA, a root login with MFA, and an API call that is not ConsoleLogin.",
+		Remediation: cisRemediation + " Pattern: " + detection.RefConsoleSigninWithoutMFA,
+		FixSummary:  "create metric filter lookout-console-signin-without-mfa, alarm and SNS wiring on the CloudTrail log group",
+		Frameworks:  cisMonitoring("2", "CloudWatch.3"),
+		Run:         cisAlarmRunner(consoleWithoutMFASpec),
+		Plan:        planCISAlarm(consoleWithoutMFASpec.fix),
+	}
 }
 
 func cisAlarmRunner(spec cisAlarm) func(*Check, *snapshot.Snapshot, Options) []Finding {

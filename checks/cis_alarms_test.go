@@ -27,7 +27,7 @@ func TestRootUsageAlarm(t *testing.T) {
 		return func(s *snapshot.Snapshot) { f(&s.Accounts[0].Trails[0]) }
 	}
 	readErr := &snapshot.ReadError{Operation: "x:Y", Code: "AccessDenied", Message: "denied"}
-	runControlCases(t, &RootUsageAlarm, []controlCase{
+	runControlCases(t, RootUsageAlarm(), []controlCase{
 		{name: "pass AWS guide chain", status: Pass,
 			want: []string{"trail main delivers to log group cloudtrail-logs (account 111111111111, us-east-1)",
 				"metric filter RootAccountUsage", "alarm RootAccountUsage (Sum >= 1 over 300s, 1 of 1)", "which notifies SNS topic security-alerts (1 confirmed subscription(s): email)"}},
@@ -122,14 +122,14 @@ func TestRootUsageAlarm(t *testing.T) {
 }
 
 func TestMFAAlarms(t *testing.T) {
-	runControlCases(t, &APIWithoutMFAAlarm, []controlCase{
+	runControlCases(t, APIWithoutMFAAlarm(), []controlCase{
 		{name: "pass AWS guide API without MFA", status: Pass, want: []string{"metric filter ApiActivityWithoutMFA"}},
 		{name: "fail pattern on the wrong value", status: Fail, want: []string{"misses"},
 			mutate: func(s *snapshot.Snapshot) {
 				filterOf(s, "ApiActivityWithoutMFA").Pattern = `{ $.userIdentity.sessionContext.attributes.mfaAuthenticated = "true" }`
 			}},
 	})
-	runControlCases(t, &ConsoleSigninWithoutMFAAlarm, []controlCase{
+	runControlCases(t, ConsoleSigninWithoutMFAAlarm(), []controlCase{
 		{name: "pass AWS guide MFAUsed = No", status: Pass, want: []string{"metric filter ConsoleSignInWithoutMfa"}},
 		{name: "pass CIS MFAUsed != Yes", status: Pass,
 			mutate: func(s *snapshot.Snapshot) {
@@ -157,7 +157,7 @@ func TestOrganizationTrailChainInManagementAccount(t *testing.T) {
 			Logs: &snapshot.LogsData{LogGroups: []snapshot.LogGroup{}, MetricFilters: []snapshot.MetricFilter{}}}}}
 	s.Accounts = append(s.Accounts, member)
 	var got *Finding
-	for _, f := range Run(s, []*Check{&RootUsageAlarm}, Options{}) {
+	for _, f := range Run(s, []*Check{RootUsageAlarm()}, Options{}) {
 		if f.Account == "222222222222" {
 			got = &f
 		}
@@ -166,10 +166,9 @@ func TestOrganizationTrailChainInManagementAccount(t *testing.T) {
 		t.Fatalf("member account finding = %+v, want PASS through the management account's chain", got)
 	}
 	s.Accounts = s.Accounts[1:]
-	for _, f := range Run(s, []*Check{&RootUsageAlarm}, Options{}) {
+	for _, f := range Run(s, []*Check{RootUsageAlarm()}, Options{}) {
 		if f.Status != Error {
 			t.Errorf("without the management account the chain cannot be judged: got %s %s", f.Status, f.Message)
 		}
 	}
 }
-

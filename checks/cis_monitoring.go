@@ -39,25 +39,23 @@ type cisMonitor struct {
 }
 
 var cisMonitors = []cisMonitor{
-	{"unauthorized-api-calls", "cloudwatch-unauthorized-api-calls-alarm", "Unauthorized API calls are monitored", High, "1", "CloudWatch.2", "lookout-unauthorized-api-calls", "UnauthorizedAPICallsCount"},
-	{"iam-policy-changes", "cloudwatch-iam-policy-changes-alarm", "IAM policy changes are monitored", High, "4", "CloudWatch.4", "lookout-iam-policy-changes", "IAMPolicyChangesCount"},
-	{"cloudtrail-changes", "cloudwatch-cloudtrail-changes-alarm", "CloudTrail configuration changes are monitored", High, "5", "CloudWatch.5", "lookout-cloudtrail-changes", "CloudTrailChangesCount"},
-	{"console-auth-failures", "cloudwatch-console-auth-failures-alarm", "Console authentication failures are monitored", High, "6", "CloudWatch.6", "lookout-console-auth-failures", "ConsoleAuthFailuresCount"},
-	{"kms-key-disable", "cloudwatch-kms-key-disable-alarm", "Disabling or scheduled deletion of customer managed keys is monitored", High, "7", "CloudWatch.7", "lookout-kms-key-disable", "KMSKeyDisableCount"},
-	{"s3-bucket-policy-changes", "cloudwatch-s3-bucket-policy-changes-alarm", "S3 bucket policy changes are monitored", Medium, "8", "CloudWatch.8", "lookout-s3-bucket-policy-changes", "S3BucketPolicyChangesCount"},
-	{"config-changes", "cloudwatch-config-changes-alarm", "AWS Config configuration changes are monitored", Medium, "9", "CloudWatch.9", "lookout-config-changes", "ConfigChangesCount"},
-	{"security-group-changes", "cloudwatch-security-group-changes-alarm", "Security group changes are monitored", Medium, "10", "CloudWatch.10", "lookout-security-group-changes", "SecurityGroupChangesCount"},
-	{"nacl-changes", "cloudwatch-nacl-changes-alarm", "Network ACL changes are monitored", Medium, "11", "CloudWatch.11", "lookout-nacl-changes", "NACLChangesCount"},
-	{"network-gateway-changes", "cloudwatch-network-gateway-changes-alarm", "Network gateway changes are monitored", Medium, "12", "CloudWatch.12", "lookout-network-gateway-changes", "NetworkGatewayChangesCount"},
-	{"route-table-changes", "cloudwatch-route-table-changes-alarm", "Route table changes are monitored", Medium, "13", "CloudWatch.13", "lookout-route-table-changes", "RouteTableChangesCount"},
-	{"vpc-changes", "cloudwatch-vpc-changes-alarm", "VPC changes are monitored", Medium, "14", "CloudWatch.14", "lookout-vpc-changes", "VPCChangesCount"},
-	{"organizations-changes", "cloudwatch-organizations-changes-alarm", "AWS Organizations changes are monitored", High, "15", "", "lookout-organizations-changes", "OrganizationsChangesCount"},
+	{key: "unauthorized-api-calls", id: "cloudwatch-unauthorized-api-calls-alarm", title: "Unauthorized API calls are monitored", severity: High, item: "1", secHub: "CloudWatch.2", filter: "lookout-unauthorized-api-calls", metric: "UnauthorizedAPICallsCount"},
+	{key: "iam-policy-changes", id: "cloudwatch-iam-policy-changes-alarm", title: "IAM policy changes are monitored", severity: High, item: "4", secHub: "CloudWatch.4", filter: "lookout-iam-policy-changes", metric: "IAMPolicyChangesCount"},
+	{key: "cloudtrail-changes", id: "cloudwatch-cloudtrail-changes-alarm", title: "CloudTrail configuration changes are monitored", severity: High, item: "5", secHub: "CloudWatch.5", filter: "lookout-cloudtrail-changes", metric: "CloudTrailChangesCount"},
+	{key: "console-auth-failures", id: "cloudwatch-console-auth-failures-alarm", title: "Console authentication failures are monitored", severity: High, item: "6", secHub: "CloudWatch.6", filter: "lookout-console-auth-failures", metric: "ConsoleAuthFailuresCount"},
+	{key: "kms-key-disable", id: "cloudwatch-kms-key-disable-alarm", title: "Disabling or scheduled deletion of customer managed keys is monitored", severity: High, item: "7", secHub: "CloudWatch.7", filter: "lookout-kms-key-disable", metric: "KMSKeyDisableCount"},
+	{key: "s3-bucket-policy-changes", id: "cloudwatch-s3-bucket-policy-changes-alarm", title: "S3 bucket policy changes are monitored", severity: Medium, item: "8", secHub: "CloudWatch.8", filter: "lookout-s3-bucket-policy-changes", metric: "S3BucketPolicyChangesCount"},
+	{key: "config-changes", id: "cloudwatch-config-changes-alarm", title: "AWS Config configuration changes are monitored", severity: Medium, item: "9", secHub: "CloudWatch.9", filter: "lookout-config-changes", metric: "ConfigChangesCount"},
+	{key: "security-group-changes", id: "cloudwatch-security-group-changes-alarm", title: "Security group changes are monitored", severity: Medium, item: "10", secHub: "CloudWatch.10", filter: "lookout-security-group-changes", metric: "SecurityGroupChangesCount"},
+	{key: "nacl-changes", id: "cloudwatch-nacl-changes-alarm", title: "Network ACL changes are monitored", severity: Medium, item: "11", secHub: "CloudWatch.11", filter: "lookout-nacl-changes", metric: "NACLChangesCount"},
+	{key: "network-gateway-changes", id: "cloudwatch-network-gateway-changes-alarm", title: "Network gateway changes are monitored", severity: Medium, item: "12", secHub: "CloudWatch.12", filter: "lookout-network-gateway-changes", metric: "NetworkGatewayChangesCount"},
+	{key: "route-table-changes", id: "cloudwatch-route-table-changes-alarm", title: "Route table changes are monitored", severity: Medium, item: "13", secHub: "CloudWatch.13", filter: "lookout-route-table-changes", metric: "RouteTableChangesCount"},
+	{key: "vpc-changes", id: "cloudwatch-vpc-changes-alarm", title: "VPC changes are monitored", severity: Medium, item: "14", secHub: "CloudWatch.14", filter: "lookout-vpc-changes", metric: "VPCChangesCount"},
+	{key: "organizations-changes", id: "cloudwatch-organizations-changes-alarm", title: "AWS Organizations changes are monitored", severity: High, item: "15", secHub: "", filter: "lookout-organizations-changes", metric: "OrganizationsChangesCount"},
 }
 
-// CISMonitoring are the thirteen checks, in the order of the CIS Monitoring section.
-var CISMonitoring = buildCISMonitoring()
-
-func buildCISMonitoring() []*Check {
+// CISMonitoring returns the thirteen checks, in the order of the CIS Monitoring section.
+func CISMonitoring() []*Check {
 	controls := map[string]detection.CISControl{}
 	for _, ctl := range detection.CISControls() {
 		controls[ctl.Key] = ctl
@@ -70,8 +68,7 @@ func buildCISMonitoring() []*Check {
 		}
 		spec := cisAlarm{
 			detection: func() detection.Detection { return detection.CISFilter(m.key) },
-			filter:    m.filter, metric: m.metric,
-			fix: cisAlarmFix{filter: m.filter, metric: m.metric, alarm: m.filter, pattern: ctl.RefPattern, what: strings.ToLower(ctl.Summary[:1]) + ctl.Summary[1:]},
+			fix:       cisAlarmFix{filter: m.filter, metric: m.metric, alarm: m.filter, pattern: ctl.RefPattern, what: strings.ToLower(ctl.Summary[:1]) + ctl.Summary[1:]},
 		}
 		c := &Check{
 			ID:       m.id,

@@ -18,7 +18,7 @@ import (
 )
 
 func cisCheck(t *testing.T, id string) *checks.Check {
-	for _, c := range checks.CISMonitoring {
+	for _, c := range checks.CISMonitoring() {
 		if c.ID == id {
 			return c
 		}

@@ -143,10 +143,10 @@ func TestCISMonitoring(t *testing.T) {
 // TestCISMonitoringRegistry: thirteen checks, each with CIS ids for every version, the
 // Security Hub id where one exists, and a fix.
 func TestCISMonitoringRegistry(t *testing.T) {
-	if len(CISMonitoring) != 13 {
-		t.Fatalf("%d CIS monitoring checks, want 13", len(CISMonitoring))
+	if len(CISMonitoring()) != 13 {
+		t.Fatalf("%d CIS monitoring checks, want 13", len(CISMonitoring()))
 	}
-	for _, c := range CISMonitoring {
+	for _, c := range CISMonitoring() {
 		for _, fw := range []string{"cis-aws-1.4", "cis-aws-3.0", "cis-aws-5.0", "cis-aws-7.0"} {
 			if c.Frameworks[fw] == "" {
 				t.Errorf("%s: no %s id", c.ID, fw)
@@ -211,7 +211,7 @@ func cisRulePattern(t *testing.T, key, drop string) string {
 // by the reference metric filter, PASS by rules wherever the events are delivered, a rule that
 // misses one event, an over-broad rule, and a region left uncovered.
 func TestEveryCISMonitoringCheck(t *testing.T) {
-	for _, c := range CISMonitoring {
+	for _, c := range CISMonitoring() {
 		key := strings.TrimSuffix(strings.TrimPrefix(c.ID, "cloudwatch-"), "-alarm")
 		ctl := cisControl(key)
 		full := cisRulePattern(t, key, "")

@@ -14,22 +14,26 @@ import (
 
 // CloudTrailLogging verifies that every scanned region of every account is covered by a trail
 // that is really recording management events.
-var CloudTrailLogging = Check{
-	ID:       "cloudtrail-logging",
-	Title:    "CloudTrail is logging in this region",
-	Severity: Critical,
-	Service:  "cloudtrail",
-	Verifies: "Some trail covering the region (a multi-region trail from any home region, a single-region " +
-		"trail homed there, or an organization trail) is logging (IsLogging), records management events " +
-		"for both reads and writes (classic and advanced selectors are evaluated against probe events, " +
-		"several advanced selectors combined), excludes no management event source, and shows no " +
-		"LatestDeliveryError.",
-	Remediation: "Start logging on the covering trail in its home region (aws cloudtrail start-logging --name TRAIL " +
-		"--region HOME), or create a multi-region trail that records all management events, read and write.",
-	FixSummary: "cloudtrail:StartLogging on a stopped covering trail in its home region",
-	// CIS "Ensure CloudTrail is enabled in all regions": 3.1 up to v5.0, 4.1 in v6.0 and v7.0.
-	Frameworks: map[string]string{"cis-aws-1.4": "3.1", "cis-aws-3.0": "3.1", "cis-aws-5.0": "3.1", "cis-aws-7.0": "4.1", "aws-securityhub": "CloudTrail.1"},
-	Run:        runCloudTrailLogging,
+func CloudTrailLogging() *Check {
+	return &Check{
+		ID:       "cloudtrail-logging",
+		Title:    "CloudTrail is logging in this region",
+		Severity: Critical,
+		Service:  "cloudtrail",
+		Verifies: "Some trail covering the region (a multi-region trail from any home region, a single-region " +
+			"trail homed there, or an organization trail) is logging (IsLogging), records management events " +
+			"for both reads and writes (classic and advanced selectors are evaluated against probe events, " +
+			"several advanced selectors combined), excludes no management event source, and shows no " +
+			"LatestDeliveryError.",
+		Remediation: "Start logging on the covering trail in its home region (aws cloudtrail start-logging --name TRAIL " +
+			"--region HOME), or create a multi-region trail that records all management events, read and write.",
+		FixSummary: "cloudtrail:StartLogging on a stopped covering trail in its home region",
+		// CIS "Ensure CloudTrail is enabled in all regions": 3.1 up to v5.0, 4.1 in v6.0 and v7.0.
+		Frameworks: map[string]string{"cis-aws-1.4": "3.1", "cis-aws-3.0": "3.1", "cis-aws-5.0": "3.1", "cis-aws-7.0": "4.1", "aws-securityhub": "CloudTrail.1"},
+		Run:        runCloudTrailLogging,
+		Plan:       planCloudTrailLogging,
+		Project:    projectCloudTrailLogging,
+	}
 }
 
 func runCloudTrailLogging(c *Check, s *snapshot.Snapshot, _ Options) []Finding {

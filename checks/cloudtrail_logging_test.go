@@ -154,7 +154,7 @@ func TestCloudTrailLogging(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := Run(tc.snap, []*Check{&CloudTrailLogging}, Options{})
+			fs := Run(tc.snap, []*Check{CloudTrailLogging()}, Options{})
 			if len(fs) != 1 {
 				t.Fatalf("got %d findings, want 1 per account and region: %+v", len(fs), fs)
 			}
@@ -210,14 +210,14 @@ func TestPartitions(t *testing.T) {
 			s := oneRegion(tc.region, tr)
 			s.Accounts[0].Partition = tc.partition
 			s.Accounts[0].Trails[0].Status.IsLogging = false
-			fs := Run(s, []*Check{&CloudTrailLogging, &ConsoleSigninRule}, Options{SigninRegions: []string{tc.region}})
+			fs := Run(s, []*Check{CloudTrailLogging(), ConsoleSigninRule()}, Options{SigninRegions: []string{tc.region}})
 			for _, f := range fs {
 				if !strings.HasPrefix(f.Resource, "arn:"+tc.partition+":") {
 					t.Errorf("%s: resource %q is not in partition %s", f.CheckID, f.Resource, tc.partition)
 				}
 			}
 			s.Accounts[0].Trails[0].Status.IsLogging = true
-			f := Run(s, []*Check{&CloudTrailLogging}, Options{})[0]
+			f := Run(s, []*Check{CloudTrailLogging()}, Options{})[0]
 			if f.Status != Fail || !strings.Contains(f.Message, "excludes global service events") {
 				t.Errorf("trail without global events in %s: %s %s", tc.region, f.Status, f.Message)
 			}

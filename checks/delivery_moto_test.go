@@ -40,7 +40,7 @@ const cloudWatchOnlyPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"Alarm
 func TestMotoTopicDelivery(t *testing.T) {
 	t.Parallel()
 	w := buildControlWorld(t)
-	root, ec2rule := &checks.RootUsageAlarm, &checks.EC2StateChangeRule
+	root, ec2rule := checks.RootUsageAlarm(), checks.EC2StateChangeRule()
 	w.runInstance()
 	w.expect(ec2rule, home, checks.Pass, "SNS topic security-alerts (1 confirmed subscription(s): email)")
 
@@ -129,7 +129,7 @@ func (w *controlWorld) runInstance() {
 func TestMotoMetricLeg(t *testing.T) {
 	t.Parallel()
 	w := buildControlWorld(t)
-	root := &checks.RootUsageAlarm
+	root := checks.RootUsageAlarm()
 	w.rootAlarm(func(in *cloudwatch.PutMetricAlarmInput) { in.Unit = cwtypes.StandardUnitCount })
 	w.expect(root, home, checks.Fail, "broken link: alarm", "unit Count does not match the unit the filter publishes (None)")
 
@@ -169,13 +169,13 @@ func TestMotoMetricLeg(t *testing.T) {
 	_, err = cloudtrail.NewFromConfig(w.cfg(home)).UpdateTrail(w.ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("main"), IncludeGlobalServiceEvents: aws.Bool(false)})
 	w.must("UpdateTrail", err)
 	w.expect(root, home, checks.Fail, "broken link: trail", "excludes global service events")
-	w.expect(&checks.CloudTrailLogging, home, checks.Fail, "excludes global service events")
+	w.expect(checks.CloudTrailLogging(), home, checks.Fail, "excludes global service events")
 }
 
 func TestMotoRuleTargetDelivery(t *testing.T) {
 	t.Parallel()
 	w := buildControlWorld(t)
-	stop, signin := &checks.StopLoggingRemediation, &checks.ConsoleSigninRule
+	stop, signin := checks.StopLoggingRemediation(), checks.ConsoleSigninRule()
 
 	// A Lambda target whose permission was removed (or never added, as with the CLI).
 	_, err := lambda.NewFromConfig(w.cfg(home)).RemovePermission(w.ctx, &lambda.RemovePermissionInput{

@@ -246,7 +246,7 @@ func TestAlarmDelivery(t *testing.T) {
 			mutate: func(s *snapshot.Snapshot) { s.Accounts[0].Trails[0].IsMultiRegion = false },
 			broken: route.BrokenLink{Link: route.LinkTrail}, want: []string{"records only us-east-1"}},
 	}
-	runControlCases(t, &RootUsageAlarm, cases)
+	runControlCases(t, RootUsageAlarm(), cases)
 }
 
 // mathAlarm turns the root alarm into a metric-math alarm: m1 is the filter's metric.
@@ -339,7 +339,7 @@ func TestRuleDelivery(t *testing.T) {
 			},
 			broken: route.BrokenLink{Link: route.LinkRule}, want: []string{"StopLogging by an assumed role", "StopLogging by the root user"}},
 	}
-	runControlCases(t, &StopLoggingRemediation, remediation)
+	runControlCases(t, StopLoggingRemediation(), remediation)
 
 	signin := []controlCase{
 		{name: "SNS target with only the default topic policy, which admits alarms but not EventBridge", region: "us-east-1", status: Fail,
@@ -421,7 +421,7 @@ func TestRuleDelivery(t *testing.T) {
 			},
 			broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopForwardedRule}, want: []string{"forwarding to event bus default", "DISABLED"}},
 	}
-	runControlCases(t, &ConsoleSigninRule, signin)
+	runControlCases(t, ConsoleSigninRule(), signin)
 }
 
 // forwardWest makes us-west-2's sign-in rule forward to the default bus of us-east-1.
@@ -443,7 +443,7 @@ func TestHostilePoliciesAreErrorInBoundedTime(t *testing.T) {
 			s := controlsFixture()
 			topicOf(s, "us-east-1", ctlTopic).Policy = doc
 			start := time.Now()
-			fs := Run(s, []*Check{&RootUsageAlarm}, Options{})
+			fs := Run(s, []*Check{RootUsageAlarm()}, Options{})
 			if d := time.Since(start); d > 10*time.Second {
 				t.Fatalf("took %v", d)
 			}

@@ -225,7 +225,7 @@ func (w *controlWorld) expect(c *checks.Check, region string, status checks.Stat
 func TestMotoStopLoggingRemediation(t *testing.T) {
 	t.Parallel()
 	w := buildControlWorld(t)
-	c := &checks.StopLoggingRemediation
+	c := checks.StopLoggingRemediation()
 	eb := eventbridge.NewFromConfig(w.cfg(home))
 	w.expect(c, home, checks.Pass, "rule enable_trail", "Lambda function enable_trail lets EventBridge invoke it, is Active",
 		"its execution role enable_trail-role may call cloudtrail:StartLogging")
@@ -291,7 +291,7 @@ func TestMotoStopLoggingRemediation(t *testing.T) {
 func TestMotoRootUsageAlarmChain(t *testing.T) {
 	t.Parallel()
 	w := buildControlWorld(t)
-	c := &checks.RootUsageAlarm
+	c := checks.RootUsageAlarm()
 	w.expect(c, home, checks.Pass, "metric filter RootAccountUsage", "SNS topic security-alerts (1 confirmed subscription(s): email)")
 
 	w.rootAlarm(func(in *cloudwatch.PutMetricAlarmInput) { in.EvaluationPeriods = aws.Int32(3) })
@@ -341,7 +341,7 @@ func TestMotoRootUsageAlarmChain(t *testing.T) {
 func TestMotoConsoleSigninAndEC2Rules(t *testing.T) {
 	t.Parallel()
 	w := buildControlWorld(t)
-	signin := &checks.ConsoleSigninRule
+	signin := checks.ConsoleSigninRule()
 	w.expect(signin, home, checks.Pass, "rule console-signin")
 	w.expect(signin, west, checks.Pass, "rule console-signin")
 
@@ -356,7 +356,7 @@ func TestMotoConsoleSigninAndEC2Rules(t *testing.T) {
 	w.rule(west, "root-signin", `{"source":["aws.signin"],"detail-type":["AWS Console Signin via CloudTrail"],"detail":{"userIdentity":{"arn":["arn:aws:iam::123456789012:root"]}}}`, w.fns[west+"/signin-to-slack"])
 	w.expect(signin, west, checks.Pass, "rule root-signin")
 
-	ec2rule := &checks.EC2StateChangeRule
+	ec2rule := checks.EC2StateChangeRule()
 	if f := w.scan(ec2rule); len(f) != 0 {
 		t.Fatalf("no instances: want no finding, got %+v", f)
 	}

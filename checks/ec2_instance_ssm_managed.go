@@ -13,24 +13,27 @@ import (
 // agent never registered would otherwise get no finding at all, and a scan could be green
 // while half the fleet's SSH logs go nowhere (the AWS Well-Architected security lab's design:
 // Systems Manager manages every instance, and Session Manager replaces SSH).
-var EC2InstanceSSMManaged = Check{
-	ID:       "ec2-instance-ssm-managed",
-	Title:    "EC2 instance is managed by Systems Manager",
-	Severity: High,
-	Service:  "ec2",
-	Verifies: "The running instance (any platform) is listed by SSM's DescribeInstanceInformation with ping status " +
-		"Online: its SSM Agent registered and reports, so Session Manager reaches it and its SSH logs can be verified. " +
-		"A FAIL names what lookout can see of why: the ping status SSM reports, no instance profile, or a profile " +
-		"whose role has neither AmazonSSMManagedInstanceCore nor AmazonEC2RoleforSSM attached (inline policies are " +
-		"not evaluated). Stopped instances get no finding.",
-	Remediation: "Give the instance an instance profile whose role has AmazonSSMManagedInstanceCore (and " +
-		"CloudWatchAgentServerPolicy to ship logs), or enable Default Host Management Configuration; make sure the SSM " +
-		"Agent runs and reaches the ssm, ssmmessages and ec2messages endpoints (internet or VPC endpoints).",
-	FixSummary: "for an instance without an instance profile: role and instance profile lookout-ssm-instance " +
-		"(AmazonSSMManagedInstanceCore + CloudWatchAgentServerPolicy, trusted by ec2.amazonaws.com), associated with " +
-		"the instance; an existing profile is never replaced",
-	Frameworks: map[string]string{"aws-securityhub": "SSM.1"},
-	Run:        runEC2InstanceSSMManaged,
+func EC2InstanceSSMManaged() *Check {
+	return &Check{
+		ID:       "ec2-instance-ssm-managed",
+		Title:    "EC2 instance is managed by Systems Manager",
+		Severity: High,
+		Service:  "ec2",
+		Verifies: "The running instance (any platform) is listed by SSM's DescribeInstanceInformation with ping status " +
+			"Online: its SSM Agent registered and reports, so Session Manager reaches it and its SSH logs can be verified. " +
+			"A FAIL names what lookout can see of why: the ping status SSM reports, no instance profile, or a profile " +
+			"whose role has neither AmazonSSMManagedInstanceCore nor AmazonEC2RoleforSSM attached (inline policies are " +
+			"not evaluated). Stopped instances get no finding.",
+		Remediation: "Give the instance an instance profile whose role has AmazonSSMManagedInstanceCore (and " +
+			"CloudWatchAgentServerPolicy to ship logs), or enable Default Host Management Configuration; make sure the SSM " +
+			"Agent runs and reaches the ssm, ssmmessages and ec2messages endpoints (internet or VPC endpoints).",
+		FixSummary: "for an instance without an instance profile: role and instance profile lookout-ssm-instance " +
+			"(AmazonSSMManagedInstanceCore + CloudWatchAgentServerPolicy, trusted by ec2.amazonaws.com), associated with " +
+			"the instance; an existing profile is never replaced",
+		Frameworks: map[string]string{"aws-securityhub": "SSM.1"},
+		Run:        runEC2InstanceSSMManaged,
+		Plan:       planEC2InstanceSSMManaged,
+	}
 }
 
 // ssmCorePolicies are the AWS managed policies that give the SSM Agent what it needs to

@@ -145,7 +145,7 @@ func runInstanceCases(t *testing.T, c *Check, cases []instanceCase) {
 }
 
 func TestEC2InstanceSSMManaged(t *testing.T) {
-	runInstanceCases(t, &EC2InstanceSSMManaged, []instanceCase{
+	runInstanceCases(t, EC2InstanceSSMManaged(), []instanceCase{
 		{name: "pass managed and Online", status: Pass, want: []string{"i-web (web) reports to SSM (ping status Online, agent 3.3.1142.0)"}},
 		{name: "fail unmanaged without an instance profile", status: Fail,
 			mutate: func(s *snapshot.Snapshot) { unmanage(s); fleetInstance(s, "i-web").InstanceProfileARN = "" },
@@ -229,7 +229,7 @@ func TestEC2InstanceARNInAccountPartition(t *testing.T) {
 	s := fleet()
 	s.Accounts[0].Partition = "aws-cn"
 	s.Accounts[0].Regions[0].Name = "cn-north-1"
-	for _, c := range []*Check{&EC2InstanceSSMManaged, &EC2SSHOpenToInternet} {
+	for _, c := range []*Check{EC2InstanceSSMManaged(), EC2SSHOpenToInternet()} {
 		fs := Run(s, []*Check{c}, Options{})
 		if len(fs) != 1 || fs[0].Resource != "arn:aws-cn:ec2:cn-north-1:123456789012:instance/i-web" {
 			t.Errorf("%s: findings %+v, want one for arn:aws-cn:ec2:cn-north-1:123456789012:instance/i-web", c.ID, fs)
@@ -249,7 +249,7 @@ func TestEC2SSHOpenToInternet(t *testing.T) {
 		}
 		return p
 	}
-	runInstanceCases(t, &EC2SSHOpenToInternet, []instanceCase{
+	runInstanceCases(t, EC2SSHOpenToInternet(), []instanceCase{
 		{name: "pass 22 open only to the office, 443 to the world", status: Pass,
 			want: []string{"i-web (web): no security group (sg-web) admits TCP 22 from 0.0.0.0/0 or ::/0", "open only to 203.0.113.0/24"}},
 		{name: "fail 22 open via IPv4", status: Fail, mutate: withRules(ssh(22, 22, "0.0.0.0/0")),
@@ -366,7 +366,7 @@ func TestPlanEC2InstanceSSMManaged(t *testing.T) {
 		s := fleet()
 		unmanage(s)
 		fleetInstance(s, "i-web").InstanceProfileARN = ""
-		acts, note := planFor(t, s, &EC2InstanceSSMManaged, "i-web", FixOptions{HomeRegion: "us-east-1"})
+		acts, note := planFor(t, s, EC2InstanceSSMManaged(), "i-web", FixOptions{HomeRegion: "us-east-1"})
 		var got []string
 		for _, a := range acts {
 			got = append(got, a.IAMAction()+" "+a.Region+" "+string(a.Effect)+" "+a.Target)
@@ -403,7 +403,7 @@ func TestPlanEC2InstanceSSMManaged(t *testing.T) {
 	t.Run("existing profile is never replaced", func(t *testing.T) {
 		s := fleet()
 		rolePolicies(snapshot.AttachedPolicy{Name: "CloudWatchAgentServerPolicy", ARN: cwAgentARN})(s)
-		acts, note := planFor(t, s, &EC2InstanceSSMManaged, "i-web", FixOptions{HomeRegion: "us-east-1"})
+		acts, note := planFor(t, s, EC2InstanceSSMManaged(), "i-web", FixOptions{HomeRegion: "us-east-1"})
 		if len(acts) != 0 {
 			t.Errorf("planned %d actions for an instance with a profile", len(acts))
 		}
@@ -418,7 +418,7 @@ func TestPlanEC2InstanceSSMManaged(t *testing.T) {
 		unmanage(s)
 		s.Accounts[0].Partition = "aws-cn"
 		fleetInstance(s, "i-web").InstanceProfileARN = ""
-		acts, _ := planFor(t, s, &EC2InstanceSSMManaged, "i-web", FixOptions{HomeRegion: fleetRegion})
+		acts, _ := planFor(t, s, EC2InstanceSSMManaged(), "i-web", FixOptions{HomeRegion: fleetRegion})
 		if p := acts[1].Params.(plan.AttachRolePolicy).PolicyARN; p != "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore" {
 			t.Errorf("policy ARN %v, want the aws-cn one", p)
 		}
@@ -438,7 +438,7 @@ func TestPlanEC2SSHOpen(t *testing.T) {
 	}
 	t.Run("without --allow-revoke nothing is planned and the note says why", func(t *testing.T) {
 		s := open(snapshot.IPPermission{Protocol: "tcp", FromPort: i32(22), ToPort: i32(22), IPv4Ranges: []string{"0.0.0.0/0"}})
-		acts, note := planFor(t, s, &EC2SSHOpenToInternet, "i-web", FixOptions{})
+		acts, note := planFor(t, s, EC2SSHOpenToInternet(), "i-web", FixOptions{})
 		if len(acts) != 0 {
 			t.Fatalf("planned %d actions without --allow-revoke", len(acts))
 		}
@@ -450,7 +450,7 @@ func TestPlanEC2SSHOpen(t *testing.T) {
 	})
 	t.Run("with --allow-revoke exactly the rule is revoked", func(t *testing.T) {
 		s := open(snapshot.IPPermission{Protocol: "tcp", FromPort: i32(22), ToPort: i32(22), IPv4Ranges: []string{"203.0.113.0/24", "0.0.0.0/0"}, IPv6Ranges: []string{"::/0"}})
-		acts, note := planFor(t, s, &EC2SSHOpenToInternet, "i-web", FixOptions{AllowRevoke: true})
+		acts, note := planFor(t, s, EC2SSHOpenToInternet(), "i-web", FixOptions{AllowRevoke: true})
 		if len(acts) != 2 {
 			t.Fatalf("actions = %+v, want one revoke per internet CIDR", acts)
 		}
@@ -473,7 +473,7 @@ func TestPlanEC2SSHOpen(t *testing.T) {
 	})
 	t.Run("all-traffic rule: revoked without ports, and the note warns", func(t *testing.T) {
 		s := open(snapshot.IPPermission{Protocol: "-1", IPv4Ranges: []string{"0.0.0.0/0"}})
-		acts, note := planFor(t, s, &EC2SSHOpenToInternet, "i-web", FixOptions{AllowRevoke: true})
+		acts, note := planFor(t, s, EC2SSHOpenToInternet(), "i-web", FixOptions{AllowRevoke: true})
 		if len(acts) != 1 || strings.SplitN(acts[0].Key(), " ", 3)[2] != `{"GroupId":"sg-web","IpPermissions":[{"IpProtocol":"-1","IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]}` {
 			t.Fatalf("actions = %+v", acts)
 		}
@@ -484,7 +484,7 @@ func TestPlanEC2SSHOpen(t *testing.T) {
 	t.Run("unmanaged instance: the note says Session Manager is not there yet", func(t *testing.T) {
 		s := open(snapshot.IPPermission{Protocol: "tcp", FromPort: i32(22), ToPort: i32(22), IPv4Ranges: []string{"0.0.0.0/0"}})
 		unmanage(s)
-		_, note := planFor(t, s, &EC2SSHOpenToInternet, "i-web", FixOptions{AllowRevoke: true})
+		_, note := planFor(t, s, EC2SSHOpenToInternet(), "i-web", FixOptions{AllowRevoke: true})
 		if !strings.Contains(note, "does not report to SSM") {
 			t.Errorf("note %q", note)
 		}
@@ -493,7 +493,7 @@ func TestPlanEC2SSHOpen(t *testing.T) {
 		s := open(snapshot.IPPermission{Protocol: "tcp", FromPort: i32(22), ToPort: i32(22), IPv4Ranges: []string{"0.0.0.0/0"}})
 		d := fleetRegionOf(s).EC2
 		d.Instances = append(d.Instances, snapshot.Instance{ID: "i-web2", State: "running", SecurityGroupIDs: []string{"sg-web"}})
-		res, err := PlanFixes(s, []*Check{&EC2SSHOpenToInternet}, FixOptions{AllowRevoke: true})
+		res, err := PlanFixes(s, []*Check{EC2SSHOpenToInternet()}, FixOptions{AllowRevoke: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,26 +12,29 @@ import (
 // EC2SSHOpenToInternet verifies that no running instance accepts SSH from the whole internet
 // (the AWS Well-Architected security lab uses Session Manager instead of SSH and keeps inbound
 // port 22 closed).
-var EC2SSHOpenToInternet = Check{
-	ID:       "ec2-ssh-open-to-internet",
-	Title:    "EC2 instance does not accept SSH from the internet",
-	Severity: High,
-	Service:  "ec2",
-	Verifies: "No security group of the running instance (its own and its network interfaces') has an inbound rule " +
-		"admitting TCP port 22 from 0.0.0.0/0 or ::/0 (any CIDR of prefix length 0): protocol tcp (or 6) with a port " +
-		"range that contains 22 or no port range, or protocol -1 (all traffic). Private or other CIDRs and security group " +
-		"references are not the internet. A group lookout could not read is ERROR unless another group already opens " +
-		"port 22; so is an instance listed without any group, and so is port 22 open to a prefix list (its entries are " +
-		"not read, and a list may hold 0.0.0.0/0).",
-	Remediation: "Reach the instance with Session Manager (aws ssm start-session --target INSTANCE), which needs no " +
-		"inbound port, and remove the rule; if SSH must stay, admit only known CIDRs or a bastion's security group.",
-	FixSummary: "with --allow-revoke only: ec2:RevokeSecurityGroupIngress of exactly the rule that admits the internet " +
-		"to port 22 (the rule, never the group)",
-	// Security Hub EC2.13 is exactly this (SSH from 0.0.0.0/0 or ::/0). The CIS items on
-	// remote administration ports also cover RDP and UDP, and split IPv4 from IPv6, so this
-	// check does not claim them.
-	Frameworks: map[string]string{"aws-securityhub": "EC2.13"},
-	Run:        runEC2SSHOpenToInternet,
+func EC2SSHOpenToInternet() *Check {
+	return &Check{
+		ID:       "ec2-ssh-open-to-internet",
+		Title:    "EC2 instance does not accept SSH from the internet",
+		Severity: High,
+		Service:  "ec2",
+		Verifies: "No security group of the running instance (its own and its network interfaces') has an inbound rule " +
+			"admitting TCP port 22 from 0.0.0.0/0 or ::/0 (any CIDR of prefix length 0): protocol tcp (or 6) with a port " +
+			"range that contains 22 or no port range, or protocol -1 (all traffic). Private or other CIDRs and security group " +
+			"references are not the internet. A group lookout could not read is ERROR unless another group already opens " +
+			"port 22; so is an instance listed without any group, and so is port 22 open to a prefix list (its entries are " +
+			"not read, and a list may hold 0.0.0.0/0).",
+		Remediation: "Reach the instance with Session Manager (aws ssm start-session --target INSTANCE), which needs no " +
+			"inbound port, and remove the rule; if SSH must stay, admit only known CIDRs or a bastion's security group.",
+		FixSummary: "with --allow-revoke only: ec2:RevokeSecurityGroupIngress of exactly the rule that admits the internet " +
+			"to port 22 (the rule, never the group)",
+		// Security Hub EC2.13 is exactly this (SSH from 0.0.0.0/0 or ::/0). The CIS items on
+		// remote administration ports also cover RDP and UDP, and split IPv4 from IPv6, so this
+		// check does not claim them.
+		Frameworks: map[string]string{"aws-securityhub": "EC2.13"},
+		Run:        runEC2SSHOpenToInternet,
+		Plan:       planEC2SSHOpen,
+	}
 }
 
 // sshPort is the port the check judges.

@@ -11,21 +11,24 @@ import (
 // EC2StateChangeRule verifies the EC2 state-change notification rule (EventBridge rule on EC2
 // Instance State-change Notification events → SNS): instances starting, stopping or
 // terminating in a region reach someone.
-var EC2StateChangeRule = Check{
-	ID:       "eventbridge-ec2-state-change-rule",
-	Title:    "EC2 instance state changes trigger an EventBridge rule",
-	Severity: Low,
-	Service:  "events",
-	Verifies: "In each region with EC2 instances (terminated ones aside): an ENABLED rule on the default event bus " +
-		"whose pattern, evaluated against EC2 Instance State-change Notification events, matches the running, " +
-		"stopped and terminated states and does not match unrelated or custom look-alike events, with a target " +
-		"that delivers: a Lambda function that lets the rule invoke it, or an SNS topic with a confirmed subscriber " +
-		"that receives the event. Regions without instances get no finding; a region whose instances were not " +
-		"collected is ERROR." + route.DeliveryVerifies,
-	Remediation: `Create a rule {"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}} ` +
-		"with an SNS target that has a confirmed subscriber.",
-	FixSummary: "create an EC2 state-change rule with an SNS target in the region",
-	Run:        runEC2StateChangeRule,
+func EC2StateChangeRule() *Check {
+	return &Check{
+		ID:       "eventbridge-ec2-state-change-rule",
+		Title:    "EC2 instance state changes trigger an EventBridge rule",
+		Severity: Low,
+		Service:  "events",
+		Verifies: "In each region with EC2 instances (terminated ones aside): an ENABLED rule on the default event bus " +
+			"whose pattern, evaluated against EC2 Instance State-change Notification events, matches the running, " +
+			"stopped and terminated states and does not match unrelated or custom look-alike events, with a target " +
+			"that delivers: a Lambda function that lets the rule invoke it, or an SNS topic with a confirmed subscriber " +
+			"that receives the event. Regions without instances get no finding; a region whose instances were not " +
+			"collected is ERROR." + route.DeliveryVerifies,
+		Remediation: `Create a rule {"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running","stopped","terminated"]}} ` +
+			"with an SNS target that has a confirmed subscriber.",
+		FixSummary: "create an EC2 state-change rule with an SNS target in the region",
+		Run:        runEC2StateChangeRule,
+		Plan:       planEC2StateChangeRule,
+	}
 }
 
 func runEC2StateChangeRule(c *Check, s *snapshot.Snapshot, _ Options) []Finding {

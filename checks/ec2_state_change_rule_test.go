@@ -10,7 +10,7 @@ func TestEC2StateChangeRule(t *testing.T) {
 	ec2Rule := func(f func(r *snapshot.Rule)) func(*snapshot.Snapshot) {
 		return mutateRule("us-east-1", "ec2_state_change", f)
 	}
-	runControlCases(t, &EC2StateChangeRule, []controlCase{
+	runControlCases(t, EC2StateChangeRule(), []controlCase{
 		{name: "pass state-change rule with SNS target", region: "us-east-1", status: Pass,
 			want: []string{"rule ec2_state_change (ENABLED)", "SNS topic security-alerts (1 confirmed subscription(s): email)"}},
 		{name: "pass rule on every state (no state filter)", region: "us-east-1", status: Pass,

@@ -45,22 +45,6 @@ type FixOptions struct {
 	AllowRevoke bool
 }
 
-// Planners and projectors are attached here rather than in the Check literals because they
-// read the registry themselves (a plan is checked against what other checks see), which Go's
-// initialisation order does not allow inside the literals.
-func init() {
-	CloudTrailLogging.Plan, CloudTrailLogging.Project = planCloudTrailLogging, projectCloudTrailLogging
-	StopLoggingRemediation.Plan = planStopLoggingRemediation
-	ConsoleSigninRule.Plan = planConsoleSigninRule
-	EC2StateChangeRule.Plan = planEC2StateChangeRule
-	SSHLoginAlarm.Plan = planSSHLoginAlarm
-	SSMAgentSSHLogs.Plan, SSMAgentSSHLogs.Project = planSSMAgentSSHLogs, projectSSMAgentSSHLogs
-	RootUsageAlarm.Plan = planCISAlarm(rootUsageSpec.fix)
-	APIWithoutMFAAlarm.Plan = planCISAlarm(apiWithoutMFASpec.fix)
-	ConsoleSigninWithoutMFAAlarm.Plan = planCISAlarm(consoleWithoutMFASpec.fix)
-	EC2InstanceSSMManaged.Plan, EC2SSHOpenToInternet.Plan = planEC2InstanceSSMManaged, planEC2SSHOpen
-}
-
 // projectors update a copy of the snapshot with the state a check's plans will leave behind, so
 // that checks evaluated after it plan against that state: a trail this fix creates or starts
 // also needs its StopLogging remediation and CIS alarms, and planning them in the same run is

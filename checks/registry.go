@@ -2,7 +2,9 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,17 +17,17 @@ import (
 // here (the CIS monitoring family is one table, checks/cis_monitoring.go).
 func All() []*Check {
 	return append([]*Check{
-		&CloudTrailLogging,
-		&StopLoggingRemediation,
-		&RootUsageAlarm,
-		&APIWithoutMFAAlarm,
-		&ConsoleSigninWithoutMFAAlarm,
-		&ConsoleSigninRule,
-		&SSMAgentSSHLogs,
-		&SSHLoginAlarm,
-		&EC2StateChangeRule,
-		&EC2InstanceSSMManaged, &EC2SSHOpenToInternet,
-	}, CISMonitoring...)
+		CloudTrailLogging(),
+		StopLoggingRemediation(),
+		RootUsageAlarm(),
+		APIWithoutMFAAlarm(),
+		ConsoleSigninWithoutMFAAlarm(),
+		ConsoleSigninRule(),
+		SSMAgentSSHLogs(),
+		SSHLoginAlarm(),
+		EC2StateChangeRule(),
+		EC2InstanceSSMManaged(), EC2SSHOpenToInternet(),
+	}, CISMonitoring()...)
 }
 
 // Select returns the checks named in ids (all checks for an empty list), or an error naming
@@ -88,7 +90,7 @@ func Run(s *snapshot.Snapshot, list []*Check, opts Options) []Finding {
 		}
 		for _, c := range list {
 			f := c.readError(a.ID, "global", a.ID, a.Error, "account "+a.ID)
-			f.Frameworks = c.Frameworks
+			f.Frameworks = maps.Clone(c.Frameworks)
 			out = append(out, f)
 		}
 	}
@@ -105,7 +107,7 @@ func Run(s *snapshot.Snapshot, list []*Check, opts Options) []Finding {
 				c := list[i]
 				fs := c.Run(c, &readable, opts)
 				for j := range fs {
-					fs[j].Frameworks = c.Frameworks
+					fs[j].Frameworks = maps.Clone(c.Frameworks)
 				}
 				per[i] = fs
 			}
@@ -119,18 +121,51 @@ func Run(s *snapshot.Snapshot, list []*Check, opts Options) []Finding {
 	return out
 }
 
-// Frameworks are the compliance frameworks lookout maps its checks to, in display order.
-var Frameworks = []string{"cis-aws-1.4", "cis-aws-3.0", "cis-aws-5.0", "cis-aws-7.0", "aws-securityhub"}
+// Framework is a compliance framework lookout maps its checks to: its key in reports
+// ("cis-aws-7.0") and its published name, as the standard's owner spells it.
+type Framework struct {
+	ID   string
+	Name string
+}
+
+// frameworks are the frameworks, in display order: the CIS AWS Foundations Benchmark versions
+// and the control ids of AWS Security Hub CSPM.
+var frameworks = [...]Framework{
+	{ID: "cis-aws-1.4", Name: "CIS AWS Foundations Benchmark v1.4.0"},
+	{ID: "cis-aws-3.0", Name: "CIS AWS Foundations Benchmark v3.0.0"},
+	{ID: "cis-aws-5.0", Name: "CIS AWS Foundations Benchmark v5.0.0"},
+	{ID: "cis-aws-7.0", Name: "CIS AWS Foundations Benchmark v7.0.0"},
+	{ID: "aws-securityhub", Name: "AWS Security Hub controls"},
+}
+
+// Frameworks returns the frameworks in display order (a fresh slice).
+func Frameworks() []Framework { return slices.Clone(frameworks[:]) }
+
+// FrameworkIDs are the frameworks' keys, in display order.
+func FrameworkIDs() []string {
+	out := make([]string, len(frameworks))
+	for i, f := range frameworks {
+		out[i] = f.ID
+	}
+	return out
+}
+
+// FrameworkName is the published name of a framework key ("cis-aws-7.0" → "CIS AWS
+// Foundations Benchmark v7.0.0"); an unknown key (a report from a newer lookout) is its own name.
+func FrameworkName(id string) string {
+	for _, f := range frameworks {
+		if f.ID == id {
+			return f.Name
+		}
+	}
+	return id
+}
 
 // ForFramework returns the checks that implement a control of framework, in registry order,
 // or an error naming the known frameworks.
 func ForFramework(framework string) ([]*Check, error) {
-	known := false
-	for _, f := range Frameworks {
-		known = known || f == framework
-	}
-	if !known {
-		return nil, fmt.Errorf("unknown framework %q (known: %s)", framework, strings.Join(Frameworks, ", "))
+	if !slices.Contains(FrameworkIDs(), framework) {
+		return nil, fmt.Errorf("unknown framework %q (known: %s)", framework, strings.Join(FrameworkIDs(), ", "))
 	}
 	var out []*Check
 	for _, c := range All() {

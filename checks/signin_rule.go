@@ -11,23 +11,26 @@ import (
 // ConsoleSigninRule verifies the console sign-in alert design (EventBridge rule → Lambda →
 // Slack): a root console sign-in reaches someone, in every region sign-in events are
 // delivered to.
-var ConsoleSigninRule = Check{
-	ID:       "eventbridge-console-signin-rule",
-	Title:    "Root console sign-in triggers an EventBridge rule",
-	Severity: Medium,
-	Service:  "events",
-	Verifies: "In each sign-in region (us-east-1 and us-west-2 by default, --signin-regions to change; since 2022 " +
-		"many console sign-ins are delivered to us-west-2): an ENABLED rule on the default event bus whose " +
-		"pattern, evaluated against sign-in events, matches a root console sign-in (source aws.signin, under either " +
-		"detail-type spelling, \"AWS Console Sign In via CloudTrail\" or \"AWS Console Signin via CloudTrail\") and " +
-		"does not match unrelated or custom look-alike events, with a target that delivers: a Lambda function that " +
-		"lets the rule invoke it, an SNS topic with a confirmed subscriber that receives the event, or an event bus " +
-		"whose rules do. Rules narrowed to particular principals (such as the root user) pass as long as " +
-		"root sign-in still matches. Sign-in regions outside the scanned regions (--regions) are not evaluated." + route.DeliveryVerifies,
-	Remediation: `In us-east-1 and us-west-2, create a rule {"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]} ` +
-		"with a Lambda (Slack) or SNS target that has a confirmed subscriber.",
-	FixSummary: "create a root console sign-in rule with an SNS target in each sign-in region",
-	Run:        runConsoleSigninRule,
+func ConsoleSigninRule() *Check {
+	return &Check{
+		ID:       "eventbridge-console-signin-rule",
+		Title:    "Root console sign-in triggers an EventBridge rule",
+		Severity: Medium,
+		Service:  "events",
+		Verifies: "In each sign-in region (us-east-1 and us-west-2 by default, --signin-regions to change; since 2022 " +
+			"many console sign-ins are delivered to us-west-2): an ENABLED rule on the default event bus whose " +
+			"pattern, evaluated against sign-in events, matches a root console sign-in (source aws.signin, under either " +
+			"detail-type spelling, \"AWS Console Sign In via CloudTrail\" or \"AWS Console Signin via CloudTrail\") and " +
+			"does not match unrelated or custom look-alike events, with a target that delivers: a Lambda function that " +
+			"lets the rule invoke it, an SNS topic with a confirmed subscriber that receives the event, or an event bus " +
+			"whose rules do. Rules narrowed to particular principals (such as the root user) pass as long as " +
+			"root sign-in still matches. Sign-in regions outside the scanned regions (--regions) are not evaluated." + route.DeliveryVerifies,
+		Remediation: `In us-east-1 and us-west-2, create a rule {"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]} ` +
+			"with a Lambda (Slack) or SNS target that has a confirmed subscriber.",
+		FixSummary: "create a root console sign-in rule with an SNS target in each sign-in region",
+		Run:        runConsoleSigninRule,
+		Plan:       planConsoleSigninRule,
+	}
 }
 
 func runConsoleSigninRule(c *Check, s *snapshot.Snapshot, opts Options) []Finding {

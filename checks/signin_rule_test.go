@@ -15,7 +15,7 @@ func TestConsoleSigninRule(t *testing.T) {
 	eastRule := func(f func(r *snapshot.Rule)) func(*snapshot.Snapshot) {
 		return mutateRule("us-east-1", "console-signin", f)
 	}
-	runControlCases(t, &ConsoleSigninRule, []controlCase{
+	runControlCases(t, ConsoleSigninRule(), []controlCase{
 		{name: "pass us-east-1 sign-in rule with Lambda target", region: "us-east-1", status: Pass,
 			want: []string{"rule console-signin (ENABLED)", "Lambda function signin-to-slack exists"}},
 		{name: "pass us-west-2 rule narrowed to root, older detail-type spelling", region: "us-west-2", status: Pass,
@@ -54,7 +54,7 @@ func TestSigninRegionOutsideTheScanIsNotEvaluated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := Run(s, []*Check{&ConsoleSigninRule}, Options{SigninRegions: []string{"eu-west-1"}})
+	fs := Run(s, []*Check{ConsoleSigninRule()}, Options{SigninRegions: []string{"eu-west-1"}})
 	if len(fs) != 0 {
 		t.Errorf("got %d findings for a sign-in region no account scanned: %+v", len(fs), fs[0])
 	}

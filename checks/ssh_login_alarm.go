@@ -16,22 +16,25 @@ import (
 // a region that CloudWatch Agent configurations ship SSH logs to carries a metric filter
 // matching "Accepted publickey for ... ssh2" lines, with the same alarm → SNS → confirmed
 // subscriber chain as the CIS alarm checks (route.EvaluateAlarmChain).
-var SSHLoginAlarm = Check{
-	ID:       "cloudwatch-ssh-login-alarm",
-	Title:    "SSH logins raise a CloudWatch alarm",
-	Severity: Medium,
-	Service:  "logs",
-	Verifies: "For each log group of the region that an applied CloudWatch Agent configuration sends /var/log/auth.log " +
-		"or /var/log/secure to (placeholders resolved): a metric filter on that group, in its own account and region, " +
-		"whose pattern — evaluated against sshd log lines, not compared as text — matches \"Accepted publickey for ... " +
-		"from ... port ... ssh2\" lines and no failed-password, invalid-user, disconnect or PAM session line, with a " +
-		"metric value > 0; an alarm on that metric that one matching line raises (e.g. Sum >= 1, 1 of 1 datapoints), " +
-		"actions enabled; and an alarm action that is an SNS topic with a confirmed subscriber that receives the " +
-		"notification. Every SSH log group of the region must have a complete chain." + route.DeliveryVerifies,
-	Remediation: "On each SSH log group create a metric filter with pattern " + detection.RefSSHLogin + " (metric value 1), " +
-		"an alarm on its metric (Sum >= 1, period 60, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action.",
-	FixSummary: "create metric filter lookout-ssh-login (namespace lookout/SSH), an alarm and SNS wiring on each SSH log group whose chain is broken",
-	Run:        runSSHLoginAlarm,
+func SSHLoginAlarm() *Check {
+	return &Check{
+		ID:       "cloudwatch-ssh-login-alarm",
+		Title:    "SSH logins raise a CloudWatch alarm",
+		Severity: Medium,
+		Service:  "logs",
+		Verifies: "For each log group of the region that an applied CloudWatch Agent configuration sends /var/log/auth.log " +
+			"or /var/log/secure to (placeholders resolved): a metric filter on that group, in its own account and region, " +
+			"whose pattern — evaluated against sshd log lines, not compared as text — matches \"Accepted publickey for ... " +
+			"from ... port ... ssh2\" lines and no failed-password, invalid-user, disconnect or PAM session line, with a " +
+			"metric value > 0; an alarm on that metric that one matching line raises (e.g. Sum >= 1, 1 of 1 datapoints), " +
+			"actions enabled; and an alarm action that is an SNS topic with a confirmed subscriber that receives the " +
+			"notification. Every SSH log group of the region must have a complete chain." + route.DeliveryVerifies,
+		Remediation: "On each SSH log group create a metric filter with pattern " + detection.RefSSHLogin + " (metric value 1), " +
+			"an alarm on its metric (Sum >= 1, period 60, 1 of 1 datapoints) and an SNS topic with a confirmed subscriber as the alarm action.",
+		FixSummary: "create metric filter lookout-ssh-login (namespace lookout/SSH), an alarm and SNS wiring on each SSH log group whose chain is broken",
+		Run:        runSSHLoginAlarm,
+		Plan:       planSSHLoginAlarm,
+	}
 }
 
 func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {

@@ -84,7 +84,7 @@ func TestSSHLoginAlarm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := sshAlarmSnapshot()
 			tt.mutate(&s.Accounts[0].Regions[0])
-			fs := Run(s, []*Check{&SSHLoginAlarm}, Options{})
+			fs := Run(s, []*Check{SSHLoginAlarm()}, Options{})
 			if len(fs) != 1 {
 				t.Fatalf("got %d findings, want one for the region: %+v", len(fs), fs)
 			}
@@ -100,20 +100,20 @@ func TestSSHLoginAlarmScope(t *testing.T) {
 	// No managed instance ships SSH logs: no SSH log group, no finding.
 	ssm, logs := baseSSH()
 	ssm.Commands = nil
-	if fs := Run(sshSnapshot(ssm, logs), []*Check{&SSHLoginAlarm}, Options{}); len(fs) != 0 {
+	if fs := Run(sshSnapshot(ssm, logs), []*Check{SSHLoginAlarm()}, Options{}); len(fs) != 0 {
 		t.Errorf("no SSH log group: %+v, want no finding", fs)
 	}
 	// The configured group does not exist: the region holds no SSH log group.
 	ssm, logs = baseSSH()
 	logs.LogGroups = nil
-	if fs := Run(sshSnapshot(ssm, logs), []*Check{&SSHLoginAlarm}, Options{}); len(fs) != 0 {
+	if fs := Run(sshSnapshot(ssm, logs), []*Check{SSHLoginAlarm()}, Options{}); len(fs) != 0 {
 		t.Errorf("configured groups absent: %+v, want no finding", fs)
 	}
 	// Without alarms collected at all the verdict is ERROR, never PASS.
 	ssm, logs = baseSSH()
 	logs.MetricFilters = []snapshot.MetricFilter{{Name: "f", LogGroupName: "EC2-SSH-Logs", Pattern: `"Accepted publickey for"`,
 		Transformations: []snapshot.MetricTransformation{{MetricName: "m", MetricNamespace: "n", MetricValue: "1"}}}}
-	fs := Run(sshSnapshot(ssm, logs), []*Check{&SSHLoginAlarm}, Options{})
+	fs := Run(sshSnapshot(ssm, logs), []*Check{SSHLoginAlarm()}, Options{})
 	if len(fs) != 1 || fs[0].Status == Pass {
 		t.Errorf("alarms not collected: %+v, want one non-PASS finding", fs)
 	}

@@ -16,24 +16,28 @@ import (
 // a configuration into its CloudWatch Agent, that configuration collects the file sshd writes
 // on this distribution, and the agent is demonstrably shipping it — the instance's own stream
 // received data recently.
-var SSMAgentSSHLogs = Check{
-	ID:       "ssm-cloudwatch-agent-ssh-logs",
-	Title:    "CloudWatch Agent ships this instance's SSH log to CloudWatch Logs",
-	Severity: High,
-	Service:  "ssm",
-	Verifies: "The instance reports to SSM (ping status Online); an AmazonCloudWatch-ManageAgent State Manager " +
-		"association targets it (by instance id, \"*\", tag or tag key) or else its latest successful ManageAgent " +
-		"command configured it, from a Parameter Store configuration whose collect_list covers the SSH log of its " +
-		"distribution (/var/log/auth.log on Ubuntu/Debian, /var/log/secure on Amazon Linux and the Red Hat family; " +
-		"globs honoured); and the instance's own stream in that log group (placeholders such as {instance_id} " +
-		"resolved) received data within --ssh-log-max-age (default 24h).",
-	Remediation: "Store an agent configuration named AmazonCloudWatch-* whose collect_list sends the distribution's SSH " +
-		"log to a log group with log_stream_name {instance_id}, and apply it with a State Manager association of " +
-		"AmazonCloudWatch-ManageAgent (action configure, optionalConfigurationSource ssm) targeting the instances " +
-		"by tag; the instance profile needs CloudWatchAgentServerPolicy.",
-	FixSummary: "add the platform's SSH log path to the agent configuration that applies (merged, never dropping entries), " +
-		"or give an uncovered instance a lookout configuration through a ManageAgent association",
-	Run: runSSMAgentSSHLogs,
+func SSMAgentSSHLogs() *Check {
+	return &Check{
+		ID:       "ssm-cloudwatch-agent-ssh-logs",
+		Title:    "CloudWatch Agent ships this instance's SSH log to CloudWatch Logs",
+		Severity: High,
+		Service:  "ssm",
+		Verifies: "The instance reports to SSM (ping status Online); an AmazonCloudWatch-ManageAgent State Manager " +
+			"association targets it (by instance id, \"*\", tag or tag key) or else its latest successful ManageAgent " +
+			"command configured it, from a Parameter Store configuration whose collect_list covers the SSH log of its " +
+			"distribution (/var/log/auth.log on Ubuntu/Debian, /var/log/secure on Amazon Linux and the Red Hat family; " +
+			"globs honoured); and the instance's own stream in that log group (placeholders such as {instance_id} " +
+			"resolved) received data within --ssh-log-max-age (default 24h).",
+		Remediation: "Store an agent configuration named AmazonCloudWatch-* whose collect_list sends the distribution's SSH " +
+			"log to a log group with log_stream_name {instance_id}, and apply it with a State Manager association of " +
+			"AmazonCloudWatch-ManageAgent (action configure, optionalConfigurationSource ssm) targeting the instances " +
+			"by tag; the instance profile needs CloudWatchAgentServerPolicy.",
+		FixSummary: "add the platform's SSH log path to the agent configuration that applies (merged, never dropping entries), " +
+			"or give an uncovered instance a lookout configuration through a ManageAgent association",
+		Run:     runSSMAgentSSHLogs,
+		Plan:    planSSMAgentSSHLogs,
+		Project: projectSSMAgentSSHLogs,
+	}
 }
 
 func runSSMAgentSSHLogs(c *Check, s *snapshot.Snapshot, opts Options) []Finding {

@@ -198,7 +198,7 @@ func TestSSMAgentSSHLogs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ssm, logs := baseSSH()
 			tt.mutate(ssm, logs)
-			fs := Run(sshSnapshot(ssm, logs), []*Check{&SSMAgentSSHLogs}, Options{})
+			fs := Run(sshSnapshot(ssm, logs), []*Check{SSMAgentSSHLogs()}, Options{})
 			if len(fs) != len(tt.want) {
 				t.Fatalf("got %d findings, want %d: %+v", len(fs), len(tt.want), fs)
 			}
@@ -225,7 +225,7 @@ func TestSSMAgentSSHLogsMaxAge(t *testing.T) {
 		maxAge time.Duration
 		want   Status
 	}{{time.Hour, Fail}, {3 * time.Hour, Pass}} {
-		fs := Run(sshSnapshot(ssm, logs), []*Check{&SSMAgentSSHLogs}, Options{SSHLogMaxAge: tc.maxAge})
+		fs := Run(sshSnapshot(ssm, logs), []*Check{SSMAgentSSHLogs()}, Options{SSHLogMaxAge: tc.maxAge})
 		for _, f := range fs {
 			if f.Resource == "i-amzn" && f.Status != tc.want {
 				t.Errorf("max age %s: i-amzn is %s (%s), want %s", tc.maxAge, f.Status, f.Message, tc.want)
@@ -235,15 +235,15 @@ func TestSSMAgentSSHLogsMaxAge(t *testing.T) {
 }
 
 func TestSSMAgentSSHLogsRegionErrors(t *testing.T) {
-	fs := Run(sshSnapshot(nil, nil), []*Check{&SSMAgentSSHLogs}, Options{})
+	fs := Run(sshSnapshot(nil, nil), []*Check{SSMAgentSSHLogs()}, Options{})
 	if len(fs) != 1 || fs[0].Status != Error || !strings.Contains(fs[0].Message, "not collected") {
 		t.Errorf("no SSM section: %+v, want one ERROR", fs)
 	}
-	fs = Run(sshSnapshot(&snapshot.SSMData{Error: &snapshot.ReadError{Operation: "ssm:DescribeInstanceInformation", Code: "AccessDeniedException", Message: "no"}}, nil), []*Check{&SSMAgentSSHLogs}, Options{})
+	fs = Run(sshSnapshot(&snapshot.SSMData{Error: &snapshot.ReadError{Operation: "ssm:DescribeInstanceInformation", Code: "AccessDeniedException", Message: "no"}}, nil), []*Check{SSMAgentSSHLogs()}, Options{})
 	if len(fs) != 1 || fs[0].Status != Error || !strings.Contains(fs[0].Message, "AccessDeniedException") {
 		t.Errorf("SSM unreadable: %+v, want one ERROR naming the failure", fs)
 	}
-	fs = Run(sshSnapshot(&snapshot.SSMData{ManagedInstances: []snapshot.ManagedInstance{}}, nil), []*Check{&SSMAgentSSHLogs}, Options{})
+	fs = Run(sshSnapshot(&snapshot.SSMData{ManagedInstances: []snapshot.ManagedInstance{}}, nil), []*Check{SSMAgentSSHLogs()}, Options{})
 	if len(fs) != 0 {
 		t.Errorf("no managed instances: %+v, want no finding", fs)
 	}

@@ -13,33 +13,36 @@ import (
 // StopLoggingRemediation verifies the StopLogging auto-remediation design: a trail that someone
 // stops is started again at once, by an EventBridge rule on StopLogging that invokes a
 // remediation (typically a Lambda function calling StartLogging).
-var StopLoggingRemediation = Check{
-	ID:       "cloudtrail-stoplogging-remediation",
-	Title:    "StopLogging on a trail is remediated automatically",
-	Severity: High,
-	Service:  "events",
-	Verifies: "For each logging trail the account owns, in the trail's home region (the only region where " +
-		"StopLogging for it can be called, so the only one whose default event bus sees the call): an ENABLED " +
-		"rule on the default bus whose event pattern, evaluated against StopLogging events, matches the call " +
-		"whether the caller names the trail or its ARN and whoever calls it (IAM user, assumed role, IAM Identity " +
-		"Center user, federated user, root), matches neither StartLogging nor a custom event imitating StopLogging, " +
-		"matches no other call of the AWS API catalogue, and has a target that EventBridge may invoke and that can " +
-		"remediate — invocable is not remediating: a Lambda function whose resource policy lets this rule invoke it, " +
-		"that is Active, whose reserved concurrency is not 0, and whose execution role (inline and attached policies, " +
-		"explicit Deny first) allows cloudtrail:StartLogging on this trail's ARN; or an SSM Automation runbook, started " +
-		"through a role that trusts EventBridge, whose document (ssm:GetDocument) has an aws:executeAwsApi step calling " +
-		"StartLogging, run with the role that really runs it (the AutomationAssumeRole it is passed, which must trust " +
-		"Systems Manager and be passable by the starting role, else the starting role) allowed to call it. Several rules " +
-		"count together (one for the name form, one for the ARN form). A rule that only notifies (SNS), a disabled rule, " +
-		"a rule in another region, a pattern that misses the ARN form or some callers, and a target that no longer " +
-		"exists, refuses EventBridge, is throttled or whose role may not StartLogging each FAIL with that reason; a " +
-		"permissions boundary or a runbook step lookout cannot read is ERROR. Service control policies cannot be read " +
-		"from the account and are not judged." + route.DeliveryVerifies,
-	Remediation: "In the trail's home region, create an EventBridge rule matching " +
-		`{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}} ` +
-		"with a Lambda target that calls cloudtrail:StartLogging on event.detail.requestParameters.name.",
-	FixSummary: "deploy a StopLogging rule and a StartLogging Lambda function in the trail's home region",
-	Run:        runStopLoggingRemediation,
+func StopLoggingRemediation() *Check {
+	return &Check{
+		ID:       "cloudtrail-stoplogging-remediation",
+		Title:    "StopLogging on a trail is remediated automatically",
+		Severity: High,
+		Service:  "events",
+		Verifies: "For each logging trail the account owns, in the trail's home region (the only region where " +
+			"StopLogging for it can be called, so the only one whose default event bus sees the call): an ENABLED " +
+			"rule on the default bus whose event pattern, evaluated against StopLogging events, matches the call " +
+			"whether the caller names the trail or its ARN and whoever calls it (IAM user, assumed role, IAM Identity " +
+			"Center user, federated user, root), matches neither StartLogging nor a custom event imitating StopLogging, " +
+			"matches no other call of the AWS API catalogue, and has a target that EventBridge may invoke and that can " +
+			"remediate — invocable is not remediating: a Lambda function whose resource policy lets this rule invoke it, " +
+			"that is Active, whose reserved concurrency is not 0, and whose execution role (inline and attached policies, " +
+			"explicit Deny first) allows cloudtrail:StartLogging on this trail's ARN; or an SSM Automation runbook, started " +
+			"through a role that trusts EventBridge, whose document (ssm:GetDocument) has an aws:executeAwsApi step calling " +
+			"StartLogging, run with the role that really runs it (the AutomationAssumeRole it is passed, which must trust " +
+			"Systems Manager and be passable by the starting role, else the starting role) allowed to call it. Several rules " +
+			"count together (one for the name form, one for the ARN form). A rule that only notifies (SNS), a disabled rule, " +
+			"a rule in another region, a pattern that misses the ARN form or some callers, and a target that no longer " +
+			"exists, refuses EventBridge, is throttled or whose role may not StartLogging each FAIL with that reason; a " +
+			"permissions boundary or a runbook step lookout cannot read is ERROR. Service control policies cannot be read " +
+			"from the account and are not judged." + route.DeliveryVerifies,
+		Remediation: "In the trail's home region, create an EventBridge rule matching " +
+			`{"source":["aws.cloudtrail"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["cloudtrail.amazonaws.com"],"eventName":["StopLogging"]}} ` +
+			"with a Lambda target that calls cloudtrail:StartLogging on event.detail.requestParameters.name.",
+		FixSummary: "deploy a StopLogging rule and a StartLogging Lambda function in the trail's home region",
+		Run:        runStopLoggingRemediation,
+		Plan:       planStopLoggingRemediation,
+	}
 }
 
 func runStopLoggingRemediation(c *Check, s *snapshot.Snapshot, _ Options) []Finding {

@@ -17,7 +17,7 @@ func TestStopLoggingRemediation(t *testing.T) {
 	pattern := func(p string) func(*snapshot.Snapshot) {
 		return func(s *snapshot.Snapshot) { rule(s, "us-east-1", "enable_trail").EventPattern = p }
 	}
-	runControlCases(t, &StopLoggingRemediation, []controlCase{
+	runControlCases(t, StopLoggingRemediation(), []controlCase{
 		{name: "pass StopLogging rule with Lambda StartLogging", status: Pass,
 			want: []string{"rule enable_trail", "by name and by ARN", "Lambda function enable_trail lets EventBridge invoke it, is Active",
 				"its execution role enable_trail-role may call cloudtrail:StartLogging on " + ctlTrail, "service control policies"}},
@@ -173,7 +173,7 @@ func TestStopLoggingUnlistedRegionIsError(t *testing.T) {
 	s := controlsFixture()
 	west(s).CloudTrail = &snapshot.CloudTrailView{Error: &snapshot.ReadError{Operation: "cloudtrail:DescribeTrails", Code: "AccessDenied", Message: "denied"}}
 	var got *Finding
-	for _, f := range Run(s, []*Check{&StopLoggingRemediation}, Options{}) {
+	for _, f := range Run(s, []*Check{StopLoggingRemediation()}, Options{}) {
 		if f.Region == "us-west-2" {
 			f := f
 			got = &f

@@ -10,12 +10,12 @@ import (
 )
 
 // CSVColumns are the columns of --format csv, in order. They are part of the output's
-// contract: new columns are only ever appended. Each framework of checks.Frameworks has a
+// contract: new columns are only ever appended. Each framework of checks.FrameworkIDs has a
 // column holding the finding's control id in it (empty when the check maps to none).
 var CSVColumns = append([]string{
 	"check_id", "title", "severity", "status", "account", "region", "resource", "message",
 	"fix_available", "fix_summary", "waiver_reason", "waiver_expires",
-}, checks.Frameworks...)
+}, checks.FrameworkIDs()...)
 
 // WriteCSV writes one row per finding under a header row, as RFC 4180 CSV (comma-separated,
 // CRLF line ends, fields quoted where needed), in report order.
@@ -40,7 +40,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 		}
 		row := []string{f.CheckID, f.Title, string(f.Severity), string(f.Status), f.Account, f.Region, f.Resource, f.Message,
 			fixAvailable, fixSummary, reason, expires}
-		for _, fw := range checks.Frameworks {
+		for _, fw := range checks.FrameworkIDs() {
 			row = append(row, f.Frameworks[fw])
 		}
 		for i := range row {

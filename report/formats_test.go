@@ -52,7 +52,7 @@ func TestCSV(t *testing.T) {
 				t.Errorf("row %d %s = %q, want %q", i+1, name, row[col[name]], v)
 			}
 		}
-		for _, fw := range checks.Frameworks {
+		for _, fw := range checks.FrameworkIDs() {
 			if row[col[fw]] != f.Frameworks[fw] {
 				t.Errorf("row %d %s = %q, want %q", i+1, fw, row[col[fw]], f.Frameworks[fw])
 			}

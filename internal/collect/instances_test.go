@@ -184,7 +184,7 @@ func TestCollectInstancesForSSMAndSSH(t *testing.T) {
 	}
 
 	got := map[string]checks.Finding{}
-	list := []*checks.Check{&checks.EC2InstanceSSMManaged, &checks.EC2SSHOpenToInternet}
+	list := []*checks.Check{checks.EC2InstanceSSMManaged(), checks.EC2SSHOpenToInternet()}
 	for _, f := range checks.Run(snap, list, checks.Options{}) {
 		got[f.CheckID+" "+f.Resource[strings.LastIndex(f.Resource, "/")+1:]] = f
 	}

@@ -135,7 +135,7 @@ func sshVerdicts(t *testing.T, srv *motoserver.Server) (map[string]checks.Findin
 		t.Fatal(err)
 	}
 	out := map[string]checks.Finding{}
-	for _, f := range checks.Run(snap, []*checks.Check{&checks.SSMAgentSSHLogs}, checks.Options{}) {
+	for _, f := range checks.Run(snap, []*checks.Check{checks.SSMAgentSSHLogs()}, checks.Options{}) {
 		out[f.Resource] = f
 	}
 	return out, snap

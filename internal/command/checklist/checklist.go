@@ -70,7 +70,7 @@ func Run(w io.Writer, format string) error {
 				fix = e.Fix
 			}
 			var fw []string
-			for _, name := range checks.Frameworks {
+			for _, name := range checks.FrameworkIDs() {
 				if id, ok := e.Frameworks[name]; ok {
 					fw = append(fw, name+" "+id)
 				}

@@ -83,7 +83,7 @@ incomplete (some finding is ERROR); 3 invalid usage or input.`,
 	o.ReportFlags.AddFlags(f)
 	f.StringVar(&o.Snapshot, "snapshot", "", "evaluate this snapshot file instead of reading AWS (no credentials needed)")
 	f.StringSliceVar(&o.Checks, "checks", nil, "only run these check ids (comma-separated; see 'lookout checks')")
-	f.StringVar(&o.Framework, "framework", "", "only run the checks of this framework ("+strings.Join(checks.Frameworks, ", ")+"); findings carry its control ids")
+	f.StringVar(&o.Framework, "framework", "", "only run the checks of this framework ("+strings.Join(checks.FrameworkIDs(), ", ")+"); findings carry its control ids")
 	f.StringVar(&o.Waivers, "waivers", "", "YAML file of accepted risks: a matching FAIL becomes WAIVED until the waiver expires")
 	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
 	f.DurationVar(&o.SSHLogMaxAge, "ssh-log-max-age", checks.DefaultSSHLogMaxAge, "how recently an instance's SSH log stream must have received data to count as shipping (ssm-cloudwatch-agent-ssh-logs)")
@@ -187,7 +187,7 @@ func inFramework(list []*checks.Check, framework string) ([]*checks.Check, error
 	var out []*checks.Check
 	for _, c := range list {
 		for _, f := range in {
-			if f == c {
+			if f.ID == c.ID {
 				out = append(out, c)
 			}
 		}
