@@ -71,7 +71,7 @@ type Finding struct {
 	Message  string   `json:"message"`
 	// Evidence is what was read to reach the verdict: one of the types in evidence.go (nil
 	// when there is nothing to show).
-	Evidence any      `json:"evidence,omitempty"`
+	Evidence Evidence `json:"evidence,omitempty"`
 	Fix      *FixHint `json:"fix,omitempty"`
 	// Frameworks maps each compliance framework the check belongs to ("cis-aws-7.0",
 	// "aws-securityhub", ...) to the control id it implements there; omitted when none.

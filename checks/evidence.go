@@ -63,8 +63,8 @@ type CISMonitoringEvidence struct {
 	// judged.
 	route.ChainBreak
 	// Route is the route that passes ("metric filter" or "eventbridge"); "" when none does.
-	Route             string `json:"route,omitempty"`
-	MetricFilterRoute any    `json:"metric_filter_route"`
+	Route             string   `json:"route,omitempty"`
+	MetricFilterRoute Evidence `json:"metric_filter_route"`
 	// EventBridgeRoute is judged only when the metric filter route does not pass.
 	EventBridgeRoute map[string]RegionRouteEvidence `json:"eventbridge_route,omitempty"`
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/report"
 )
 
@@ -21,7 +22,7 @@ func sampleReport() *report.Report {
 		{CheckID: "cloudtrail-logging", Title: "CloudTrail is logging in this region", Severity: checks.Critical, Status: checks.Fail,
 			Account: a, Region: "us-east-1", Resource: "arn:aws:cloudtrail:us-east-1:" + a + ":trail/main",
 			Message:    "trail main covers us-east-1 but is not logging (StopLogging at 2026-11-20T03:12:00Z)",
-			Evidence:   map[string]any{"trail": "main", "is_logging": false},
+			Evidence:   checks.TrailsEvidence{TrailsSeen: []string{"main"}},
 			Fix:        &checks.FixHint{Available: true, Summary: "cloudtrail:StartLogging on trail main in us-east-1"},
 			Frameworks: cis},
 		{CheckID: "cloudtrail-logging", Title: "CloudTrail is logging in this region", Severity: checks.Critical, Status: checks.Pass,
@@ -31,7 +32,7 @@ func sampleReport() *report.Report {
 			Account: b, Region: "eu-central-1",
 			Resource: "arn:aws:logs:eu-central-1:" + b + ":log-group:/aws/cloudtrail/organization-trail-with-a-very-long-name-that-does-not-fit-any-column:*",
 			Message:  `no metric filter matches root usage: filter "root-=cmd|' /C calc'!A0" <script>alert(1)</script> & "quotes", commas, and a line` + "\nbreak; 日本語のテキストも幅を取ります",
-			Evidence: map[string]any{"filters": []any{"root-=cmd", "<b>x</b>"}}, Frameworks: alarm},
+			Evidence: checks.RawEvidence{Kind: "filters", JSON: []byte(`{"kind":"filters","filters":["root-=cmd","<b>x</b>"]}`)}, Frameworks: alarm},
 		{CheckID: "cloudwatch-root-usage-alarm", Title: "Root account usage is alarmed", Severity: checks.High, Status: checks.Waived,
 			Account: a, Region: "global", Resource: a, Message: "no alarm on the root filter",
 			Waiver: &checks.WaiverNote{Reason: "sandbox account, retired in Q1", Expires: "2027-03-31"}, Frameworks: alarm},
@@ -43,7 +44,7 @@ func sampleReport() *report.Report {
 		fs = append(fs, checks.Finding{CheckID: c, Title: "Title of " + c, Severity: checks.Medium, Status: checks.Error,
 			Account: dead, Region: "global", Resource: dead,
 			Message:  "could not read account " + dead + ": sts:AssumeRole: AccessDenied: cannot assume arn:aws:iam::" + dead + ":role/LookoutAudit: not authorized",
-			Evidence: map[string]any{"read_error": map[string]any{"operation": "sts:AssumeRole", "code": "AccessDenied"}}})
+			Evidence: checks.ReadErrorEvidence{ReadError: &snapshot.ReadError{Operation: "sts:AssumeRole", Code: "AccessDenied"}}})
 	}
 	return report.New(fs, report.Scope{Accounts: []string{a, b, dead}, Regions: []string{"us-east-1", "us-west-2", "eu-central-1"}}, t0)
 }

@@ -145,7 +145,7 @@ func TestFingerprintStable(t *testing.T) {
 	fp := report.Fingerprint(base)
 	same := base
 	same.Message, same.Severity, same.Title = "not logging (StopLogging at 2026-11-21T00:00:00Z)", checks.Low, "renamed"
-	same.Evidence = map[string]any{"x": 1}
+	same.Evidence = checks.TrailsEvidence{TrailsSeen: []string{"x"}}
 	same.Fix = &checks.FixHint{Available: true, Summary: "start it"}
 	if got := report.Fingerprint(same); got != fp {
 		t.Errorf("fingerprint changed with message/severity/title/evidence: %s vs %s", got, fp)

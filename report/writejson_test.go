@@ -21,15 +21,15 @@ func TestWriteJSONStreamsWhatEncoderWrites(t *testing.T) {
 			Account: "123456789012", Region: "us-east-1", Resource: "arn:aws:x", Message: "line1\nline2\ttab \\ back"}
 		switch i % 5 {
 		case 0:
-			f.Evidence = map[string]any{"rules": []any{map[string]any{"name": "r<1>", "n": 1.5}, "x"}, "empty": map[string]any{}, "none": []any{}, "nil": nil}
+			f.Evidence = rawEvidence(map[string]any{"rules": []any{map[string]any{"name": "r<1>", "n": 1.5}, "x"}, "empty": map[string]any{}, "none": []any{}, "nil": nil})
 		case 1:
-			f.Evidence = map[string]any{"nested": map[string]any{"a": map[string]any{"b": []string{"&", "<", ">"}}}, "bool": true}
+			f.Evidence = rawEvidence(map[string]any{"nested": map[string]any{"a": map[string]any{"b": []string{"&", "<", ">"}}}, "bool": true})
 			f.Fix = &checks.FixHint{Available: true, Summary: "do <this>"}
 		case 2:
 			f.Frameworks = map[string]string{"cis-aws-7.0": "4.1", "aws-securityhub": "CloudWatch.1"}
 			f.Waiver = &checks.WaiverNote{Reason: "accepted & known", Expires: "2027-01-01"}
 		case 3:
-			f.Evidence = map[string]any{}
+			f.Evidence = rawEvidence(map[string]any{})
 		}
 		fs = append(fs, f)
 	}
@@ -55,4 +55,13 @@ func TestWriteJSONStreamsWhatEncoderWrites(t *testing.T) {
 			t.Errorf("%s: WriteJSON wrote\n%s\nwant\n%s", name, got.String(), want.String())
 		}
 	}
+}
+
+// rawEvidence is evidence of any shape, as a report from another lookout may hold.
+func rawEvidence(v any) checks.Evidence {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return checks.RawEvidence{Kind: "test", JSON: b}
 }

@@ -108,6 +108,17 @@ func (l ChainLink) String() string {
 // MarshalText writes the link's name in evidence.
 func (l ChainLink) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
+// UnmarshalText reads a link's name back (a finding read from a JSON report).
+func (l *ChainLink) UnmarshalText(b []byte) error {
+	for c := LinkLogGroup; c <= LinkTarget; c++ {
+		if c.String() == string(b) && c.String() != "none" {
+			*l = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown chain link %q", b)
+}
+
 // AlarmChainVerdict is the outcome of EvaluateAlarmChain.
 type AlarmChainVerdict struct {
 	// Status is Pass, Fail (a link is missing or does not do its job) or Error (a link could

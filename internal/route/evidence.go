@@ -1,5 +1,10 @@
 package route
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Evidence the engine writes: what it read to judge a path, shaped for the finding's
 // "evidence" object so that a reviewer can verify it. Where a verdict follows a chain of links
 // (trail → log group → metric filter → alarm → topic → subscriber, or trail → rule → target),
@@ -21,6 +26,21 @@ type BrokenLink struct {
 // has always been in the JSON report ("metric filter", "SNS topic (topic policy)"); whether it
 // could be judged is the finding's status (ERROR).
 func (b BrokenLink) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// UnmarshalText reads the link back from a JSON report: "SNS topic (topic policy)". Whether it
+// could be judged is not written (the finding's status says it), so Unknown stays false.
+func (b *BrokenLink) UnmarshalText(text []byte) error {
+	s, hop := string(text), ""
+	if i := strings.Index(s, " ("); i >= 0 && strings.HasSuffix(s, ")") {
+		s, hop = s[:i], s[i+2:len(s)-1]
+	}
+	var l ChainLink
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return fmt.Errorf("broken link %q: %w", text, err)
+	}
+	*b = BrokenLink{Link: l, Hop: DeliveryHop(hop)}
+	return nil
+}
 
 // String renders the link for a message: "SNS topic (topic policy)".
 func (b BrokenLink) String() string {
@@ -73,3 +93,6 @@ type RuleEvidence struct {
 	// expected to see is listed with what it misses.
 	RulesNotMatching map[string]string `json:"rules_not_matching,omitempty"`
 }
+
+// EvidenceKind names the evidence of a rule search in a finding's JSON ("rules").
+func (RuleEvidence) EvidenceKind() string { return "rules" }
