@@ -119,7 +119,7 @@ func Run(ctx context.Context, o *Options) error {
 	var snap *snapshot.Snapshot
 	var resolved *scope.Resolved
 	if o.Snapshot != "" {
-		snap, err = Snapshot(ctx, o.Snapshot, &o.Scope, o.Quiet, o.Stderr)
+		snap, err = scope.LoadSnapshot(o.Snapshot)
 	} else {
 		snap, resolved, err = o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 	}
@@ -204,19 +204,6 @@ func checkIDs(list []*checks.Check) []string {
 		ids[i] = c.ID
 	}
 	return ids
-}
-
-// Snapshot loads the snapshot file, or collects one live from the scope when file is "".
-func Snapshot(ctx context.Context, file string, sc *scope.Options, quiet bool, stderr io.Writer) (*snapshot.Snapshot, error) {
-	if file != "" {
-		s, err := snapshot.Load(file)
-		if err != nil {
-			return nil, exitcode.WithCode(exitcode.Usage, err)
-		}
-		return s, nil
-	}
-	s, _, err := sc.Collect(ctx, scope.CollectParams{Quiet: quiet, Stderr: stderr})
-	return s, err
 }
 
 // hubConfigs returns each scanned account's configuration for the Security Hub import: the

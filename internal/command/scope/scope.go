@@ -223,6 +223,16 @@ func (o *Options) Collect(ctx context.Context, p CollectParams) (*snapshot.Snaps
 	return s, res, nil
 }
 
+// LoadSnapshot reads a snapshot file written by collect, the offline source of scan and fix.
+// A file that cannot be read or is not a snapshot lookout understands is invalid input (exit 3).
+func LoadSnapshot(file string) (*snapshot.Snapshot, error) {
+	s, err := snapshot.Load(file)
+	if err != nil {
+		return nil, exitcode.WithCode(exitcode.Usage, err)
+	}
+	return s, nil
+}
+
 // remedy suggests what usually fixes an environment failure.
 func remedy(err error) string {
 	msg := err.Error()
