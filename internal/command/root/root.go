@@ -14,12 +14,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/internal/awsclient"
-	"github.com/lookout-audit/lookout/internal/command/checklist"
+	"github.com/lookout-audit/lookout/internal/command/checkscmd"
 	"github.com/lookout-audit/lookout/internal/command/collectcmd"
 	"github.com/lookout-audit/lookout/internal/command/fixcmd"
 	"github.com/lookout-audit/lookout/internal/command/mergecmd"
-	"github.com/lookout-audit/lookout/internal/command/pattern"
-	"github.com/lookout-audit/lookout/internal/command/scan"
+	"github.com/lookout-audit/lookout/internal/command/patterncmd"
+	"github.com/lookout-audit/lookout/internal/command/scancmd"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/version"
 )
@@ -40,7 +40,7 @@ Credentials come from the AWS SDK default chain; AWS_ENDPOINT_URL or
 		SilenceErrors: true,
 		Version:       version.Version,
 	}
-	cmd.AddCommand(scan.NewCmd(), collectcmd.NewCmd(), fixcmd.NewCmd(), checklist.NewCmd(), pattern.NewCmd(), mergecmd.NewCmd(), versionCmd())
+	cmd.AddCommand(scancmd.NewCmd(), collectcmd.NewCmd(), fixcmd.NewCmd(), checkscmd.NewCmd(), patterncmd.NewCmd(), mergecmd.NewCmd(), versionCmd())
 	var debug bool
 	cmd.PersistentFlags().BoolVar(&debug, "debug", false, "log every AWS API call (operation, region, status, duration; never headers or bodies) to stderr")
 	cmd.PersistentPreRun = func(c *cobra.Command, _ []string) {

@@ -1,6 +1,6 @@
-// Package scan implements `lookout scan`: collect (or load a snapshot), run the checks, write a
+// Package scancmd implements `lookout scan`: collect (or load a snapshot), run the checks, write a
 // report and exit with the contract's code.
-package scan
+package scancmd
 
 import (
 	"context"
