@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/collect"
 	"github.com/lookout-audit/lookout/internal/command/output"
 	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
@@ -47,14 +48,71 @@ type Options struct {
 	PropagationTimeout time.Duration
 	// Now overrides the document time (tests).
 	Now func() time.Time
+	// Collect is the collection step; nil means scope.Live, which reads AWS.
+	Collect scope.CollectFunc
+	// ApplyPlans is the step --apply runs; nil means Execute, which calls AWS.
+	ApplyPlans ApplyFunc
+}
+
+// ApplyFunc carries out plans in order, filling each action's Outcome and Detail, and returns
+// how many actions failed. It is a step of Options, as the collection is, so that tests of the
+// command line can run `fix --apply` on a snapshot fixture without AWS; Execute is the real one.
+type ApplyFunc func(ctx context.Context, plans []plan.Plan, p ApplyParams) (failed int, err error)
+
+// ApplyParams are what an ApplyFunc needs beyond the plans.
+type ApplyParams struct {
+	// Targets are the collection's: each account's plans run with its target's configuration,
+	// and the caller's own account is the target without an id.
+	Targets            []collect.Target
+	AllowRevoke        bool
+	PropagationTimeout time.Duration // zero: fixexec.DefaultPropagationTimeout
+	// Progress, if set, is told after each action.
+	Progress func(p *plan.Plan, a *plan.Action)
+}
+
+// Execute is the real ApplyFunc: internal/fixexec, one executor per account, each with that
+// account's credentials. A plan for an account it has no credentials for stops it with an error.
+func Execute(ctx context.Context, plans []plan.Plan, p ApplyParams) (int, error) {
+	var callerCfg *aws.Config
+	cfgByAccount := map[string]aws.Config{}
+	for i := range p.Targets {
+		if id := p.Targets[i].AccountID; id != "" {
+			cfgByAccount[id] = p.Targets[i].Config
+		} else {
+			callerCfg = &p.Targets[i].Config
+		}
+	}
+	byAccount := map[string]*fixexec.Executor{}
+	failed := 0
+	for i := range plans {
+		account := plans[i].Account
+		ex := byAccount[account]
+		if ex == nil {
+			cfg, ok := cfgByAccount[account]
+			if !ok && callerCfg != nil {
+				cfg, ok = *callerCfg, true
+			}
+			if !ok {
+				return failed, fmt.Errorf("no credentials for account %s", account)
+			}
+			ex = fixexec.New(cfg)
+			ex.PropagationTimeout = p.PropagationTimeout
+			ex.AllowRevoke = p.AllowRevoke
+			ex.Progress = p.Progress
+			byAccount[account] = ex
+		}
+		failed += ex.Apply(ctx, plans[i:i+1])
+	}
+	return failed, nil
 }
 
 // Formats fix can write.
 var Formats = []string{"table", "json"}
 
-// NewCmd returns the fix command.
-func NewCmd() *cobra.Command {
-	o := &Options{}
+// NewCmd returns the fix command, collecting with collect and applying with apply (nil: the
+// real ones, scope.Live and Execute).
+func NewCmd(collect scope.CollectFunc, apply ApplyFunc) *cobra.Command {
+	o := &Options{Collect: collect, ApplyPlans: apply}
 	cmd := &cobra.Command{
 		Use:   "fix [scope] [--checks ID,...] [--apply] [--allow-revoke]",
 		Short: "Plan (and with --apply, make) the changes that fix failing checks",
@@ -155,7 +213,11 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.Usagef("%v", err)
 	}
-	snap, res, err := o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
+	collect := o.Collect
+	if collect == nil {
+		collect = scope.Live
+	}
+	snap, res, err := collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 	if err != nil {
 		return err
 	}
@@ -183,42 +245,21 @@ func Run(ctx context.Context, o *Options) error {
 
 	failed := 0
 	if o.Apply && plan.Count(pr.Plans) > 0 {
-		// Each account's plans run with that account's credentials: a target names its account,
-		// or (the caller's own account) is the one without an id.
-		var callerCfg *aws.Config
-		cfgByAccount := map[string]aws.Config{}
-		for i := range res.Targets {
-			if id := res.Targets[i].AccountID; id != "" {
-				cfgByAccount[id] = res.Targets[i].Config
-			} else {
-				callerCfg = &res.Targets[i].Config
+		apply := o.ApplyPlans
+		if apply == nil {
+			apply = Execute
+		}
+		p := ApplyParams{AllowRevoke: o.AllowRevoke, PropagationTimeout: o.PropagationTimeout}
+		if res != nil { // an injected collection may resolve no targets
+			p.Targets = res.Targets
+		}
+		if !o.Quiet {
+			p.Progress = func(_ *plan.Plan, a *plan.Action) {
+				fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", a.Outcome, a.IAMAction(), a.Region, a.Target)
 			}
 		}
-		byAccount := map[string]*fixexec.Executor{}
-		for _, a := range snap.Accounts {
-			cfg, ok := cfgByAccount[a.ID]
-			if !ok && callerCfg != nil {
-				cfg, ok = *callerCfg, true
-			}
-			if !ok {
-				continue
-			}
-			ex := fixexec.New(cfg)
-			ex.PropagationTimeout = o.PropagationTimeout
-			ex.AllowRevoke = o.AllowRevoke
-			if !o.Quiet {
-				ex.Progress = func(p *plan.Plan, a *plan.Action) {
-					fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", a.Outcome, a.IAMAction(), a.Region, a.Target)
-				}
-			}
-			byAccount[a.ID] = ex
-		}
-		for i := range pr.Plans {
-			ex := byAccount[pr.Plans[i].Account]
-			if ex == nil {
-				return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("no credentials for account %s", pr.Plans[i].Account))
-			}
-			failed += ex.Apply(ctx, pr.Plans[i:i+1])
+		if failed, err = apply(ctx, pr.Plans, p); err != nil {
+			return exitcode.WithCode(exitcode.Incomplete, err)
 		}
 	}
 	now := time.Now

@@ -41,14 +41,17 @@ type Options struct {
 	// ConfigHook, if set, is called on each account's AWS configuration before use (tests
 	// attach an awsclient.Recorder here).
 	ConfigHook func(*aws.Config)
+	// Collect is the collection step of a scan without --snapshot; nil means scope.Live,
+	// which reads AWS.
+	Collect scope.CollectFunc
 }
 
 // Formats scan can write: every format of a report.
 var Formats = report.Formats
 
-// NewCmd returns the scan command.
-func NewCmd() *cobra.Command {
-	o := &Options{}
+// NewCmd returns the scan command, collecting with collect (nil: scope.Live).
+func NewCmd(collect scope.CollectFunc) *cobra.Command {
+	o := &Options{Collect: collect}
 	cmd := &cobra.Command{
 		Use:   "scan [scope] [--snapshot FILE]",
 		Short: "Audit the detection controls of accounts and regions",
@@ -121,7 +124,11 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Snapshot != "" {
 		snap, err = scope.LoadSnapshot(o.Snapshot)
 	} else {
-		snap, resolved, err = o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
+		collect := o.Collect
+		if collect == nil {
+			collect = scope.Live
+		}
+		snap, resolved, err = collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 	}
 	if err != nil {
 		return err

@@ -178,6 +178,16 @@ type CollectParams struct {
 	ConfigHook func(*aws.Config)
 }
 
+// CollectFunc is the collection step scan, collect and fix take through their Options, as gh's
+// commands take their clients from a factory: Live reads AWS, and tests of the command line
+// pass one that returns a snapshot fixture, so that they need neither AWS nor moto.
+type CollectFunc func(ctx context.Context, o *Options, p CollectParams) (*snapshot.Snapshot, *Resolved, error)
+
+// Live is the CollectFunc that reads AWS (o.Collect): what lookout runs.
+func Live(ctx context.Context, o *Options, p CollectParams) (*snapshot.Snapshot, *Resolved, error) {
+	return o.Collect(ctx, p)
+}
+
 // Collect resolves the scope and reads it into a snapshot. It is the one collection path of
 // scan, collect and fix, so that --timeout, progress and connection reuse behave the same in
 // all three. A bad flag is a usage error (exit 3); what the environment refuses — no
