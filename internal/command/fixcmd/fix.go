@@ -23,12 +23,14 @@ import (
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/fixexec"
 	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/internal/version"
 )
 
 // Options are fix's flags.
 type Options struct {
 	Scope         scope.Options
+	Snapshot      string
 	Checks        []string
 	Apply         bool
 	AllowRevoke   bool
@@ -114,11 +116,16 @@ var Formats = []string{"table", "json"}
 func NewCmd(collect scope.CollectFunc, apply ApplyFunc) *cobra.Command {
 	o := &Options{Collect: collect, ApplyPlans: apply}
 	cmd := &cobra.Command{
-		Use:   "fix [scope] [--checks ID,...] [--apply] [--allow-revoke]",
+		Use:   "fix [scope] [--snapshot FILE] [--checks ID,...] [--apply] [--allow-revoke]",
 		Short: "Plan (and with --apply, make) the changes that fix failing checks",
 		Long: `Fix reads the accounts and regions in scope, runs the checks, and for every
 FAIL finding plans the exact AWS API calls that would fix it. Without --apply it
 prints the plan and changes nothing.
+
+With --snapshot FILE it plans from a snapshot written by 'lookout collect'
+instead of reading AWS, and prints the plan the same way: a review offline, with
+no credentials. It cannot be combined with --apply, which acts only on what it
+has just read.
 
 With --apply it makes the calls, in order, and reports each one's outcome. The
 rules: nothing is deleted or overwritten; an existing resource of yours is only
@@ -144,7 +151,10 @@ Exit codes: 0 planned or applied; 2 an action failed, or a finding is ERROR
   lookout fix --apply --sns-topic-arn arn:aws:sns:us-east-1:123456789012:security
 
   # Only the CloudTrail fixes, plan as JSON for review
-  lookout fix --checks cloudtrail-logging,cloudtrail-stoplogging-remediation --format json`,
+  lookout fix --checks cloudtrail-logging,cloudtrail-stoplogging-remediation --format json
+
+  # The plan for a snapshot, offline: try it on the bundled demo organisation
+  lookout fix --snapshot fixtures/demo-org.json --notify-email security@example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -154,6 +164,7 @@ Exit codes: 0 planned or applied; 2 an action failed, or a finding is ERROR
 	f := cmd.Flags()
 	o.Scope.AddFlags(f)
 	f.StringSliceVar(&o.Checks, "checks", nil, "only fix these check ids (comma-separated; see 'lookout checks')")
+	f.StringVar(&o.Snapshot, "snapshot", "", "plan from this snapshot file instead of reading AWS (no credentials needed; cannot be combined with --apply)")
 	f.BoolVar(&o.Apply, "apply", false, "make the changes (without it, only print the plan)")
 	f.BoolVar(&o.AllowRevoke, "allow-revoke", false, "let a plan revoke a security group rule that admits SSH from the internet (the one change that removes something: a rule, never a group)")
 	f.StringSliceVar(&o.SNSTopicARNs, "sns-topic-arn", nil, "existing SNS topic(s), at most one per region, that new alarms and rules in its region notify (a rule's topic gains a policy statement letting EventBridge publish)")
@@ -171,6 +182,9 @@ var topicARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A
 func validate(o *Options) error {
 	if err := output.CheckFormat(o.Format, Formats); err != nil {
 		return err
+	}
+	if o.Snapshot != "" && o.Apply {
+		return exitcode.Usagef("--snapshot and --apply exclude each other: a snapshot can be old, and fix changes an account only from a fresh read (drop --snapshot to apply, or --apply to review the plan)")
 	}
 	if len(o.SNSTopicARNs) > 0 && o.NotifyEmail != "" {
 		return exitcode.Usagef("--sns-topic-arn and --notify-email exclude each other: subscribe the address to your topic instead")
@@ -200,6 +214,20 @@ func validate(o *Options) error {
 	return nil
 }
 
+// read returns the snapshot to plan from: the --snapshot file, or a collection of the scope
+// (with the targets --apply needs).
+func (o *Options) read(ctx context.Context) (*snapshot.Snapshot, *scope.Resolved, error) {
+	if o.Snapshot != "" {
+		s, err := scope.LoadSnapshot(o.Snapshot)
+		return s, nil, err
+	}
+	collect := o.Collect
+	if collect == nil {
+		collect = scope.Live
+	}
+	return collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
+}
+
 // Run executes fix.
 func Run(ctx context.Context, o *Options) error {
 	if err := validate(o); err != nil {
@@ -213,11 +241,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.Usagef("%v", err)
 	}
-	collect := o.Collect
-	if collect == nil {
-		collect = scope.Live
-	}
-	snap, res, err := collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
+	snap, res, err := o.read(ctx)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lookout-audit/lookout/internal/command/fixcmd"
 	"github.com/lookout-audit/lookout/internal/command/root"
@@ -141,5 +142,35 @@ func TestExecuteWithoutCredentialsForThePlansAccount(t *testing.T) {
 	code, _, stderr := runWith(t, d, "fix", "--apply", "-q", "--checks", "cloudtrail-logging")
 	if code != 2 || !strings.Contains(stderr, "no credentials for account 333333333333") {
 		t.Errorf("exit %d, stderr %q; want 2 naming the account", code, stderr)
+	}
+}
+
+// fix --snapshot plans from the file exactly what fix plans when its collection returns that
+// snapshot, as JSON and as the table, and refuses --apply as invalid usage.
+func TestFixSnapshotPlansAsFixDoes(t *testing.T) {
+	live := root.Deps{Collect: fromFile(t, demo)}
+	for _, format := range []string{"json", "table"} {
+		args := []string{"fix", "--format", format, "-q", "--notify-email", "security@example.com"}
+		code, want, stderr := runWith(t, live, args...)
+		if code != 0 {
+			t.Fatalf("fix --format %s: exit %d: %s", format, code, stderr)
+		}
+		code, got, stderr := runWith(t, root.Deps{}, append(args, "--snapshot", demo)...)
+		if code != 0 {
+			t.Fatalf("fix --snapshot --format %s: exit %d: %s", format, code, stderr)
+		}
+		if format == "json" {
+			w, g := planOf(t, want), planOf(t, got)
+			w.GeneratedAt, g.GeneratedAt = time.Time{}, time.Time{} // the only field that may differ
+			if g.Applied || len(g.Plans) == 0 || !reflect.DeepEqual(w, g) {
+				t.Errorf("fix --snapshot planned %d plans (applied=%v), fix %d, or they differ", len(g.Plans), g.Applied, len(w.Plans))
+			}
+		} else if got != want || !strings.Contains(got, "cloudtrail:StartLogging") {
+			t.Errorf("fix --snapshot's table differs from fix's:\n%s\nwant:\n%s", got, want)
+		}
+	}
+	code, out, stderr := runWith(t, root.Deps{}, "fix", "--snapshot", demo, "--apply")
+	if code != 3 || out != "" || !strings.Contains(stderr, "--snapshot and --apply exclude each other") {
+		t.Errorf("fix --snapshot --apply: exit %d, stdout %q, stderr %q; want 3 saying why", code, out, stderr)
 	}
 }
