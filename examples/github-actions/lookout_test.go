@@ -14,7 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lookout-audit/lookout/internal/command/root"
-	"github.com/lookout-audit/lookout/internal/command/scan"
+	"github.com/lookout-audit/lookout/internal/command/scancmd"
 )
 
 const workflowFile = "lookout.yml"
@@ -118,8 +118,8 @@ func TestWorkflowCommandsParse(t *testing.T) {
 				if err := sub.ParseFlags(rest); err != nil {
 					t.Errorf("%q: %v", line, err)
 				}
-				if f := sub.Flags().Lookup("format"); f != nil && sub.Name() == "scan" && !slices.Contains(scan.Formats, f.Value.String()) {
-					t.Errorf("%q: format %q is not one of %v", line, f.Value.String(), scan.Formats)
+				if f := sub.Flags().Lookup("format"); f != nil && sub.Name() == "scan" && !slices.Contains(scancmd.Formats, f.Value.String()) {
+					t.Errorf("%q: format %q is not one of %v", line, f.Value.String(), scancmd.Formats)
 				}
 			}
 		}

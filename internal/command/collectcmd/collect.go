@@ -20,11 +20,13 @@ type Options struct {
 	Output         string
 	Quiet          bool
 	Stdout, Stderr io.Writer
+	// Collect is the collection step; nil means scope.Live, which reads AWS.
+	Collect scope.CollectFunc
 }
 
-// NewCmd returns the collect command.
-func NewCmd() *cobra.Command {
-	o := &Options{}
+// NewCmd returns the collect command, collecting with collect (nil: scope.Live).
+func NewCmd(collect scope.CollectFunc) *cobra.Command {
+	o := &Options{Collect: collect}
 	cmd := &cobra.Command{
 		Use:   "collect [scope] --output FILE",
 		Short: "Read AWS and write a snapshot for offline scans",
@@ -52,7 +54,11 @@ func Run(ctx context.Context, o *Options) error {
 	if o.Output == "" {
 		return exitcode.Usagef("--output is required")
 	}
-	s, _, err := o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr})
+	collect := o.Collect
+	if collect == nil {
+		collect = scope.Live
+	}
+	s, _, err := collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr})
 	if err != nil {
 		return err
 	}

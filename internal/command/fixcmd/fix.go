@@ -17,17 +17,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/collect"
 	"github.com/lookout-audit/lookout/internal/command/output"
 	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/fixexec"
 	"github.com/lookout-audit/lookout/internal/plan"
+	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/internal/version"
 )
 
 // Options are fix's flags.
 type Options struct {
 	Scope         scope.Options
+	Snapshot      string
 	Checks        []string
 	Apply         bool
 	AllowRevoke   bool
@@ -47,20 +50,82 @@ type Options struct {
 	PropagationTimeout time.Duration
 	// Now overrides the document time (tests).
 	Now func() time.Time
+	// Collect is the collection step; nil means scope.Live, which reads AWS.
+	Collect scope.CollectFunc
+	// ApplyPlans is the step --apply runs; nil means Execute, which calls AWS.
+	ApplyPlans ApplyFunc
+}
+
+// ApplyFunc carries out plans in order, filling each action's Outcome and Detail, and returns
+// how many actions failed. It is a step of Options, as the collection is, so that tests of the
+// command line can run `fix --apply` on a snapshot fixture without AWS; Execute is the real one.
+type ApplyFunc func(ctx context.Context, plans []plan.Plan, p ApplyParams) (failed int, err error)
+
+// ApplyParams are what an ApplyFunc needs beyond the plans.
+type ApplyParams struct {
+	// Targets are the collection's: each account's plans run with its target's configuration,
+	// and the caller's own account is the target without an id.
+	Targets            []collect.Target
+	AllowRevoke        bool
+	PropagationTimeout time.Duration // zero: fixexec.DefaultPropagationTimeout
+	// Progress, if set, is told after each action.
+	Progress func(p *plan.Plan, a *plan.Action)
+}
+
+// Execute is the real ApplyFunc: internal/fixexec, one executor per account, each with that
+// account's credentials. A plan for an account it has no credentials for stops it with an error.
+func Execute(ctx context.Context, plans []plan.Plan, p ApplyParams) (int, error) {
+	var callerCfg *aws.Config
+	cfgByAccount := map[string]aws.Config{}
+	for i := range p.Targets {
+		if id := p.Targets[i].AccountID; id != "" {
+			cfgByAccount[id] = p.Targets[i].Config
+		} else {
+			callerCfg = &p.Targets[i].Config
+		}
+	}
+	byAccount := map[string]*fixexec.Executor{}
+	failed := 0
+	for i := range plans {
+		account := plans[i].Account
+		ex := byAccount[account]
+		if ex == nil {
+			cfg, ok := cfgByAccount[account]
+			if !ok && callerCfg != nil {
+				cfg, ok = *callerCfg, true
+			}
+			if !ok {
+				return failed, fmt.Errorf("no credentials for account %s", account)
+			}
+			ex = fixexec.New(cfg)
+			ex.PropagationTimeout = p.PropagationTimeout
+			ex.AllowRevoke = p.AllowRevoke
+			ex.Progress = p.Progress
+			byAccount[account] = ex
+		}
+		failed += ex.Apply(ctx, plans[i:i+1])
+	}
+	return failed, nil
 }
 
 // Formats fix can write.
 var Formats = []string{"table", "json"}
 
-// NewCmd returns the fix command.
-func NewCmd() *cobra.Command {
-	o := &Options{}
+// NewCmd returns the fix command, collecting with collect and applying with apply (nil: the
+// real ones, scope.Live and Execute).
+func NewCmd(collect scope.CollectFunc, apply ApplyFunc) *cobra.Command {
+	o := &Options{Collect: collect, ApplyPlans: apply}
 	cmd := &cobra.Command{
-		Use:   "fix [scope] [--checks ID,...] [--apply] [--allow-revoke]",
+		Use:   "fix [scope] [--snapshot FILE] [--checks ID,...] [--apply] [--allow-revoke]",
 		Short: "Plan (and with --apply, make) the changes that fix failing checks",
 		Long: `Fix reads the accounts and regions in scope, runs the checks, and for every
 FAIL finding plans the exact AWS API calls that would fix it. Without --apply it
 prints the plan and changes nothing.
+
+With --snapshot FILE it plans from a snapshot written by 'lookout collect'
+instead of reading AWS, and prints the plan the same way: a review offline, with
+no credentials. It cannot be combined with --apply, which acts only on what it
+has just read.
 
 With --apply it makes the calls, in order, and reports each one's outcome. The
 rules: nothing is deleted or overwritten; an existing resource of yours is only
@@ -86,7 +151,10 @@ Exit codes: 0 planned or applied; 2 an action failed, or a finding is ERROR
   lookout fix --apply --sns-topic-arn arn:aws:sns:us-east-1:123456789012:security
 
   # Only the CloudTrail fixes, plan as JSON for review
-  lookout fix --checks cloudtrail-logging,cloudtrail-stoplogging-remediation --format json`,
+  lookout fix --checks cloudtrail-logging,cloudtrail-stoplogging-remediation --format json
+
+  # The plan for a snapshot, offline: try it on the bundled demo organisation
+  lookout fix --snapshot fixtures/demo-org.json --notify-email security@example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Stdout, o.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -96,6 +164,7 @@ Exit codes: 0 planned or applied; 2 an action failed, or a finding is ERROR
 	f := cmd.Flags()
 	o.Scope.AddFlags(f)
 	f.StringSliceVar(&o.Checks, "checks", nil, "only fix these check ids (comma-separated; see 'lookout checks')")
+	f.StringVar(&o.Snapshot, "snapshot", "", "plan from this snapshot file instead of reading AWS (no credentials needed; cannot be combined with --apply)")
 	f.BoolVar(&o.Apply, "apply", false, "make the changes (without it, only print the plan)")
 	f.BoolVar(&o.AllowRevoke, "allow-revoke", false, "let a plan revoke a security group rule that admits SSH from the internet (the one change that removes something: a rule, never a group)")
 	f.StringSliceVar(&o.SNSTopicARNs, "sns-topic-arn", nil, "existing SNS topic(s), at most one per region, that new alarms and rules in its region notify (a rule's topic gains a policy statement letting EventBridge publish)")
@@ -113,6 +182,9 @@ var topicARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A
 func validate(o *Options) error {
 	if err := output.CheckFormat(o.Format, Formats); err != nil {
 		return err
+	}
+	if o.Snapshot != "" && o.Apply {
+		return exitcode.Usagef("--snapshot and --apply exclude each other: a snapshot can be old, and fix changes an account only from a fresh read (drop --snapshot to apply, or --apply to review the plan)")
 	}
 	if len(o.SNSTopicARNs) > 0 && o.NotifyEmail != "" {
 		return exitcode.Usagef("--sns-topic-arn and --notify-email exclude each other: subscribe the address to your topic instead")
@@ -142,6 +214,20 @@ func validate(o *Options) error {
 	return nil
 }
 
+// read returns the snapshot to plan from: the --snapshot file, or a collection of the scope
+// (with the targets --apply needs).
+func (o *Options) read(ctx context.Context) (*snapshot.Snapshot, *scope.Resolved, error) {
+	if o.Snapshot != "" {
+		s, err := scope.LoadSnapshot(o.Snapshot)
+		return s, nil, err
+	}
+	collect := o.Collect
+	if collect == nil {
+		collect = scope.Live
+	}
+	return collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
+}
+
 // Run executes fix.
 func Run(ctx context.Context, o *Options) error {
 	if err := validate(o); err != nil {
@@ -155,7 +241,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.Usagef("%v", err)
 	}
-	snap, res, err := o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
+	snap, res, err := o.read(ctx)
 	if err != nil {
 		return err
 	}
@@ -183,42 +269,21 @@ func Run(ctx context.Context, o *Options) error {
 
 	failed := 0
 	if o.Apply && plan.Count(pr.Plans) > 0 {
-		// Each account's plans run with that account's credentials: a target names its account,
-		// or (the caller's own account) is the one without an id.
-		var callerCfg *aws.Config
-		cfgByAccount := map[string]aws.Config{}
-		for i := range res.Targets {
-			if id := res.Targets[i].AccountID; id != "" {
-				cfgByAccount[id] = res.Targets[i].Config
-			} else {
-				callerCfg = &res.Targets[i].Config
+		apply := o.ApplyPlans
+		if apply == nil {
+			apply = Execute
+		}
+		p := ApplyParams{AllowRevoke: o.AllowRevoke, PropagationTimeout: o.PropagationTimeout}
+		if res != nil { // an injected collection may resolve no targets
+			p.Targets = res.Targets
+		}
+		if !o.Quiet {
+			p.Progress = func(_ *plan.Plan, a *plan.Action) {
+				fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", a.Outcome, a.IAMAction(), a.Region, a.Target)
 			}
 		}
-		byAccount := map[string]*fixexec.Executor{}
-		for _, a := range snap.Accounts {
-			cfg, ok := cfgByAccount[a.ID]
-			if !ok && callerCfg != nil {
-				cfg, ok = *callerCfg, true
-			}
-			if !ok {
-				continue
-			}
-			ex := fixexec.New(cfg)
-			ex.PropagationTimeout = o.PropagationTimeout
-			ex.AllowRevoke = o.AllowRevoke
-			if !o.Quiet {
-				ex.Progress = func(p *plan.Plan, a *plan.Action) {
-					fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", a.Outcome, a.IAMAction(), a.Region, a.Target)
-				}
-			}
-			byAccount[a.ID] = ex
-		}
-		for i := range pr.Plans {
-			ex := byAccount[pr.Plans[i].Account]
-			if ex == nil {
-				return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("no credentials for account %s", pr.Plans[i].Account))
-			}
-			failed += ex.Apply(ctx, pr.Plans[i:i+1])
+		if failed, err = apply(ctx, pr.Plans, p); err != nil {
+			return exitcode.WithCode(exitcode.Incomplete, err)
 		}
 	}
 	now := time.Now

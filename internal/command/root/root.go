@@ -14,18 +14,31 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/internal/awsclient"
-	"github.com/lookout-audit/lookout/internal/command/checklist"
+	"github.com/lookout-audit/lookout/internal/command/checkscmd"
 	"github.com/lookout-audit/lookout/internal/command/collectcmd"
 	"github.com/lookout-audit/lookout/internal/command/fixcmd"
 	"github.com/lookout-audit/lookout/internal/command/mergecmd"
-	"github.com/lookout-audit/lookout/internal/command/pattern"
-	"github.com/lookout-audit/lookout/internal/command/scan"
+	"github.com/lookout-audit/lookout/internal/command/patterncmd"
+	"github.com/lookout-audit/lookout/internal/command/scancmd"
+	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/version"
 )
 
-// NewCmd returns the root command with every subcommand.
-func NewCmd() *cobra.Command {
+// Deps are the steps of the command tree that reach AWS: collecting a scope into a snapshot
+// (scan, collect, fix) and applying fix's plans. The zero value is the real ones, which lookout
+// runs; tests of the command line replace them, as gh's commands take their clients from a
+// factory, to run the whole CLI on snapshot fixtures without AWS or moto.
+type Deps struct {
+	Collect scope.CollectFunc // nil: scope.Live
+	Apply   fixcmd.ApplyFunc  // nil: fixcmd.Execute
+}
+
+// NewCmd returns the root command with every subcommand, reading and changing AWS.
+func NewCmd() *cobra.Command { return NewCmdWith(Deps{}) }
+
+// NewCmdWith returns the root command with every subcommand, taking its AWS steps from d.
+func NewCmdWith(d Deps) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lookout",
 		Short: "Audit, and fix, the detection controls of AWS accounts",
@@ -40,7 +53,8 @@ Credentials come from the AWS SDK default chain; AWS_ENDPOINT_URL or
 		SilenceErrors: true,
 		Version:       version.Version,
 	}
-	cmd.AddCommand(scan.NewCmd(), collectcmd.NewCmd(), fixcmd.NewCmd(), checklist.NewCmd(), pattern.NewCmd(), mergecmd.NewCmd(), versionCmd())
+	cmd.AddCommand(scancmd.NewCmd(d.Collect), collectcmd.NewCmd(d.Collect), fixcmd.NewCmd(d.Collect, d.Apply),
+		checkscmd.NewCmd(), patterncmd.NewCmd(), mergecmd.NewCmd(), versionCmd())
 	var debug bool
 	cmd.PersistentFlags().BoolVar(&debug, "debug", false, "log every AWS API call (operation, region, status, duration; never headers or bodies) to stderr")
 	cmd.PersistentPreRun = func(c *cobra.Command, _ []string) {
@@ -76,7 +90,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // MainContext is Main under ctx: cancelling ctx is what Ctrl-C does.
 func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := NewCmd()
+	return MainWith(ctx, Deps{}, args, stdout, stderr)
+}
+
+// MainWith is MainContext with the AWS steps of d (tests).
+func MainWith(ctx context.Context, d Deps, args []string, stdout, stderr io.Writer) int {
+	cmd := NewCmdWith(d)
 	cmd.SetArgs(args)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/lookout-audit/lookout/internal/command/scan"
+	"github.com/lookout-audit/lookout/internal/command/scancmd"
 	"github.com/lookout-audit/lookout/internal/motoserver"
 )
 
@@ -104,7 +104,7 @@ func TestNoSecretsInAnyOutput(t *testing.T) {
 		produced.WriteString(stderr)
 	}
 	runAll(append([]string{"collect", "--output", snap}, scope...)...)
-	for _, format := range scan.Formats {
+	for _, format := range scancmd.Formats {
 		runAll(append([]string{"scan", "--format", format, "--show-pass"}, scope...)...)
 		runAll("scan", "--snapshot", snap, "--format", format, "--output", filepath.Join(dir, "report."+format))
 	}

@@ -178,6 +178,16 @@ type CollectParams struct {
 	ConfigHook func(*aws.Config)
 }
 
+// CollectFunc is the collection step scan, collect and fix take through their Options, as gh's
+// commands take their clients from a factory: Live reads AWS, and tests of the command line
+// pass one that returns a snapshot fixture, so that they need neither AWS nor moto.
+type CollectFunc func(ctx context.Context, o *Options, p CollectParams) (*snapshot.Snapshot, *Resolved, error)
+
+// Live is the CollectFunc that reads AWS (o.Collect): what lookout runs.
+func Live(ctx context.Context, o *Options, p CollectParams) (*snapshot.Snapshot, *Resolved, error) {
+	return o.Collect(ctx, p)
+}
+
 // Collect resolves the scope and reads it into a snapshot. It is the one collection path of
 // scan, collect and fix, so that --timeout, progress and connection reuse behave the same in
 // all three. A bad flag is a usage error (exit 3); what the environment refuses — no
@@ -221,6 +231,16 @@ func (o *Options) Collect(ctx context.Context, p CollectParams) (*snapshot.Snaps
 	}
 	s.Shard = res.Shard
 	return s, res, nil
+}
+
+// LoadSnapshot reads a snapshot file written by collect, the offline source of scan and fix.
+// A file that cannot be read or is not a snapshot lookout understands is invalid input (exit 3).
+func LoadSnapshot(file string) (*snapshot.Snapshot, error) {
+	s, err := snapshot.Load(file)
+	if err != nil {
+		return nil, exitcode.WithCode(exitcode.Usage, err)
+	}
+	return s, nil
 }
 
 // remedy suggests what usually fixes an environment failure.

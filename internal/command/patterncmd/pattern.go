@@ -1,8 +1,8 @@
-// Package pattern implements `lookout pattern test`, the offline twin of the CloudWatch Logs
+// Package patterncmd implements `lookout pattern test`, the offline twin of the CloudWatch Logs
 // TestMetricFilter and EventBridge TestEventPattern APIs: it runs a metric-filter pattern or an
 // event pattern over event files with the same engines the checks use, so a user can see why
 // a check judged their alarm or rule the way it did, and try a fix before deploying it.
-package pattern
+package patterncmd
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package scan_test
+package scancmd_test
 
 // End-to-end tests of what CI depends on: exit codes, SARIF, markdown and waivers, through the
 // real command line (root.Main) on snapshot files.

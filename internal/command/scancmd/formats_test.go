@@ -1,4 +1,4 @@
-package scan_test
+package scancmd_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/lookout-audit/lookout/checks"
-	"github.com/lookout-audit/lookout/internal/command/scan"
+	"github.com/lookout-audit/lookout/internal/command/scancmd"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/report"
 	"github.com/lookout-audit/lookout/report/sariftest"
@@ -88,7 +88,7 @@ func checkDocument(t *testing.T, format string, data []byte) int {
 	return 0
 }
 
-// Every format of scan.Formats is written whole to --output (nothing on stdout) by scan
+// Every format of scancmd.Formats is written whole to --output (nothing on stdout) by scan
 // --snapshot and by merge, and parses as its format with every finding.
 func TestEveryFormatFromSnapshotAndMerge(t *testing.T) {
 	demo := demoFixture(t)
@@ -102,7 +102,7 @@ func TestEveryFormatFromSnapshotAndMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := checkDocument(t, "json", data)
-	for _, format := range scan.Formats {
+	for _, format := range scancmd.Formats {
 		for _, cmd := range [][]string{
 			{"scan", "--snapshot", demo},
 			{"merge", jsonPath},

@@ -1,6 +1,6 @@
-// Package scan implements `lookout scan`: collect (or load a snapshot), run the checks, write a
+// Package scancmd implements `lookout scan`: collect (or load a snapshot), run the checks, write a
 // report and exit with the contract's code.
-package scan
+package scancmd
 
 import (
 	"context"
@@ -41,14 +41,17 @@ type Options struct {
 	// ConfigHook, if set, is called on each account's AWS configuration before use (tests
 	// attach an awsclient.Recorder here).
 	ConfigHook func(*aws.Config)
+	// Collect is the collection step of a scan without --snapshot; nil means scope.Live,
+	// which reads AWS.
+	Collect scope.CollectFunc
 }
 
 // Formats scan can write: every format of a report.
 var Formats = report.Formats
 
-// NewCmd returns the scan command.
-func NewCmd() *cobra.Command {
-	o := &Options{}
+// NewCmd returns the scan command, collecting with collect (nil: scope.Live).
+func NewCmd(collect scope.CollectFunc) *cobra.Command {
+	o := &Options{Collect: collect}
 	cmd := &cobra.Command{
 		Use:   "scan [scope] [--snapshot FILE]",
 		Short: "Audit the detection controls of accounts and regions",
@@ -119,9 +122,13 @@ func Run(ctx context.Context, o *Options) error {
 	var snap *snapshot.Snapshot
 	var resolved *scope.Resolved
 	if o.Snapshot != "" {
-		snap, err = Snapshot(ctx, o.Snapshot, &o.Scope, o.Quiet, o.Stderr)
+		snap, err = scope.LoadSnapshot(o.Snapshot)
 	} else {
-		snap, resolved, err = o.Scope.Collect(ctx, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
+		collect := o.Collect
+		if collect == nil {
+			collect = scope.Live
+		}
+		snap, resolved, err = collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 	}
 	if err != nil {
 		return err
@@ -204,19 +211,6 @@ func checkIDs(list []*checks.Check) []string {
 		ids[i] = c.ID
 	}
 	return ids
-}
-
-// Snapshot loads the snapshot file, or collects one live from the scope when file is "".
-func Snapshot(ctx context.Context, file string, sc *scope.Options, quiet bool, stderr io.Writer) (*snapshot.Snapshot, error) {
-	if file != "" {
-		s, err := snapshot.Load(file)
-		if err != nil {
-			return nil, exitcode.WithCode(exitcode.Usage, err)
-		}
-		return s, nil
-	}
-	s, _, err := sc.Collect(ctx, scope.CollectParams{Quiet: quiet, Stderr: stderr})
-	return s, err
 }
 
 // hubConfigs returns each scanned account's configuration for the Security Hub import: the

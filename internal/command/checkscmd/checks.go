@@ -1,5 +1,5 @@
-// Package checklist implements `lookout checks`: the registry, for people and for tools.
-package checklist
+// Package checkscmd implements `lookout checks`: the registry, for people and for tools.
+package checkscmd
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package scan_test
+package scancmd_test
 
 // The Security Hub import against moto_server's Security Hub: what BatchImportFindings stored
 // is read back with GetFindings.
@@ -19,7 +19,7 @@ import (
 
 	"github.com/lookout-audit/lookout/checks"
 	"github.com/lookout-audit/lookout/internal/awsclient"
-	"github.com/lookout-audit/lookout/internal/command/scan"
+	"github.com/lookout-audit/lookout/internal/command/scancmd"
 	"github.com/lookout-audit/lookout/internal/motoserver"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/policies"
@@ -168,7 +168,7 @@ func TestSecurityHubBatchesAndPolicy(t *testing.T) {
 	cfg := srv.Config("eu-west-1")
 	var rec awsclient.Recorder
 	rec.Attach(&cfg)
-	results, err := scan.ImportToSecurityHub(motoserver.Ctx(t), rep, map[string]aws.Config{motoserver.DefaultAccount: cfg})
+	results, err := scancmd.ImportToSecurityHub(motoserver.Ctx(t), rep, map[string]aws.Config{motoserver.DefaultAccount: cfg})
 	if err != nil {
 		t.Fatalf("import: %v (%+v)", err, results)
 	}
