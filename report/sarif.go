@@ -446,10 +446,13 @@ func resourceName(resource string) string {
 // LocationURI is the relative, scheme-less artifact URI of a finding:
 // aws/<account>/<region>/<service>/<resource>. Every segment is percent-escaped down to
 // unreserved characters (so no ':' and no space can appear anywhere); an ARN contributes its
-// resource part, whose '/' separators are kept as path segments.
-func LocationURI(f checks.Finding, service string) string {
-	if service == "" {
-		service = serviceFromARN(f.Resource)
+// resource part, whose '/' separators are kept as path segments. The service is the one the
+// resource ARN names (a trail is filed under cloudtrail whichever check found it); fallback,
+// the service of the check, is used only for a resource that is no ARN (an instance id).
+func LocationURI(f checks.Finding, fallback string) string {
+	service := serviceFromARN(f.Resource)
+	if service == "unknown" && fallback != "" {
+		service = fallback
 	}
 	segs := []string{"aws", escapeSegment(f.Account), escapeSegment(f.Region), escapeSegment(service)}
 	for _, p := range strings.Split(resourceName(f.Resource), "/") {

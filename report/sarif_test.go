@@ -122,6 +122,7 @@ func TestLocationURI(t *testing.T) {
 		{"dot segments and empty segments", "global", "s3", "a/../b//.", "aws/123456789012/global/s3/a/%2E%2E/b/-/%2E"},
 		{"empty resource", "global", "iam", "", "aws/123456789012/global/iam/-"},
 		{"service from the ARN when the check has none", "us-east-1", "", "arn:aws-cn:sns:cn-north-1:123456789012:alerts", "aws/123456789012/us-east-1/sns/alerts"},
+		{"a trail found by a cloudwatch check is filed under cloudtrail", "us-east-1", "cloudwatch", "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", "aws/123456789012/us-east-1/cloudtrail/trail/main"},
 		{"GovCloud ARN, service from the ARN", "us-gov-west-1", "", "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:/aws/cloudtrail", "aws/123456789012/us-gov-west-1/logs/log-group%3A/aws/cloudtrail"},
 		{"non-ARN with a colon", "global", "iam", "root:account", "aws/123456789012/global/iam/root%3Aaccount"},
 	}
@@ -302,7 +303,7 @@ func TestSARIFOtherPartitions(t *testing.T) {
 		{"cn-north-1", "arn:aws-cn:cloudtrail:cn-north-1:123456789012:trail/main",
 			"aws/123456789012/cn-north-1/cloudtrail/trail/main", "trail/main", "85a36f55aa5f3cd51d934cf4dfbaaf36:1"},
 		{"us-gov-west-1", "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:/aws/cloudtrail",
-			"aws/123456789012/us-gov-west-1/cloudtrail/log-group%3A/aws/cloudtrail", "log-group:/aws/cloudtrail", "586f26cac67957d72250580594f2b487:1"},
+			"aws/123456789012/us-gov-west-1/logs/log-group%3A/aws/cloudtrail", "log-group:/aws/cloudtrail", "586f26cac67957d72250580594f2b487:1"},
 		{"us-east-1", "arn:aws:cloudtrail:us-east-1:123456789012:trail/main",
 			"aws/123456789012/us-east-1/cloudtrail/trail/main", "trail/main", "37d1968653e702f799a248b31d63dff5:1"},
 		{"cn-north-1", "i-0123456789abcdef0",
