@@ -36,11 +36,7 @@ type LogGroupRef struct {
 
 // ARN is the log group's ARN (without the ":*" suffix).
 func (l LogGroupRef) ARN() string {
-	p := l.Partition
-	if p == "" {
-		p = "aws"
-	}
-	return awsarn.ARN{Partition: p, Service: "logs", Region: l.Region, Account: l.Account, Resource: "log-group:" + l.Name}.String()
+	return awsarn.Build(l.Partition, "logs", l.Region, l.Account, "log-group:"+l.Name)
 }
 
 func (l LogGroupRef) String() string {
