@@ -1,0 +1,94 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/snapshot"
+)
+
+// demoReport is the report of a scan of the demo organisation (fixtures/demo-org.json), as
+// `lookout scan --snapshot` builds it.
+func demoReport(t *testing.T) *Report {
+	t.Helper()
+	snap, err := snapshot.Load("../fixtures/demo-org.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts checks.Options
+	fs := checks.Run(snap, checks.All(), opts)
+	checks.AnnotateFixes(snap, fs, opts)
+	var sc Scope
+	for _, a := range snap.Accounts {
+		sc.Accounts = append(sc.Accounts, a.ID)
+	}
+	sc.Regions = snap.Regions
+	return New(fs, sc, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+}
+
+// streamReports are the reports the streaming writers are held to their whole-document
+// originals with: the demo organisation's, many results, one, none, and findings of every
+// status with text JSON, HTML and XML escape.
+func streamReports(t *testing.T) map[string]*Report {
+	now := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	var fs []checks.Finding
+	statuses := []checks.Status{checks.Fail, checks.Pass, checks.Error, checks.Waived, checks.Fail}
+	for i := range 40 {
+		f := checks.Finding{CheckID: []string{"cloudtrail-logging", "cloudwatch-root-usage-alarm", "future-check"}[i%3],
+			Title: "t <&> \"q\" \u2028 é", Severity: []checks.Severity{checks.Critical, checks.High, checks.Medium, checks.Low}[i%4],
+			Status: statuses[i%5], Account: fmt.Sprintf("%012d", 100000000000+i%3), Region: "us-east-1",
+			Resource: fmt.Sprintf("arn:aws:logs:us-east-1:123456789012:log-group:/aws/x <%d>:*", i), Message: "line1\nline2\ttab \\ back & <b>"}
+		switch i % 4 {
+		case 0:
+			f.Evidence = map[string]any{"rules": []any{map[string]any{"name": "r<1>", "n": 1.5}, "x"}, "empty": map[string]any{}}
+		case 1:
+			f.Fix = &checks.FixHint{Available: true, Summary: "do <this>"}
+		case 2:
+			f.Fix = &checks.FixHint{Summary: "by hand & carefully."}
+			f.Frameworks = map[string]string{"cis-aws-7.0": "4.1", "aws-securityhub": "CloudWatch.1"}
+		case 3:
+			f.Waiver = &checks.WaiverNote{Reason: "accepted & known", Expires: "2027-01-01"}
+		}
+		fs = append(fs, f)
+	}
+	sc := Scope{Accounts: []string{"100000000000", "100000000001", "100000000002"}, Regions: []string{"us-east-1"}, Shard: "1/2"}
+	return map[string]*Report{
+		"demo":      demoReport(t),
+		"mixed":     New(fs, sc, now),
+		"one":       New(fs[:1], Scope{Accounts: []string{"100000000000"}}, now),
+		"none fail": New(fs[1:4], sc, now),
+		"none":      New(nil, Scope{}, now),
+	}
+}
+
+// TestSARIFStreamsWhatTheTreeWrites: the SARIF written one result at a time is byte for byte
+// the document go-sarif's tree gives (encodeSARIF of buildSARIF with its results).
+func TestSARIFStreamsWhatTheTreeWrites(t *testing.T) {
+	for name, r := range streamReports(t) {
+		doc, _, _ := buildSARIF(r, nil, true)
+		want, err := encodeSARIF(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := WriteSARIF(&got, r, SARIFOptions{}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%s: streamed SARIF differs from the tree's (%d bytes, want %d)\n%s", name, got.Len(), want.Len(), firstDiff(got.Bytes(), want.Bytes()))
+		}
+	}
+}
+
+// firstDiff shows where two texts part.
+func firstDiff(got, want []byte) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return fmt.Sprintf("at byte %d:\n--- got\n%s\n--- want\n%s", i, got[from:min(len(got), i+200)], want[from:min(len(want), i+200)])
+}
