@@ -92,3 +92,49 @@ func firstDiff(got, want []byte) string {
 	from := max(0, i-200)
 	return fmt.Sprintf("at byte %d:\n--- got\n%s\n--- want\n%s", i, got[from:min(len(got), i+200)], want[from:min(len(want), i+200)])
 }
+
+// TestTableStreamsWhatTablewriterWrote: the table written one row at a time is byte for byte
+// what tablewriter rendered from every row, at every layout (grid and blocks), with colour,
+// PASS rows and a framework column, and for a sample of every kind of finding (wide
+// characters, hostile text, an unreadable account).
+func TestTableStreamsWhatTablewriterWrote(t *testing.T) {
+	reports := streamReports(t)
+	reports["sample"] = sampleForTable()
+	for name, r := range reports {
+		for _, width := range []int{120, 100, 99, 60, 200} {
+			for _, opts := range []TableOptions{{}, {Color: true, ShowPass: true}, {Framework: "cis-aws-7.0"}, {Framework: "aws-securityhub", ShowPass: true}} {
+				opts.Width = width
+				var got, want bytes.Buffer
+				if err := WriteTable(&got, r, opts); err != nil {
+					t.Fatal(err)
+				}
+				if err := tablewriterTable(&want, r, opts); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Fatalf("%s, %+v: table differs from tablewriter's\n%s", name, opts, firstDiff(got.Bytes(), want.Bytes()))
+				}
+			}
+		}
+	}
+}
+
+// sampleForTable: wide characters, text hostile to terminals, a waiver and an account that
+// could not be read (its ERROR findings one row).
+func sampleForTable() *Report {
+	const a, dead = "111111111111", "999999999999"
+	fs := []checks.Finding{
+		{CheckID: "cloudwatch-root-usage-alarm", Title: "Root", Severity: checks.High, Status: checks.Fail, Account: a, Region: "eu-central-1",
+			Resource: "arn:aws:logs:eu-central-1:" + a + ":log-group:/aws/cloudtrail/organization-trail-with-a-very-long-name-that-does-not-fit-any-column:*",
+			Message:  "filter \x1b[31mred\x1b[0m <script>\t& a line\nbreak; 日本語のテキストも幅を取ります",
+			Fix:      &checks.FixHint{Available: true, Summary: "create the filter"}, Frameworks: map[string]string{"cis-aws-7.0": "5.3"}},
+		{CheckID: "cloudwatch-root-usage-alarm", Title: "Root", Severity: checks.High, Status: checks.Waived, Account: a, Region: "global", Resource: a,
+			Message: "no alarm", Waiver: &checks.WaiverNote{Reason: "sandbox", Expires: "2027-03-31"}},
+		{CheckID: "ec2-instance-ssm-managed", Severity: checks.Low, Status: checks.Pass, Account: a, Region: "us-east-1", Resource: "i-0abc", Message: "managed"},
+	}
+	for _, c := range []string{"cloudtrail-logging", "cloudwatch-root-usage-alarm", "ec2-instance-ssm-managed"} {
+		fs = append(fs, checks.Finding{CheckID: c, Severity: checks.Medium, Status: checks.Error, Account: dead, Region: "global", Resource: dead,
+			Message: "could not read account " + dead + ": sts:AssumeRole: AccessDenied: not authorized"})
+	}
+	return New(fs, Scope{Accounts: []string{a, dead}, Regions: []string{"us-east-1"}}, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+}
