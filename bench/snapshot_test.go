@@ -93,7 +93,9 @@ func BenchmarkSnapshotOrganizationInProcess(b *testing.B) {
 			sampled := make(chan heapPeak)
 			go func() { sampled <- sampleHeap(stop, os.Getenv("LOOKOUT_BENCH_HEAPPROFILE") != "") }()
 			for b.Loop() {
-				if code := root.Main(args, &bytes.Buffer{}, os.Stderr); code == 3 || code == 2 {
+				// 2 is the verdict, not a failure: without the management account in the
+				// snapshot, the members' organisation trail leads to a log group not read.
+				if code := root.Main(args, &bytes.Buffer{}, os.Stderr); code == 3 {
 					b.Fatalf("scan exited %d", code)
 				}
 			}
