@@ -83,7 +83,11 @@ func WriteSARIF(w io.Writer, r *Report, opts SARIFOptions) error {
 	var gz cappedBuffer
 	gz.limit = SARIFMaxGzipedBytes
 	zw := gzip.NewWriter(&gz)
-	if err := streamSARIF(zw, r, opts.Checks); err != nil {
+	// Encoding and compressing take about as long as each other: one goroutine each.
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(streamSARIF(pw, r, opts.Checks)) }()
+	if _, err := io.Copy(zw, pr); err != nil {
+		pr.CloseWithError(err)
 		return err
 	}
 	if err := zw.Close(); err != nil {
