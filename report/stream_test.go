@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -137,4 +138,35 @@ func sampleForTable() *Report {
 			Message: "could not read account " + dead + ": sts:AssumeRole: AccessDenied: not authorized"})
 	}
 	return New(fs, Scope{Accounts: []string{a, dead}, Regions: []string{"us-east-1"}}, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+}
+
+// TestASFFAndOCSFStreamWhatTheEncoderWrites: the ASFF and OCSF arrays written one finding at
+// a time are byte for byte what a json.Encoder (indent two spaces, no HTML escaping) writes
+// for the whole array, as they were written before.
+func TestASFFAndOCSFStreamWhatTheEncoderWrites(t *testing.T) {
+	whole := func(v any) []byte {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	for name, r := range streamReports(t) {
+		var asff, ocsf bytes.Buffer
+		if err := WriteASFF(&asff, r, ASFFOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if want := whole(ASFF(r, ASFFOptions{})); !bytes.Equal(asff.Bytes(), want) {
+			t.Errorf("%s: streamed ASFF differs\n%s", name, firstDiff(asff.Bytes(), want))
+		}
+		if err := WriteOCSF(&ocsf, r); err != nil {
+			t.Fatal(err)
+		}
+		if want := whole(OCSF(r)); !bytes.Equal(ocsf.Bytes(), want) {
+			t.Errorf("%s: streamed OCSF differs\n%s", name, firstDiff(ocsf.Bytes(), want))
+		}
+	}
 }
