@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -157,6 +159,16 @@ func HomeRegion(sc Scope) string {
 // ASFF converts every finding of the report (PASS included, so that Security Hub resolves
 // what was fixed) to an ASFF finding, in report order.
 func ASFF(r *Report, opts ASFFOptions) []ASFFFinding {
+	one := asffOf(r, opts)
+	out := make([]ASFFFinding, 0, len(r.Findings))
+	for i := range r.Findings {
+		out = append(out, one(i))
+	}
+	return out
+}
+
+// asffOf returns the function that converts the i-th finding of r.
+func asffOf(r *Report, opts ASFFOptions) func(i int) ASFFFinding {
 	home := opts.HomeRegion
 	if home == "" {
 		home = HomeRegion(r.Scope)
@@ -170,21 +182,47 @@ func ASFF(r *Report, opts ASFFOptions) []ASFFFinding {
 		byID[c.ID] = c
 	}
 	at := r.GeneratedAt.UTC().Format(time.RFC3339)
-	out := make([]ASFFFinding, 0, len(r.Findings))
-	for _, f := range r.Findings {
-		out = append(out, asffFinding(f, byID[f.CheckID], home, at, r.Tool))
+	return func(i int) ASFFFinding {
+		f := r.Findings[i]
+		return asffFinding(f, byID[f.CheckID], home, at, r.Tool)
 	}
-	return out
 }
 
 // WriteASFF writes the findings as a JSON array of ASFF findings: the Findings parameter of
 // BatchImportFindings (in batches of 100: `aws securityhub batch-import-findings --findings
 // file://...` takes one batch).
 func WriteASFF(w io.Writer, r *Report, opts ASFFOptions) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	one := asffOf(r, opts)
+	return writeJSONArray(w, len(r.Findings), func(i int) any { return one(i) })
+}
+
+// writeJSONArray writes the n elements elem gives as a JSON array, as a json.Encoder
+// (indent two spaces, no HTML escaping) writes the whole array, but one element at a time
+// to a buffered writer: only one element's text is in memory at once.
+func writeJSONArray(w io.Writer, n int, elem func(i int) any) error {
+	if n == 0 {
+		_, err := io.WriteString(w, "[]\n")
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
+	enc.SetIndent("  ", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(ASFF(r, opts))
+	bw.WriteByte('[')
+	for i := range n {
+		one.Reset()
+		if err := enc.Encode(elem(i)); err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n  ")
+		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+	}
+	bw.WriteString("\n]\n")
+	return bw.Flush()
 }
 
 // ASFFProductArn is the product ARN of a custom integration (findings an account sends about

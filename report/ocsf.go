@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/lookout-audit/lookout/checks"
@@ -167,10 +166,18 @@ func ocsfStatus(s checks.Status) (findingID int, finding string, complianceID in
 
 // OCSF converts every finding to a Compliance Finding event, in report order.
 func OCSF(r *Report) []OCSFFinding {
-	at := r.GeneratedAt.UnixMilli()
 	home := HomeRegion(r.Scope)
 	out := make([]OCSFFinding, 0, len(r.Findings))
-	for _, f := range r.Findings {
+	for i := range r.Findings {
+		out = append(out, ocsfFinding(r, r.Findings[i], home))
+	}
+	return out
+}
+
+// ocsfFinding is one finding of r as a Compliance Finding event; home is HomeRegion(r.Scope).
+func ocsfFinding(r *Report, f checks.Finding, home string) OCSFFinding {
+	at := r.GeneratedAt.UnixMilli()
+	{
 		sevID, sev := ocsfSeverity(f)
 		stID, st, compID, comp := ocsfStatus(f.Status)
 		region, part := placeOf(f, home)
@@ -226,16 +233,13 @@ func OCSF(r *Report) []OCSFFinding {
 		if len(unmapped) > 0 {
 			ev.Unmapped = unmapped
 		}
-		out = append(out, ev)
+		return ev
 	}
-	return out
 }
 
 // WriteOCSF writes the findings as a JSON array of OCSF Compliance Finding events (class_uid
 // 2003), one per finding; `jq -c '.[]'` turns it into one event per line.
 func WriteOCSF(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(OCSF(r))
+	home := HomeRegion(r.Scope)
+	return writeJSONArray(w, len(r.Findings), func(i int) any { return ocsfFinding(r, r.Findings[i], home) })
 }

@@ -1,11 +1,13 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -66,26 +68,128 @@ func (e *SARIFLimitError) Error() string {
 //   - automationDetails.id is SARIFCategory(r.Scope), so jobs scanning different scopes do not
 //     close each other's alerts.
 func WriteSARIF(w io.Writer, r *Report, opts SARIFOptions) error {
-	doc := buildSARIF(r, opts.Checks)
-	results := len(doc.Runs[0].Results)
+	results := 0
+	for i := range r.Findings {
+		if r.Findings[i].Status == checks.Fail {
+			results++
+		}
+	}
 	if results > SARIFMaxResults {
 		return &SARIFLimitError{Limit: "results in one run", Actual: results, Max: SARIFMaxResults}
 	}
-	buf, err := encodeSARIF(doc)
-	if err != nil {
+	// The document is written once, into gzip: nothing reaches w before its gzipped size is
+	// known to be within GitHub's limit, and what is held meanwhile is the gzipped text (at
+	// most the limit), not the document.
+	var gz cappedBuffer
+	gz.limit = SARIFMaxGzipedBytes
+	zw := gzip.NewWriter(&gz)
+	// Encoding and compressing take about as long as each other: one goroutine each.
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(streamSARIF(pw, r, opts.Checks)) }()
+	if _, err := io.Copy(zw, pr); err != nil {
+		pr.CloseWithError(err)
 		return err
 	}
-	if n, err := gzipSize(buf.Bytes()); err != nil {
+	if err := zw.Close(); err != nil {
 		return err
-	} else if n > SARIFMaxGzipedBytes {
-		return &SARIFLimitError{Limit: "bytes of gzipped SARIF", Actual: n, Max: SARIFMaxGzipedBytes}
+	}
+	if gz.n > SARIFMaxGzipedBytes {
+		return &SARIFLimitError{Limit: "bytes of gzipped SARIF", Actual: gz.n, Max: SARIFMaxGzipedBytes}
 	}
 	if results > SARIFShownResults && opts.Warnings != nil {
 		fmt.Fprintf(opts.Warnings, "lookout: warning: %d SARIF results; GitHub code scanning shows only the %d most severe of one run\n",
 			results, SARIFShownResults)
 	}
-	_, err = w.Write(buf.Bytes())
+	zr, err := gzip.NewReader(bytes.NewReader(gz.buf))
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, zr)
 	return err
+}
+
+// cappedBuffer keeps what is written to it up to limit bytes and counts the rest.
+type cappedBuffer struct {
+	buf      []byte
+	n, limit int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	c.n += len(p)
+	if c.n <= c.limit {
+		c.buf = append(c.buf, p...)
+	} else {
+		c.buf = nil
+	}
+	return len(p), nil
+}
+
+// sarifResultsMarker is the run's empty results array in the document encodeSARIF writes
+// without results: the run's keys are at depth three (six spaces; no newline occurs inside
+// a JSON string), and a SARIF log of lookout has one run.
+var sarifResultsMarker = []byte("\n      \"results\": [],\n")
+
+// streamSARIF writes what encodeSARIF(buildSARIF(r, list, true)) writes, byte for byte, but
+// builds the document without its results and writes the results one at a time where the
+// empty array was, each encoded as encodeSARIF would (go-sarif's JSON, its placeholders
+// pruned, keys in order, indented at its depth).
+func streamSARIF(w io.Writer, r *Report, list []*checks.Check) error {
+	doc, ruleIndex, byID := buildSARIF(r, list, false)
+	head, err := encodeSARIF(doc)
+	if err != nil {
+		return err
+	}
+	text := head.Bytes()
+	at := bytes.Index(text, sarifResultsMarker)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if at < 0 {
+		return errors.New("encoding SARIF: the run has no results array")
+	}
+	bw.Write(text[:at])
+	bw.WriteString("\n      \"results\": [")
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
+	enc.SetIndent("        ", "  ")
+	enc.SetEscapeHTML(false)
+	n := 0
+	for _, f := range r.Findings {
+		if f.Status != checks.Fail {
+			continue
+		}
+		raw, err := json.Marshal(resultFor(f, byID[f.CheckID], ruleIndex[f.CheckID]))
+		if err != nil {
+			return fmt.Errorf("encoding SARIF: %w", err)
+		}
+		tree, err := decodeNumbers(raw)
+		if err != nil {
+			return fmt.Errorf("encoding SARIF: %w", err)
+		}
+		one.Reset()
+		if err := enc.Encode(pruneAbsent(tree)); err != nil {
+			return fmt.Errorf("encoding SARIF: %w", err)
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		n++
+		bw.WriteString("\n        ")
+		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+	}
+	if n > 0 {
+		bw.WriteString("\n      ],\n")
+	} else {
+		bw.WriteString("],\n")
+	}
+	bw.Write(text[at+len(sarifResultsMarker):])
+	return bw.Flush()
+}
+
+func decodeNumbers(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var tree any
+	err := dec.Decode(&tree)
+	return tree, err
 }
 
 // encodeSARIF writes the document as indented JSON without go-sarif's placeholders for absent
@@ -96,10 +200,8 @@ func encodeSARIF(doc *sarif.Report) (*bytes.Buffer, error) {
 	if err := doc.Write(&raw); err != nil {
 		return nil, fmt.Errorf("encoding SARIF: %w", err)
 	}
-	dec := json.NewDecoder(&raw)
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
+	tree, err := decodeNumbers(raw.Bytes())
+	if err != nil {
 		return nil, fmt.Errorf("encoding SARIF: %w", err)
 	}
 	tree = pruneAbsent(tree)
@@ -153,26 +255,9 @@ func pruneAbsent(v any) any {
 	return v
 }
 
-func gzipSize(b []byte) (int, error) {
-	var n countingWriter
-	zw := gzip.NewWriter(&n)
-	if _, err := zw.Write(b); err != nil {
-		return 0, err
-	}
-	if err := zw.Close(); err != nil {
-		return 0, err
-	}
-	return int(n), nil
-}
-
-type countingWriter int
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	*c += countingWriter(len(p))
-	return len(p), nil
-}
-
-func buildSARIF(r *Report, list []*checks.Check) *sarif.Report {
+// buildSARIF builds the SARIF document of r, with its results or (withResults false) with an
+// empty results array; it returns the rules' indexes and checks by id too.
+func buildSARIF(r *Report, list []*checks.Check, withResults bool) (*sarif.Report, map[string]int, map[string]*checks.Check) {
 	if list == nil {
 		list = checks.All()
 	}
@@ -224,7 +309,9 @@ func buildSARIF(r *Report, list []*checks.Check) *sarif.Report {
 	for _, f := range r.Findings {
 		switch f.Status {
 		case checks.Fail:
-			run.AddResult(resultFor(f, byID[f.CheckID], ruleIndex[f.CheckID]))
+			if withResults {
+				run.AddResult(resultFor(f, byID[f.CheckID], ruleIndex[f.CheckID]))
+			}
 		case checks.Error:
 			successful = false
 			n := sarif.NewNotification().
@@ -242,7 +329,7 @@ func buildSARIF(r *Report, list []*checks.Check) *sarif.Report {
 	// The OASIS errata URI: the schema's own id, which GitHub and validators recognise.
 	doc.Schema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 	doc.AddRun(run)
-	return doc
+	return doc, ruleIndex, byID
 }
 
 // securitySeverity maps a severity onto GitHub's security-severity scale (a string, "0.1" to

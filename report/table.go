@@ -1,14 +1,11 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/lookout-audit/lookout/checks"
 	"github.com/lookout-audit/lookout/internal/terminal"
@@ -99,36 +96,43 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 			return err
 		}
 	}
-	rows := tableRows(r.Findings, opts)
-	if len(rows) == 0 {
+	rows := newTableRows(r.Findings, opts, paint)
+	if rows.len() == 0 {
 		_, err := fmt.Fprintln(w, paint(ansiGreen, "every check passed"))
 		return err
 	}
-	for i := range rows {
-		switch rows[i].st {
-		case checks.Fail:
-			rows[i].status = paint(ansiRed+ansiBold, rows[i].status)
-		case checks.Error:
-			rows[i].status = paint(ansiYellow, rows[i].status)
-		case checks.Pass:
-			rows[i].status = paint(ansiGreen, rows[i].status)
-		}
-	}
+	bw := bufio.NewWriterSize(w, 64<<10)
 	if width < CompactBelow {
-		return writeBlocks(w, rows, opts.Framework, width)
+		writeBlocks(bw, rows, opts.Framework, width)
+	} else {
+		writeGrid(bw, rows, opts.Framework != "", width)
 	}
-	return writeGrid(w, rows, opts.Framework != "", width)
+	return bw.Flush()
 }
 
-// tableRows selects, groups and orders the rows.
-func tableRows(fs []checks.Finding, opts TableOptions) []tableRow {
-	var rows []tableRow
-	failed := map[string]AccountFailure{}
+// tableRows are the rows of the table in order, each built when it is written (twice for
+// the grid, which measures its columns first): what is held is an index per row, not the
+// rows' text.
+type tableRows struct {
+	fs     []checks.Finding
+	order  []int // indexes into fs of the rows' findings, in the table's order
+	failed map[string]AccountFailure
+	opts   TableOptions
+	paint  func(code, s string) string
+}
+
+func (t *tableRows) len() int { return len(t.order) }
+
+// newTableRows selects, groups and orders the rows: every finding that needs attention (and
+// PASS with ShowPass), the ERROR findings of an account that could not be read as one row
+// where the first of them is, failures first and by severity.
+func newTableRows(fs []checks.Finding, opts TableOptions, paint func(code, s string) string) *tableRows {
+	t := &tableRows{fs: fs, failed: map[string]AccountFailure{}, opts: opts, paint: paint}
 	for _, a := range UnreadableAccounts(fs) {
-		failed[a.Account+"\x00"+a.Cause] = a
+		t.failed[a.Account+"\x00"+a.Cause] = a
 	}
 	grouped := map[string]bool{}
-	for _, f := range fs {
+	for i, f := range fs {
 		if f.Status == checks.Pass && !opts.ShowPass {
 			continue
 		}
@@ -138,21 +142,47 @@ func tableRows(fs []checks.Finding, opts TableOptions) []tableRow {
 				continue
 			}
 			grouped[k] = true
-			a := failed[k]
-			rows = append(rows, tableRow{
-				status: string(checks.Error), st: checks.Error, severity: "-",
-				check:   fmt.Sprintf("all %d checks", len(a.Checks)),
-				account: a.Account, region: f.Region,
-				detail: []string{"account could not be read: " + printable(a.Cause), "likely remedy: " + a.Remedy},
-			})
-			continue
 		}
-		row := tableRow{
+		t.order = append(t.order, i)
+	}
+	// A grouped row is ERROR with severity "-" (rank 0), whatever its first finding's.
+	rank := func(i int) (int, int) {
+		f := &fs[i]
+		if _, ok := accountCause(*f); ok {
+			return statusOrder(checks.Error), checks.Severity("-").Rank()
+		}
+		return statusOrder(f.Status), f.Severity.Rank()
+	}
+	sort.SliceStable(t.order, func(i, j int) bool {
+		as, ar := rank(t.order[i])
+		bs, br := rank(t.order[j])
+		if as != bs {
+			return as < bs
+		}
+		return ar > br
+	})
+	return t
+}
+
+// row builds the i-th row.
+func (t *tableRows) row(i int) tableRow {
+	f := &t.fs[t.order[i]]
+	var row tableRow
+	if cause, ok := accountCause(*f); ok {
+		a := t.failed[f.Account+"\x00"+cause]
+		row = tableRow{
+			status: string(checks.Error), st: checks.Error, severity: "-",
+			check:   fmt.Sprintf("all %d checks", len(a.Checks)),
+			account: a.Account, region: f.Region,
+			detail: []string{"account could not be read: " + printable(a.Cause), "likely remedy: " + a.Remedy},
+		}
+	} else {
+		row = tableRow{
 			status: string(f.Status), st: f.Status, severity: string(f.Severity), check: printable(f.CheckID),
 			account: printable(f.Account), region: printable(f.Region), detail: []string{printable(f.Message)},
 		}
-		if opts.Framework != "" {
-			row.control = f.Frameworks[opts.Framework]
+		if t.opts.Framework != "" {
+			row.control = f.Frameworks[t.opts.Framework]
 			if row.control == "" {
 				row.control = "-"
 			}
@@ -164,28 +194,30 @@ func tableRows(fs []checks.Finding, opts TableOptions) []tableRow {
 			row.detail = append(row.detail, "fix: "+printable(f.Fix.Summary))
 		}
 		if f.Status == checks.Waived && f.Waiver != nil {
-			row.detail = append(row.detail, printable(waiverNote(f)))
+			row.detail = append(row.detail, printable(waiverNote(*f)))
 		}
-		rows = append(rows, row)
 	}
-	sevRank := func(s string) int { return checks.Severity(s).Rank() }
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if statusOrder(a.st) != statusOrder(b.st) {
-			return statusOrder(a.st) < statusOrder(b.st)
-		}
-		return sevRank(a.severity) > sevRank(b.severity)
-	})
-	return rows
+	switch row.st {
+	case checks.Fail:
+		row.status = t.paint(ansiRed+ansiBold, row.status)
+	case checks.Error:
+		row.status = t.paint(ansiYellow, row.status)
+	case checks.Pass:
+		row.status = t.paint(ansiGreen, row.status)
+	}
+	return row
 }
 
-// writeGrid writes the rows as a bordered table whose cells are wrapped here, to widths that
-// add up to the terminal's, so the renderer never wraps or widens anything itself.
-func writeGrid(w io.Writer, rows []tableRow, withControl bool, width int) error {
+// writeGrid writes the rows as a bordered table (box-drawing characters, the header centred,
+// cells left-aligned, a space of padding either side) whose cells are wrapped here, to
+// widths that add up to the terminal's. Each column is as wide as its widest line: the rows
+// are measured first, then written one at a time.
+func writeGrid(w *bufio.Writer, rows *tableRows, withControl bool, width int) {
 	const statusW, severityW = 6, 8
 	whereW := len("ACCOUNT")
 	checkMax, controlW := len("CHECK"), len("CONTROL")
-	for _, r := range rows {
+	for i := range rows.len() {
+		r := rows.row(i)
 		whereW = max(whereW, displayWidth(r.account), displayWidth(r.region))
 		checkMax = max(checkMax, displayWidth(r.check))
 		controlW = max(controlW, displayWidth(r.control))
@@ -207,35 +239,79 @@ func writeGrid(w io.Writer, rows []tableRow, withControl bool, width int) error 
 		checkW = max(10, free-20)
 		detailW = free - checkW
 	}
-	cell := func(s string, w int) string { return strings.Join(wrapText(s, w), "\n") }
-	table := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
-	header := []any{"STATUS", "SEVERITY", "CHECK"}
-	if withControl {
-		header = append(header, "CONTROL")
-	}
-	header = append(header, "ACCOUNT\nREGION", "DETAIL")
-	table.Header(header...)
-	for _, r := range rows {
-		row := []any{r.status, r.severity, cell(r.check, checkW)}
+	// cells are a row's columns, each a list of lines.
+	cells := func(r tableRow) [][]string {
+		c := [][]string{{r.status}, {r.severity}, wrapText(r.check, checkW)}
 		if withControl {
-			row = append(row, cell(r.control, controlW))
+			c = append(c, wrapText(r.control, controlW))
 		}
 		var detail []string
 		for _, p := range r.detail {
 			detail = append(detail, wrapText(p, detailW)...)
 		}
-		row = append(row, cell(r.account, whereW)+"\n"+cell(r.region, whereW), strings.Join(detail, "\n"))
-		if err := table.Append(row...); err != nil {
-			return err
+		where := append(wrapText(r.account, whereW), wrapText(r.region, whereW)...)
+		return append(c, where, detail)
+	}
+	header := [][]string{{"STATUS"}, {"SEVERITY"}, {"CHECK"}}
+	if withControl {
+		header = append(header, []string{"CONTROL"})
+	}
+	header = append(header, []string{"ACCOUNT", "REGION"}, []string{"DETAIL"})
+	widths := make([]int, len(header))
+	measure := func(c [][]string) {
+		for j, lines := range c {
+			for _, l := range lines {
+				widths[j] = max(widths[j], displayWidth(l))
+			}
 		}
 	}
-	return table.Render()
+	measure(header)
+	for i := range rows.len() {
+		measure(cells(rows.row(i)))
+	}
+	border := func(left, mid, right string) {
+		w.WriteString(left)
+		for j, cw := range widths {
+			if j > 0 {
+				w.WriteString(mid)
+			}
+			w.WriteString(strings.Repeat("─", cw+2))
+		}
+		w.WriteString(right + "\n")
+	}
+	lines := func(c [][]string, centre bool) {
+		n := 0
+		for _, l := range c {
+			n = max(n, len(l))
+		}
+		for k := range n {
+			w.WriteString("│")
+			for j, cl := range c {
+				s := ""
+				if k < len(cl) {
+					s = cl[k]
+				}
+				gap := widths[j] - displayWidth(s)
+				left := 0
+				if centre {
+					left = gap / 2
+				}
+				w.WriteString(" ")
+				w.WriteString(strings.Repeat(" ", left))
+				w.WriteString(s)
+				w.WriteString(strings.Repeat(" ", gap-left))
+				w.WriteString(" │")
+			}
+			w.WriteString("\n")
+		}
+	}
+	border("┌", "┬", "┐")
+	lines(header, true)
+	border("├", "┼", "┤")
+	for i := range rows.len() {
+		lines(cells(rows.row(i)), false)
+	}
+	border("└", "┴", "┘")
 }
 
 // writeBlocks writes one block per row for narrow terminals:
@@ -244,9 +320,9 @@ func writeGrid(w io.Writer, rows []tableRow, withControl bool, width int) error 
 //	  333333333333 · us-east-1
 //	  trail sandbox-main covers us-east-1 but is not logging …
 //	  fix: cloudtrail:StartLogging on trail sandbox-main in us-west-2
-func writeBlocks(w io.Writer, rows []tableRow, framework string, width int) error {
-	var b strings.Builder
-	for i, r := range rows {
+func writeBlocks(b *bufio.Writer, rows *tableRows, framework string, width int) {
+	for i := range rows.len() {
+		r := rows.row(i)
 		if i > 0 {
 			b.WriteString("\n")
 		}
@@ -267,8 +343,6 @@ func writeBlocks(w io.Writer, rows []tableRow, framework string, width int) erro
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // printable replaces control characters (an escape sequence in a resource name would

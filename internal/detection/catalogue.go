@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lookout-audit/lookout/internal/apicatalog"
 	"github.com/lookout-audit/lookout/internal/eventpattern"
@@ -21,9 +22,11 @@ import (
 // record of a successful call by an IAM user, as CloudTrail delivers it to CloudWatch Logs and
 // as EventBridge delivers it ("AWS API Call via CloudTrail", source aws.<service>).
 //
-// A pattern is evaluated against the catalogue once per scan and pattern (and, for an event
-// pattern, per account and region, which its events carry): an organisation deploys the same
-// pattern everywhere.
+// A pattern is evaluated against the catalogue once per scan and pattern: an organisation
+// deploys the same pattern everywhere. An event pattern is judged per account and region
+// (which its events carry) only when it reads a value that holds them (the envelope's account
+// and region, the record's ARN, account ids and awsRegion: catalogueVariant); any other reads
+// the same events everywhere, so its verdict is the same for every account and region.
 
 // CatalogueCall is an operation of the catalogue that a pattern matches.
 type CatalogueCall struct {
@@ -132,16 +135,64 @@ func CatalogueNoise(lang Language, pattern, account, region string) ([]Catalogue
 		region = catalogueRegion
 	}
 	key := noiseKey{lang.String(), pattern, account, region}
-	if lang == FilterPattern {
-		// A log group holds the records of every account and region its trail covers: the
-		// stamp is one of them, and the same for every group.
+	// A log group holds the records of every account and region its trail covers: the
+	// stamp is one of them, and the same for every group. An event pattern that reads no
+	// value holding the account or region matches the same calls in every one.
+	if lang == FilterPattern || (lang == EventPattern && eventPatternInvariant(pattern)) {
 		key.account, key.region = "", ""
 		account, region = catalogueAccount, catalogueRegion
 	}
 	e, _ := noiseMemo.LoadOrStore(key, &noiseOnce{})
 	n := e.(*noiseOnce)
-	n.once.Do(func() { n.calls, n.err = catalogueNoise(lang, pattern, account, region) })
+	n.once.Do(func() {
+		noiseEvaluations.Add(1)
+		n.calls, n.err = catalogueNoise(lang, pattern, account, region)
+	})
 	return n.calls, n.err
+}
+
+// noiseEvaluations counts the patterns judged against the catalogue (for tests).
+var noiseEvaluations atomic.Int64
+
+// catalogueVariant are the leaf paths of the catalogue's envelopes (eventpattern.LeafPaths'
+// spelling) whose values hold the account or the region they are stamped with. The envelopes
+// differ from one account and region to another only there; they are the same for every
+// operation, which only sets source, eventSource, eventName and readOnly.
+var catalogueVariant = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	ev, err := eventpattern.DecodeEvent(catalogueEnvelope(unwatched()[0], catalogueAccount, catalogueRegion))
+	if err != nil {
+		panic(fmt.Sprintf("detection: the catalogue envelope does not decode: %v", err))
+	}
+	ev.StringLeaves(func(path, value string, kind eventpattern.LeafKind) {
+		if kind != eventpattern.KeyLeaf && (strings.Contains(value, catalogueAccount) || strings.Contains(value, catalogueRegion)) {
+			out[path] = true
+		}
+	})
+	return out
+})
+
+var invariantMemo sync.Map // event pattern text -> bool
+
+// eventPatternInvariant reports whether the event pattern reads none of catalogueVariant, so
+// that the catalogue's calls match it alike in every account and region. A pattern that does
+// not parse is invariant: its error is the same everywhere.
+func eventPatternInvariant(pattern string) bool {
+	if v, ok := invariantMemo.Load(pattern); ok {
+		return v.(bool)
+	}
+	invariant := true
+	if p, err := eventpattern.Parse(pattern); err == nil {
+		variant := catalogueVariant()
+		for _, path := range p.LeafPaths() {
+			if variant[path] {
+				invariant = false
+				break
+			}
+		}
+	}
+	invariantMemo.Store(pattern, invariant)
+	return invariant
 }
 
 func catalogueNoise(lang Language, pattern, account, region string) ([]CatalogueCall, error) {

@@ -93,3 +93,100 @@ func BenchmarkCatalogueNoiseFilter(b *testing.B) {
 		}
 	}
 }
+
+// TestCatalogueNoiseOncePerPattern: an event pattern that reads no value holding the account
+// or region is judged against the catalogue once, whatever the accounts and regions it is
+// asked for, and its calls are those of judging it in each; one that reads the account is
+// judged per account, and matches only in the account it names.
+func TestCatalogueNoiseOncePerPattern(t *testing.T) {
+	sep := "\x00"
+	want := []string{"account", "region", "detail" + sep + "awsRegion", "detail" + sep + "recipientAccountId",
+		"detail" + sep + "userIdentity" + sep + "arn", "detail" + sep + "userIdentity" + sep + "accountId"}
+	got := catalogueVariant()
+	for _, p := range want {
+		if !got[p] {
+			t.Errorf("variant paths %q lack %q", mapKeys(got), p)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("variant paths %q, want %q", mapKeys(got), want)
+	}
+
+	accounts := []string{"", "111111111111", "222222222222", "500000000007"}
+	regions := []string{"", "us-east-1", "eu-west-1", "ap-northeast-2"}
+	invariant := []string{
+		`{"source":["aws.ec2"],"detail":{"eventName":[{"wildcard":"*Route*"}]}}`,
+		`{"source":[{"prefix":"aws."}],"detail":{"eventName":[{"prefix":"Delete"}],"userIdentity":{"type":["IAMUser"]}}}`,
+		`{"detail":{"eventSource":["cloudtrail.amazonaws.com"],"$or":[{"eventName":[{"prefix":"Get"}]},{"readOnly":[false]}]}}`,
+		`{"source":["aws.cloudtrail"`, // does not parse: the same error everywhere
+	}
+	for _, pattern := range invariant {
+		if !eventPatternInvariant(pattern) {
+			t.Fatalf("%s: judged variant", pattern)
+		}
+		before := noiseEvaluations.Load()
+		var first []string
+		for i, a := range accounts {
+			for _, r := range regions {
+				calls, err := CatalogueNoise(EventPattern, pattern, a, r)
+				direct, derr := catalogueNoise(EventPattern, pattern, orDefault(a, catalogueAccount), orDefault(r, catalogueRegion))
+				if (err == nil) != (derr == nil) || !slices.Equal(callNames(calls), callNames(direct)) {
+					t.Fatalf("%s in %s/%s: memo %d calls (%v), judged there %d (%v)", pattern, a, r, len(calls), err, len(direct), derr)
+				}
+				if i == 0 && r == "" {
+					first = callNames(calls)
+				} else if !slices.Equal(first, callNames(calls)) {
+					t.Fatalf("%s: %s/%s differs", pattern, a, r)
+				}
+			}
+		}
+		if n := noiseEvaluations.Load() - before; n > 1 {
+			t.Errorf("%s: judged %d times over %d accounts x %d regions, want once", pattern, n, len(accounts), len(regions))
+		}
+	}
+
+	variant := []string{
+		`{"account":["222222222222"],"source":["aws.ec2"],"detail":{"eventName":[{"prefix":"Delete"}]}}`,
+		`{"region":["eu-west-1"],"source":["aws.ec2"],"detail":{"eventName":[{"prefix":"Delete"}]}}`,
+		`{"source":["aws.ec2"],"detail":{"userIdentity":{"arn":[{"prefix":"arn:aws:iam::222222222222:"}]},"eventName":[{"prefix":"Delete"}]}}`,
+		`{"source":["aws.ec2"],"detail":{"$or":[{"awsRegion":["eu-west-1"]},{"recipientAccountId":["222222222222"]}],"eventName":[{"prefix":"Delete"}]}}`,
+	}
+	for _, pattern := range variant {
+		if eventPatternInvariant(pattern) {
+			t.Fatalf("%s: judged invariant", pattern)
+		}
+		for _, a := range accounts {
+			for _, r := range regions {
+				calls, err := CatalogueNoise(EventPattern, pattern, a, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				direct, _ := catalogueNoise(EventPattern, pattern, orDefault(a, catalogueAccount), orDefault(r, catalogueRegion))
+				if !slices.Equal(callNames(calls), callNames(direct)) {
+					t.Fatalf("%s in %s/%s: memo %d calls, judged there %d", pattern, a, r, len(calls), len(direct))
+				}
+			}
+		}
+		named, _ := CatalogueNoise(EventPattern, pattern, "222222222222", "eu-west-1")
+		other, _ := CatalogueNoise(EventPattern, pattern, "111111111111", "us-east-1")
+		if len(named) == 0 || len(other) != 0 {
+			t.Errorf("%s: %d calls in the account and region it names, %d elsewhere; want some, none", pattern, len(named), len(other))
+		}
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func mapKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, strings.ReplaceAll(k, "\x00", "."))
+	}
+	slices.Sort(out)
+	return out
+}

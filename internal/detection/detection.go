@@ -87,6 +87,10 @@ type eventMemo struct {
 	account, region string
 	bodyOnce        sync.Once
 	body            []byte
+	// env, for an envelope filled in from a template (envelope_stamp.go): decoding is env's
+	// decoded event with envPairs replaced.
+	env      *envTemplate
+	envPairs []string
 }
 
 func newEvent(name string, body []byte) Event {
@@ -142,6 +146,10 @@ func (e Event) Decoded() (*eventpattern.Event, error) {
 		return eventpattern.DecodeEvent(e.Body)
 	}
 	e.memo.evOnce.Do(func() {
+		if t := e.memo.env; t != nil {
+			e.memo.ev = t.ev.ReplaceStrings(e.memo.envPairs)
+			return
+		}
 		if t := e.memo.tmpl; t != nil {
 			if t.evErr != nil {
 				e.memo.evErr = t.evErr
@@ -167,6 +175,13 @@ func (e Event) Lookup(path ...string) (any, bool) {
 		}
 		return eventpattern.ReplaceValue(v, e.memo.pairs), true
 	}
+	if e.memo != nil && e.memo.env != nil {
+		v, ok := e.memo.env.ev.Lookup(path...)
+		if !ok {
+			return nil, false
+		}
+		return eventpattern.ReplaceValue(v, e.memo.envPairs), true
+	}
 	ev, err := e.Decoded()
 	if err != nil {
 		return nil, false
@@ -180,6 +195,8 @@ func (e Event) Has(path ...string) (present, object bool) {
 	var v any
 	if e.memo != nil && e.memo.tmpl != nil && e.memo.tmpl.evErr == nil {
 		v, present = e.memo.tmpl.ev.Lookup(path...)
+	} else if e.memo != nil && e.memo.env != nil {
+		v, present = e.memo.env.ev.Lookup(path...)
 	} else if ev, err := e.Decoded(); err == nil {
 		v, present = ev.Lookup(path...)
 	}
@@ -202,6 +219,9 @@ type Detection struct {
 	// cis, for a CIS event detection stamped from prepared events, remembers the verdicts
 	// that hold for every stamp (cis_stamp.go).
 	cis *cisSet
+	// env, for a detection of envelopes filled in from templates, remembers the verdicts
+	// that hold for every trail, account and region (envelope_stamp.go).
+	env *envSet
 }
 
 // Verdict is the outcome of evaluating a pattern against a detection. Detects is true exactly
@@ -269,9 +289,18 @@ func (d Detection) EvaluateEventPattern(patternJSON string) (Verdict, error) {
 		}
 		return d.evaluate(matchWith(cv.p))
 	}
-	p, err := eventpattern.Parse(patternJSON)
+	p, err := parseEventPattern(patternJSON)
 	if err != nil {
 		return Verdict{}, err
+	}
+	if d.env != nil && d.invariant(p) {
+		e, _ := d.env.verdicts.LoadOrStore(patternJSON, &envVerdict{})
+		ev := e.(*envVerdict)
+		ev.once.Do(func() {
+			ev.v, ev.err = d.evaluate(matchWith(p))
+			ev.v.text = ev.v.String()
+		})
+		return ev.v.clone(), ev.err
 	}
 	return d.evaluate(matchWith(p))
 }
@@ -335,7 +364,13 @@ func envelope(path, name string, vars map[string]string) Event {
 		esc, _ := json.Marshal(v)
 		body = strings.ReplaceAll(body, "${"+k+"}", string(esc[1:len(esc)-1]))
 	}
-	return newEvent(name, []byte(body))
+	e := newEvent(name, []byte(body))
+	if t := envTemplateFor(path); t.ok {
+		if pairs, ok := envPairs(vars); ok {
+			e.memo.env, e.memo.envPairs = t, pairs
+		}
+	}
+	return e
 }
 
 // sshLines parses corpus/ssh/auth.log: "<kind>\t<name>\t<line>" with kind + (positive),

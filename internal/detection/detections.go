@@ -133,7 +133,7 @@ func (t Trail) vars() map[string]string {
 // trigger the target at will.
 func StopLogging(t Trail) Detection {
 	v := t.vars()
-	return Detection{
+	return withEnv(Detection{
 		ID:       "stoplogging",
 		Summary:  fmt.Sprintf("cloudtrail:StopLogging on trail %s in %s", v["TRAIL_NAME"], v["REGION"]),
 		Language: EventPattern,
@@ -150,7 +150,7 @@ func StopLogging(t Trail) Detection {
 			envelope("custom-stoplogging-lookalike.json", "custom event (source custom.app) with StopLogging detail", v),
 			envelope("s3-api-call.json", "unrelated API call (s3:CreateBucket)", v),
 		},
-	}
+	})
 }
 
 // RootConsoleSignin: the root user signing in to the console, as the EventBridge rule of the
@@ -169,7 +169,7 @@ func StopLogging(t Trail) Detection {
 // means an example account.
 func RootConsoleSignin(region, account string) Detection {
 	v := map[string]string{"REGION": region, "ACCOUNT": orDefaultAccount(account)}
-	return Detection{
+	return withEnv(Detection{
 		ID:       "root-console-signin",
 		Summary:  fmt.Sprintf("root console sign-in in %s", region),
 		Language: EventPattern,
@@ -182,7 +182,7 @@ func RootConsoleSignin(region, account string) Detection {
 			envelope("custom-signin-lookalike.json", "custom event (source custom.app) mimicking a root sign-in", v),
 			envelope("ec2-state-running.json", "EC2 state-change notification", v),
 		},
-	}
+	})
 }
 
 // EC2StateChange: EC2 instances starting, stopping or terminating in region (the EC2
@@ -192,7 +192,7 @@ func RootConsoleSignin(region, account string) Detection {
 // account is the account the instances and the rule live in ("" for an example account).
 func EC2StateChange(region, account string) Detection {
 	v := map[string]string{"REGION": region, "ACCOUNT": orDefaultAccount(account)}
-	return Detection{
+	return withEnv(Detection{
 		ID:       "ec2-state-change",
 		Summary:  fmt.Sprintf("EC2 instance state changes (running, stopped, terminated) in %s", region),
 		Language: EventPattern,
@@ -205,7 +205,7 @@ func EC2StateChange(region, account string) Detection {
 			envelope("s3-api-call.json", "unrelated API call (s3:CreateBucket)", v),
 			envelope("custom-ec2-lookalike.json", "custom event (source custom.app) mimicking an EC2 state change", v),
 		},
-	}
+	})
 }
 
 // SSHLogin: successful SSH public-key logins in sshd logs shipped by the CloudWatch agent

@@ -33,8 +33,145 @@ func Load(path string) (*Snapshot, error) {
 	return s, nil
 }
 
-// Decode reads and validates a snapshot document.
-func Decode(r io.Reader) (*Snapshot, error) { return decode(r, MaxSize) }
+// Decode reads and validates a snapshot document. A file (any io.ReadSeeker) is decoded one
+// account at a time, so that its text and the decoded snapshot are not both held whole
+// (decodeStream); any other reader, or a document the streaming decoder does not take, is
+// read whole first and decoded from its text, which is also what words every error.
+func Decode(r io.Reader) (*Snapshot, error) {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		return decodeSeeker(rs, MaxSize)
+	}
+	return decode(r, MaxSize)
+}
+
+// decodeSeeker decodes streaming, and when that does not give a valid snapshot, decodes the
+// same bytes again the buffered way, for its exact answer (the error, with line and column).
+func decodeSeeker(rs io.ReadSeeker, limit int64) (*Snapshot, error) {
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return decode(rs, limit) // not seekable after all (a pipe behind an *os.File)
+	}
+	if s := decodeStream(rs, limit); s != nil {
+		return s, nil
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading: %w", err)
+	}
+	return decode(rs, limit)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// decodeStream decodes a snapshot whose first key is schema_version (as lookout writes it)
+// one account at a time: the decoder holds one account's text at once, not the document's.
+// It returns nil for anything else than a valid snapshot of this version (a syntax or type
+// error, an unknown or repeated key, trailing data, more than limit bytes, a snapshot that
+// does not validate): decode then reads the document again and says what is wrong, as it
+// always has. What it returns is what decode would.
+func decodeStream(r io.Reader, limit int64) *Snapshot {
+	cr := &countingReader{r: io.LimitReader(r, limit+1)}
+	dec := json.NewDecoder(cr)
+	dec.DisallowUnknownFields()
+	delim := func(want json.Delim) bool {
+		tok, err := dec.Token()
+		return err == nil && tok == want
+	}
+	key := func() (string, bool) {
+		tok, err := dec.Token()
+		k, ok := tok.(string)
+		return k, err == nil && ok
+	}
+	if !delim('{') {
+		return nil
+	}
+	if k, ok := key(); !ok || k != "schema_version" {
+		return nil
+	}
+	var version json.RawMessage
+	if err := dec.Decode(&version); err != nil || string(version) != fmt.Sprint(SchemaVersion) {
+		return nil
+	}
+	// Every key but accounts is small: gathered, then decoded as one object, strictly.
+	rest := map[string]json.RawMessage{"schema_version": version}
+	var accounts []Account
+	seenAccounts := false
+	for dec.More() {
+		k, ok := key()
+		if !ok {
+			return nil
+		}
+		if _, dup := rest[k]; dup || strings.EqualFold(k, "schema_version") {
+			return nil
+		}
+		if k != "accounts" {
+			if strings.EqualFold(k, "accounts") {
+				return nil // encoding/json matches keys without case: leave that to it
+			}
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil
+			}
+			rest[k] = raw
+			continue
+		}
+		if seenAccounts {
+			return nil
+		}
+		seenAccounts = true
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		if tok == nil {
+			continue // null
+		}
+		if tok != json.Delim('[') {
+			return nil
+		}
+		accounts = []Account{}
+		for dec.More() {
+			var a Account
+			if err := dec.Decode(&a); err != nil {
+				return nil
+			}
+			accounts = append(accounts, a)
+		}
+		if !delim(']') {
+			return nil
+		}
+	}
+	if !delim('}') {
+		return nil
+	}
+	if _, err := dec.Token(); err != io.EOF || cr.n > limit {
+		return nil // trailing data, or more than limit
+	}
+	head, err := json.Marshal(rest)
+	if err != nil {
+		return nil
+	}
+	hd := json.NewDecoder(bytes.NewReader(head))
+	hd.DisallowUnknownFields()
+	var s Snapshot
+	if err := hd.Decode(&s); err != nil {
+		return nil
+	}
+	s.Accounts = accounts
+	if s.Validate() != nil || (len(s.Accounts) == 0 && s.Shard == "") {
+		return nil
+	}
+	return &s
+}
 
 // decode reads at most limit bytes: an oversized input is refused without being read whole.
 func decode(r io.Reader, limit int64) (*Snapshot, error) {

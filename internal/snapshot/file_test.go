@@ -2,7 +2,9 @@ package snapshot
 
 import (
 	"bytes"
+	"io"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -102,6 +104,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"schema_version": 2}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Decode(bytes.NewReader(data))
+		sameAsBuffered(t, data, s, err)
 		if err != nil {
 			return
 		}
@@ -109,4 +112,60 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode accepted a snapshot that does not validate: %v", err)
 		}
 	})
+}
+
+// sameAsBuffered fails unless s and err (Decode of a seekable reader, which streams) are
+// what the buffered decoding of data gives.
+func sameAsBuffered(t *testing.T, data []byte, s *Snapshot, err error) {
+	t.Helper()
+	want, wantErr := decode(struct{ io.Reader }{bytes.NewReader(data)}, MaxSize)
+	switch {
+	case (err == nil) != (wantErr == nil):
+		t.Fatalf("streaming: %v, buffered: %v", err, wantErr)
+	case err != nil && err.Error() != wantErr.Error():
+		t.Fatalf("streaming error %q, buffered %q", err, wantErr)
+	case !reflect.DeepEqual(s, want):
+		t.Fatalf("streaming and buffered decoding differ")
+	}
+}
+
+// TestDecodeStreamsAsItReadsWhole: a file is decoded one account at a time, with the result
+// (snapshot or error, word for word) of reading it whole: the demo, and documents the
+// streaming decoder leaves to the buffered one (keys out of order, repeated or in another
+// case, null and empty lists, trailing data, errors inside an account).
+func TestDecodeStreamsAsItReadsWhole(t *testing.T) {
+	demo, err := os.ReadFile("../../fixtures/demo-org.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decodeStream(bytes.NewReader(demo), MaxSize) == nil {
+		t.Fatal("the demo snapshot is not decoded streaming")
+	}
+	acct := `{"id": "111111111111", "regions": [{"name": "us-east-1"}]}`
+	docs := []string{
+		string(demo),
+		`{"schema_version": 1, "accounts": [` + acct + `]}`,
+		`{"schema_version": 1, "regions": ["us-east-1"], "accounts": [` + acct + `, {"id": "222222222222", "regions": []}], "shard": "1/2"}`,
+		`{"accounts": [` + acct + `], "schema_version": 1}`,
+		`{"schema_version": 1, "accounts": [` + acct + `], "Accounts": []}`,
+		`{"schema_version": 1, "Accounts": [` + acct + `]}`,
+		`{"schema_version": 1, "accounts": [` + acct + `], "tool": {"name": "a"}, "tool": {"name": "b"}}`,
+		`{"schema_version": 1, "accounts": [], "accounts": [` + acct + `]}`,
+		`{"schema_version": 1, "accounts": null, "shard": "1/2"}`,
+		`{"schema_version": 1, "accounts": [], "shard": "1/2"}`,
+		`{"schema_version": 1, "accounts": []}`,
+		`{"schema_version": 1, "accounts": [` + acct + `]} {}`,
+		`{"schema_version": 1, "accounts": [` + acct + `]}   ` + "\n",
+		`{"schema_version": 1, "accounts": [{"id": "111111111111", "regions": [], "extra": 1}]}`,
+		"{\"schema_version\": 1,\n \"accounts\": [{\"id\": 12}]}",
+		`{"schema_version": 2, "accounts": [` + acct + `]}`,
+		`{"schema_version": 1.0, "accounts": [` + acct + `]}`,
+		`{"schema_version": 1, "accounts": [` + acct + `, ` + acct + `]}`,
+		`{"schema_version": 1, "accounts": [` + acct,
+		`  `,
+	}
+	for _, doc := range docs {
+		s, err := Decode(strings.NewReader(doc))
+		sameAsBuffered(t, []byte(doc), s, err)
+	}
 }
