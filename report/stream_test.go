@@ -44,7 +44,7 @@ func streamReports(t *testing.T) map[string]*Report {
 			Resource: fmt.Sprintf("arn:aws:logs:us-east-1:123456789012:log-group:/aws/x <%d>:*", i), Message: "line1\nline2\ttab \\ back & <b>"}
 		switch i % 4 {
 		case 0:
-			f.Evidence = map[string]any{"rules": []any{map[string]any{"name": "r<1>", "n": 1.5}, "x"}, "empty": map[string]any{}}
+			f.Evidence = checks.RawEvidence{Kind: "future", JSON: json.RawMessage(`{"kind":"future","rules":[{"name":"r<1>","n":1.5},"x"],"empty":{}}`)}
 		case 1:
 			f.Fix = &checks.FixHint{Available: true, Summary: "do <this>"}
 		case 2:
