@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lookout-audit/lookout/internal/detection"
@@ -190,8 +191,26 @@ func anyAffix(list []string, v string, has func(string, string) bool) bool {
 	return false
 }
 
+// managementGaps remembers ManagementGap's answer per set of selectors (their JSON text): an
+// organisation deploys the same trail configuration everywhere, and judging it takes a few
+// thousand probe events.
+var managementGaps sync.Map // selectors' JSON -> string
+
 // ManagementGap describes what management events the selectors miss, or "" if none.
 func ManagementGap(sel *snapshot.EventSelectors) string {
+	key, err := json.Marshal(sel)
+	if err != nil {
+		return managementGap(sel)
+	}
+	if gap, ok := managementGaps.Load(string(key)); ok {
+		return gap.(string)
+	}
+	gap := managementGap(sel)
+	managementGaps.Store(string(key), gap)
+	return gap
+}
+
+func managementGap(sel *snapshot.EventSelectors) string {
 	ps := probes(sel)
 	var missRead, missWrite, total, missed int
 	var reads, writes int
