@@ -212,13 +212,14 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 			continue
 		}
 		b := found.Best
+		onPath, others := found.OnPath()
 		switch {
 		case b == nil:
 			uncovered = append(uncovered, fmt.Sprintf("%s (no rule matches)", name))
-			out.evidence[name] = RegionRouteEvidence{Verdict: "no rule matches", RulesNotMatching: found.Unmatched}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "no rule matches", OtherRules: others}
 		case b.Status() == Pass:
 			covered = append(covered, fmt.Sprintf("%s: rule %s to %s", name, b.Rule, b.OKTarget()))
-			out.evidence[name] = RegionRouteEvidence{Verdict: "covered", Rules: found.Judged}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "covered", Rules: onPath, OtherRules: others}
 			if firstRule == "" {
 				for _, rule := range r.EventBridge.Rules {
 					if rule.Name == b.Rule {
@@ -228,10 +229,10 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 			}
 		case b.Status() == Error:
 			unknown = append(unknown, route.RuleMessage(b))
-			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Rules: found.Judged}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "unknown", Rules: onPath, OtherRules: others}
 		default:
 			uncovered = append(uncovered, fmt.Sprintf("%s (closest: %s)", name, route.RuleMessage(b)))
-			out.evidence[name] = RegionRouteEvidence{Verdict: "not covered", Rules: found.Judged}
+			out.evidence[name] = RegionRouteEvidence{Verdict: "not covered", Rules: onPath, OtherRules: others}
 		}
 	}
 	sort.Strings(covered)

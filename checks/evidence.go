@@ -71,10 +71,12 @@ type CISMonitoringEvidence struct {
 
 // RegionRouteEvidence is the EventBridge route of one region.
 type RegionRouteEvidence struct {
-	Verdict          string              `json:"verdict"`
-	Reason           string              `json:"reason,omitempty"`
-	Rules            []route.RuleVerdict `json:"rules,omitempty"`
-	RulesNotMatching map[string]string   `json:"rules_not_matching,omitempty"`
+	Verdict string `json:"verdict"`
+	Reason  string `json:"reason,omitempty"`
+	// Rules are the rules on a path that holds, else the closest one; OtherRules names the
+	// rest of the region's default-bus rules (route.RuleSearch.OnPath).
+	Rules      []route.RuleVerdict `json:"rules,omitempty"`
+	OtherRules []string            `json:"other_rules,omitempty"`
 }
 
 // TrailsEvidence is the evidence of cloudtrail-logging in one region.

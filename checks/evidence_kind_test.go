@@ -3,9 +3,12 @@ package checks
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -81,4 +84,111 @@ func TestUnknownEvidenceIsKept(t *testing.T) {
 			t.Errorf("%s: written back as %s (%v)", ev, out, err)
 		}
 	}
+}
+
+// TestEvidenceKeepsPathsAndTheClosest: evidence keeps the filters and rules on a path that
+// holds (or the closest one) and only names the rest; every filter of a judged log group is
+// either kept or named, never both, never lost.
+func TestEvidenceKeepsPathsAndTheClosest(t *testing.T) {
+	s, err := snapshot.Load("../fixtures/demo-org.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type compacted struct{ kept, others []string }
+	// walk collects, per JSON path, the filters and rules an evidence keeps and names.
+	var walk func(o any, path string, filters, rules map[string]compacted, groups map[string]string)
+	names := func(list any, key string) []string {
+		var out []string
+		for _, x := range asList(list) {
+			if m, ok := x.(map[string]any); ok {
+				out = append(out, m[key].(string))
+			} else {
+				out = append(out, x.(string))
+			}
+		}
+		return out
+	}
+	walk = func(o any, path string, filters, rules map[string]compacted, groups map[string]string) {
+		switch o := o.(type) {
+		case map[string]any:
+			if _, ok := o["log_group"]; ok && (o["metric_filters"] != nil || o["other_metric_filters"] != nil) {
+				filters[path] = compacted{names(o["metric_filters"], "name"), names(o["other_metric_filters"], "")}
+				groups[path] = o["log_group"].(string)
+			}
+			if o["other_rules"] != nil || o["rules"] != nil {
+				rules[path] = compacted{names(o["rules"], "rule"), names(o["other_rules"], "")}
+			}
+			for k, v := range o {
+				walk(v, path+"/"+k, filters, rules, groups)
+			}
+		case []any:
+			for i, v := range o {
+				walk(v, fmt.Sprintf("%s/%d", path, i), filters, rules, groups)
+			}
+		}
+	}
+	type want struct {
+		filters, rules map[string]compacted
+	}
+	cases := map[string]want{
+		// UnauthorizedAPICalls is the closest (misses nothing, matches reads too); IAMPolicyChanges
+		// counts two of the events (a partial path); no rule matches at all.
+		"cloudwatch-organizations-changes-alarm 111111111111 us-east-1": {
+			filters: map[string]compacted{"/metric_filter_route/chains/0": {[]string{"IAMPolicyChanges", "UnauthorizedAPICalls"}, []string{"ApiActivityWithoutMFA", "ConsoleSignInWithoutMfa", "RootAccountUsage"}}},
+			rules:   map[string]compacted{"/eventbridge_route/us-east-1": {nil, []string{"console-signin", "enable_trail"}}},
+		},
+		// RootAccountUsage counts every event, so the closest of the rest is not kept.
+		"cloudwatch-root-usage-alarm 111111111111 us-east-1": {
+			filters: map[string]compacted{"/chains/0": {[]string{"ConsoleSignInWithoutMfa", "RootAccountUsage"}, []string{"ApiActivityWithoutMFA", "IAMPolicyChanges", "UnauthorizedAPICalls"}}},
+			rules:   map[string]compacted{},
+		},
+		"cloudtrail-stoplogging-remediation 111111111111 us-east-1": {
+			filters: map[string]compacted{},
+			rules:   map[string]compacted{"": {[]string{"enable_trail"}, []string{"console-signin"}}},
+		},
+	}
+	for _, f := range Run(s, All(), Options{}) {
+		b, err := json.Marshal(f.Evidence)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev any
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Fatal(err)
+		}
+		filters, rules, groups := map[string]compacted{}, map[string]compacted{}, map[string]string{}
+		walk(ev, "", filters, rules, groups)
+		id := f.CheckID + " " + f.Account + " " + f.Region
+		for path, c := range filters {
+			lg, err := route.LogGroupFromARN(groups[path])
+			if err != nil {
+				t.Fatalf("%s%s: %v", id, path, err)
+			}
+			r, _ := s.FindRegion(lg.Account, lg.Region)
+			var all []string
+			for _, mf := range r.Logs.MetricFilters {
+				if mf.LogGroupName == lg.Name {
+					all = append(all, mf.Name)
+				}
+			}
+			got := slices.Sorted(slices.Values(append(slices.Clone(c.kept), c.others...)))
+			if !slices.Equal(got, slices.Sorted(slices.Values(all))) {
+				t.Errorf("%s%s: kept %v and named %v, but the log group has %v", id, path, c.kept, c.others, all)
+			}
+		}
+		if w, ok := cases[id]; ok {
+			delete(cases, id)
+			if !reflect.DeepEqual(filters, w.filters) || !reflect.DeepEqual(rules, w.rules) {
+				t.Errorf("%s:\n filters %v\n    want %v\n rules %v\n  want %v", id, filters, w.filters, rules, w.rules)
+			}
+		}
+	}
+	for id := range cases {
+		t.Errorf("no finding %s in the demo", id)
+	}
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
@@ -197,7 +198,7 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 	}
 
 	filters := judgeFilters(r.Logs.MetricFilters, lg.Name, d)
-	v.Evidence.MetricFilters = filters
+	v.Evidence.MetricFilters, v.Evidence.OtherMetricFilters = filterEvidence(filters)
 	var metrics, partial []metricRef
 	for _, f := range filters {
 		metrics = append(metrics, f.counting...)
@@ -471,6 +472,39 @@ type FilterVerdict struct {
 	partial []metricRef
 }
 
+// compareFilters orders filters from the closest to detecting the events: one that detects
+// them, then by fewer positives missed, then by fewer negatives matched.
+func compareFilters(a, b FilterVerdict) int {
+	if a.detects != b.detects {
+		if a.detects {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(cmp.Compare(a.missedPos, b.missedPos), cmp.Compare(a.matchedNeg, b.matchedNeg))
+}
+
+// filterEvidence keeps, of a log group's judged filters, those on a path (they publish a
+// count of some or all of the events) and, when none counts them all, the closest one
+// (compareFilters, the one a failure names); the others are named only.
+func filterEvidence(filters []FilterVerdict) (kept []FilterVerdict, others []string) {
+	closest, counts := -1, false
+	for i, f := range filters {
+		counts = counts || len(f.counting) > 0
+		if closest < 0 || compareFilters(f, filters[closest]) < 0 {
+			closest = i
+		}
+	}
+	for i, f := range filters {
+		if len(f.counting) > 0 || len(f.partial) > 0 || (i == closest && !counts) {
+			kept = append(kept, f)
+		} else {
+			others = append(others, f.Name)
+		}
+	}
+	return kept, others
+}
+
 // judgeFilters evaluates every metric filter of the log group against d, sorted by name.
 func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detection) []FilterVerdict {
 	var out []FilterVerdict
@@ -592,23 +626,14 @@ func filterFailure(filters []FilterVerdict, lg LogGroupRef, d detection.Detectio
 		return fmt.Sprintf("log group %s has no metric filter (none detects %s)", lg, d.Summary)
 	}
 	ranked := append([]FilterVerdict{}, filters...)
-	sort.SliceStable(ranked, func(i, j int) bool {
-		a, b := ranked[i], ranked[j]
-		if a.detects != b.detects {
-			return a.detects
-		}
-		if a.missedPos != b.missedPos {
-			return a.missedPos < b.missedPos
-		}
-		return a.matchedNeg < b.matchedNeg
-	})
+	slices.SortStableFunc(ranked, compareFilters)
 	msg := fmt.Sprintf("no metric filter on log group %s counts %s: closest is %s, %s", lg.Name, d.Summary, ranked[0].Name, ranked[0].Problem)
 	positives, negatives := len(d.Positives)+len(d.AnyOf), len(d.Negatives)
 	const listed = 3
 	var others []string
 	for i, f := range ranked[1:] {
 		if i == listed {
-			others = append(others, fmt.Sprintf("%d more (see evidence)", len(ranked)-1-listed))
+			others = append(others, fmt.Sprintf("%d more", len(ranked)-1-listed))
 			break
 		}
 		switch {

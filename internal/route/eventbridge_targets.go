@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lookout-audit/lookout/internal/awsarn"
@@ -508,9 +509,9 @@ func readOnlyPositives(pattern string, d detection.Detection) []string {
 type RuleSearch struct {
 	Best   *RuleVerdict // a passing rule, else the closest relevant one, else nil
 	Judged []RuleVerdict
-	// unmatched maps the other event-pattern rules to their verdict, for evidence: a rule
-	// the reader expected to see here is listed with what it misses.
-	Unmatched map[string]string
+	// Unmatched names the other event-pattern rules of the default bus: their pattern matches
+	// none of the detection's events.
+	Unmatched []string
 	// Gap is set when the region's rules could not be read (nothing else is then set).
 	Gap *snapshot.Gap
 }
@@ -518,7 +519,8 @@ type RuleSearch struct {
 // evidence is what the search read, with the closest rule's broken link (no rule matching the
 // events at all breaks the rule link).
 func (rs RuleSearch) Evidence(d detection.Detection) RuleEvidence {
-	e := RuleEvidence{Detection: d.Summary, Rules: rs.Judged, RulesNotMatching: rs.Unmatched}
+	rules, others := rs.OnPath()
+	e := RuleEvidence{Detection: d.Summary, Rules: rules, OtherRules: others}
 	switch {
 	case rs.Best == nil:
 		e.Broken = &BrokenLink{Link: LinkRule}
@@ -542,10 +544,7 @@ func SearchRules(s *snapshot.Snapshot, r *snapshot.Region, d detection.Detection
 		v := JudgeRule(s, r.Name, rule, d, policy)
 		if !v.relevant {
 			if rule.EventPattern != "" {
-				if out.Unmatched == nil {
-					out.Unmatched = map[string]string{}
-				}
-				out.Unmatched[rule.Name] = v.Verdict
+				out.Unmatched = append(out.Unmatched, rule.Name)
 			}
 			continue
 		}
@@ -561,6 +560,29 @@ func SearchRules(s *snapshot.Snapshot, r *snapshot.Region, d detection.Detection
 		out.Best = u
 	}
 	return out
+}
+
+// OnPath splits the rules the search read for evidence: the rules on a path that holds (those
+// that pass, and those whose deliveries together carry the events), else the closest one;
+// and the names of every other rule read, which are neither (their verdicts are not kept: in
+// an organisation they are most of a report and decide nothing).
+func (rs RuleSearch) OnPath() (rules []RuleVerdict, others []string) {
+	keep := map[string]bool{}
+	if rs.Best != nil {
+		for _, name := range strings.Split(rs.Best.Rule, " + ") {
+			keep[name] = true
+		}
+	}
+	for _, v := range rs.Judged {
+		if v.status == Pass || keep[v.Rule] {
+			rules = append(rules, v)
+		} else {
+			others = append(others, v.Rule)
+		}
+	}
+	others = append(others, rs.Unmatched...)
+	slices.Sort(others)
+	return rules, others
 }
 
 // better orders candidates: PASS first, then ERROR (it may pass), then by links that hold,

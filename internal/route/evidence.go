@@ -63,10 +63,13 @@ func (c ChainBreak) BrokenAt() *BrokenLink { return c.Broken }
 
 // AlarmChainEvidence is what EvaluateAlarmChain read on one log group.
 type AlarmChainEvidence struct {
-	LogGroup      string          `json:"log_group"`
-	MetricFilters []FilterVerdict `json:"metric_filters,omitempty"`
-	Alarms        []AlarmEvidence `json:"alarms,omitempty"`
-	Topics        []TargetVerdict `json:"topics,omitempty"`
+	LogGroup string `json:"log_group"`
+	// MetricFilters are the filters that publish a count of some or all of the events, else
+	// the closest one; OtherMetricFilters names the rest of the group's filters.
+	MetricFilters      []FilterVerdict `json:"metric_filters,omitempty"`
+	OtherMetricFilters []string        `json:"other_metric_filters,omitempty"`
+	Alarms             []AlarmEvidence `json:"alarms,omitempty"`
+	Topics             []TargetVerdict `json:"topics,omitempty"`
 }
 
 // AlarmEvidence is one alarm on a detection's metric and what stops it going off.
@@ -86,12 +89,13 @@ type RuleEvidence struct {
 	ChainBreak
 	Detection string `json:"detection,omitempty"`
 	// Trail and HomeRegion name the trail whose StopLogging is watched.
-	Trail      string        `json:"trail,omitempty"`
-	HomeRegion string        `json:"home_region,omitempty"`
-	Rules      []RuleVerdict `json:"rules"`
-	// RulesNotMatching maps the other event-pattern rules to their verdict: a rule the reader
-	// expected to see is listed with what it misses.
-	RulesNotMatching map[string]string `json:"rules_not_matching,omitempty"`
+	Trail      string `json:"trail,omitempty"`
+	HomeRegion string `json:"home_region,omitempty"`
+	// Rules are the rules on a path that holds, else the closest one (RuleSearch.OnPath).
+	Rules []RuleVerdict `json:"rules"`
+	// OtherRules names the other rules of the default bus lookout judged: a rule the reader
+	// expected to see is listed, and `lookout pattern test` tells what its pattern misses.
+	OtherRules []string `json:"other_rules,omitempty"`
 }
 
 // EvidenceKind names the evidence of a rule search in a finding's JSON ("rules").
