@@ -289,7 +289,7 @@ func (d Detection) EvaluateEventPattern(patternJSON string) (Verdict, error) {
 		}
 		return d.evaluate(matchWith(cv.p))
 	}
-	p, err := parseEventPattern(patternJSON)
+	p, err := ParseEventPattern(patternJSON)
 	if err != nil {
 		return Verdict{}, err
 	}

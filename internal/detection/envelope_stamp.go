@@ -157,8 +157,9 @@ type parsedPattern struct {
 	err  error
 }
 
-// parseEventPattern parses an event pattern once per process (a pattern is only ever read).
-func parseEventPattern(text string) (*eventpattern.Pattern, error) {
+// ParseEventPattern is eventpattern.Parse once per process and text (a parsed pattern is only
+// ever read, so every caller may share it).
+func ParseEventPattern(text string) (*eventpattern.Pattern, error) {
 	e, _ := parsedPatterns.LoadOrStore(text, &parsedPattern{})
 	pp := e.(*parsedPattern)
 	pp.once.Do(func() { pp.p, pp.err = eventpattern.Parse(text) })

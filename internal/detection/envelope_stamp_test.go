@@ -88,10 +88,10 @@ func TestEnvelopeStampedAsParsed(t *testing.T) {
 		}
 	}
 	// A pattern that names the trail is judged per trail; one that does not, once.
-	if p, _ := parseEventPattern(patterns[1]); StopLogging(trails[0]).invariant(p) {
+	if p, _ := ParseEventPattern(patterns[1]); StopLogging(trails[0]).invariant(p) {
 		t.Error("a pattern naming the trail is judged invariant")
 	}
-	if p, _ := parseEventPattern(patterns[0]); !StopLogging(trails[0]).invariant(p) {
+	if p, _ := ParseEventPattern(patterns[0]); !StopLogging(trails[0]).invariant(p) {
 		t.Error("a pattern naming no trail, account or region is judged variant")
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
-	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/iampolicy"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
@@ -102,7 +101,7 @@ func ruleSender(rule snapshot.Rule, region, account string, d detection.Detectio
 		account = a.Account
 	}
 	var messages [][]byte
-	if p, err := eventpattern.Parse(rule.EventPattern); err == nil {
+	if p, err := detection.ParseEventPattern(rule.EventPattern); err == nil {
 		events := append([]detection.Event{}, d.Positives...)
 		for _, g := range d.AnyOf {
 			events = append(events, g...)
@@ -407,7 +406,7 @@ func judgeSubscriber(s *snapshot.Snapshot, topic, topicAccount string, sub snaps
 // the default scope (MessageAttributes) it sees the message attributes, and CloudWatch alarm
 // and EventBridge notifications carry none; with MessageBody it sees the JSON body.
 func judgeFilterPolicy(sub snapshot.Subscription, snd sender) (Verdict, string) {
-	p, err := eventpattern.Parse(sub.FilterPolicy)
+	p, err := detection.ParseEventPattern(sub.FilterPolicy)
 	if err != nil {
 		return Error, fmt.Sprintf("filter policy could not be evaluated: %v", err)
 	}

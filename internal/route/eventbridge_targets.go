@@ -7,7 +7,6 @@ import (
 
 	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
-	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/iampolicy"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
@@ -485,7 +484,7 @@ func orUnknown(s string) string {
 // ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (EventBridge user guide, "Receiving read-only
 // management events from AWS services").
 func readOnlyPositives(pattern string, d detection.Detection) []string {
-	p, err := eventpattern.Parse(pattern)
+	p, err := detection.ParseEventPattern(pattern)
 	if err != nil {
 		return nil
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/lookout-audit/lookout/internal/detection"
-	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
@@ -62,7 +61,7 @@ func effectiveMatches(rule snapshot.Rule, d detection.Detection, pv detection.Ve
 		}
 	}
 	if len(d.AnyOf) > 0 {
-		p, err := eventpattern.Parse(rule.EventPattern)
+		p, err := detection.ParseEventPattern(rule.EventPattern)
 		for _, g := range d.AnyOf {
 			if err != nil || missed[groupName(g)] {
 				continue
