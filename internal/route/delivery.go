@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
@@ -119,32 +118,13 @@ func ruleSender(rule snapshot.Rule, region, account string, d detection.Detectio
 		messages: messages, forward: &forwarding{d: d, policy: policy, visited: visited}}
 }
 
-// parsedPolicies holds every policy document parsed in this process: an organisation deploys
-// the same topic, key and function policies everywhere, and a parsed policy is only read
-// (Policy.Evaluate changes nothing).
-var parsedPolicies sync.Map // document text -> *parsedPolicyOnce
-
-type parsedPolicyOnce struct {
-	once sync.Once
-	p    *iampolicy.Policy
-	err  error
-}
-
-// parsePolicy is iampolicy.Parse, once per document text.
-func parsePolicy(doc string) (*iampolicy.Policy, error) {
-	e, _ := parsedPolicies.LoadOrStore(doc, &parsedPolicyOnce{})
-	pp := e.(*parsedPolicyOnce)
-	pp.once.Do(func() { pp.p, pp.err = iampolicy.Parse(doc) })
-	return pp.p, pp.err
-}
-
 // policyVerdict evaluates a resource policy for one request. absentMeans is the verdict when
 // the resource has no policy at all (most resources then refuse every service principal).
 func policyVerdict(doc, owner string, req iampolicy.Request, hop DeliveryHop) (Verdict, string, DeliveryHop) {
 	if doc == "" {
 		return Fail, fmt.Sprintf("%s has no resource-based policy, so %s may not call %s on it", owner, who(req), req.Action), hop
 	}
-	p, err := parsePolicy(doc)
+	p, err := iampolicy.Parse(doc)
 	if err != nil {
 		// AWS accepted this policy, so a document lookout cannot read is lookout's blind spot.
 		return Error, fmt.Sprintf("the policy of %s could not be evaluated: %v", owner, err), hop
@@ -600,7 +580,7 @@ func rolePermits(role snapshot.Role, account, action, resource, consequence stri
 	var allowedBy string
 	var unknown []string
 	for _, p := range role.Policies {
-		doc, err := parsePolicy(p.Document)
+		doc, err := iampolicy.Parse(p.Document)
 		if err != nil {
 			unknown = append(unknown, fmt.Sprintf("policy %s could not be evaluated: %v", p.Name, err))
 			continue
