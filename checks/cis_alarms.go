@@ -145,10 +145,9 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 	}
 	sort.SliceStable(chains, func(i, j int) bool { return chains[i].trail.ARN < chains[j].trail.ARN })
 	best := &chains[0]
-	rank := map[Status]int{Pass: 2, Error: 1, Fail: 0}
 	for i := range chains[1:] {
 		ch := &chains[i+1]
-		if rank[ch.status] > rank[best.status] || (rank[ch.status] == rank[best.status] && ch.holds > best.holds) {
+		if route.ComparePaths(ch.status, ch.holds, best.status, best.holds) < 0 {
 			best = ch
 		}
 	}

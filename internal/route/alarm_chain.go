@@ -321,10 +321,9 @@ func EvaluateAlarmChain(s *snapshot.Snapshot, lg LogGroupRef, d detection.Detect
 // complete), else the one that holds furthest; ties go to the first, which follows the sorted
 // order of filters and alarms.
 func closestPath(paths []chainPath) chainPath {
-	rank := map[Verdict]int{Pass: 2, Error: 1, Fail: 0}
 	best := paths[0]
 	for _, p := range paths[1:] {
-		if rank[p.state] > rank[best.state] || (rank[p.state] == rank[best.state] && p.holds > best.holds) {
+		if ComparePaths(p.state, p.holds, best.state, best.holds) < 0 {
 			best = p
 		}
 	}

@@ -587,20 +587,8 @@ func (rs RuleSearch) OnPath() (rules []RuleVerdict, others []string) {
 // better orders candidates: PASS first, then ERROR (it may pass), then by links that hold,
 // then by name for a stable answer.
 func better(a, b *RuleVerdict) bool {
-	rank := func(v *RuleVerdict) int {
-		switch v.status {
-		case Pass:
-			return 2
-		case Error:
-			return 1
-		}
-		return 0
-	}
-	if rank(a) != rank(b) {
-		return rank(a) > rank(b)
-	}
-	if a.score != b.score {
-		return a.score > b.score
+	if c := ComparePaths(a.status, a.score, b.status, b.score); c != 0 {
+		return c < 0
 	}
 	return a.Rule < b.Rule
 }

@@ -9,7 +9,11 @@
 // and turn its verdicts into findings.
 package route
 
-import "github.com/lookout-audit/lookout/internal/verdict"
+import (
+	"cmp"
+
+	"github.com/lookout-audit/lookout/internal/verdict"
+)
 
 // Verdict is the one verdict word, verdict.Verdict, named here so the engine reads plainly.
 type Verdict = verdict.Verdict
@@ -19,3 +23,21 @@ const (
 	Fail  = verdict.Fail  // read, and it does not do the job
 	Error = verdict.Error // could not be read or lies outside the scan
 )
+
+// ComparePaths is the one order of "closest" for paths, rules and trail chains: a path that
+// passes, then one that could not be judged (it might pass), then the one whose links hold
+// furthest. It is negative when a (verdict a, holding aHolds links) is the closer one, zero
+// on a tie, which the caller breaks.
+func ComparePaths(a Verdict, aHolds int, b Verdict, bHolds int) int {
+	return cmp.Or(cmp.Compare(closeness(b), closeness(a)), cmp.Compare(bHolds, aHolds))
+}
+
+func closeness(v Verdict) int {
+	switch v {
+	case verdict.Pass:
+		return 2
+	case verdict.Error:
+		return 1
+	}
+	return 0
+}
