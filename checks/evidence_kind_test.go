@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lookout-audit/lookout/internal/route"
@@ -191,4 +192,57 @@ func TestEvidenceKeepsPathsAndTheClosest(t *testing.T) {
 func asList(v any) []any {
 	l, _ := v.([]any)
 	return l
+}
+
+// TestEvidenceKeepsFiltersNotEvaluated: a filter lookout cannot evaluate may be on a path, and
+// the ERROR it causes names it, so the evidence keeps it.
+func TestEvidenceKeepsFiltersNotEvaluated(t *testing.T) {
+	s, err := snapshot.Load("../fixtures/demo-org.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unparsed := 0
+	for ai := range s.Accounts {
+		for ri := range s.Accounts[ai].Regions {
+			if l := s.Accounts[ai].Regions[ri].Logs; l != nil {
+				for i := range l.MetricFilters {
+					l.MetricFilters[i].Pattern = "{ $.eventName = "
+					unparsed++
+				}
+			}
+		}
+	}
+	if unparsed == 0 {
+		t.Fatal("the demo has no metric filters")
+	}
+	errors := 0
+	for _, f := range Run(s, All(), Options{}) {
+		if f.CheckID != "cloudwatch-root-usage-alarm" || f.Status != Error {
+			continue
+		}
+		ev, ok := f.Evidence.(TrailChainsEvidence)
+		if !ok {
+			t.Fatalf("%s %s: evidence %T", f.Account, f.Region, f.Evidence)
+		}
+		for _, c := range ev.Chains {
+			if c.AlarmChainEvidence == nil {
+				continue
+			}
+			errors++
+			if len(c.OtherMetricFilters) > 0 {
+				t.Errorf("%s %s: filters not evaluated named only: %v", f.Account, f.Region, c.OtherMetricFilters)
+			}
+			for _, mf := range c.MetricFilters {
+				if !strings.HasPrefix(mf.Verdict, "does not parse") {
+					t.Errorf("%s %s: filter %s: %s", f.Account, f.Region, mf.Name, mf.Verdict)
+				}
+			}
+			if len(c.MetricFilters) == 0 {
+				t.Errorf("%s %s: no filter kept", f.Account, f.Region)
+			}
+		}
+	}
+	if errors == 0 {
+		t.Fatal("no root-usage chain ended in ERROR on filters that do not parse")
+	}
 }

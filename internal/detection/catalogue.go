@@ -182,7 +182,7 @@ func eventPatternInvariant(pattern string) bool {
 		return v.(bool)
 	}
 	invariant := true
-	if p, err := eventpattern.Parse(pattern); err == nil {
+	if p, err := ParseEventPattern(pattern); err == nil {
 		variant := catalogueVariant()
 		for _, path := range p.LeafPaths() {
 			if variant[path] {

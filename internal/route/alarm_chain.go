@@ -484,7 +484,8 @@ func compareFilters(a, b FilterVerdict) int {
 }
 
 // filterEvidence keeps, of a log group's judged filters, those on a path (they publish a
-// count of some or all of the events) and, when none counts them all, the closest one
+// count of some or all of the events), those lookout could not evaluate (they may be on one,
+// and an ERROR names them) and, when none counts the events, the closest one
 // (compareFilters, the one a failure names); the others are named only.
 func filterEvidence(filters []FilterVerdict) (kept []FilterVerdict, others []string) {
 	closest, counts := -1, false
@@ -495,7 +496,7 @@ func filterEvidence(filters []FilterVerdict) (kept []FilterVerdict, others []str
 		}
 	}
 	for i, f := range filters {
-		if len(f.counting) > 0 || len(f.partial) > 0 || (i == closest && !counts) {
+		if len(f.counting) > 0 || len(f.partial) > 0 || f.unparsed || (i == closest && !counts) {
 			kept = append(kept, f)
 		} else {
 			others = append(others, f.Name)
