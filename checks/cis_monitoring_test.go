@@ -2,6 +2,7 @@ package checks
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -358,4 +359,43 @@ func TestCISMonitoringCatalogueNoise(t *testing.T) {
 			mutate: withFilterAlarm("Deletes", `{ ($.eventName = Delete*) || ($.eventName = Put*Policy) || ($.eventName = Create*Policy*) || ($.eventName = Attach*Policy) || ($.eventName = Detach*Policy) }`),
 			want:   []string{"also matches", "no CIS monitoring control asks to watch"}},
 	})
+}
+
+// TestEvidenceKeepsTheRulesOfAUnion: neither half of a split event list passes alone, but
+// together they do; the evidence keeps both as the path, and names the region's other rules.
+func TestEvidenceKeepsTheRulesOfAUnion(t *testing.T) {
+	half := func(names ...string) string {
+		b, _ := json.Marshal(names)
+		return `{"source":["aws.iam"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventSource":["iam.amazonaws.com"],"eventName":` + string(b) + `}}`
+	}
+	s := controlsFixture()
+	both(withRule("us-east-1", "iam-a", half("DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy", "PutUserPolicy", "CreatePolicy", "DeletePolicy"), "ENABLED"),
+		withRule("us-east-1", "iam-b", half("CreatePolicyVersion", "DeletePolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy"), "ENABLED"))(s)
+	fs := Run(s, []*Check{byID("cloudwatch-iam-policy-changes-alarm")}, Options{})
+	if len(fs) != 1 || fs[0].Status != Pass {
+		t.Fatalf("want one PASS, got %+v", fs)
+	}
+	ev, ok := fs[0].Evidence.(CISMonitoringEvidence)
+	if !ok {
+		t.Fatalf("evidence %T", fs[0].Evidence)
+	}
+	east, ok := ev.EventBridgeRoute["us-east-1"]
+	if !ok {
+		t.Fatalf("no us-east-1 route in %+v", ev.EventBridgeRoute)
+	}
+	var kept []string
+	for _, r := range east.Rules {
+		kept = append(kept, r.Rule)
+	}
+	if !slices.Equal(kept, []string{"iam-a", "iam-b"}) {
+		t.Errorf("rules kept %v, want the union's iam-a and iam-b", kept)
+	}
+	for _, name := range east.OtherRules {
+		if name == "iam-a" || name == "iam-b" {
+			t.Errorf("union member %s named as another rule: %v", name, east.OtherRules)
+		}
+	}
+	if len(east.OtherRules) == 0 {
+		t.Errorf("the fixture's other rules are not named")
+	}
 }

@@ -322,6 +322,7 @@ type RuleVerdict struct {
 	okTarget string            // the reason of the first target that does the job
 	broken   *BrokenLink       // the first problem's link; nil when the rule does the job
 	delivery ruleDelivery      // what the rule's paths carry, for the union of rules
+	members  []string          // for the union of rules (union), the rules it joins
 	// noise are the calls of the AWS API catalogue that reach the rule and that no CIS
 	// monitoring control watches (detections defined by API calls only).
 	noise []detection.CatalogueCall
@@ -567,8 +568,9 @@ func SearchRules(s *snapshot.Snapshot, r *snapshot.Region, d detection.Detection
 // an organisation they are most of a report and decide nothing).
 func (rs RuleSearch) OnPath() (rules []RuleVerdict, others []string) {
 	keep := map[string]bool{}
-	if rs.Best != nil {
-		for _, name := range strings.Split(rs.Best.Rule, " + ") {
+	if b := rs.Best; b != nil {
+		keep[b.Rule] = true
+		for _, name := range b.members {
 			keep[name] = true
 		}
 	}

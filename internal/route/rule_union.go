@@ -158,7 +158,7 @@ func union(judged []RuleVerdict, d detection.Detection, best *RuleVerdict) *Rule
 		region = judged[0].Region
 	}
 	u := &RuleVerdict{Rule: strings.Join(rules, " + "), Region: region, State: strings.Join(slices.Compact(slices.Sorted(slices.Values(states))), "/"),
-		Verdict: "together: " + strings.Join(rules, " + "), relevant: true, score: 5}
+		Verdict: "together: " + strings.Join(rules, " + "), relevant: true, score: 5, members: rules}
 	switch {
 	case covers(d, delivered):
 		u.status, u.okTarget = Pass, strings.Join(via, "; ")
