@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -187,7 +188,9 @@ type controlCase struct {
 	// value asserts nothing.
 	broken route.BrokenLink
 	want   []string // substrings of the message (names and values it must carry)
-	none   bool     // expect no finding at all
+	// evidence are substrings of the finding's evidence as JSON.
+	evidence []string
+	none     bool // expect no finding at all
 }
 
 func runControlCases(t *testing.T, c *Check, cases []controlCase) {
@@ -224,6 +227,17 @@ func runControlCases(t *testing.T, c *Check, cases []controlCase) {
 			for _, w := range tc.want {
 				if !strings.Contains(f.Message, w) {
 					t.Errorf("message %q does not contain %q", f.Message, w)
+				}
+			}
+			if len(tc.evidence) > 0 {
+				ev, err := json.Marshal(f.Evidence)
+				if err != nil {
+					t.Fatalf("evidence: %v", err)
+				}
+				for _, w := range tc.evidence {
+					if !strings.Contains(string(ev), w) {
+						t.Errorf("evidence %s does not contain %q", ev, w)
+					}
 				}
 			}
 			if f.CheckID != c.ID || f.Severity != c.Severity || f.Account != ctlAcct {

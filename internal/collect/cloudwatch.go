@@ -15,10 +15,11 @@ import (
 	"github.com/lookout-audit/lookout/internal/snapshot"
 )
 
-// alarmHistoryWindow is how far back the alarm action history is read. Two weeks covers an
-// alarm that fires weekly (or was tested once after it was set up) while keeping the read
-// short; an action older than that says little about whether delivery works today.
-const alarmHistoryWindow = 14 * 24 * time.Hour
+// observationWindow is how far back what AWS recorded of deliveries is read: the alarm action
+// history and the delivery metrics (collectActivity). Two weeks covers an alarm that fires
+// weekly (or was tested once after it was set up) while keeping the read short; an attempt
+// older than that says little about whether delivery works today.
+const observationWindow = 14 * 24 * time.Hour
 
 // alarmHistoryMaxPages caps the DescribeAlarmHistory pages read per region (100 items each).
 // A noisy alarm that flaps every few minutes leaves thousands of Action items in the window,
@@ -68,7 +69,7 @@ func collectCloudWatch(ctx context.Context, c *regionClients, r *snapshot.Region
 }
 
 // lastAlarmActions reads the Action items of the region's alarm history within
-// alarmHistoryWindow, newest first, and keeps the latest one of each alarm in alarms (the
+// observationWindow, newest first, and keeps the latest one of each alarm in alarms (the
 // history outlives deleted alarms, which no check judges). A region without alarms
 // costs no call: there is no action to look for.
 func lastAlarmActions(ctx context.Context, c *regionClients, alarms []string) ([]snapshot.AlarmActionRecord, *snapshot.ReadError) {
@@ -83,7 +84,7 @@ func lastAlarmActions(ctx context.Context, c *regionClients, alarms []string) ([
 	p := cloudwatch.NewDescribeAlarmHistoryPaginator(c.cloudwatch, &cloudwatch.DescribeAlarmHistoryInput{
 		AlarmTypes:      []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
 		HistoryItemType: cwtypes.HistoryItemTypeAction,
-		StartDate:       aws.Time(c.scanTime().Add(-alarmHistoryWindow)),
+		StartDate:       aws.Time(c.scanTime().Add(-observationWindow)),
 		// The API reference names no default order: ask for newest first, so that the page
 		// cap drops only the oldest items.
 		ScanBy:     cwtypes.ScanByTimestampDescending,

@@ -55,6 +55,7 @@ func countErrors(r *snapshot.Region) int {
 		sectionErrors(r.Lambda, func(d *snapshot.LambdaData) errList { return errList{d.Error} }),
 		sectionErrors(r.EC2, func(d *snapshot.EC2Data) errList { return errList{d.Error, d.SecurityGroupsError} }),
 		sectionErrors(r.SSM, func(d *snapshot.SSMData) errList { return errList{d.Error} }),
+		sectionErrors(r.Activity, func(d *snapshot.ActivityData) errList { return errList{d.Error} }),
 	} {
 		for _, e := range errs {
 			if e != nil {

@@ -98,7 +98,8 @@ type regionCollector struct {
 }
 
 // followUp is a read that depends on what collectors found in a region. It starts as soon as
-// the collectors it names in after are done in that region, not when the whole region is.
+// the collectors (or follow-ups) it names in after are done in that region, not when the
+// whole region is.
 type followUp struct {
 	name  string
 	after []string
@@ -111,7 +112,9 @@ var regionCollectors = []regionCollector{
 	{service: "eventbridge", run: collectEventBridge},
 	{service: "logs", run: collectLogs},
 	{service: "cloudwatch", run: collectCloudWatch},
-	{service: "sns", run: collectSNS},
+	// The topics' subscriptions and attributes are the sns-topics follow-up: what needs only
+	// the topics' names (activity) need not wait for them.
+	{service: "sns", run: listTopics},
 	{service: "lambda", run: collectLambda},
 	{service: "ec2", run: collectEC2},
 	{service: "ssm", run: collectSSM},
@@ -121,15 +124,19 @@ var regionCollectors = []regionCollector{
 // groups an agent configuration names). Follow-ups run at once with each other and with the
 // other collectors, so each writes only sections no other task of the region writes
 // meanwhile: ssh-log-streams the managed instances' tags (SSM) and the streams of log groups
-// (Logs), delivery the functions' policies, state and concurrency (Lambda; not their ARN or
-// role, which the roles follow-up reads), SQS, KMS and the runbooks. The others write nothing in
+// (Logs), sns-topics each listed topic's subscriptions and attributes (not the list, whose
+// ARNs activity reads meanwhile), delivery the functions' policies, state and concurrency (Lambda; not their ARN or
+// role, which the roles follow-up reads), SQS, KMS and the runbooks; activity the metrics AWS
+// recorded of the deliveries of the rules, their functions and the topics. The others write nothing in
 // the region: they start the account-wide reads its answers call for (the details of the
 // trails it lists, the roles its rule targets name, the instance profiles of its instances),
 // which run in the account's context, so that a slow call of another service, or of another
 // region, holds up none of them (accountCollector.trails, roles, instanceProfiles).
 var followUps = []followUp{
 	{name: "ssh-log-streams", run: (*accountCollector).sshLogStreams, after: []string{"ssm", "ec2", "logs"}},
-	{name: "delivery", run: (*accountCollector).delivery, after: []string{"eventbridge", "sns", "lambda"}},
+	{name: "sns-topics", run: func(_ *accountCollector, ctx context.Context, rc *regionClients, r *snapshot.Region) { topicDetails(ctx, rc, r) }, after: []string{"sns"}},
+	{name: "delivery", run: (*accountCollector).delivery, after: []string{"eventbridge", "sns-topics", "lambda"}},
+	{name: "activity", run: func(_ *accountCollector, ctx context.Context, rc *regionClients, r *snapshot.Region) { collectActivity(ctx, rc, r) }, after: []string{"eventbridge", "sns"}},
 	{name: "trail-details", run: (*accountCollector).startTrailDetails, after: []string{"cloudtrail"}},
 	{name: "roles", run: iamFollowUp(roleTargets, func(a *accountCollector, region, name string) { a.role(region, name) }), after: []string{"eventbridge", "lambda"}},
 	{name: "instance-profiles", run: iamFollowUp(profileTargets, func(a *accountCollector, region, name string) { a.instanceProfile(region, name) }), after: []string{"ec2", "ssm"}},
@@ -229,9 +236,12 @@ func (a *accountCollector) clientsFor(region string) *regionClients {
 func (a *accountCollector) region(ctx context.Context, name string) snapshot.Region {
 	r := snapshot.Region{Name: name}
 	rc := a.clientsFor(name)
-	done := make(map[string]chan struct{}, len(regionCollectors))
+	done := make(map[string]chan struct{}, len(regionCollectors)+len(followUps))
 	for _, col := range regionCollectors {
 		done[col.service] = make(chan struct{})
+	}
+	for _, f := range followUps {
+		done[f.name] = make(chan struct{})
 	}
 	// Each collector writes only its own section of r, so they may run at once.
 	var wg sync.WaitGroup
@@ -251,6 +261,7 @@ func (a *accountCollector) region(ctx context.Context, name string) snapshot.Reg
 				<-done[dep]
 			}
 			f.run(a, ctx, rc, &r)
+			close(done[f.name])
 		}()
 	}
 	wg.Wait()

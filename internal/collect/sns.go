@@ -22,6 +22,13 @@ const pendingConfirmation = "PendingConfirmation"
 // 0 in some emulators. Endpoints are stored only when they are AWS resource ARNs (see
 // endpointARN): never an email address or a URL.
 func collectSNS(ctx context.Context, c *regionClients, r *snapshot.Region) {
+	listTopics(ctx, c, r)
+	topicDetails(ctx, c, r)
+}
+
+// listTopics reads the region's topics (sns:ListTopics) into r.SNS, sorted by ARN; their
+// subscriptions and attributes are topicDetails'.
+func listTopics(ctx context.Context, c *regionClients, r *snapshot.Region) {
 	d := &snapshot.SNSData{Topics: []snapshot.Topic{}}
 	r.SNS = d
 	p := sns.NewListTopicsPaginator(c.sns, &sns.ListTopicsInput{})
@@ -33,6 +40,16 @@ func collectSNS(ctx context.Context, c *regionClients, r *snapshot.Region) {
 		return
 	}
 	sort.Slice(d.Topics, func(i, j int) bool { return d.Topics[i].ARN < d.Topics[j].ARN })
+}
+
+// topicDetails reads each listed topic's subscriptions (then each confirmed one's filter
+// policy) and its attributes. It writes only the topics' fields, never the list itself, so
+// that a reader of the topics' ARNs may run alongside.
+func topicDetails(ctx context.Context, c *regionClients, r *snapshot.Region) {
+	d := r.SNS
+	if d == nil || d.Error != nil {
+		return
+	}
 	// A topic's subscriptions and its attributes are independent reads: made at once.
 	fanOut(2*len(d.Topics), func(k int) {
 		t := &d.Topics[k/2]

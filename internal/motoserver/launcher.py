@@ -25,6 +25,7 @@ def install_extensions():
     install_cloudtrail_default_selectors()
     install_lambda_zero_reserved_concurrency()
     install_cloudwatch_put_composite_alarm()
+    install_cloudwatch_metric_data_exact()
 
 
 def install_sns_pending_confirmation():
@@ -590,6 +591,65 @@ def install_cloudwatch_alarm_history():
         return ActionResult({"AlarmHistoryItems": page, "NextToken": token})
 
     R.describe_alarm_history = describe_alarm_history
+
+
+def install_cloudwatch_metric_data_exact():
+    """GetMetricData, for MetricStat queries, as AWS answers them: a metric is its namespace,
+    name and exact set of dimensions (CloudWatch user guide, "Metrics concepts": "a metric is
+    uniquely defined by a name, a namespace, and zero or more dimensions"). moto 5.2.1 drops
+    the namespace from the match when dimensions are given, and matches any dimensions when
+    none are; it also walks every period of the window for every query, which for two weeks at
+    five minutes is thousands of passes over the data per query. Periods start at StartTime,
+    only periods with data are returned, newest first unless ScanBy is TimestampAscending.
+    Requests with expressions are left to moto."""
+    from datetime import timedelta, timezone
+    from moto.cloudwatch import models as cw_models
+
+    original = cw_models.CloudWatchBackend.get_metric_data
+    if getattr(original, "lookout_patched", False):
+        return
+
+    def naive(dt):
+        if dt is None or dt.tzinfo is None:
+            return dt
+        return dt.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def get_metric_data(self, queries, start_time, end_time, scan_by="TimestampAscending"):
+        if any("MetricStat" not in q for q in queries):
+            return original(self, queries, start_time, end_time, scan_by)
+        start, end = naive(start_time).replace(microsecond=0), naive(end_time).replace(microsecond=0)
+        if start >= end:
+            return original(self, queries, start_time, end_time, scan_by)  # moto's own validation errors
+        data = [md for md in self.get_all_metrics() if start <= naive(md.timestamp) < end]
+        results = []
+        for q in queries:
+            stat = q["MetricStat"]
+            metric = stat["Metric"]
+            delta = timedelta(seconds=int(stat["Period"]))
+            dims = sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+            unit = stat.get("Unit")
+            buckets = {}
+            for md in data:
+                if md.namespace != metric["Namespace"] or md.name != metric["MetricName"]:
+                    continue
+                if sorted((d.name, d.value) for d in md.dimensions) != dims:
+                    continue
+                if unit and md.unit != unit:
+                    continue
+                buckets.setdefault((naive(md.timestamp) - start) // delta, []).append(md)
+            values, stamps = [], []
+            for i in sorted(buckets, reverse=scan_by != "TimestampAscending"):
+                s = cw_models.Statistics([stat["Stat"]], start + i * delta)
+                s.metric_data = buckets[i]
+                values.append(s.get_statistics_for_type(stat["Stat"]))
+                stamps.append(s.timestamp)
+            if q.get("ReturnData", True):
+                results.append({"id": q["Id"], "label": q.get("Label") or "%s %s" % (metric["MetricName"], stat["Stat"]),
+                                "values": values, "timestamps": stamps, "status_code": "Complete"})
+        return results
+
+    get_metric_data.lookout_patched = True
+    cw_models.CloudWatchBackend.get_metric_data = get_metric_data
 
 
 # ---- IAM: the AWS managed policies an instance role needs ----

@@ -59,6 +59,10 @@ const (
 	HopForwardedRule DeliveryHop = "forwarded rule"    // no rule on the receiving bus acts on the event
 	HopActionHistory DeliveryHop = "CloudWatch action" // CloudWatch's last attempt to run the action failed
 	HopKind          DeliveryHop = "target kind"       // the target cannot do what the control needs
+	// AWS's own record (CloudWatch metrics) says the latest attempt failed.
+	HopEventsRecord DeliveryHop = "AWS/Events record" // the rule's latest invocations failed
+	HopLambdaRecord DeliveryHop = "AWS/Lambda record" // the function's latest run failed or was throttled
+	HopSNSRecord    DeliveryHop = "AWS/SNS record"    // the topic's latest deliveries to subscribers failed
 )
 
 // sender is who delivers, on whose behalf, and what it sends.
@@ -319,6 +323,9 @@ func judgeTopicDelivery(s *snapshot.Snapshot, t string, snd sender) TargetVerdic
 		sort.Strings(delivered)
 		// Only subscribers that really receive snd's message are counted.
 		v.State, v.Reason = Pass, fmt.Sprintf("SNS topic %s (%d confirmed subscription(s): %s)", name, len(delivered), strings.Join(delivered, ", "))
+		// NumberOfNotificationsFailed counts deliveries to subscribers: what fails is there.
+		v = withRecord(v, observeTopic(s, t), HopSNSRecord)
+		v.atSubscriber = v.State != Pass
 	case len(unknown) > 0:
 		v.State, v.Reason, v.atSubscriber = Error, fmt.Sprintf("no subscriber of %s is known to receive the message: %s", owner, strings.Join(append(unknown, broken...), "; ")), true
 	case len(broken) > 0:

@@ -53,6 +53,9 @@ type TargetVerdict struct {
 	Reason string  `json:"reason"`
 	// Hop is the hop of the delivery that does not hold ("" when it holds or is unknown).
 	Hop DeliveryHop `json:"broken_hop,omitempty"`
+	// Observed is what AWS recorded of the target's deliveries (a topic's, a function's), for
+	// a target that delivers by its configuration.
+	Observed *Observation `json:"observed,omitempty"`
 	// absent is set when the target itself does not exist (as opposed to existing but not
 	// doing the job), so an alarm chain can name the broken link.
 	absent bool
@@ -69,8 +72,20 @@ type TargetVerdict struct {
 // event across at most a few buses, and a longer chain is a misconfiguration worth naming.
 const maxForwardHops = 3
 
-// judgeTarget decides whether rule target t delivers snd's events and does what policy asks.
+// judgeTarget decides whether rule target t delivers snd's events and does what policy asks:
+// by its configuration, then, for a function, by what AWS/Lambda recorded of its runs (a topic
+// is held against its record in judgeTopicDelivery).
 func judgeTarget(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy TargetPolicy) TargetVerdict {
+	v := judgeTargetConfig(s, t, snd, policy)
+	if v.Kind == "lambda" {
+		v = withRecord(v, observeFunction(s, t.ARN), HopLambdaRecord)
+	}
+	return v
+}
+
+// judgeTargetConfig decides from its configuration whether rule target t delivers snd's events
+// and does what policy asks.
+func judgeTargetConfig(s *snapshot.Snapshot, t snapshot.Target, snd sender, policy TargetPolicy) TargetVerdict {
 	a, ok := awsarn.Parse(t.ARN)
 	if !ok {
 		return TargetVerdict{ARN: t.ARN, Kind: "unknown", State: Fail, Hop: HopTarget, Reason: fmt.Sprintf("target %q is not an ARN", t.ARN)}
@@ -308,13 +323,16 @@ func judgeBusTarget(s *snapshot.Snapshot, t snapshot.Target, a awsarn.ARN, snd s
 
 // RuleVerdict is the judgement of one EventBridge rule against one detection.
 type RuleVerdict struct {
-	Rule     string            `json:"rule"`
-	Region   string            `json:"region"`
-	State    string            `json:"state"`
-	Pattern  string            `json:"event_pattern"`
-	Verdict  string            `json:"pattern_verdict"`
-	Targets  []TargetVerdict   `json:"targets"`
-	Problems []string          `json:"problems,omitempty"`
+	Rule     string          `json:"rule"`
+	Region   string          `json:"region"`
+	State    string          `json:"state"`
+	Pattern  string          `json:"event_pattern"`
+	Verdict  string          `json:"pattern_verdict"`
+	Targets  []TargetVerdict `json:"targets"`
+	Problems []string        `json:"problems,omitempty"`
+	// Observed is what AWS/Events recorded of the rule's invocations, for a rule one of whose
+	// targets delivers by its configuration.
+	Observed *Observation      `json:"observed,omitempty"`
 	status   Verdict           // Pass, Fail or Error
 	score    int               // links that hold: the closest rule is the one with the highest
 	relevant bool              // the pattern matches at least one positive
@@ -460,6 +478,13 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 	}
 	if v.okTarget != "" {
 		v.score++
+		// A target delivers by its configuration: hold the rule against what AWS/Events
+		// recorded of its invocations.
+		if v.Observed = observeRule(s, region, rule); v.Observed.Failed() {
+			v.problem(BrokenLink{Link: LinkTarget, Hop: HopEventsRecord}, v.Observed.Summary)
+		} else if v.Observed.Unknown() {
+			v.problem(BrokenLink{Link: LinkTarget, Unknown: true}, v.Observed.Summary)
+		}
 	}
 	v.judgeDelivery(rule, reaching)
 	switch {
@@ -467,6 +492,9 @@ func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d de
 		v.status = Pass
 	case unknown && v.okTarget == "" && v.score == 4:
 		// Everything else holds: whether it passes depends on what could not be read.
+		v.status = Error
+	case v.Observed.Unknown() && len(v.Problems) == 1:
+		// Only AWS's record is missing, and it might hold a failure.
 		v.status = Error
 	}
 	return v

@@ -2,6 +2,7 @@ package route
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -188,6 +189,17 @@ func (v *RuleVerdict) judgeDelivery(rule snapshot.Rule, reaching reachingEvents)
 	}
 	positives, negatives := reaching.positives, reaching.negatives
 	v.delivery = ruleDelivery{delivered: map[string]bool{}, maybe: map[string]bool{}}
+	if v.Observed.Failed() {
+		// AWS recorded that the rule's latest invocations failed: none of its paths counts.
+		return
+	}
+	if v.Observed.Unknown() {
+		// What it delivers depends on a record that could not be read.
+		defer func() {
+			maps.Copy(v.delivery.maybe, v.delivery.delivered)
+			clear(v.delivery.delivered)
+		}()
+	}
 	for _, tv := range v.Targets {
 		switch {
 		case tv.forwarded != nil:

@@ -20,6 +20,7 @@ func (d *SNSData) readError() *ReadError         { return d.Error }
 func (d *LambdaData) readError() *ReadError      { return d.Error }
 func (d *EC2Data) readError() *ReadError         { return d.Error }
 func (d *SSMData) readError() *ReadError         { return d.Error }
+func (d *ActivityData) readError() *ReadError    { return d.Error }
 
 // Gap says why a section cannot be judged: it was not collected (Err nil), or reading it
 // failed (Err set). Service names the section as a message does ("EventBridge").

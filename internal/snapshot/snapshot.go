@@ -143,6 +143,10 @@ type Region struct {
 	// Runbooks are the SSM Automation documents that this region's rule targets start
 	// (ssm:GetDocument), read so that what a remediation runbook really calls is judged.
 	Runbooks *RunbookData `json:"runbooks,omitempty"`
+	// Activity is what CloudWatch metrics recorded of the deliveries of this region's rules,
+	// the functions they invoke and its topics (cloudwatch:GetMetricData): AWS's own word on
+	// whether the last delivery worked.
+	Activity *ActivityData `json:"activity,omitempty"`
 }
 
 // ---- CloudTrail ----
@@ -472,6 +476,45 @@ type Function struct {
 	ConfigRead          bool       `json:"config_read,omitempty"`
 	ReservedConcurrency *int32     `json:"reserved_concurrency,omitempty"`
 	ConfigError         *ReadError `json:"config_error,omitempty"`
+}
+
+// ---- What CloudWatch metrics recorded of deliveries ----
+
+// ActivityData holds, for the observation window [Start, End), the metric series AWS publishes
+// about deliveries, summed per Period seconds: AWS/Events per rule (Invocations,
+// FailedInvocations, InvocationsSentToDlq), AWS/Lambda per function (Invocations, Errors,
+// Throttles) and AWS/SNS per topic (NumberOfNotificationsDelivered,
+// NumberOfNotificationsFailed). AWS publishes these only for periods in which something
+// happened, so a series read without points means nothing happened, never a failure. Every
+// series asked for is listed, with or without points: a series not listed was not asked for.
+type ActivityData struct {
+	Error  *ReadError     `json:"error,omitempty"`
+	Start  time.Time      `json:"start"`
+	End    time.Time      `json:"end"`
+	Period int32          `json:"period"`
+	Series []MetricSeries `json:"series"`
+}
+
+// MetricSeries is one metric of one resource, by its exact dimension set (a rule's series has
+// RuleName, plus EventBusName on a custom bus; a function's FunctionName; a topic's
+// TopicName). Points are newest first, as GetMetricData answered with ScanBy
+// TimestampDescending. Partial is set when AWS had more points than lookout read (StatusCode
+// PartialData when paging stopped): Points then hold the newest only.
+type MetricSeries struct {
+	Namespace  string            `json:"namespace"`
+	MetricName string            `json:"metric_name"`
+	Dimensions map[string]string `json:"dimensions"`
+	Points     []MetricPoint     `json:"points,omitempty"`
+	Partial    bool              `json:"partial,omitempty"`
+	// Error is set when AWS answered this one query with an error (StatusCode Forbidden or
+	// InternalError, with its messages).
+	Error *ReadError `json:"error,omitempty"`
+}
+
+// MetricPoint is one period's Sum: Timestamp is the start of the period.
+type MetricPoint struct {
+	Timestamp time.Time `json:"t"`
+	Value     float64   `json:"v"`
 }
 
 // ---- SSM Automation runbooks ----
