@@ -53,7 +53,7 @@ func quietActivity(r *snapshot.Region) *snapshot.ActivityData {
 		}
 	}
 	for _, rule := range r.EventBridge.Rules {
-		add("AWS/Events", []string{"Invocations", "FailedInvocations", "InvocationsSentToDlq"}, map[string]string{"RuleName": rule.Name})
+		add("AWS/Events", []string{"Invocations", "FailedInvocations", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq", "DeadLetterInvocations"}, map[string]string{"RuleName": rule.Name})
 	}
 	for _, f := range r.Lambda.Functions {
 		add("AWS/Lambda", []string{"Invocations", "Errors", "Throttles"}, map[string]string{"FunctionName": f.Name})
@@ -104,6 +104,10 @@ func TestObservedDeliveries(t *testing.T) {
 				broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopEventsRecord}, want: []string{"InvocationsSentToDlq 1"},
 				mutate: recorded("us-east-1", "AWS/Events", enableTrailRule, map[string][]snapshot.MetricPoint{
 					"Invocations": point(observedAt(6, 8), 1), "InvocationsSentToDlq": point(observedAt(6, 8), 1)})},
+			{name: "fail a target EventBridge did not invoke at all", status: Fail,
+				broken: route.BrokenLink{Link: route.LinkTarget, Hop: route.HopEventsRecord}, want: []string{"DeadLetterInvocations 1"},
+				mutate: recorded("us-east-1", "AWS/Events", enableTrailRule, map[string][]snapshot.MetricPoint{
+					"Invocations": point(observedAt(2, 8), 1), "DeadLetterInvocations": point(observedAt(6, 8), 1)})},
 			{name: "error the record could not be read", status: Error, want: []string{"could not be read: cloudwatch:GetMetricData: AccessDenied"},
 				mutate: func(s *snapshot.Snapshot) {
 					east(s).Activity = &snapshot.ActivityData{Error: &snapshot.ReadError{Operation: "cloudwatch:GetMetricData", Code: "AccessDenied", Message: "not allowed"}}
@@ -114,6 +118,8 @@ func TestObservedDeliveries(t *testing.T) {
 						{Namespace: "AWS/Events", MetricName: "Invocations", Dimensions: enableTrailRule, Points: point(observedAt(6, 8), 1)},
 						{Namespace: "AWS/Events", MetricName: "FailedInvocations", Dimensions: enableTrailRule, Points: point(observedAt(6, 8), 1)},
 						{Namespace: "AWS/Events", MetricName: "InvocationsSentToDlq", Dimensions: enableTrailRule},
+						{Namespace: "AWS/Events", MetricName: "InvocationsFailedToBeSentToDlq", Dimensions: enableTrailRule},
+						{Namespace: "AWS/Events", MetricName: "DeadLetterInvocations", Dimensions: enableTrailRule},
 					}}
 				})},
 		})

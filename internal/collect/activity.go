@@ -19,7 +19,7 @@ import (
 // with CloudWatch metrics" page): EventBridge per rule, Lambda per function, SNS per topic.
 // Each is published only for periods in which it is non-zero.
 var (
-	ruleMetrics     = []string{"Invocations", "FailedInvocations", "InvocationsSentToDlq"}
+	ruleMetrics     = []string{"Invocations", "FailedInvocations", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq", "DeadLetterInvocations"}
 	functionMetrics = []string{"Invocations", "Errors", "Throttles"}
 	topicMetrics    = []string{"NumberOfNotificationsDelivered", "NumberOfNotificationsFailed"}
 )

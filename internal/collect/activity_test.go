@@ -61,8 +61,8 @@ func TestCollectActivity(t *testing.T) {
 		{Name: "no-targets", State: "ENABLED", EventPattern: `{"source":["aws.ec2"]}`, Targets: []snapshot.Target{}},
 		{Name: "elsewhere", State: "ENABLED", EventPattern: `{"source":["aws.ec2"]}`, Targets: []snapshot.Target{{ID: "1", ARN: "arn:aws:lambda:us-west-2:" + account + ":function:far"}}},
 	}
-	// Enough rules that the series need two requests (3 series a rule, 500 a request).
-	for i := range 170 {
+	// Enough rules that the series need two requests (5 series a rule, 500 a request).
+	for i := range 170 { // 870 rule series: two requests
 		rules = append(rules, snapshot.Rule{Name: fmt.Sprintf("bulk-%03d", i), State: "ENABLED", EventPattern: `{"source":["aws.ec2"]}`,
 			Targets: []snapshot.Target{{ID: "1", ARN: arn("sns", "alerts")}}})
 	}
@@ -79,7 +79,7 @@ func TestCollectActivity(t *testing.T) {
 	if n := rec.Operations()["CloudWatch:GetMetricData"]; n != 2 {
 		t.Errorf("%d GetMetricData calls for %d series, want 2", n, len(d.Series))
 	}
-	if want := 3*(4+170) + 3 + 2; len(d.Series) != want {
+	if want := 5*(4+170) + 3 + 2; len(d.Series) != want {
 		t.Errorf("%d series, want %d (enabled event-pattern rules with targets, the function they invoke here, the topic)", len(d.Series), want)
 	}
 	if d.Period != 300 || d.End.Sub(d.Start) != 14*24*time.Hour || d.End.Before(now) {

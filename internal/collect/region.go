@@ -134,9 +134,13 @@ var regionCollectors = []regionCollector{
 // region, holds up none of them (accountCollector.trails, roles, instanceProfiles).
 var followUps = []followUp{
 	{name: "ssh-log-streams", run: (*accountCollector).sshLogStreams, after: []string{"ssm", "ec2", "logs"}},
-	{name: "sns-topics", run: func(_ *accountCollector, ctx context.Context, rc *regionClients, r *snapshot.Region) { topicDetails(ctx, rc, r) }, after: []string{"sns"}},
+	{name: "sns-topics", run: func(_ *accountCollector, ctx context.Context, rc *regionClients, r *snapshot.Region) {
+		topicDetails(ctx, rc, r)
+	}, after: []string{"sns"}},
 	{name: "delivery", run: (*accountCollector).delivery, after: []string{"eventbridge", "sns-topics", "lambda"}},
-	{name: "activity", run: func(_ *accountCollector, ctx context.Context, rc *regionClients, r *snapshot.Region) { collectActivity(ctx, rc, r) }, after: []string{"eventbridge", "sns"}},
+	{name: "activity", run: func(_ *accountCollector, ctx context.Context, rc *regionClients, r *snapshot.Region) {
+		collectActivity(ctx, rc, r)
+	}, after: []string{"eventbridge", "sns"}},
 	{name: "trail-details", run: (*accountCollector).startTrailDetails, after: []string{"cloudtrail"}},
 	{name: "roles", run: iamFollowUp(roleTargets, func(a *accountCollector, region, name string) { a.role(region, name) }), after: []string{"eventbridge", "lambda"}},
 	{name: "instance-profiles", run: iamFollowUp(profileTargets, func(a *accountCollector, region, name string) { a.instanceProfile(region, name) }), after: []string{"ec2", "ssm"}},

@@ -20,8 +20,10 @@ import (
 // it was not exercised. The metrics, by namespace (EventBridge, Lambda and SNS user guides,
 // "Monitoring ... with CloudWatch metrics"):
 //   - AWS/Events per rule: Invocations counts every invocation of a target, successful or
-//     failed; FailedInvocations those that failed permanently, and InvocationsSentToDlq those
-//     sent to the target's dead-letter queue instead (neither counts the other);
+//     failed; FailedInvocations those that failed permanently, InvocationsSentToDlq those sent
+//     to the target's dead-letter queue instead (neither counts the other), and
+//     InvocationsFailedToBeSentToDlq those the queue did not take; DeadLetterInvocations counts
+//     the times a target was not invoked at all (a rule that would trigger itself);
 //   - AWS/Lambda per function: Invocations counts runs, successful or not, Errors the runs that
 //     failed, Throttles the requests refused for concurrency (never counted in Invocations);
 //     EventBridge counts only its hand-off to Lambda, so the function's own failures show here;
@@ -78,11 +80,14 @@ type recordKind struct {
 }
 
 var (
-	ruleRecord = recordKind{namespace: "AWS/Events", metrics: []string{"Invocations", "FailedInvocations", "InvocationsSentToDlq"},
-		attempt: "invocation", failures: []string{"FailedInvocations", "InvocationsSentToDlq"}, success: "Invocations",
+	ruleRecord = recordKind{namespace: "AWS/Events", metrics: []string{"Invocations", "FailedInvocations", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq", "DeadLetterInvocations"},
+		attempt: "invocation", failures: []string{"FailedInvocations", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq", "DeadLetterInvocations"}, success: "Invocations",
 		judge: func(p map[string]float64) (bool, bool) {
+			// Invocations counts the failed ones too, but not those sent to the dead-letter
+			// queue; a target not invoked at all (DeadLetterInvocations) or an event that could
+			// not even reach the dead-letter queue is a failure of its own.
 			lost := p["FailedInvocations"] + p["InvocationsSentToDlq"]
-			return lost > 0, p["Invocations"] > lost
+			return lost > 0 || p["InvocationsFailedToBeSentToDlq"] > 0 || p["DeadLetterInvocations"] > 0, p["Invocations"] > lost
 		}}
 	functionRecord = recordKind{namespace: "AWS/Lambda", metrics: []string{"Invocations", "Errors", "Throttles"},
 		attempt: "run", failures: []string{"Errors", "Throttles"}, success: "Invocations",

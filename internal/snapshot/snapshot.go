@@ -482,7 +482,8 @@ type Function struct {
 
 // ActivityData holds, for the observation window [Start, End), the metric series AWS publishes
 // about deliveries, summed per Period seconds: AWS/Events per rule (Invocations,
-// FailedInvocations, InvocationsSentToDlq), AWS/Lambda per function (Invocations, Errors,
+// FailedInvocations, InvocationsSentToDlq, InvocationsFailedToBeSentToDlq,
+// DeadLetterInvocations), AWS/Lambda per function (Invocations, Errors,
 // Throttles) and AWS/SNS per topic (NumberOfNotificationsDelivered,
 // NumberOfNotificationsFailed). AWS publishes these only for periods in which something
 // happened, so a series read without points means nothing happened, never a failure. Every
