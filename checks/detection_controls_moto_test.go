@@ -368,3 +368,48 @@ func TestMotoConsoleSigninAndEC2Rules(t *testing.T) {
 	w.rule(home, "ec2_state_change", `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"],"detail":{"state":["running"]}}`, w.topic)
 	w.expect(ec2rule, home, checks.Fail, "misses [EC2 instance state-change: stopped]")
 }
+
+// seed publishes what AWS would have recorded: one datapoint of namespace's metric for dims at
+// time at (the scan's window is the 14 days before 2026-11-22T10:00Z).
+func (w *controlWorld) seed(region, namespace, metric string, dims map[string]string, at time.Time, v float64) {
+	w.t.Helper()
+	var d []cwtypes.Dimension
+	for k, val := range dims {
+		d = append(d, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(val)})
+	}
+	_, err := awsclient.CloudWatch(w.cfg(region)).PutMetricData(w.ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(namespace),
+		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String(metric), Dimensions: d, Timestamp: aws.Time(at), Value: aws.Float64(v)}}})
+	w.must("PutMetricData "+namespace+" "+metric, err)
+}
+
+// TestMotoObservedDeliveries: sound chains whose latest recorded delivery failed FAIL, from the
+// metrics AWS publishes, read in the resource's own region; a later success clears it.
+func TestMotoObservedDeliveries(t *testing.T) {
+	t.Parallel()
+	w := buildControlWorld(t)
+	day := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
+
+	remediation := checks.StopLoggingRemediation()
+	fn := map[string]string{"FunctionName": "enable_trail"}
+	w.seed(home, "AWS/Lambda", "Invocations", fn, day(20, 3), 1)
+	w.expect(remediation, home, checks.Pass)
+	w.seed(home, "AWS/Lambda", "Invocations", fn, day(21, 3), 1)
+	w.seed(home, "AWS/Lambda", "Errors", fn, day(21, 3), 1)
+	w.expect(remediation, home, checks.Fail, "no usable target",
+		"AWS/Lambda recorded Errors 1 of function enable_trail at 2026-11-21T03:00Z, after the last successful run at 2026-11-20T03:00Z")
+	w.seed(home, "AWS/Lambda", "Invocations", fn, day(21, 9), 1)
+	w.expect(remediation, home, checks.Pass)
+
+	root := checks.RootUsageAlarm()
+	topic := map[string]string{"TopicName": "security-alerts"}
+	w.seed(home, "AWS/SNS", "NumberOfNotificationsFailed", topic, day(19, 6), 1)
+	w.expect(root, home, checks.Fail, "broken link: confirmed subscriber (AWS/SNS record)", "no successful delivery in the last 14 days")
+	w.seed(home, "AWS/SNS", "NumberOfNotificationsDelivered", topic, day(20, 6), 1)
+	w.expect(root, home, checks.Pass)
+
+	// The sign-in rule's failed invocations in us-west-2 are that region's rule's, not us-east-1's.
+	signin := checks.ConsoleSigninRule()
+	w.seed(west, "AWS/Events", "FailedInvocations", map[string]string{"RuleName": "console-signin"}, day(21, 12), 2)
+	w.expect(signin, west, checks.Fail, "AWS/Events recorded FailedInvocations 2 of rule console-signin at 2026-11-21T12:00Z")
+	w.expect(signin, home, checks.Pass)
+}
