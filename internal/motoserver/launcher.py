@@ -26,6 +26,8 @@ def install_extensions():
     install_lambda_zero_reserved_concurrency()
     install_cloudwatch_put_composite_alarm()
     install_cloudwatch_metric_data_exact()
+    install_events_test_event_pattern()
+    install_logs_test_metric_filter_double()
 
 
 def install_sns_pending_confirmation():
@@ -650,6 +652,70 @@ def install_cloudwatch_metric_data_exact():
 
     get_metric_data.lookout_patched = True
     cw_models.CloudWatchBackend.get_metric_data = get_metric_data
+
+
+def install_events_test_event_pattern():
+    """events:TestEventPattern, answered with moto's own event pattern matcher (the one its rules
+    use): moto 5.2.1 routes the call, but its backend raises NotImplementedError. As AWS does, the
+    event must be a JSON object carrying id, account, source, time, region, resources and
+    detail-type, else ValidationException; a malformed pattern is InvalidEventPatternException.
+    Its answers are moto's matcher's, not AWS's."""
+    import json
+    from moto.core.exceptions import JsonRESTError
+    from moto.events import responses as ev_responses
+    from moto.events.models import EventPattern
+
+    handler = ev_responses.EventsHandler
+    if getattr(handler.test_event_pattern, "lookout_patched", False):
+        return
+
+    def test_event_pattern(self):
+        pattern = self._get_param("EventPattern")
+        try:
+            event = json.loads(self._get_param("Event") or "")
+        except ValueError:
+            raise JsonRESTError("ValidationException", "Parameter Event is not valid.")
+        required = ("id", "account", "source", "time", "region", "resources", "detail-type")
+        if not isinstance(event, dict) or any(k not in event for k in required):
+            raise JsonRESTError("ValidationException", "Parameter Event is not valid.")
+        result = EventPattern.load(pattern).matches_event(event)
+        return json.dumps({"Result": bool(result)}), self.response_headers
+
+    test_event_pattern.lookout_patched = True
+    handler.test_event_pattern = test_event_pattern
+
+
+def install_logs_test_metric_filter_double():
+    """logs:TestMetricFilter, as a TEST DOUBLE, not an evaluator: moto 5.2.1 has no such API and
+    no filter pattern evaluator. This answers with moto's FilterLogEvents term matcher
+    (moto.logs.utils.EventMessageFilter), which matches a message containing every word of a
+    bare-term pattern or the text of a quoted one, and matches EVERY message for any other
+    pattern (JSON `{ ... }`, space-delimited `[ ... ]`, `?`, `-`). Its answers stand for
+    AWS's only in that shape (filterPattern at most 1,024 characters, 1-50 messages, matches by
+    1-based eventNumber); tests use it to see lookout's second opinion ask, compare and report,
+    including a disagreement planted by a pattern the double does not understand."""
+    import json
+    from moto.core.exceptions import JsonRESTError
+    from moto.logs import responses as logs_responses
+    from moto.logs.utils import EventMessageFilter
+
+    handler = logs_responses.LogsResponse
+    if hasattr(handler, "test_metric_filter"):
+        return
+
+    def test_metric_filter(self):
+        pattern = self._get_param("filterPattern")
+        messages = self._get_param("logEventMessages") or []
+        if pattern is None or len(pattern) > 1024:
+            raise JsonRESTError("InvalidParameterException", "filterPattern: Minimum length of 0. Maximum length of 1024.")
+        if not 1 <= len(messages) <= 50:
+            raise JsonRESTError("InvalidParameterException", "logEventMessages: Minimum of 1 item. Maximum of 50 items.")
+        f = EventMessageFilter(pattern)
+        matches = [{"eventNumber": i + 1, "eventMessage": m, "extractedValues": {}}
+                   for i, m in enumerate(messages) if f.matches(m)]
+        return json.dumps({"matches": matches})
+
+    handler.test_metric_filter = test_metric_filter
 
 
 # ---- IAM: the AWS managed policies an instance role needs ----

@@ -460,7 +460,12 @@ type FilterVerdict struct {
 	Problem string      `json:"problem,omitempty"`
 	// Noise names (up to three) calls of the AWS API catalogue the pattern also matches that
 	// no CIS monitoring control watches.
-	Noise      []string `json:"noise,omitempty"`
+	Noise []string `json:"noise,omitempty"`
+	// AWSEvaluator is what logs:TestMetricFilter answered for the detection's events (scan
+	// --verify-patterns).
+	AWSEvaluator *SecondOpinion `json:"aws_evaluator,omitempty"`
+	// d is the detection the pattern was judged against, for a second opinion.
+	d          detection.Detection
 	detects    bool
 	unparsed   bool
 	missedPos  int
@@ -512,7 +517,7 @@ func judgeFilters(all []snapshot.MetricFilter, group string, d detection.Detecti
 		if mf.LogGroupName != group {
 			continue
 		}
-		fv := FilterVerdict{Name: mf.Name, Pattern: mf.Pattern}
+		fv := FilterVerdict{Name: mf.Name, Pattern: mf.Pattern, d: d}
 		pv, err := d.EvaluateFilterPattern(mf.Pattern)
 		if err != nil {
 			fv.Verdict = "does not parse: " + err.Error()

@@ -332,7 +332,12 @@ type RuleVerdict struct {
 	Problems []string        `json:"problems,omitempty"`
 	// Observed is what AWS/Events recorded of the rule's invocations, for a rule one of whose
 	// targets delivers by its configuration.
-	Observed *Observation      `json:"observed,omitempty"`
+	Observed *Observation `json:"observed,omitempty"`
+	// AWSEvaluator is what events:TestEventPattern answered for the detection's events (scan
+	// --verify-patterns).
+	AWSEvaluator *SecondOpinion `json:"aws_evaluator,omitempty"`
+	// d is the detection the pattern was judged against, for a second opinion.
+	d detection.Detection
 	status   Verdict           // Pass, Fail or Error
 	score    int               // links that hold: the closest rule is the one with the highest
 	relevant bool              // the pattern matches at least one positive
@@ -385,7 +390,7 @@ func JudgeRule(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detect
 // judgeRuleFrom is JudgeRule for a rule that may receive forwarded events: visited are the
 // buses the event already passed through.
 func judgeRuleFrom(s *snapshot.Snapshot, region string, rule snapshot.Rule, d detection.Detection, policy TargetPolicy, visited map[string]bool) RuleVerdict {
-	v := RuleVerdict{Rule: rule.Name, Region: region, State: rule.State, Pattern: rule.EventPattern, Targets: []TargetVerdict{}, status: Fail}
+	v := RuleVerdict{Rule: rule.Name, Region: region, State: rule.State, Pattern: rule.EventPattern, Targets: []TargetVerdict{}, status: Fail, d: d}
 	if rule.EventPattern == "" {
 		v.Verdict = "no event pattern (scheduled rule)"
 		return v

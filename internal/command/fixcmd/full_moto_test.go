@@ -226,6 +226,9 @@ var (
 		"iam:GetPolicy":        "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
 		"iam:GetPolicyVersion": "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
 		"ssm:GetDocument":      "only for SSM Automation rule targets; lookout's rules target SNS and Lambda (see TestCollectDelivery)",
+		// AWS's pattern evaluators, asked only on request.
+		"logs:TestMetricFilter":   "only with scan --verify-patterns or pattern test --aws (see internal/secondopinion's TestAWSEvaluatorOnMoto)",
+		"events:TestEventPattern": "only with scan --verify-patterns or pattern test --aws (see internal/secondopinion's TestAWSEvaluatorOnMoto)",
 	}
 	fixNotExercised = map[string]string{
 		"ec2:DescribeRegions":     scanNotExercised["ec2:DescribeRegions"],

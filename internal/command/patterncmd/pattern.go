@@ -5,6 +5,8 @@
 package patterncmd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,10 +17,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/internal/apicatalog"
+	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/filterpattern"
+	"github.com/lookout-audit/lookout/internal/secondopinion"
 )
 
 // NewCmd returns the `pattern` command with its `test` subcommand.
@@ -41,6 +45,11 @@ type testOptions struct {
 	eventPattern  string
 	metricValue   string
 	catalogue     bool
+	// aws also asks AWS's own evaluator, in region.
+	aws    bool
+	region string
+	// evaluator builds the evaluator --aws asks (nil: AWS's, with the SDK's default chain).
+	evaluator func(ctx context.Context, region string) (secondopinion.Evaluator, string, error)
 }
 
 func newTestCmd() *cobra.Command {
@@ -63,6 +72,12 @@ JSON text, or @FILE to read it from a file.
 
 Use "-" as EVENT_FILE to read one event from standard input.
 
+With --aws, each event is also sent to AWS's own evaluator (logs:TestMetricFilter, up to 50
+events a call; events:TestEventPattern, one a call, which needs an envelope with id, account,
+source, time, region, resources and detail-type), with the SDK's default credentials and
+--region (default: the SDK's), and its answer is printed under lookout's. These calls only
+evaluate: they read and change nothing in the account.
+
 With --catalogue (EVENT_FILEs then optional), the pattern is also run over every operation of
 the AWS API catalogue lookout embeds (from the AWS SDK service models), each as the CloudTrail
 record of a successful call, and the calls it matches that no CIS monitoring control watches
@@ -71,7 +86,9 @@ An event pattern is judged as a rule in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGE
 sees events; in state ENABLED a rule never receives the read-only ones.
 
 Exit status: 0 when every event matched (and, with --catalogue, no unwatched call did), 1 when
-at least one event did not match or an unwatched call did, 3 when the pattern is malformed or an event file cannot be read (or, for event patterns, is not a JSON object).
+at least one event did not match or an unwatched call did, 2 with --aws when AWS's evaluator
+disagrees with lookout's on an event or could not be asked, 3 when the pattern is malformed or
+an event file cannot be read (or, for event patterns, is not a JSON object).
 
 Filter pattern syntax, in brief (case-sensitive everywhere):
   { $.a.b = "x*" && ($.c[0] > 5 || $.d NOT EXISTS) }   JSON: =, !=, <, <=, >, >=, IS TRUE,
@@ -106,13 +123,15 @@ Remember: != does not match when the field is absent.`,
 		},
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTest(cmd.OutOrStdout(), cmd.InOrStdin(), o, args)
+			return runTest(cmd.Context(), cmd.OutOrStdout(), cmd.InOrStdin(), o, args)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.filterPattern, "filter-pattern", "", "CloudWatch Logs filter pattern (metric filter / subscription filter syntax)")
 	f.StringVar(&o.eventPattern, "event-pattern", "", "EventBridge event pattern: JSON text, or @FILE")
 	f.BoolVar(&o.catalogue, "catalogue", false, "also list the calls of the AWS API catalogue the pattern matches that no CIS monitoring control watches")
+	f.BoolVar(&o.aws, "aws", false, "also ask AWS's own evaluator (logs:TestMetricFilter or events:TestEventPattern) and print its answer beside lookout's")
+	f.StringVar(&o.region, "region", "", "with --aws: the region to ask in (default: the SDK's, from AWS_REGION or the profile)")
 	f.StringVar(&o.metricValue, "metric-value", "", `with --filter-pattern: the metric transformation's value ("1", "$.bytes", "$size") to compute for each match`)
 	return cmd
 }
@@ -122,7 +141,7 @@ type eventFile struct {
 	body []byte
 }
 
-func runTest(out io.Writer, stdin io.Reader, o testOptions, args []string) error {
+func runTest(ctx context.Context, out io.Writer, stdin io.Reader, o testOptions, args []string) error {
 	hasFilter, hasEvent := o.filterPattern != "", o.eventPattern != ""
 	if hasFilter == hasEvent {
 		return exitcode.Usagef("pattern test: give exactly one of --filter-pattern or --event-pattern")
@@ -138,9 +157,9 @@ func runTest(out io.Writer, stdin io.Reader, o testOptions, args []string) error
 	switch {
 	case len(files) == 0:
 	case hasFilter:
-		tested = testFilter(out, o, files)
+		tested = testFilter(ctx, out, o, files)
 	default:
-		tested = testEvent(out, o, files)
+		tested = testEvent(ctx, out, o, files)
 	}
 	if !o.catalogue || (tested != nil && exitcode.Code(tested) == exitcode.Usage) {
 		return tested
@@ -221,7 +240,7 @@ func readLimited(name string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, maxEventBytes+1))
 }
 
-func testFilter(out io.Writer, o testOptions, files []eventFile) error {
+func testFilter(ctx context.Context, out io.Writer, o testOptions, files []eventFile) error {
 	p, err := filterpattern.Parse(o.filterPattern)
 	if err != nil {
 		return exitcode.Usagef("%v", err)
@@ -232,9 +251,11 @@ func testFilter(out io.Writer, o testOptions, files []eventFile) error {
 		}
 	}
 	matched := 0
-	for _, f := range files {
+	msgs, results := make([]string, len(files)), make([]bool, len(files))
+	for i, f := range files {
 		msg := strings.TrimSuffix(strings.TrimSuffix(string(f.body), "\n"), "\r")
 		r := p.Match(msg)
+		msgs[i], results[i] = msg, r.Matched
 		if !r.Matched {
 			fmt.Fprintf(out, "NO MATCH  %s\n", f.name)
 			continue
@@ -258,10 +279,86 @@ func testFilter(out io.Writer, o testOptions, files []eventFile) error {
 			}
 		}
 	}
+	if o.aws {
+		ask := func(ctx context.Context, ev secondopinion.Evaluator, region string) ([]bool, error) {
+			var got []bool
+			for lo := 0; lo < len(msgs); lo += 50 { // TestMetricFilter takes 1-50 messages
+				m, err := ev.FilterMatches(ctx, region, o.filterPattern, msgs[lo:min(lo+50, len(msgs))])
+				if err != nil {
+					return nil, err
+				}
+				got = append(got, m...)
+			}
+			return got, nil
+		}
+		if err := askAWS(ctx, out, o, "logs:TestMetricFilter", files, results, ask); err != nil {
+			return err
+		}
+	}
 	return summary(out, matched, len(files))
 }
 
-func testEvent(out io.Writer, o testOptions, files []eventFile) error {
+// askAWS asks AWS's evaluator about every event and prints its answer beside lookout's; a
+// disagreement, or an evaluator that could not be asked, is exit 2.
+func askAWS(ctx context.Context, out io.Writer, o testOptions, api string, files []eventFile, lookout []bool,
+	ask func(ctx context.Context, ev secondopinion.Evaluator, region string) ([]bool, error)) error {
+	build := o.evaluator
+	if build == nil {
+		build = func(ctx context.Context, region string) (secondopinion.Evaluator, string, error) {
+			cfg, err := awsclient.LoadConfig(ctx, awsclient.Options{})
+			if err != nil {
+				return nil, "", err
+			}
+			if region == "" {
+				region = cfg.Region
+			}
+			return secondopinion.NewAWS(cfg), region, nil
+		}
+	}
+	ev, region, err := build(ctx, o.region)
+	if err == nil && region == "" {
+		err = errors.New("no region: give --region or set AWS_REGION")
+	}
+	if err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("pattern test --aws: %w", err))
+	}
+	got, err := ask(ctx, ev, region)
+	if err == nil && len(got) != len(files) {
+		err = fmt.Errorf("%s answered for %d of %d events", api, len(got), len(files))
+	}
+	if err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("pattern test --aws: %w", err))
+	}
+	disagree := 0
+	for i, f := range files {
+		verdict := "agrees"
+		if got[i] != lookout[i] {
+			verdict, disagree = "DISAGREES with lookout", disagree+1
+		}
+		word := "NO MATCH"
+		if got[i] {
+			word = "MATCH"
+		}
+		fmt.Fprintf(out, "AWS       %-8s  %s (%s in %s: %s)\n", word, f.name, api, region, verdict)
+	}
+	if disagree > 0 {
+		fmt.Fprintf(out, "%d of %d events matched by lookout; AWS's evaluator disagrees on %d\n", count(lookout), len(files), disagree)
+		return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("pattern test --aws: AWS's evaluator (%s) disagrees with lookout on %d of %d events", api, disagree, len(files)))
+	}
+	return nil
+}
+
+func count(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+func testEvent(ctx context.Context, out io.Writer, o testOptions, files []eventFile) error {
 	text := o.eventPattern
 	if strings.HasPrefix(text, "@") {
 		b, err := readLimited(text[1:])
@@ -290,6 +387,22 @@ func testEvent(out io.Writer, o testOptions, files []eventFile) error {
 			fmt.Fprintf(out, "MATCH     %s\n", f.name)
 		} else {
 			fmt.Fprintf(out, "NO MATCH  %s\n", f.name)
+		}
+	}
+	if o.aws {
+		ask := func(ctx context.Context, ev secondopinion.Evaluator, region string) ([]bool, error) {
+			got := make([]bool, len(files))
+			for i, f := range files {
+				m, err := ev.EventMatches(ctx, region, text, f.body)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", f.name, err)
+				}
+				got[i] = m
+			}
+			return got, nil
+		}
+		if err := askAWS(ctx, out, o, "events:TestEventPattern", files, results, ask); err != nil {
+			return err
 		}
 	}
 	return summary(out, matched, len(files))

@@ -2,6 +2,7 @@ package patterncmd
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,7 +199,7 @@ func TestCatalogue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := runTest(&out, strings.NewReader(""), tt.o, nil)
+			err := runTest(context.Background(), &out, strings.NewReader(""), tt.o, nil)
 			if got := exitcode.Code(err); (err == nil && tt.code != 0) || (err != nil && got != tt.code) {
 				t.Fatalf("exit %d (err %v), want %d; output:\n%s", got, err, tt.code, out.String())
 			}

@@ -13,9 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/command/output"
 	"github.com/lookout-audit/lookout/internal/command/scope"
 	"github.com/lookout-audit/lookout/internal/exitcode"
+	"github.com/lookout-audit/lookout/internal/secondopinion"
 	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/internal/waiver"
 	"github.com/lookout-audit/lookout/report"
@@ -34,6 +36,11 @@ type Options struct {
 	Quiet         bool
 	// SecurityHub imports the findings into AWS Security Hub (ASFF, BatchImportFindings).
 	SecurityHub bool
+	// VerifyPatterns asks AWS's own evaluators about every pattern that decided a verdict.
+	VerifyPatterns bool
+	// Evaluator builds the evaluator --verify-patterns asks; nil means AWS's, with the scope's
+	// credentials (tests point it at the emulator's).
+	Evaluator func(ctx context.Context) (secondopinion.Evaluator, error)
 
 	Stdout, Stderr io.Writer
 	// Now overrides the report time (tests).
@@ -91,6 +98,7 @@ incomplete (some finding is ERROR); 3 invalid usage or input.`,
 	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
 	f.DurationVar(&o.SSHLogMaxAge, "ssh-log-max-age", checks.DefaultSSHLogMaxAge, "how recently an instance's SSH log stream must have received data to count as shipping (ssm-cloudwatch-agent-ssh-logs)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
+	f.BoolVar(&o.VerifyPatterns, "verify-patterns", false, "ask AWS's own evaluators (logs:TestMetricFilter, events:TestEventPattern; they only evaluate) about every pattern that decided a verdict, with lookout's test events: a disagreement makes the finding ERROR, agreement is recorded in the evidence")
 	f.BoolVar(&o.SecurityHub, "security-hub", false, "also import every finding into AWS Security Hub (ASFF via BatchImportFindings into each account's own custom integration, in the finding's region; a PASS resolves its finding); needs policies/lookout-securityhub.json")
 	return cmd
 }
@@ -136,6 +144,11 @@ func Run(ctx context.Context, o *Options) error {
 	checkOpts := checks.Options{SigninRegions: signin, SSHLogMaxAge: o.SSHLogMaxAge}
 	findings := checks.Run(snap, list, checkOpts)
 	checks.AnnotateFixes(snap, findings, checkOpts)
+	if o.VerifyPatterns {
+		if err := verifyPatterns(ctx, o, findings); err != nil {
+			return err
+		}
+	}
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -161,6 +174,47 @@ func Run(ctx context.Context, o *Options) error {
 		}
 	}
 	return output.Verdict(rep.Findings, failOn)
+}
+
+// verifyPatterns holds the findings' patterns against AWS's evaluators and says on stderr what
+// they answered, each disagreement on a line of its own so that it can be reported.
+func verifyPatterns(ctx context.Context, o *Options, findings []checks.Finding) error {
+	build := o.Evaluator
+	if build == nil {
+		build = func(ctx context.Context) (secondopinion.Evaluator, error) {
+			cfg, err := awsclient.LoadConfig(ctx, awsclient.Options{Profile: o.Scope.Profile, EndpointURL: o.Scope.EndpointURL})
+			if err != nil {
+				return nil, err
+			}
+			if o.ConfigHook != nil {
+				o.ConfigHook(&cfg)
+			}
+			return secondopinion.NewAWS(cfg), nil
+		}
+	}
+	ev, err := build(ctx)
+	if err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("--verify-patterns: %w", err))
+	}
+	res := secondopinion.Verify(ctx, ev, findings, secondopinion.Options{})
+	fmt.Fprintf(o.Stderr, "lookout: --verify-patterns: %d pattern(s), %d call(s) to AWS's evaluators, %d disagreement(s)\n", res.Patterns, res.Calls, len(res.Disagreements))
+	for _, d := range res.Disagreements {
+		for _, e := range d.Events {
+			fmt.Fprintf(o.Stderr, "lookout: disagreement: %s %s %s: %s, event [%s]: AWS %s, lookout %s; pattern: %s\n", d.CheckID, d.Account, d.Region, d.What, e.Event,
+				matchWord(e.AWSMatches), matchWord(e.LookoutMatches), d.Pattern)
+		}
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(o.Stderr, "lookout: warning: --verify-patterns: %s\n", e)
+	}
+	return nil
+}
+
+func matchWord(m bool) string {
+	if m {
+		return "matches"
+	}
+	return "does not match"
 }
 
 // loadWaivers reads the --waivers file ("" for none); a malformed file is invalid input.
