@@ -337,7 +337,7 @@ type RuleVerdict struct {
 	// --verify-patterns).
 	AWSEvaluator *SecondOpinion `json:"aws_evaluator,omitempty"`
 	// d is the detection the pattern was judged against, for a second opinion.
-	d detection.Detection
+	d        detection.Detection
 	status   Verdict           // Pass, Fail or Error
 	score    int               // links that hold: the closest rule is the one with the highest
 	relevant bool              // the pattern matches at least one positive
