@@ -82,6 +82,7 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 		cfg.Region = DefaultRegion
 	}
 	cfg.HTTPClient = sharedHTTPClient(cfg.HTTPClient)
+	RejectEmptyAnswers(&cfg)
 	attachDebug(ctx, &cfg)
 	return cfg, nil
 }

@@ -17,6 +17,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,8 @@ const (
 	Reset                        // the connection is closed without an answer
 	Slow                         // the answer is held for Fault.Delay before being sent
 	Empty                        // HTTP 200 with an empty answer: {} or an empty XML result
+	EmptyBody                    // HTTP 200 with no body at all
+	Truncated                    // the real answer's status and headers, and the first half of its body
 )
 
 // Fault is one rule: calls whose operation matches get Kind with probability Rate (1 if 0).
@@ -201,6 +204,24 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(http.StatusOK)
 		fmt.Fprintf(w, `<%sResponse><%sResult></%sResult></%sResponse>`, action, action, action, action)
+	case EmptyBody:
+		if r.Header.Get("X-Amz-Target") != "" {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		} else {
+			w.Header().Set("Content-Type", "text/xml")
+		}
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	case Truncated:
+		rec := httptest.NewRecorder()
+		p.rp.ServeHTTP(rec, r)
+		full := rec.Body.Bytes()
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(full)/2))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(full[:len(full)/2])
 	case Slow:
 		select {
 		case <-time.After(f.Delay):

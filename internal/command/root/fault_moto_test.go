@@ -349,3 +349,59 @@ func watchedTrail(t *testing.T, srv *motoserver.Server) {
 		t.Fatal(err)
 	}
 }
+
+// TestEmptyAnswerIsNotData: a 200 answer with no body, or with half of one, to a JSON-protocol
+// or query-protocol call is an error naming the operation, never an empty list: the findings
+// that needed it turn ERROR (exit 2), and nothing else changes.
+func TestEmptyAnswerIsNotData(t *testing.T) {
+	srv, p := faultSetup(t)
+	watchedTrail(t, srv)
+	clean := scanByKey(t, 0, faultScan...)
+	for _, c := range []struct {
+		op   string
+		kind faultproxy.Kind
+		// name is how a finding's message names the failed read.
+		name string
+	}{
+		{"cloudtrail:DescribeTrails", faultproxy.EmptyBody, "DescribeTrails"},
+		{"events:ListRules", faultproxy.EmptyBody, "ListRules"},
+		{"monitoring:DescribeAlarms", faultproxy.EmptyBody, "DescribeAlarms"},
+		{"sts:GetCallerIdentity", faultproxy.EmptyBody, "GetCallerIdentity"},
+		{"ec2:DescribeInstances", faultproxy.EmptyBody, "DescribeInstances"},
+		{"logs:DescribeMetricFilters", faultproxy.Truncated, "DescribeMetricFilters"},
+		{"cloudtrail:GetTrailStatus", faultproxy.Truncated, "GetTrailStatus"},
+	} {
+		t.Run(c.op, func(t *testing.T) {
+			p.SetFaults(faultproxy.Fault{Operation: c.op, Kind: c.kind})
+			defer p.SetFaults()
+			before := p.Injected.Load()
+			got := scanByKey(t, 2, faultScan...)
+			if p.Injected.Load() == before {
+				t.Fatalf("%s was never answered with the fault", c.op)
+			}
+			errors := 0
+			for k, f := range got {
+				cf, ok := clean[k]
+				if ok && f.Status == cf.Status && f.Message == cf.Message {
+					continue
+				}
+				// A finding the clean scan did not have (an account-wide ERROR when the trails
+				// cannot be listed) must be ERROR too.
+				if f.Status != checks.Error {
+					t.Errorf("%s changed from %q to %s (%q): an empty answer read as data", k, cf.Status, f.Status, f.Message)
+					continue
+				}
+				errors++
+				if !strings.Contains(f.Message, c.name) {
+					t.Errorf("%s: ERROR without naming %s: %q", k, c.name, f.Message)
+				}
+				if c.kind == faultproxy.EmptyBody && !strings.Contains(f.Message, "empty body") {
+					t.Errorf("%s: ERROR does not say the body was empty: %q", k, f.Message)
+				}
+			}
+			if errors == 0 {
+				t.Error("no finding turned ERROR")
+			}
+		})
+	}
+}
