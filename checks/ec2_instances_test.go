@@ -76,6 +76,17 @@ func fleetInstance(s *snapshot.Snapshot, id string) *snapshot.Instance {
 func unmanage(s *snapshot.Snapshot) { fleetRegionOf(s).SSM.ManagedInstances = nil }
 
 // withRules replaces sg-web's inbound rules.
+func viaList(id string) snapshot.IPPermission {
+	return snapshot.IPPermission{Protocol: "tcp", FromPort: i32(22), ToPort: i32(22), PrefixListIDs: []string{id}}
+}
+
+func withList(l snapshot.PrefixList) func(*snapshot.Snapshot) {
+	return func(s *snapshot.Snapshot) {
+		d := fleetRegionOf(s).EC2
+		d.PrefixLists = append(d.PrefixLists, l)
+	}
+}
+
 func withRules(rules ...snapshot.IPPermission) func(*snapshot.Snapshot) {
 	return func(s *snapshot.Snapshot) { fleetRegionOf(s).EC2.SecurityGroups[0].Ingress = rules }
 }
@@ -285,10 +296,29 @@ func TestEC2SSHOpenToInternet(t *testing.T) {
 		{name: "pass private CIDRs only", status: Pass, mutate: withRules(ssh(22, 22, "10.0.0.0/8", "172.16.0.0/12", "fd00::/8")),
 			want: []string{"open only to 10.0.0.0/8, 172.16.0.0/12, fd00::/8"}},
 		{name: "pass a single public address is not the internet", status: Pass, mutate: withRules(ssh(22, 22, "203.0.113.5/32"))},
-		// A prefix list may hold 0.0.0.0/0 and its entries are not read: not a PASS.
-		{name: "prefix list source is ERROR", status: Error,
-			mutate: withRules(snapshot.IPPermission{Protocol: "tcp", FromPort: i32(22), ToPort: i32(22), PrefixListIDs: []string{"pl-0123"}}),
-			want:   []string{"open to prefix list pl-0123 in sg-web"}},
+		// A prefix list admits every CIDR it holds: its entries are judged like the rule's own.
+		{name: "prefix list whose entries were not collected is ERROR", status: Error,
+			mutate: withRules(viaList("pl-0123")),
+			want:   []string{"open to prefix list pl-0123 in sg-web (its entries were not collected)"}},
+		{name: "prefix list that could not be read is ERROR", status: Error,
+			mutate: both(withRules(viaList("pl-0123")), withList(snapshot.PrefixList{ID: "pl-0123",
+				Error: &snapshot.ReadError{Operation: "ec2:GetManagedPrefixListEntries", Code: "UnauthorizedOperation", Message: "denied"}})),
+			want: []string{"pl-0123 in sg-web (ec2:GetManagedPrefixListEntries: UnauthorizedOperation: denied)", "could not be read"}},
+		{name: "pass prefix list of office ranges", status: Pass,
+			mutate: both(withRules(viaList("pl-office")), withList(snapshot.PrefixList{ID: "pl-office", CIDRs: []string{"203.0.113.0/24", "2001:db8::/32"}})),
+			want:   []string{"open only to 2001:db8::/32 (prefix list pl-office), 203.0.113.0/24 (prefix list pl-office)"}},
+		{name: "fail prefix list holding 0.0.0.0/0", status: Fail,
+			mutate: both(withRules(viaList("pl-open")), withList(snapshot.PrefixList{ID: "pl-open", CIDRs: []string{"10.0.0.0/8", "0.0.0.0/0"}})),
+			want:   []string{"sg-web (web) allows tcp 22 from prefix list pl-open, which holds 0.0.0.0/0"}},
+		{name: "fail AWS-managed prefix list holding ::/0", status: Fail,
+			mutate: both(withRules(viaList("pl-aws")), withList(snapshot.PrefixList{ID: "pl-aws", CIDRs: []string{"::/0"}})),
+			want:   []string{"from prefix list pl-aws, which holds ::/0"}},
+		{name: "pass empty prefix list admits nobody", status: Pass,
+			mutate: both(withRules(viaList("pl-empty")), withList(snapshot.PrefixList{ID: "pl-empty", CIDRs: []string{}})),
+			want:   []string{"prefix list pl-empty (empty)"}},
+		{name: "error prefix list entry lookout cannot parse", status: Error,
+			mutate: both(withRules(viaList("pl-odd")), withList(snapshot.PrefixList{ID: "pl-odd", CIDRs: []string{"not-a-cidr"}})),
+			want:   []string{"not-a-cidr in prefix list pl-odd"}},
 		{name: "prefix list next to an internet rule still FAILs", status: Fail,
 			mutate: withRules(snapshot.IPPermission{Protocol: "tcp", FromPort: i32(22), ToPort: i32(22), PrefixListIDs: []string{"pl-0123"}, IPv4Ranges: []string{"0.0.0.0/0"}}),
 			want:   []string{"accepts SSH from the internet"}},

@@ -21,9 +21,10 @@ func EC2SSHOpenToInternet() *Check {
 		Verifies: "No security group of the running instance (its own and its network interfaces') has an inbound rule " +
 			"admitting TCP port 22 from 0.0.0.0/0 or ::/0 (any CIDR of prefix length 0): protocol tcp (or 6) with a port " +
 			"range that contains 22 or no port range, or protocol -1 (all traffic). Private or other CIDRs and security group " +
-			"references are not the internet. A group lookout could not read is ERROR unless another group already opens " +
-			"port 22; so is an instance listed without any group, and so is port 22 open to a prefix list (its entries are " +
-			"not read, and a list may hold 0.0.0.0/0).",
+			"references are not the internet. A rule naming a managed prefix list (customer- or AWS-managed) admits every " +
+			"CIDR the list holds (ec2:GetManagedPrefixListEntries): a list holding 0.0.0.0/0 or ::/0 opens port 22 to the " +
+			"internet. A group or prefix list lookout could not read is ERROR unless another rule already opens port 22; so " +
+			"is an instance listed without any group.",
 		Remediation: "Reach the instance with Session Manager (aws ssm start-session --target INSTANCE), which needs no " +
 			"inbound port, and remove the rule; if SSH must stay, admit only known CIDRs or a bastion's security group.",
 		FixSummary: "with --allow-revoke only: ec2:RevokeSecurityGroupIngress of exactly the rule that admits the internet " +
@@ -47,12 +48,18 @@ type openSSHRule struct {
 	perm  snapshot.IPPermission
 	cidr  string
 	ipv6  bool
+	// prefixList is set when the rule names a managed prefix list that holds cidr: the rule
+	// is the group's reference to that list.
+	prefixList string
 }
 
 func (o openSSHRule) String() string {
 	name := o.group.ID
 	if o.group.Name != "" {
 		name += " (" + o.group.Name + ")"
+	}
+	if o.prefixList != "" {
+		return fmt.Sprintf("%s allows %s from prefix list %s, which holds %s", name, describePermission(o.perm), o.prefixList, o.cidr)
 	}
 	return fmt.Sprintf("%s allows %s from %s", name, describePermission(o.perm), o.cidr)
 }
@@ -99,7 +106,7 @@ func admitsSSH(p snapshot.IPPermission) bool {
 type sshExposure struct {
 	open     []openSSHRule
 	sources  []string // every non-internet source port 22 admits (CIDRs, groups)
-	prefixes []string // prefix lists port 22 admits: their entries are not read
+	prefixes []string // prefix lists port 22 admits whose entries were not read
 	missing  []string // groups the instance names that were not read
 	unparsed []string // CIDRs lookout could not parse
 	groups   []*snapshot.SecurityGroup
@@ -110,6 +117,10 @@ func sshExposureOf(d *snapshot.EC2Data, in *snapshot.Instance) sshExposure {
 	byID := map[string]*snapshot.SecurityGroup{}
 	for i := range d.SecurityGroups {
 		byID[d.SecurityGroups[i].ID] = &d.SecurityGroups[i]
+	}
+	lists := map[string]*snapshot.PrefixList{}
+	for i := range d.PrefixLists {
+		lists[d.PrefixLists[i].ID] = &d.PrefixLists[i]
 	}
 	var e sshExposure
 	for _, id := range in.SecurityGroupIDs {
@@ -123,25 +134,41 @@ func sshExposureOf(d *snapshot.EC2Data, in *snapshot.Instance) sshExposure {
 			if !admitsSSH(p) {
 				continue
 			}
-			check := func(cidr string, ipv6 bool) {
+			check := func(cidr string, ipv6 bool, list string) {
 				prefix, err := netip.ParsePrefix(cidr)
 				switch {
+				case err != nil && list != "":
+					e.unparsed = append(e.unparsed, fmt.Sprintf("%s in prefix list %s", cidr, list))
 				case err != nil:
 					e.unparsed = append(e.unparsed, fmt.Sprintf("%s in %s", cidr, g.ID))
 				case prefix.Bits() == 0:
-					e.open = append(e.open, openSSHRule{group: g, perm: p, cidr: cidr, ipv6: ipv6})
+					e.open = append(e.open, openSSHRule{group: g, perm: p, cidr: cidr, ipv6: ipv6 || prefix.Addr().Is6(), prefixList: list})
+				case list != "":
+					e.sources = append(e.sources, cidr+" (prefix list "+list+")")
 				default:
 					e.sources = append(e.sources, cidr)
 				}
 			}
 			for _, cidr := range p.IPv4Ranges {
-				check(cidr, false)
+				check(cidr, false, "")
 			}
 			for _, cidr := range p.IPv6Ranges {
-				check(cidr, true)
+				check(cidr, true, "")
 			}
 			for _, pl := range p.PrefixListIDs {
-				e.prefixes = append(e.prefixes, pl+" in "+g.ID)
+				l := lists[pl]
+				switch {
+				case l == nil:
+					e.prefixes = append(e.prefixes, pl+" in "+g.ID+" (its entries were not collected)")
+				case l.Error != nil:
+					e.prefixes = append(e.prefixes, pl+" in "+g.ID+" ("+l.Error.Error()+")")
+				case len(l.CIDRs) == 0:
+					e.sources = append(e.sources, "prefix list "+pl+" (empty)")
+				default:
+					for _, cidr := range l.CIDRs {
+						check(cidr, false, pl)
+					}
+				}
 			}
 			for _, sg := range p.SourceGroupIDs {
 				e.sources = append(e.sources, "security group "+sg)
@@ -195,7 +222,7 @@ func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.In
 		var rules []string
 		for _, o := range e.open {
 			rules = append(rules, o.String())
-			evidence.OpenRules = append(evidence.OpenRules, OpenRuleEvidence{GroupID: o.group.ID, Rule: describePermission(o.perm), CIDR: o.cidr})
+			evidence.OpenRules = append(evidence.OpenRules, OpenRuleEvidence{GroupID: o.group.ID, Rule: describePermission(o.perm), CIDR: o.cidr, PrefixList: o.prefixList})
 		}
 		msg := fmt.Sprintf("%s accepts SSH from the internet: %s", label, strings.Join(rules, "; "))
 		if in.PublicIP != "" {
@@ -211,9 +238,9 @@ func (c *Check) sshOpen(a *snapshot.Account, r *snapshot.Region, in *snapshot.In
 		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: lookout cannot read the CIDR %s",
 			label, strings.Join(e.unparsed, ", ")))
 	case len(e.prefixes) > 0:
-		// A prefix list admits every CIDR it holds, which may be 0.0.0.0/0; lookout does not
-		// read the entries (ec2:GetManagedPrefixListEntries), so it cannot pass the instance.
-		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: port 22 is open to prefix list %s, whose entries lookout does not read",
+		// A prefix list admits every CIDR it holds, which may be 0.0.0.0/0: a list whose
+		// entries were not read cannot pass the instance.
+		return finding(Error, fmt.Sprintf("cannot tell whether %s accepts SSH from the internet: port 22 is open to prefix list %s, whose entries could not be read",
 			label, strings.Join(e.prefixes, ", ")))
 	case len(in.SecurityGroupIDs) == 0:
 		// Every instance has at least one group (AWS attaches the VPC's default group when

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,15 +42,26 @@ func planEC2SSHOpen(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Actio
 	var notes []string
 	for _, rule := range e.open {
 		perm := plan.IPPermission{IPProtocol: rule.perm.Protocol, FromPort: rule.perm.FromPort, ToPort: rule.perm.ToPort}
-		if rule.ipv6 {
+		from := rule.cidr
+		switch {
+		case rule.prefixList != "":
+			// The group's reference to the list is the rule; the list itself may serve others.
+			perm.PrefixListIDs = []plan.PrefixListID{{PrefixListID: rule.prefixList}}
+			from = "prefix list " + rule.prefixList + " (which holds " + rule.cidr + ")"
+			notes = append(notes, fmt.Sprintf("prefix list %s holds %s: other groups that name it are open to the internet too; remove that entry from the list to close them all", rule.prefixList, rule.cidr))
+		case rule.ipv6:
 			perm.IPv6Ranges = []plan.IPv6Range{{CidrIPv6: rule.cidr}}
-		} else {
+		default:
 			perm.IPRanges = []plan.IPRange{{CidrIP: rule.cidr}}
 		}
-		out = append(out, plan.Action{Region: r.Name,
+		action := plan.Action{Region: r.Name,
 			Target: a.ARN("ec2", r.Name, "security-group/"+rule.group.ID), Effect: plan.Change,
 			Params: plan.RevokeSecurityGroupIngress{GroupID: rule.group.ID, IPPermissions: []plan.IPPermission{perm}},
-			Why:    fmt.Sprintf("removes the rule of %s that admits %s from %s; the group and its other rules stay", rule.group.ID, describePermission(rule.perm), rule.cidr)})
+			Why:    fmt.Sprintf("removes the rule of %s that admits %s from %s; the group and its other rules stay", rule.group.ID, describePermission(rule.perm), from)}
+		if slices.ContainsFunc(out, func(o plan.Action) bool { return reflect.DeepEqual(o.Params, action.Params) }) {
+			continue // a list holding both 0.0.0.0/0 and ::/0 is one reference
+		}
+		out = append(out, action)
 		if !sshOnly(rule.perm) {
 			notes = append(notes, fmt.Sprintf("the rule of %s admits %s from %s, not only SSH: revoking it closes every port it opened to the internet (add back the ones you serve, such as 443, first)",
 				rule.group.ID, describePermission(rule.perm), rule.cidr))

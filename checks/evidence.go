@@ -154,6 +154,8 @@ type OpenRuleEvidence struct {
 	GroupID string `json:"group_id"`
 	Rule    string `json:"rule"`
 	CIDR    string `json:"cidr"`
+	// PrefixList is the managed prefix list the rule names, which holds CIDR.
+	PrefixList string `json:"prefix_list,omitempty"`
 }
 
 // SSHLogsEvidence is the evidence of ssm-cloudwatch-agent-ssh-logs for one instance.

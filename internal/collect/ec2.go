@@ -69,6 +69,40 @@ func collectSecurityGroups(ctx context.Context, c *regionClients, d *snapshot.EC
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].ID < groups[j].ID })
 	d.SecurityGroups, d.SecurityGroupsRead = groups, true
+	d.PrefixLists = prefixListEntries(ctx, c, groups)
+}
+
+// prefixListEntries reads, once per list, the entries of every managed prefix list the
+// groups' inbound rules reference (customer-managed and AWS-managed alike: the call reads
+// both). A list that cannot be read keeps its error, for the check to say ERROR.
+func prefixListEntries(ctx context.Context, c *regionClients, groups []snapshot.SecurityGroup) []snapshot.PrefixList {
+	ids := map[string]bool{}
+	for _, g := range groups {
+		for _, p := range g.Ingress {
+			for _, id := range p.PrefixListIDs {
+				ids[id] = true
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	lists := make([]snapshot.PrefixList, 0, len(ids))
+	for _, id := range sortedKeys(ids) {
+		lists = append(lists, snapshot.PrefixList{ID: id, CIDRs: []string{}})
+	}
+	fanOut(len(lists), func(i int) {
+		l := &lists[i]
+		p := ec2.NewGetManagedPrefixListEntriesPaginator(c.ec2, &ec2.GetManagedPrefixListEntriesInput{PrefixListId: aws.String(l.ID), MaxResults: aws.Int32(100)})
+		if l.Error = pages(ctx, p.HasMorePages, p.NextPage, "ec2:GetManagedPrefixListEntries", func(out *ec2.GetManagedPrefixListEntriesOutput) {
+			for _, e := range out.Entries {
+				l.CIDRs = append(l.CIDRs, aws.ToString(e.Cidr))
+			}
+		}); l.Error != nil {
+			l.CIDRs = nil
+		}
+	})
+	return lists
 }
 
 func securityGroupFromAPI(g ec2types.SecurityGroup) snapshot.SecurityGroup {

@@ -111,8 +111,8 @@ func associateIamInstanceProfileInput(p plan.AssociateIamInstanceProfile) (*ec2.
 		errors.Join(need("InstanceId", p.InstanceID), need("IamInstanceProfile.Name", p.IamInstanceProfile.Name))
 }
 
-// revokeSecurityGroupIngressInput revokes exactly the rules listed, each with a CIDR: a rule
-// without one is not something lookout revokes.
+// revokeSecurityGroupIngressInput revokes exactly the rules listed, each with a CIDR or a
+// prefix list: a rule without either is not something lookout revokes.
 func revokeSecurityGroupIngressInput(p plan.RevokeSecurityGroupIngress) (*ec2.RevokeSecurityGroupIngressInput, error) {
 	in := &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(p.GroupID)}
 	errs := []error{need("GroupId", p.GroupID)}
@@ -127,8 +127,11 @@ func revokeSecurityGroupIngressInput(p plan.RevokeSecurityGroupIngress) (*ec2.Re
 		for _, c := range r.IPv6Ranges {
 			perm.Ipv6Ranges = append(perm.Ipv6Ranges, ec2types.Ipv6Range{CidrIpv6: aws.String(c.CidrIPv6)})
 		}
-		if len(perm.IpRanges)+len(perm.Ipv6Ranges) == 0 {
-			errs = append(errs, errors.New("a rule of IpPermissions names no CIDR"))
+		for _, l := range r.PrefixListIDs {
+			perm.PrefixListIds = append(perm.PrefixListIds, ec2types.PrefixListId{PrefixListId: aws.String(l.PrefixListID)})
+		}
+		if len(perm.IpRanges)+len(perm.Ipv6Ranges)+len(perm.PrefixListIds) == 0 {
+			errs = append(errs, errors.New("a rule of IpPermissions names no CIDR and no prefix list"))
 		}
 		in.IpPermissions = append(in.IpPermissions, perm)
 	}

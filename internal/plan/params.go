@@ -269,6 +269,13 @@ type IPPermission struct {
 	ToPort     *int32      `json:"ToPort,omitempty"`
 	IPRanges   []IPRange   `json:"IpRanges,omitempty"`
 	IPv6Ranges []IPv6Range `json:"Ipv6Ranges,omitempty"`
+	// PrefixListIDs are managed prefix lists the rule names.
+	PrefixListIDs []PrefixListID `json:"PrefixListIds,omitempty"`
+}
+
+// PrefixListID is a managed prefix list a rule names.
+type PrefixListID struct {
+	PrefixListID string `json:"PrefixListId"`
 }
 
 // IPRange is an IPv4 CIDR of a rule.

@@ -588,6 +588,18 @@ type EC2Data struct {
 	SecurityGroups      []SecurityGroup `json:"security_groups,omitempty"`
 	SecurityGroupsRead  bool            `json:"security_groups_read,omitempty"`
 	SecurityGroupsError *ReadError      `json:"security_groups_error,omitempty"`
+	// PrefixLists are the managed prefix lists the kept groups' inbound rules reference, each
+	// with its entries (ec2:GetManagedPrefixListEntries, once per list), customer-managed and
+	// AWS-managed alike: a rule admits every CIDR its list holds.
+	PrefixLists []PrefixList `json:"prefix_lists,omitempty"`
+}
+
+// PrefixList is one managed prefix list's entries: CIDRs holds every entry's CIDR. Error is
+// set when the entries could not be read (CIDRs is then not the list).
+type PrefixList struct {
+	ID    string     `json:"id"`
+	CIDRs []string   `json:"cidrs"`
+	Error *ReadError `json:"error,omitempty"`
 }
 
 // Instance is one EC2 instance.

@@ -223,22 +223,24 @@ var (
 		// The permissions of rule-target roles; lookout's own rules take no role.
 		// The execution role of lookout's StopLogging function is read with its inline
 		// policies; it has no managed policy attached, so no managed policy is fetched.
-		"iam:GetPolicy":        "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
-		"iam:GetPolicyVersion": "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
-		"ssm:GetDocument":      "only for SSM Automation rule targets; lookout's rules target SNS and Lambda (see TestCollectDelivery)",
+		"iam:GetPolicy":                   "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
+		"iam:GetPolicyVersion":            "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
+		"ssm:GetDocument":                 "only for SSM Automation rule targets; lookout's rules target SNS and Lambda (see TestCollectDelivery)",
+		"ec2:GetManagedPrefixListEntries": "only for prefix lists a running instance's group names on a rule, which this flow has none of (see TestSSHOpenThroughPrefixLists)",
 		// AWS's pattern evaluators, asked only on request.
 		"logs:TestMetricFilter":   "only with scan --verify-patterns or pattern test --aws (see internal/secondopinion's TestAWSEvaluatorOnMoto)",
 		"events:TestEventPattern": "only with scan --verify-patterns or pattern test --aws (see internal/secondopinion's TestAWSEvaluatorOnMoto)",
 	}
 	fixNotExercised = map[string]string{
-		"ec2:DescribeRegions":     scanNotExercised["ec2:DescribeRegions"],
-		"ssm:ListTagsForResource": scanNotExercised["ssm:ListTagsForResource"],
-		"sqs:GetQueueUrl":         scanNotExercised["sqs:GetQueueUrl"],
-		"sqs:GetQueueAttributes":  scanNotExercised["sqs:GetQueueAttributes"],
-		"kms:DescribeKey":         scanNotExercised["kms:DescribeKey"],
-		"kms:GetKeyPolicy":        scanNotExercised["kms:GetKeyPolicy"],
-		"iam:GetPolicy":           scanNotExercised["iam:GetPolicy"],
-		"iam:GetPolicyVersion":    scanNotExercised["iam:GetPolicyVersion"],
+		"ec2:DescribeRegions":             scanNotExercised["ec2:DescribeRegions"],
+		"ssm:ListTagsForResource":         scanNotExercised["ssm:ListTagsForResource"],
+		"sqs:GetQueueUrl":                 scanNotExercised["sqs:GetQueueUrl"],
+		"sqs:GetQueueAttributes":          scanNotExercised["sqs:GetQueueAttributes"],
+		"kms:DescribeKey":                 scanNotExercised["kms:DescribeKey"],
+		"kms:GetKeyPolicy":                scanNotExercised["kms:GetKeyPolicy"],
+		"iam:GetPolicy":                   scanNotExercised["iam:GetPolicy"],
+		"iam:GetPolicyVersion":            scanNotExercised["iam:GetPolicyVersion"],
+		"ec2:GetManagedPrefixListEntries": scanNotExercised["ec2:GetManagedPrefixListEntries"],
 	}
 )
 

@@ -190,3 +190,87 @@ func TestFixSSMManagedAndSSHRevoke(t *testing.T) {
 		t.Errorf("ssm-cloudwatch-agent-ssh-logs plans for the newly managed instance = %+v", ps)
 	}
 }
+
+// TestSSHOpenThroughPrefixLists: a rule naming a managed prefix list admits what the list
+// holds (read with GetManagedPrefixListEntries): an instance whose port 22 admits a list of
+// office ranges passes, one whose list holds 0.0.0.0/0 fails, and `fix --apply
+// --allow-revoke` removes that group's reference to the list (the list stays), after which it
+// passes.
+func TestSSHOpenThroughPrefixLists(t *testing.T) {
+	s := moto(t)
+	ctx := motoserver.Ctx(t)
+	cfg := s.Config("us-east-1")
+	ec := ec2.NewFromConfig(cfg)
+	list := func(name string, cidrs ...string) string {
+		var entries []ec2types.AddPrefixListEntry
+		for _, c := range cidrs {
+			entries = append(entries, ec2types.AddPrefixListEntry{Cidr: aws.String(c)})
+		}
+		out, err := ec.CreateManagedPrefixList(ctx, &ec2.CreateManagedPrefixListInput{PrefixListName: aws.String(name), AddressFamily: aws.String("IPv4"),
+			MaxEntries: aws.Int32(10), Entries: entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.PrefixList.PrefixListId)
+	}
+	group := func(name, listID string) string {
+		out, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: out.GroupId, IpPermissions: []ec2types.IpPermission{
+			{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), PrefixListIds: []ec2types.PrefixListId{{PrefixListId: aws.String(listID)}}},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.GroupId)
+	}
+	run := func(group string) string {
+		out, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(amzn2AMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SecurityGroupIds: []string{group}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.Instances[0].InstanceId)
+	}
+	openList, officeList := list("anywhere", "10.0.0.0/8", "0.0.0.0/0"), list("office", "203.0.113.0/24")
+	openGroup := group("via-open-list", openList)
+	exposed, office := run(openGroup), run(group("via-office-list", officeList))
+	key := func(instance string) string {
+		return "ec2-ssh-open-to-internet us-east-1 arn:aws:ec2:us-east-1:" + motoserver.DefaultAccount + ":instance/" + instance
+	}
+	var messages []string
+	for _, f := range scanNow(t, s, "ec2-ssh-open-to-internet") {
+		messages = append(messages, f.Message)
+	}
+	before := statuses(scanNow(t, s, "ec2-ssh-open-to-internet"))
+	if before[key(exposed)] != checks.Fail || before[key(office)] != checks.Pass {
+		t.Fatalf("before: %v\n%s", before, strings.Join(messages, "\n"))
+	}
+	if !strings.Contains(strings.Join(messages, "\n"), "from prefix list "+openList+", which holds 0.0.0.0/0") {
+		t.Errorf("messages do not name the list and its entry:\n%s", strings.Join(messages, "\n"))
+	}
+
+	doc, err, stderr := fix(t, true, func(o *Options) { o.Checks, o.AllowRevoke = []string{"ec2-ssh-open-to-internet"}, true })
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, stderr)
+	}
+	var revokes []string
+	for _, p := range doc.Plans {
+		for _, a := range p.Actions {
+			if a.IAMAction() == "ec2:RevokeSecurityGroupIngress" {
+				revokes = append(revokes, a.Key()+" "+string(a.Outcome))
+			}
+		}
+	}
+	if len(revokes) != 1 || !strings.Contains(revokes[0], `"PrefixListIds":[{"PrefixListId":"`+openList+`"}]`) || !strings.HasSuffix(revokes[0], " done") {
+		t.Fatalf("revokes = %v, want the one reference to %s, done", revokes, openList)
+	}
+	after := statuses(scanNow(t, s, "ec2-ssh-open-to-internet"))
+	if after[key(exposed)] != checks.Pass || after[key(office)] != checks.Pass {
+		t.Errorf("after: %v", after)
+	}
+	entries, err := ec.GetManagedPrefixListEntries(ctx, &ec2.GetManagedPrefixListEntriesInput{PrefixListId: aws.String(openList)})
+	if err != nil || len(entries.Entries) != 2 {
+		t.Errorf("the list itself must stay as it was: %+v, %v", entries, err)
+	}
+}
