@@ -1,7 +1,9 @@
 package agentconfig
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -81,7 +83,7 @@ func Resolve(ssm *snapshot.SSMData, mi *snapshot.ManagedInstance) Resolution {
 		if a.Name != ManageAgentDocument {
 			continue
 		}
-		hit, why := targets(a.Targets, mi)
+		hit, why := targets(a.Targets, mi, ssm.ResourceGroups)
 		if why != "" {
 			res.Unresolved = fmt.Sprintf("association %s: %s", a.AssociationID, why)
 			return res
@@ -190,8 +192,17 @@ func sortByTime(s []Source) {
 }
 
 // targets reports whether State Manager targets select mi; why is set when that cannot be
-// told from the snapshot.
-func targets(ts []snapshot.AssociationTarget, mi *snapshot.ManagedInstance) (hit bool, why string) {
+// told from the snapshot. A resource group target (resource-groups:Name) is resolved as State
+// Manager resolves it: a tag-based group's query against mi's tags, a CloudFormation-stack
+// group by its members; resource-groups:ResourceTypeFilters, if given, further narrows it to
+// those resource types.
+func targets(ts []snapshot.AssociationTarget, mi *snapshot.ManagedInstance, groups []snapshot.ResourceGroup) (hit bool, why string) {
+	var typeFilter []string
+	for _, t := range ts {
+		if t.Key == "resource-groups:ResourceTypeFilters" {
+			typeFilter = t.Values
+		}
+	}
 	for _, t := range ts {
 		switch {
 		case t.Key == "InstanceIds":
@@ -213,9 +224,111 @@ func targets(ts []snapshot.AssociationTarget, mi *snapshot.ManagedInstance) (hit
 					return true, ""
 				}
 			}
+		case t.Key == "resource-groups:Name":
+			if len(typeFilter) > 0 && !typeMatches(typeFilter, resourceType(mi)) {
+				continue
+			}
+			for _, name := range t.Values {
+				hit, why := inGroup(name, mi, groups)
+				if hit || why != "" {
+					return hit, why
+				}
+			}
 		case strings.HasPrefix(t.Key, "resource-groups:"):
-			return false, fmt.Sprintf("targets %s, a resource group, which lookout does not resolve", t.Key)
+			// ResourceTypeFilters, read above; any other key is not one State Manager documents.
+			if t.Key != "resource-groups:ResourceTypeFilters" {
+				return false, fmt.Sprintf("targets %s, which lookout does not resolve", t.Key)
+			}
 		}
 	}
 	return false, ""
+}
+
+// resourceType is mi's type as resource groups name it.
+func resourceType(mi *snapshot.ManagedInstance) string {
+	if mi.ResourceType == "ManagedInstance" || strings.HasPrefix(mi.InstanceID, "mi-") {
+		return "AWS::SSM::ManagedInstance"
+	}
+	return "AWS::EC2::Instance"
+}
+
+// typeMatches reports whether a resource type filter admits typ.
+func typeMatches(filter []string, typ string) bool {
+	for _, f := range filter {
+		if f == typ || f == "AWS::AllSupported" {
+			return true
+		}
+	}
+	return false
+}
+
+// tagQuery is a TAG_FILTERS_1_0 resource query (Resource Groups API reference, ResourceQuery):
+// a resource is in the group when its type is one of ResourceTypeFilters and it has every
+// TagFilter's key with one of that filter's values (any value when none is listed).
+type tagQuery struct {
+	ResourceTypeFilters []string `json:"ResourceTypeFilters"`
+	TagFilters          []struct {
+		Key    string   `json:"Key"`
+		Values []string `json:"Values"`
+	} `json:"TagFilters"`
+}
+
+// inGroup reports whether mi is a member of the resource group name; why is set when that
+// cannot be told.
+func inGroup(name string, mi *snapshot.ManagedInstance, groups []snapshot.ResourceGroup) (bool, string) {
+	var g *snapshot.ResourceGroup
+	for i := range groups {
+		if groups[i].Name == name {
+			g = &groups[i]
+		}
+	}
+	switch {
+	case g == nil:
+		return false, fmt.Sprintf("targets resource group %s, which was not collected", name)
+	case g.Error != nil:
+		return false, fmt.Sprintf("targets resource group %s, which could not be read: %s", name, g.Error.Error())
+	case g.NotFound:
+		return false, "" // a group that does not exist holds nothing
+	}
+	switch g.QueryType {
+	case "TAG_FILTERS_1_0":
+		var q tagQuery
+		if err := json.Unmarshal([]byte(g.Query), &q); err != nil {
+			return false, fmt.Sprintf("targets resource group %s, whose tag query lookout cannot read: %v", name, err)
+		}
+		if len(q.ResourceTypeFilters) > 0 && !typeMatches(q.ResourceTypeFilters, resourceType(mi)) {
+			return false, ""
+		}
+		if len(q.TagFilters) == 0 {
+			return false, fmt.Sprintf("targets resource group %s, whose tag query has no tag filter", name)
+		}
+		if mi.Tags == nil && mi.TagsError != nil {
+			return false, fmt.Sprintf("targets resource group %s, a tag query, but the tags of %s could not be read: %s", name, mi.InstanceID, mi.TagsError.Error())
+		}
+		for _, f := range q.TagFilters {
+			v, ok := mi.Tags[f.Key]
+			if !ok || (len(f.Values) > 0 && !slices.Contains(f.Values, v)) {
+				return false, ""
+			}
+		}
+		return true, ""
+	case "CLOUDFORMATION_STACK_1_0":
+		if !g.MembersRead {
+			return false, fmt.Sprintf("targets resource group %s, a CloudFormation stack group whose members were not read", name)
+		}
+		for _, m := range g.Members {
+			if strings.HasSuffix(m, ":instance/"+mi.InstanceID) || strings.HasSuffix(m, ":managed-instance/"+mi.InstanceID) {
+				return true, ""
+			}
+		}
+		return false, ""
+	}
+	return false, fmt.Sprintf("targets resource group %s, whose query type %s lookout does not resolve", name, orNone(g.QueryType))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }

@@ -28,8 +28,22 @@ func TestResolve(t *testing.T) {
 		Targets: []snapshot.AssociationTarget{{Key: "InstanceIds", Values: []string{"*"}}}, Parameters: params("configure (append)", "AmazonCloudWatch-extra")}
 	other := snapshot.Association{AssociationID: "a-other", Name: "AWS-UpdateSSMAgent",
 		Targets: []snapshot.AssociationTarget{{Key: "InstanceIds", Values: []string{"*"}}}}
-	rg := snapshot.Association{AssociationID: "a-rg", Name: ManageAgentDocument,
+	rg := snapshot.Association{AssociationID: "a-rg", Name: ManageAgentDocument, Status: "Success", LastRun: at(1), Parameters: params("configure", "AmazonCloudWatch-rg"),
 		Targets: []snapshot.AssociationTarget{{Key: "resource-groups:Name", Values: []string{"web"}}}}
+	rgEC2Only := rg
+	rgEC2Only.Targets = []snapshot.AssociationTarget{{Key: "resource-groups:Name", Values: []string{"web"}}, {Key: "resource-groups:ResourceTypeFilters", Values: []string{"AWS::EC2::Instance"}}}
+	rgHybridOnly := rg
+	rgHybridOnly.Targets = []snapshot.AssociationTarget{{Key: "resource-groups:Name", Values: []string{"web"}}, {Key: "resource-groups:ResourceTypeFilters", Values: []string{"AWS::SSM::ManagedInstance"}}}
+	tagGroup := func(query string) []snapshot.ResourceGroup {
+		return []snapshot.ResourceGroup{{Name: "web", QueryType: "TAG_FILTERS_1_0", Query: query}}
+	}
+	withGroups := func(groups []snapshot.ResourceGroup, assocs ...snapshot.Association) snapshot.SSMData {
+		return snapshot.SSMData{Associations: assocs, ResourceGroups: groups}
+	}
+	stack := func(read bool, members ...string) []snapshot.ResourceGroup {
+		return []snapshot.ResourceGroup{{Name: "web", QueryType: "CLOUDFORMATION_STACK_1_0", Query: `{"ResourceTypeFilters":["AWS::AllSupported"],"StackIdentifier":"arn:aws:cloudformation:us-east-1:123456789012:stack/web/1"}`,
+			Members: members, MembersRead: read}}
+	}
 	cmd := func(id, inst, status, action, loc string, h int) snapshot.AgentCommand {
 		return snapshot.AgentCommand{CommandID: id, InstanceID: inst, DocumentName: ManageAgentDocument, Status: status, RequestedAt: at(h), Parameters: params(action, loc)}
 	}
@@ -50,7 +64,33 @@ func TestResolve(t *testing.T) {
 		{name: "id-targeted association, then an append for every instance", ssm: snapshot.SSMData{Associations: []snapshot.Association{all, byID}}, mi: bare,
 			want: []string{"AmazonCloudWatch-bare", "AmazonCloudWatch-extra"}, assoc: true},
 		{name: "tags unreadable: unresolved, not negative", ssm: snapshot.SSMData{Associations: []snapshot.Association{byTag}}, mi: untagged, unresolved: true},
-		{name: "resource group target: unresolved", ssm: snapshot.SSMData{Associations: []snapshot.Association{rg}}, mi: bare, unresolved: true},
+		// A resource group target is resolved as State Manager resolves it.
+		{name: "resource group not collected: unresolved", ssm: snapshot.SSMData{Associations: []snapshot.Association{rg}}, mi: bare, unresolved: true},
+		{name: "resource group that could not be read: unresolved", mi: web, unresolved: true,
+			ssm: withGroups([]snapshot.ResourceGroup{{Name: "web", Error: &snapshot.ReadError{Operation: "resource-groups:GetGroupQuery", Message: "denied"}}}, rg)},
+		{name: "resource group that does not exist holds nothing", mi: web, ssm: withGroups([]snapshot.ResourceGroup{{Name: "web", NotFound: true}}, rg)},
+		{name: "tag group: its query selects the tagged instance", mi: web, assoc: true, want: []string{"AmazonCloudWatch-rg"},
+			ssm: withGroups(tagGroup(`{"ResourceTypeFilters":["AWS::EC2::Instance"],"TagFilters":[{"Key":"Role","Values":["web","api"]}]}`), rg)},
+		{name: "tag group: a key with any value", mi: web, assoc: true, want: []string{"AmazonCloudWatch-rg"},
+			ssm: withGroups(tagGroup(`{"ResourceTypeFilters":["AWS::AllSupported"],"TagFilters":[{"Key":"Role","Values":[]}]}`), rg)},
+		{name: "tag group: every tag filter must hold", mi: web,
+			ssm: withGroups(tagGroup(`{"ResourceTypeFilters":["AWS::EC2::Instance"],"TagFilters":[{"Key":"Role","Values":["web"]},{"Key":"Env","Values":["prod"]}]}`), rg)},
+		{name: "tag group: another value is not a member", mi: web,
+			ssm: withGroups(tagGroup(`{"ResourceTypeFilters":["AWS::EC2::Instance"],"TagFilters":[{"Key":"Role","Values":["db"]}]}`), rg)},
+		{name: "tag group of hybrid instances only", mi: web,
+			ssm: withGroups(tagGroup(`{"ResourceTypeFilters":["AWS::SSM::ManagedInstance"],"TagFilters":[{"Key":"Role","Values":["web"]}]}`), rg)},
+		{name: "tag group: the instance's tags unreadable: unresolved", mi: untagged, unresolved: true,
+			ssm: withGroups(tagGroup(`{"ResourceTypeFilters":["AWS::EC2::Instance"],"TagFilters":[{"Key":"Role","Values":["web"]}]}`), rg)},
+		{name: "the association's type filter admits EC2 instances", mi: web, assoc: true, want: []string{"AmazonCloudWatch-rg"},
+			ssm: withGroups(tagGroup(`{"ResourceTypeFilters":["AWS::AllSupported"],"TagFilters":[{"Key":"Role"}]}`), rgEC2Only)},
+		{name: "the association's type filter excludes EC2 instances", mi: web,
+			ssm: withGroups(tagGroup(`{"ResourceTypeFilters":["AWS::AllSupported"],"TagFilters":[{"Key":"Role"}]}`), rgHybridOnly)},
+		{name: "stack group: a member of the stack", mi: bare, assoc: true, want: []string{"AmazonCloudWatch-rg"},
+			ssm: withGroups(stack(true, "arn:aws:ec2:us-east-1:123456789012:instance/i-bare", "arn:aws:s3:::bucket"), rg)},
+		{name: "stack group: not a member", mi: web, ssm: withGroups(stack(true, "arn:aws:ec2:us-east-1:123456789012:instance/i-bare"), rg)},
+		{name: "stack group whose members were not read: unresolved", mi: bare, unresolved: true, ssm: withGroups(stack(false), rg)},
+		{name: "group of a query type lookout does not know: unresolved", mi: bare, unresolved: true,
+			ssm: withGroups([]snapshot.ResourceGroup{{Name: "web", QueryType: "SERVICE_LINKED"}}, rg)},
 		{name: "a later configure command replaces the association's configuration", mi: bare, want: []string{"AmazonCloudWatch-cmd"},
 			ssm: snapshot.SSMData{Associations: []snapshot.Association{byID}, Commands: []snapshot.AgentCommand{cmd("c1", "i-bare", "Success", "configure", "AmazonCloudWatch-cmd", 5)}}},
 		{name: "an association run after a command replaces the command's configuration", mi: bare, assoc: true, want: []string{"AmazonCloudWatch-bare"},

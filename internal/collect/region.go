@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroups"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -37,6 +38,7 @@ type regionClients struct {
 	lambda      *lambda.Client
 	ec2         *ec2.Client
 	ssm         *ssm.Client
+	groups      *resourcegroups.Client
 	sqs         *sqs.Client
 	kms         *kms.Client
 
@@ -75,6 +77,7 @@ func newBoundRegionClients(c *Collector, cfg aws.Config, accountID, region strin
 		lambda:      lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.APIOptions = api(o.APIOptions, "lambda") }),
 		ec2:         ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.APIOptions = api(o.APIOptions, "ec2") }),
 		ssm:         ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.APIOptions = api(o.APIOptions, "ssm") }),
+		groups:      resourcegroups.NewFromConfig(cfg, func(o *resourcegroups.Options) { o.APIOptions = api(o.APIOptions, "resource-groups") }),
 		sqs:         sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.APIOptions = api(o.APIOptions, "sqs") }),
 		kms:         kms.NewFromConfig(cfg, func(o *kms.Options) { o.APIOptions = api(o.APIOptions, "kms") }),
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroups"
+	rgtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroups/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -58,7 +60,72 @@ func collectSSM(ctx context.Context, c *regionClients, r *snapshot.Region) {
 			d.Commands, d.CommandsError = manageAgentCommands(ctx, c)
 		}
 	})
-	d.AgentConfigs = agentConfigs(ctx, c, d)
+	// The agent configurations and the targeted resource groups both follow from the
+	// associations, and not from each other.
+	fanOut(2, func(i int) {
+		if i == 0 {
+			d.AgentConfigs = agentConfigs(ctx, c, d)
+		} else {
+			d.ResourceGroups = targetedGroups(ctx, c, d.Associations)
+		}
+	})
+}
+
+// targetedGroups reads, once each, the resource groups the associations target
+// (resource-groups:Name), as State Manager resolves them: the group's query, and for a
+// CloudFormation-stack group the resources it holds.
+func targetedGroups(ctx context.Context, c *regionClients, assocs []snapshot.Association) []snapshot.ResourceGroup {
+	names := map[string]bool{}
+	for _, a := range assocs {
+		for _, t := range a.Targets {
+			if t.Key == "resource-groups:Name" {
+				for _, v := range t.Values {
+					names[v] = true
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	groups := make([]snapshot.ResourceGroup, 0, len(names))
+	for _, n := range sortedKeys(names) {
+		groups = append(groups, snapshot.ResourceGroup{Name: n})
+	}
+	fanOut(len(groups), func(i int) {
+		g := &groups[i]
+		out, err := c.groups.GetGroupQuery(ctx, &resourcegroups.GetGroupQueryInput{Group: aws.String(g.Name)})
+		switch {
+		case errorCode(err) == "NotFoundException":
+			g.NotFound = true
+			return
+		case err != nil:
+			g.Error = readError("resource-groups:GetGroupQuery", err)
+			return
+		case out.GroupQuery == nil || out.GroupQuery.ResourceQuery == nil:
+			g.Error = &snapshot.ReadError{Operation: "resource-groups:GetGroupQuery", Message: "the answer holds no resource query"}
+			return
+		}
+		g.QueryType, g.Query = string(out.GroupQuery.ResourceQuery.Type), aws.ToString(out.GroupQuery.ResourceQuery.Query)
+		if g.QueryType != string(rgtypes.QueryTypeCloudformationStack10) {
+			return // a tag query is evaluated against the instances' tags
+		}
+		g.Members = []string{}
+		p := resourcegroups.NewListGroupResourcesPaginator(c.groups, &resourcegroups.ListGroupResourcesInput{Group: aws.String(g.Name)})
+		if e := pages(ctx, p.HasMorePages, p.NextPage, "resource-groups:ListGroupResources", func(page *resourcegroups.ListGroupResourcesOutput) {
+			for _, r := range page.Resources {
+				if r.Identifier != nil {
+					g.Members = append(g.Members, aws.ToString(r.Identifier.ResourceArn))
+				}
+			}
+		}); e != nil {
+			g.Error, g.Members = e, nil
+			return
+		}
+		sort.Strings(g.Members)
+		g.MembersRead = true
+	})
+	return groups
 }
 
 // keptParameters keeps the ManageAgent parameters that say how the agent is driven.
@@ -365,7 +432,8 @@ func fillInstanceTags(ctx context.Context, c *regionClients, r *snapshot.Region)
 	tagTargets := false
 	for _, a := range r.SSM.Associations {
 		for _, t := range a.Targets {
-			tagTargets = tagTargets || t.Key == "tag-key" || strings.HasPrefix(t.Key, "tag:")
+			// A resource group's tag query is evaluated against the tags too.
+			tagTargets = tagTargets || t.Key == "tag-key" || strings.HasPrefix(t.Key, "tag:") || t.Key == "resource-groups:Name"
 		}
 	}
 	if !tagTargets {

@@ -7,10 +7,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/resourcegroups"
+	rgtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroups/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -36,6 +39,11 @@ type agentSetup struct {
 	ubuntuPath       string        // what the Ubuntu configuration collects
 	amznStreamAge    time.Duration // age of the newest event in the Amazon Linux stream
 	skipUbuntuStream bool
+	// ubuntuGroup targets the Ubuntu configuration's association at a resource group instead
+	// of the tag: "tag-group" (a tag query for ssh-logs=auth), "other-tag-group" (a query for
+	// a tag the instance lacks) or "stack-group" (the group of a CloudFormation stack that
+	// creates the Ubuntu instance).
+	ubuntuGroup string
 }
 
 func defaultAgentSetup() agentSetup {
@@ -73,6 +81,36 @@ func (s agentSetup) build(t *testing.T, srv *motoserver.Server) (ubuntuID, amznI
 		return aws.ToString(out.Instances[0].InstanceId)
 	}
 	ubuntuID, amznID = run(ubuntuAMI, s.ubuntuTags), run(amzn2AMI, s.amznTags)
+	target := ssmtypes.Target{Key: aws.String("tag:ssh-logs"), Values: []string{"auth"}}
+	if s.ubuntuGroup != "" {
+		target = ssmtypes.Target{Key: aws.String("resource-groups:Name"), Values: []string{"ssh-fleet"}}
+		query := rgtypes.ResourceQuery{Type: rgtypes.QueryTypeTagFilters10, Query: aws.String(`{"ResourceTypeFilters":["AWS::EC2::Instance"],"TagFilters":[{"Key":"ssh-logs","Values":["auth"]}]}`)}
+		switch s.ubuntuGroup {
+		case "other-tag-group":
+			query.Query = aws.String(`{"ResourceTypeFilters":["AWS::EC2::Instance"],"TagFilters":[{"Key":"ssh-logs","Values":["secure"]}]}`)
+		case "stack-group":
+			// The Ubuntu instance is the stack's, and the group is the stack's.
+			if _, err := ec.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{ubuntuID}}); err != nil {
+				t.Fatal(err)
+			}
+			cf := cloudformation.NewFromConfig(cfg)
+			stack, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String("ssh-fleet"), TemplateBody: aws.String(
+				`{"Resources":{"Web":{"Type":"AWS::EC2::Instance","Properties":{"ImageId":"` + ubuntuAMI + `","IamInstanceProfile":"cw-agent"}}}}`)})
+			if err != nil {
+				t.Fatalf("CreateStack: %v", err)
+			}
+			res, err := cf.ListStackResources(ctx, &cloudformation.ListStackResourcesInput{StackName: stack.StackId})
+			if err != nil || len(res.StackResourceSummaries) != 1 {
+				t.Fatalf("ListStackResources: %+v %v", res, err)
+			}
+			ubuntuID = aws.ToString(res.StackResourceSummaries[0].PhysicalResourceId)
+			query = rgtypes.ResourceQuery{Type: rgtypes.QueryTypeCloudformationStack10,
+				Query: aws.String(`{"ResourceTypeFilters":["AWS::AllSupported"],"StackIdentifier":"` + aws.ToString(stack.StackId) + `"}`)}
+		}
+		if _, err := resourcegroups.NewFromConfig(cfg).CreateGroup(ctx, &resourcegroups.CreateGroupInput{Name: aws.String("ssh-fleet"), ResourceQuery: &query}); err != nil {
+			t.Fatalf("CreateGroup: %v", err)
+		}
+	}
 
 	sm := ssm.NewFromConfig(cfg)
 	put := func(name, path, group string) {
@@ -91,7 +129,7 @@ func (s agentSetup) build(t *testing.T, srv *motoserver.Server) (ubuntuID, amznI
 	}
 	if _, err := sm.CreateAssociation(ctx, &ssm.CreateAssociationInput{
 		Name: aws.String("AmazonCloudWatch-ManageAgent"), AssociationName: aws.String("cw-agent-ubuntu"),
-		Targets:    []ssmtypes.Target{{Key: aws.String("tag:ssh-logs"), Values: []string{"auth"}}},
+		Targets:    []ssmtypes.Target{target},
 		Parameters: params("AmazonCloudWatch-ubuntu"),
 	}); err != nil {
 		t.Fatalf("CreateAssociation: %v", err)
@@ -162,6 +200,12 @@ func TestSSHLogsAgainstMoto(t *testing.T) {
 			broken: "amzn", want: "not reporting to SSM (ping status ConnectionLost"},
 		{name: "no stream for the instance", modify: func(s *agentSetup) { s.skipUbuntuStream = true },
 			broken: "ubuntu", want: "has no stream"},
+		// An association that targets a resource group covers the instances State Manager
+		// resolves it to.
+		{name: "association targets a tag-based resource group holding the instance", modify: func(s *agentSetup) { s.ubuntuGroup = "tag-group" }},
+		{name: "association targets a tag-based resource group without the instance", modify: func(s *agentSetup) { s.ubuntuGroup = "other-tag-group" },
+			broken: "ubuntu", want: "not covered by any CloudWatch Agent configuration"},
+		{name: "association targets a CloudFormation stack group holding the instance", modify: func(s *agentSetup) { s.ubuntuGroup = "stack-group" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,7 @@ def install_extensions():
     install_cloudwatch_metric_data_exact()
     install_events_test_event_pattern()
     install_logs_test_metric_filter_double()
+    install_resourcegroups_list_group_resources()
 
 
 def install_sns_pending_confirmation():
@@ -716,6 +717,59 @@ def install_logs_test_metric_filter_double():
         return json.dumps({"matches": matches})
 
     handler.test_metric_filter = test_metric_filter
+
+
+def install_resourcegroups_list_group_resources():
+    """resource-groups:ListGroupResources, which moto 5.2.1 routes nowhere (its handler raises
+    NotImplementedError and no URL reaches it). For a CLOUDFORMATION_STACK_1_0 group, as AWS
+    does, the members are the resources of the stack its query names (moto's CloudFormation
+    backend), filtered by the query's ResourceTypeFilters (AWS::AllSupported admits every
+    type), each as {ResourceArn, ResourceType}; an EC2 instance's ARN is
+    arn:aws:ec2:REGION:ACCOUNT:instance/ID, and resources whose ARN moto does not give are
+    left out. A tag-based group is refused (BadRequestException): lookout evaluates its query
+    itself, and this launcher does not stand in for the tagging API."""
+    import json
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.core.exceptions import JsonRESTError
+    from moto.resourcegroups import responses as rg_responses
+    from moto.resourcegroups import urls as rg_urls
+
+    handler = rg_responses.ResourceGroupsResponse
+    if getattr(handler.list_group_resources, "lookout_patched", False):
+        return
+
+    def member_arn(rtype, physical_id, account, region):
+        if rtype == "AWS::EC2::Instance":
+            return "arn:aws:ec2:%s:%s:instance/%s" % (region, account, physical_id)
+        if physical_id and physical_id.startswith("arn:"):
+            return physical_id
+        return None
+
+    def list_group_resources(self):
+        name = self._get_param("Group") or self._get_param("GroupName")
+        if name and ":group/" in name:
+            name = name.split(":group/")[-1]
+        group = self.resourcegroups_backend.get_group(group_name=name)
+        query = group.resource_query or {}
+        if query.get("Type") != "CLOUDFORMATION_STACK_1_0":
+            raise JsonRESTError("BadRequestException", "lookout's launcher answers ListGroupResources for CloudFormation stack groups only")
+        q = json.loads(query.get("Query") or "{}")
+        types = q.get("ResourceTypeFilters") or ["AWS::AllSupported"]
+        cf = cloudformation_backends[self.current_account][self.region]
+        stack = cf.get_stack(q.get("StackIdentifier"))
+        ids = []
+        for res in stack.stack_resources:
+            rtype = getattr(res, "cf_resource_type", "")
+            if "AWS::AllSupported" not in types and rtype not in types:
+                continue
+            arn = member_arn(rtype, getattr(res, "physical_resource_id", ""), self.current_account, self.region)
+            if arn:
+                ids.append({"ResourceArn": arn, "ResourceType": rtype})
+        return json.dumps({"Resources": [{"Identifier": i} for i in ids], "ResourceIdentifiers": ids})
+
+    list_group_resources.lookout_patched = True
+    handler.list_group_resources = list_group_resources
+    rg_urls.url_paths["{0}/list-group-resources$"] = handler.dispatch
 
 
 # ---- IAM: the AWS managed policies an instance role needs ----

@@ -652,6 +652,26 @@ type SSMData struct {
 	// AgentConfigs are the CloudWatch Agent configurations referenced by associations and
 	// commands, parsed: only the collected files, never the parameter's raw value.
 	AgentConfigs []AgentConfig `json:"agent_configs,omitempty"`
+	// ResourceGroups are the resource groups the ManageAgent associations target
+	// (resource-groups:Name), read as State Manager resolves them: each group's query
+	// (resource-groups:GetGroupQuery), and a CloudFormation-stack group's members
+	// (resource-groups:ListGroupResources).
+	ResourceGroups []ResourceGroup `json:"resource_groups,omitempty"`
+}
+
+// ResourceGroup is one resource group as its query says: QueryType TAG_FILTERS_1_0 (Query
+// holds ResourceTypeFilters and TagFilters, evaluated against the instances' tags) or
+// CLOUDFORMATION_STACK_1_0 (Query names the stack; Members are the ARNs of its resources, read
+// once MembersRead). NotFound is set when the group does not exist; Error when it could not
+// be read.
+type ResourceGroup struct {
+	Name        string     `json:"name"`
+	QueryType   string     `json:"query_type,omitempty"`
+	Query       string     `json:"query,omitempty"`
+	Members     []string   `json:"members,omitempty"`
+	MembersRead bool       `json:"members_read,omitempty"`
+	NotFound    bool       `json:"not_found,omitempty"`
+	Error       *ReadError `json:"error,omitempty"`
 }
 
 // ManagedInstance is one DescribeInstanceInformation entry.

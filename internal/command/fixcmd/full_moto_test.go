@@ -183,7 +183,7 @@ func TestFixEverything(t *testing.T) {
 var iamPrefix = map[string]string{
 	"CloudTrail": "cloudtrail", "CloudWatch": "cloudwatch", "CloudWatch Logs": "logs", "EC2": "ec2",
 	"EventBridge": "events", "IAM": "iam", "KMS": "kms", "Lambda": "lambda", "S3": "s3", "SNS": "sns", "SQS": "sqs",
-	"SSM": "ssm", "STS": "sts", "Organizations": "organizations",
+	"SSM": "ssm", "STS": "sts", "Organizations": "organizations", "Resource Groups": "resource-groups",
 }
 
 // impliedActions are the permissions a call needs beyond its own action (AWS Service
@@ -223,24 +223,28 @@ var (
 		// The permissions of rule-target roles; lookout's own rules take no role.
 		// The execution role of lookout's StopLogging function is read with its inline
 		// policies; it has no managed policy attached, so no managed policy is fetched.
-		"iam:GetPolicy":                   "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
-		"iam:GetPolicyVersion":            "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
-		"ssm:GetDocument":                 "only for SSM Automation rule targets; lookout's rules target SNS and Lambda (see TestCollectDelivery)",
-		"ec2:GetManagedPrefixListEntries": "only for prefix lists a running instance's group names on a rule, which this flow has none of (see TestSSHOpenThroughPrefixLists)",
+		"iam:GetPolicy":                      "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
+		"iam:GetPolicyVersion":               "only for managed policies attached to a rule target's or a function's role (see TestCollectDelivery)",
+		"ssm:GetDocument":                    "only for SSM Automation rule targets; lookout's rules target SNS and Lambda (see TestCollectDelivery)",
+		"ec2:GetManagedPrefixListEntries":    "only for prefix lists a running instance's group names on a rule, which this flow has none of (see TestSSHOpenThroughPrefixLists)",
+		"resource-groups:GetGroupQuery":      "only for resource groups a ManageAgent association targets, which this flow has none of (see TestSSHLogsAgainstMoto)",
+		"resource-groups:ListGroupResources": "only for CloudFormation-stack groups a ManageAgent association targets (see TestSSHLogsAgainstMoto)",
 		// AWS's pattern evaluators, asked only on request.
 		"logs:TestMetricFilter":   "only with scan --verify-patterns or pattern test --aws (see internal/secondopinion's TestAWSEvaluatorOnMoto)",
 		"events:TestEventPattern": "only with scan --verify-patterns or pattern test --aws (see internal/secondopinion's TestAWSEvaluatorOnMoto)",
 	}
 	fixNotExercised = map[string]string{
-		"ec2:DescribeRegions":             scanNotExercised["ec2:DescribeRegions"],
-		"ssm:ListTagsForResource":         scanNotExercised["ssm:ListTagsForResource"],
-		"sqs:GetQueueUrl":                 scanNotExercised["sqs:GetQueueUrl"],
-		"sqs:GetQueueAttributes":          scanNotExercised["sqs:GetQueueAttributes"],
-		"kms:DescribeKey":                 scanNotExercised["kms:DescribeKey"],
-		"kms:GetKeyPolicy":                scanNotExercised["kms:GetKeyPolicy"],
-		"iam:GetPolicy":                   scanNotExercised["iam:GetPolicy"],
-		"iam:GetPolicyVersion":            scanNotExercised["iam:GetPolicyVersion"],
-		"ec2:GetManagedPrefixListEntries": scanNotExercised["ec2:GetManagedPrefixListEntries"],
+		"ec2:DescribeRegions":                scanNotExercised["ec2:DescribeRegions"],
+		"ssm:ListTagsForResource":            scanNotExercised["ssm:ListTagsForResource"],
+		"sqs:GetQueueUrl":                    scanNotExercised["sqs:GetQueueUrl"],
+		"sqs:GetQueueAttributes":             scanNotExercised["sqs:GetQueueAttributes"],
+		"kms:DescribeKey":                    scanNotExercised["kms:DescribeKey"],
+		"kms:GetKeyPolicy":                   scanNotExercised["kms:GetKeyPolicy"],
+		"iam:GetPolicy":                      scanNotExercised["iam:GetPolicy"],
+		"iam:GetPolicyVersion":               scanNotExercised["iam:GetPolicyVersion"],
+		"ec2:GetManagedPrefixListEntries":    scanNotExercised["ec2:GetManagedPrefixListEntries"],
+		"resource-groups:GetGroupQuery":      scanNotExercised["resource-groups:GetGroupQuery"],
+		"resource-groups:ListGroupResources": scanNotExercised["resource-groups:ListGroupResources"],
 	}
 )
 
