@@ -86,7 +86,6 @@ func Verify(ctx context.Context, ev Evaluator, findings []checks.Finding, opts O
 	// One question per distinct (pattern, event): an organisation deploys the same rule
 	// everywhere, and the same CIS events are stamped for each account and region.
 	q := &questions{ev: ev, asked: map[string]*answer{}}
-	opinions := make([]*route.SecondOpinion, len(sites))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
 	plans := make([]plan, len(sites))
@@ -100,7 +99,6 @@ func Verify(ctx context.Context, ev Evaluator, findings []checks.Finding, opts O
 	errs := map[string]bool{}
 	for i, s := range sites {
 		op := plans[i].opinion()
-		opinions[i] = op
 		s.jp.Record(op)
 		key := s.jp.Pattern + "\x00" + s.jp.Detection.ID
 		if !seenPattern[key] {
