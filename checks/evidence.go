@@ -160,12 +160,18 @@ type OpenRuleEvidence struct {
 
 // SSHLogsEvidence is the evidence of ssm-cloudwatch-agent-ssh-logs for one instance.
 type SSHLogsEvidence struct {
-	ReadError     *snapshot.ReadError    `json:"read_error,omitempty"`
-	Instance      ManagedInstanceSummary `json:"instance"`
-	SSHLogPaths   []string               `json:"ssh_log_paths,omitempty"`
-	ConfiguredBy  []SourceEvidence       `json:"configured_by,omitempty"`
-	FailedCommand *SourceEvidence        `json:"failed_command,omitempty"`
-	Streams       []StreamEvidence       `json:"streams,omitempty"`
+	ReadError   *snapshot.ReadError    `json:"read_error,omitempty"`
+	Instance    ManagedInstanceSummary `json:"instance"`
+	SSHLogPaths []string               `json:"ssh_log_paths,omitempty"`
+	// SSHUnits are the systemd units sshd runs as on the instance's distribution (both known
+	// ones when the distribution is not known), which a journald entry must select.
+	SSHUnits     []string         `json:"ssh_units,omitempty"`
+	ConfiguredBy []SourceEvidence `json:"configured_by,omitempty"`
+	// SyslogInventory is what SSM Inventory lists of the syslog daemons on a distribution that
+	// ships without one (read only where a file entry is to carry the SSH log).
+	SyslogInventory *snapshot.SyslogInventory `json:"syslog_inventory,omitempty"`
+	FailedCommand   *SourceEvidence           `json:"failed_command,omitempty"`
+	Streams         []StreamEvidence          `json:"streams,omitempty"`
 }
 
 // ManagedInstanceSummary names an SSM managed instance.
@@ -193,12 +199,22 @@ type SourceEvidence struct {
 type StreamEvidence struct {
 	Configuration string `json:"configuration"`
 	ConfiguredBy  string `json:"configured_by"`
-	FilePath      string `json:"file_path"`
-	LogGroup      string `json:"log_group"`
-	LogStream     string `json:"log_stream"`
+	// FilePath is the file entry's path; Journal describes a journald entry instead.
+	FilePath  string                `json:"file_path,omitempty"`
+	Journal   *JournalEntryEvidence `json:"journal,omitempty"`
+	LogGroup  string                `json:"log_group"`
+	LogStream string                `json:"log_stream"`
 	// LastIngestionTime is when the stream last received data (nil: never, or not read).
 	LastIngestionTime *time.Time `json:"last_ingestion_time,omitempty"`
 	Verdict           Status     `json:"verdict,omitempty"`
+}
+
+// JournalEntryEvidence is the journald collect_list entry that carries the SSH log, as
+// written: no units means every unit, no priority means info.
+type JournalEntryEvidence struct {
+	Index    int      `json:"index"`
+	Units    []string `json:"units,omitempty"`
+	Priority string   `json:"priority,omitempty"`
 }
 
 // Broken is the link the finding's evidence names as broken, or nil (a PASS, a check that is

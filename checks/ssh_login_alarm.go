@@ -106,11 +106,8 @@ func sshLogGroups(r *snapshot.Region) (groups []string, undecided string) {
 				why = append(why, "configuration "+src.Parameter+" could not be read: "+cfg.Error.Error())
 				continue
 			}
-			for _, f := range cfg.Files {
-				if !matchesAny(f.FilePath, agentconfig.KnownSSHLogPaths) {
-					continue
-				}
-				if g, err := agentconfig.Expand(f.LogGroupName, mi); err == nil {
+			for _, d := range agentconfig.SSHDestinations(cfg) {
+				if g, err := agentconfig.Expand(d.Group, mi); err == nil {
 					set[g] = true
 				}
 			}

@@ -13,8 +13,9 @@ import (
 // SSMAgentSSHLogs verifies, per SSM-managed Linux instance, the whole path by which its SSH
 // logins reach CloudWatch Logs (as in the auth.log SSH-login alarm design and the AWS
 // Well-Architected security lab): an AmazonCloudWatch-ManageAgent association or command puts
-// a configuration into its CloudWatch Agent, that configuration collects the file sshd writes
-// on this distribution, and the agent is demonstrably shipping it — the instance's own stream
+// a configuration into its CloudWatch Agent, that configuration collects what carries sshd's
+// lines on this distribution (the file it writes, or the systemd journal where no syslog
+// daemon writes one), and the agent is demonstrably shipping it — the instance's own stream
 // received data recently.
 func SSMAgentSSHLogs() *Check {
 	return &Check{
@@ -23,17 +24,23 @@ func SSMAgentSSHLogs() *Check {
 		Severity: High,
 		Service:  "ssm",
 		Verifies: "The instance reports to SSM (ping status Online); an AmazonCloudWatch-ManageAgent State Manager " +
-			"association targets it (by instance id, \"*\", tag or tag key) or else its latest successful ManageAgent " +
-			"command configured it, from a Parameter Store configuration whose collect_list covers the SSH log of its " +
-			"distribution (/var/log/auth.log on Ubuntu/Debian, /var/log/secure on Amazon Linux and the Red Hat family; " +
-			"globs honoured); and the instance's own stream in that log group (placeholders such as {instance_id} " +
-			"resolved) received data within --ssh-log-max-age (default 24h).",
-		Remediation: "Store an agent configuration named AmazonCloudWatch-* whose collect_list sends the distribution's SSH " +
-			"log to a log group with log_stream_name {instance_id}, and apply it with a State Manager association of " +
-			"AmazonCloudWatch-ManageAgent (action configure, optionalConfigurationSource ssm) targeting the instances " +
-			"by tag; the instance profile needs CloudWatchAgentServerPolicy.",
-		FixSummary: "add the platform's SSH log path to the agent configuration that applies (merged, never dropping entries), " +
-			"or give an uncovered instance a lookout configuration through a ManageAgent association",
+			"association targets it (by instance id, \"*\", tag, tag key or resource group) or else its latest successful " +
+			"ManageAgent command configured it, from a Parameter Store configuration with an entry that carries sshd's login " +
+			"lines: a files entry covering the SSH log of its distribution (/var/log/auth.log on Ubuntu/Debian, " +
+			"/var/log/secure on Amazon Linux and the Red Hat family; globs honoured; its filters admit the login line), or a " +
+			"journald entry selecting the unit sshd runs as (ssh.service on Ubuntu/Debian, sshd.service elsewhere; an alias " +
+			"does not count) at priority info or lower, with matches and filters that admit sshd's login entry; on Amazon " +
+			"Linux 2023 and Debian 12, which ship without rsyslog, a files entry fails when SSM Inventory lists no syslog " +
+			"daemon; and the instance's own stream in that log group (placeholders such as {instance_id} resolved) " +
+			"received data within --ssh-log-max-age (default 24h).",
+		Remediation: "Store an agent configuration named AmazonCloudWatch-* that sends the distribution's SSH log (the file, " +
+			"or on Amazon Linux 2023 and Debian 12 without rsyslog a journald entry for sshd's unit) to a log group with " +
+			"log_stream_name {instance_id}, and apply it with a State Manager association of AmazonCloudWatch-ManageAgent " +
+			"(action configure, optionalConfigurationSource ssm) targeting the instances by tag; the instance profile " +
+			"needs CloudWatchAgentServerPolicy.",
+		FixSummary: "add the platform's SSH log path (or, where no syslog daemon writes it, a journald entry for sshd's unit) " +
+			"to the agent configuration that applies (merged, never dropping entries), or give an uncovered instance a " +
+			"lookout configuration through a ManageAgent association",
 		Run:     runSSMAgentSSHLogs,
 		Plan:    planSSMAgentSSHLogs,
 		Project: projectSSMAgentSSHLogs,
@@ -46,13 +53,27 @@ func runSSMAgentSSHLogs(c *Check, s *snapshot.Snapshot, opts Options) []Finding 
 	})
 }
 
-// sshTarget is one (log group, stream) an instance's SSH log should reach.
+// sshTarget is one (log group, stream) an instance's SSH log should reach, by a file entry
+// or, when journal is set, by a journald entry.
 type sshTarget struct {
 	source   agentconfig.Source
 	file     snapshot.AgentLogFile
+	journal  *JournalEntryEvidence
+	doubt    string // set when lookout cannot tell whether the entry carries sshd's lines
 	group    string
 	stream   string
 	template string
+}
+
+// carrier names what carries the SSH log: the file, or the journal entry's units.
+func (t sshTarget) carrier() string {
+	if t.journal == nil {
+		return t.file.FilePath
+	}
+	if len(t.journal.Units) == 0 {
+		return "the journal (every unit)"
+	}
+	return "the journal (units " + strings.Join(t.journal.Units, ", ") + ")"
 }
 
 // sshPlan is the first pass over one instance: either a verdict already (not reporting, not
@@ -130,12 +151,16 @@ func (c *Check) planSSH(account string, r *snapshot.Region, mi *snapshot.Managed
 		}
 		return verdict(Fail, msg+"): its CloudWatch Agent configuration cannot be applied or verified through SSM")
 	}
-	candidates := agentconfig.KnownSSHLogPaths
+	candidates, units := agentconfig.KnownSSHLogPaths, agentconfig.KnownSSHUnits
 	if path, known := agentconfig.SSHLogPath(mi.PlatformName); known {
 		p.path = path
 		candidates = []string{path}
 	}
-	p.evidence.SSHLogPaths = candidates
+	if unit, known := agentconfig.SSHUnit(mi.PlatformName); known {
+		units = []string{unit}
+	}
+	p.evidence.SSHLogPaths, p.evidence.SSHUnits = candidates, units
+	p.evidence.SyslogInventory = mi.Syslog
 
 	res := agentconfig.Resolve(r.SSM, mi)
 	switch {
@@ -190,24 +215,51 @@ func (c *Check) planSSH(account string, r *snapshot.Region, mi *snapshot.Managed
 			continue
 		}
 		covered := false
+		addTarget := func(t sshTarget, group, what string) {
+			g, err1 := agentconfig.Expand(group, mi)
+			st, err2 := agentconfig.Expand(t.template, mi)
+			if err1 != nil || err2 != nil {
+				errs = append(errs, fmt.Sprintf("configuration %s: cannot resolve the log group or stream of %s: %v", src.Parameter, what, firstErr(err1, err2)))
+				return
+			}
+			t.group, t.stream = g, st
+			p.targets = append(p.targets, t)
+		}
 		for _, f := range cfg.Files {
-			if matchesAny(f.FilePath, candidates) {
+			switch {
+			case matchesAny(f.FilePath, candidates):
 				covered = true
-				t := sshTarget{source: src, file: f, template: f.LogStreamName}
-				g, err1 := agentconfig.Expand(f.LogGroupName, mi)
-				st, err2 := agentconfig.Expand(f.LogStreamName, mi)
-				if err1 != nil || err2 != nil {
-					errs = append(errs, fmt.Sprintf("configuration %s: cannot resolve the log group or stream of %s: %v", src.Parameter, f.FilePath, firstErr(err1, err2)))
+				if c := agentconfig.FileFiltersCarrySSH(f.Filters); !c.Ships {
+					misses = append(misses, fmt.Sprintf("configuration %s collects %s, but %s", src.Parameter, f.FilePath, c.Reason))
 					continue
 				}
-				t.group, t.stream = g, st
-				p.targets = append(p.targets, t)
-			} else if matchesAny(f.FilePath, agentconfig.KnownSSHLogPaths) {
+				addTarget(sshTarget{source: src, file: f, template: f.LogStreamName}, f.LogGroupName, f.FilePath)
+			case matchesAny(f.FilePath, agentconfig.KnownSSHLogPaths):
 				wrong = append(wrong, fmt.Sprintf("configuration %s collects %s, but %s writes SSH logins to %s", src.Parameter, f.FilePath, orDefault(mi.PlatformName, "this platform"), p.path))
 			}
 		}
+		for j, e := range cfg.Journal {
+			c := journalCarriage(e, units)
+			what := fmt.Sprintf("journald entry %d", j)
+			switch {
+			case c.Ships, c.Unknown:
+				// An entry lookout cannot judge still has a stream: stale, it ships nothing;
+				// fresh, it is ERROR, not PASS (judgeSSHStreams).
+				covered = true
+				ev := &JournalEntryEvidence{Index: j, Units: e.Units, Priority: e.Priority}
+				t := sshTarget{source: src, journal: ev, template: e.LogStreamName}
+				if c.Unknown {
+					t.doubt = fmt.Sprintf("lookout cannot tell whether configuration %s's %s carries sshd's login lines: %s", src.Parameter, what, c.Reason)
+				}
+				addTarget(t, e.LogGroupName, what)
+			case journalNamesSSH(e):
+				covered = true
+				misses = append(misses, fmt.Sprintf("configuration %s's %s does not carry sshd's login lines: %s", src.Parameter, what, c.Reason))
+			}
+		}
 		if !covered && !containsPrefix(wrong, "configuration "+src.Parameter+" ") {
-			misses = append(misses, fmt.Sprintf("configuration %s (from %s) does not collect %s (it collects %s)", src.Parameter, src.Describe(), strings.Join(candidates, " or "), filesList(cfg.Files)))
+			misses = append(misses, fmt.Sprintf("configuration %s (from %s) collects neither %s nor sshd's journal entries (%s) (it collects %s)",
+				src.Parameter, src.Describe(), strings.Join(candidates, " or "), strings.Join(units, " or "), collectedList(cfg)))
 		}
 	}
 	if len(p.targets) > 0 {
@@ -234,10 +286,14 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 	streams := make([]StreamEvidence, len(p.targets))
 	for i, t := range p.targets {
 		streams[i] = StreamEvidence{Configuration: t.source.Parameter, ConfiguredBy: t.source.Describe(), FilePath: t.file.FilePath,
-			LogGroup: t.group, LogStream: t.stream}
+			Journal: t.journal, LogGroup: t.group, LogStream: t.stream}
 		o := func(s Status, msg string) { outcomes = append(outcomes, outcome{s, msg}); streams[i].Verdict = s }
 		if t.source.Kind == "association" && t.source.Status == "Failed" {
 			o(Fail, fmt.Sprintf("the CloudWatch Agent command failed: %s of %s reports status Failed (aggregated over its targets)", t.source.Describe(), agentconfig.ManageAgentDocument))
+			continue
+		}
+		if msg := fileNeverWritten(mi, t); msg != "" {
+			o(Fail, msg)
 			continue
 		}
 		if r.Logs == nil {
@@ -250,7 +306,7 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 			o(Error, fmt.Sprintf("could not read log group %s: %s", t.group, r.Logs.Error.Error()))
 			continue
 		case g == nil:
-			o(Fail, fmt.Sprintf("no data: log group %s does not exist, so the agent has never shipped %s there", t.group, t.file.FilePath))
+			o(Fail, fmt.Sprintf("no data: log group %s does not exist, so the agent has never shipped %s there", t.group, t.carrier()))
 			continue
 		case g.StreamsError != nil:
 			o(Error, fmt.Sprintf("could not read the streams of %s: %s", t.group, g.StreamsError.Error()))
@@ -281,14 +337,23 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 		if age > opts.SSHLogMaxAge {
 			msg := fmt.Sprintf("no data within %s: stream %s in %s last received data at %s (%s before the scan)",
 				humanDuration(opts.SSHLogMaxAge), t.stream, t.group, last.UTC().Format(time.RFC3339), humanDuration(age))
-			if hint := agentconfig.JournalOnlyHint(mi.PlatformName, mi.PlatformVersion); hint != "" {
+			if hint := agentconfig.JournalOnlyHint(mi.PlatformName, mi.PlatformVersion); hint != "" && t.journal == nil {
 				msg += "; " + hint
 			}
 			o(Fail, msg)
 			continue
 		}
+		if t.doubt != "" {
+			o(Error, fmt.Sprintf("stream %s in %s is fresh, but %s", t.stream, t.group, t.doubt))
+			continue
+		}
+		if t.journal == nil && agentconfig.JournalOnly(mi.PlatformName, mi.PlatformVersion) && mi.Syslog != nil && mi.Syslog.Error != nil {
+			o(Error, fmt.Sprintf("stream %s in %s is fresh, but whether %s is written at all (this distribution ships without a syslog daemon) could not be read from SSM Inventory: %s",
+				t.stream, t.group, t.file.FilePath, mi.Syslog.Error.Error()))
+			continue
+		}
 		o(Pass, fmt.Sprintf("%s ships %s to %s/%s (configured by %s from %s); last data %s, within %s",
-			label, t.file.FilePath, t.group, t.stream, t.source.Describe(), t.source.Parameter, last.UTC().Format(time.RFC3339), humanDuration(opts.SSHLogMaxAge)))
+			label, t.carrier(), t.group, t.stream, t.source.Describe(), t.source.Parameter, last.UTC().Format(time.RFC3339), humanDuration(opts.SSHLogMaxAge)))
 	}
 	p.evidence.Streams = streams
 	best := outcomes[0]
@@ -315,6 +380,22 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 		f.Fix = &FixHint{Available: false, Summary: "check the CloudWatch Agent on the instance (amazon-cloudwatch-agent-ctl -a status) and that " + orDefault(p.path, "the SSH log") + " exists and is readable"}
 	}
 	return f
+}
+
+// fileNeverWritten is why a file entry cannot carry the SSH log of an instance whose
+// distribution ships without a syslog daemon, when SSM Inventory's application list was taken
+// and holds none: sshd's lines reach only the journal, and the file is never written. ""
+// when that does not apply (a journald entry, another distribution, no inventory, a daemon
+// listed).
+func fileNeverWritten(mi *snapshot.ManagedInstance, t sshTarget) string {
+	inv := mi.Syslog
+	if t.journal != nil || !agentconfig.JournalOnly(mi.PlatformName, mi.PlatformVersion) ||
+		inv == nil || inv.Error != nil || inv.CaptureTime == nil || len(inv.Daemons) > 0 {
+		return ""
+	}
+	unit, _ := agentconfig.SSHUnit(mi.PlatformName)
+	return fmt.Sprintf("%s is never written: %s %s ships without a syslog daemon and SSM Inventory (AWS:Application, taken %s) lists no %s, so sshd logs only to the journal; collect it with a journald entry for %s",
+		t.file.FilePath, mi.PlatformName, mi.PlatformVersion, inv.CaptureTime.UTC().Format(time.RFC3339), strings.Join(agentconfig.SyslogDaemons, " or "), unit)
 }
 
 func sourcesEvidence(srcs []agentconfig.Source) []SourceEvidence {
@@ -362,15 +443,45 @@ func containsPrefix(list []string, prefix string) bool {
 	return false
 }
 
-func filesList(files []snapshot.AgentLogFile) string {
-	if len(files) == 0 {
+// journalCarriage judges a journald entry for the units sshd may run as: it ships if it
+// carries one of them, and lookout cannot tell if it cannot tell for one and carries none.
+func journalCarriage(e snapshot.AgentJournalEntry, units []string) agentconfig.Carriage {
+	var out agentconfig.Carriage
+	for i, unit := range units {
+		c := agentconfig.JournalCarriesSSH(e, unit)
+		if c.Ships {
+			return c
+		}
+		if i == 0 || c.Unknown {
+			out = c
+		}
+	}
+	return out
+}
+
+// journalNamesSSH reports whether a journald entry was meant for sshd (it names a unit
+// starting with "ssh"), so that one that misses its lines is worth naming.
+func journalNamesSSH(e snapshot.AgentJournalEntry) bool {
+	return slices.ContainsFunc(e.Units, func(u string) bool { return strings.HasPrefix(u, "ssh") })
+}
+
+// collectedList names what a configuration collects: its files and journald entries.
+func collectedList(cfg *snapshot.AgentConfig) string {
+	var what []string
+	for _, f := range cfg.Files {
+		what = append(what, f.FilePath)
+	}
+	for _, e := range cfg.Journal {
+		if len(e.Units) == 0 {
+			what = append(what, "the journal")
+		} else {
+			what = append(what, "the journal of "+strings.Join(e.Units, ", "))
+		}
+	}
+	if len(what) == 0 {
 		return "no log files"
 	}
-	var paths []string
-	for _, f := range files {
-		paths = append(paths, f.FilePath)
-	}
-	return strings.Join(paths, ", ")
+	return strings.Join(what, ", ")
 }
 
 func orDefault(s, def string) string {

@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/lookout-audit/lookout/internal/agentconfig"
 	"github.com/lookout-audit/lookout/internal/plan"
@@ -22,7 +23,9 @@ const (
 // planSSMAgentSSHLogs makes an instance's CloudWatch Agent collect its distribution's SSH log:
 //   - an instance configured from a Parameter Store configuration that misses the path gets the
 //     path added to that configuration (a merge: the user's entries stay), sent to the log
-//     group its other SSH entries use, else to lookout-ssh-logs;
+//     group its other SSH entries use, else to lookout-ssh-logs; on a distribution that ships
+//     without a syslog daemon (Amazon Linux 2023, Debian 12), unless SSM Inventory lists one,
+//     a journald entry for sshd's unit instead, as the file would never be written;
 //   - an instance nothing configures gets lookout's configuration, an association of
 //     AWS-ConfigureAWSPackage installing the agent (idempotent where it is installed: lookout
 //     cannot see whether it is) and an association of AmazonCloudWatch-ManageAgent applying the
@@ -55,6 +58,14 @@ func planSSMAgentSSHLogs(s *snapshot.Snapshot, f Finding, _ FixOptions) ([]plan.
 	if !known {
 		return nil, fmt.Sprintf("lookout does not know where %q writes SSH logins: add the file to the agent configuration by hand", mi.PlatformName), nil
 	}
+	// Where the distribution ships without a syslog daemon and the inventory does not show
+	// one installed, sshd's file is never written: the agent collects the journal instead.
+	unit, _ := agentconfig.SSHUnit(mi.PlatformName)
+	viaJournal := agentconfig.JournalOnly(mi.PlatformName, mi.PlatformVersion) && (mi.Syslog == nil || len(mi.Syslog.Daemons) == 0)
+	carrier := path
+	if viaJournal {
+		carrier = "the journal of " + unit
+	}
 	res := agentconfig.Resolve(r.SSM, mi)
 	if res.Stopped != nil {
 		return nil, fmt.Sprintf("the agent on %s was stopped by %s: lookout does not restart what someone stopped", mi.InstanceID, res.Stopped.Describe()), nil
@@ -72,8 +83,13 @@ func planSSMAgentSSHLogs(s *snapshot.Snapshot, f Finding, _ FixOptions) ([]plan.
 		cfg := configs[src.Parameter]
 		if cfg != nil && cfg.Error == nil {
 			for _, file := range cfg.Files {
-				if matchesAny(file.FilePath, []string{path}) {
+				if !viaJournal && matchesAny(file.FilePath, []string{path}) && agentconfig.FileFiltersCarrySSH(file.Filters).Ships {
 					return nil, fmt.Sprintf("%s's agent configuration %s already collects %s: the agent is not shipping it (check the agent, its instance profile's CloudWatch Logs permissions, and that sshd writes the file)", mi.InstanceID, src.Parameter, path), nil
+				}
+			}
+			for _, e := range cfg.Journal {
+				if agentconfig.JournalCarriesSSH(e, unit).Ships {
+					return nil, fmt.Sprintf("%s's agent configuration %s already collects the journal of %s: the agent is not shipping it (check the agent is 1.300070.0 or later, and its instance profile's CloudWatch Logs permissions)", mi.InstanceID, src.Parameter, unit), nil
 				}
 			}
 		}
@@ -85,14 +101,14 @@ func planSSMAgentSSHLogs(s *snapshot.Snapshot, f Finding, _ FixOptions) ([]plan.
 		param := params[len(params)-1]
 		group := fixSSHLogGroup
 		if cfg := configs[param]; cfg != nil {
-			for _, file := range cfg.Files {
-				if matchesAny(file.FilePath, agentconfig.KnownSSHLogPaths) {
-					group = file.LogGroupName
+			for _, d := range agentconfig.SSHDestinations(cfg) {
+				if !strings.Contains(d.Group, "{") {
+					group = d.Group
 				}
 			}
 		}
 		out = append(out, sshLogGroupActions(a, r, group)...)
-		out = append(out, agentConfigAction(p, a.ID, r.Name, param, path, group, plan.Change))
+		out = append(out, agentConfigAction(p, a.ID, r.Name, param, carrier, viaJournal, path, unit, group, plan.Change))
 		return out, fmt.Sprintf("the agent picks the change up when the association or command that applies %s runs again "+
 			"(aws ssm start-associations-once, or rerun the command)", param), nil
 	}
@@ -100,7 +116,7 @@ func planSSMAgentSSHLogs(s *snapshot.Snapshot, f Finding, _ FixOptions) ([]plan.
 		return nil, fmt.Sprintf("the last ManageAgent command on %s failed (%s): find out why before lookout adds another", mi.InstanceID, res.Failed.Describe()), nil
 	}
 	out = append(out, sshLogGroupActions(a, r, fixSSHLogGroup)...)
-	out = append(out, agentConfigAction(p, a.ID, r.Name, fixAgentConfigParam, path, fixSSHLogGroup, plan.Configure))
+	out = append(out, agentConfigAction(p, a.ID, r.Name, fixAgentConfigParam, carrier, viaJournal, path, unit, fixSSHLogGroup, plan.Configure))
 	target := []plan.AssociationTarget{{Key: "InstanceIds", Values: []string{mi.InstanceID}}}
 	out = append(out,
 		plan.Action{Region: r.Name,
@@ -139,12 +155,22 @@ func sshLogGroupActions(a *snapshot.Account, r *snapshot.Region, group string) [
 		Why:    "receives the SSH logs, one stream per instance"}}
 }
 
-func agentConfigAction(partition, account, region, param, path, group string, effect plan.Effect) plan.Action {
+// agentConfigAction adds the SSH log to an agent configuration: the file path, or, viaJournal,
+// a journald entry for sshd's unit.
+func agentConfigAction(partition, account, region, param, carrier string, viaJournal bool, path, unit, group string, effect plan.Effect) plan.Action {
+	put := plan.PutParameter{Name: param}
+	if viaJournal {
+		put.AddJournal = []plan.AgentJournalEntry{{LogGroupName: group, LogStreamName: fixStreamTemplate, Units: []string{unit}}}
+	} else {
+		put.AddLogFiles = []plan.AgentLogFile{{FilePath: path, LogGroupName: group, LogStreamName: fixStreamTemplate}}
+	}
+	why := fmt.Sprintf("adds %s → %s/%s to the agent configuration (read and merged at apply time: existing entries are kept)", carrier, group, fixStreamTemplate)
+	if viaJournal {
+		why += "; this distribution ships without a syslog daemon, so sshd logs only to the journal (agent 1.300070.0 or later collects it)"
+	}
 	return plan.Action{Region: region,
 		Target: fixARN(partition, "ssm", region, account, "parameter/"+param), Effect: effect,
-		Params: plan.PutParameter{Name: param, AddLogFiles: []plan.AgentLogFile{{
-			FilePath: path, LogGroupName: group, LogStreamName: fixStreamTemplate}}},
-		Why: fmt.Sprintf("adds %s → %s/%s to the agent configuration (read and merged at apply time: existing entries are kept)", path, group, fixStreamTemplate)}
+		Params: put, Why: why}
 }
 
 // projectSSMAgentSSHLogs adds the configurations, associations and log groups the plans create,
@@ -179,6 +205,9 @@ func projectSSMAgentSSHLogs(s *snapshot.Snapshot, plans []plan.Plan, _ FixOption
 				cfg.Error = nil
 				for _, add := range params.AddLogFiles {
 					cfg.Files = append(cfg.Files, snapshot.AgentLogFile{FilePath: add.FilePath, LogGroupName: add.LogGroupName, LogStreamName: add.LogStreamName})
+				}
+				for _, add := range params.AddJournal {
+					cfg.Journal = append(cfg.Journal, snapshot.AgentJournalEntry{LogGroupName: add.LogGroupName, LogStreamName: add.LogStreamName, Units: add.Units})
 				}
 			case plan.CreateAssociation:
 				if params.Name != agentconfig.ManageAgentDocument {

@@ -39,6 +39,16 @@ func file(path, group, stream string) snapshot.AgentLogFile {
 	return snapshot.AgentLogFile{FilePath: path, LogGroupName: group, LogStreamName: stream}
 }
 
+func journal(group string, units ...string) snapshot.AgentJournalEntry {
+	return snapshot.AgentJournalEntry{LogGroupName: group, LogStreamName: "{instance_id}", Units: units}
+}
+
+// al2023 makes baseSSH's Amazon Linux box Amazon Linux 2023; debian12 its Ubuntu box Debian 12.
+func al2023(s *snapshot.SSMData) { s.ManagedInstances[1].PlatformVersion = "2023" }
+func debian12(s *snapshot.SSMData) {
+	s.ManagedInstances[0].PlatformName, s.ManagedInstances[0].PlatformVersion = "Debian GNU/Linux", "12"
+}
+
 func group(name string, wanted []string, streams ...snapshot.LogStream) snapshot.LogGroup {
 	return snapshot.LogGroup{Name: name, Streams: streams, StreamsWanted: wanted}
 }
@@ -103,7 +113,7 @@ func TestSSMAgentSSHLogs(t *testing.T) {
 		{"config misses the path", func(s *snapshot.SSMData, _ *snapshot.LogsData) {
 			s.AgentConfigs[1] = cfg("AmazonCloudWatch-ubuntu", file("/var/log/syslog", "EC2-SSH-Logs", "{instance_id}"))
 			s.AgentConfigs[0], s.AgentConfigs[1] = s.AgentConfigs[1], cfg("AmazonCloudWatch-securitylab", file("/var/log/secure", "securitylablogs", "{instance_id}-ssh"))
-		}, map[string]want{"i-ubuntu": {Fail, "misses the SSH log path: configuration AmazonCloudWatch-ubuntu (from command c-ubuntu) does not collect /var/log/auth.log (it collects /var/log/syslog)"}, "i-amzn": {Pass, ""}}},
+		}, map[string]want{"i-ubuntu": {Fail, "misses the SSH log path: configuration AmazonCloudWatch-ubuntu (from command c-ubuntu) collects neither /var/log/auth.log nor sshd's journal entries (ssh.service) (it collects /var/log/syslog)"}, "i-amzn": {Pass, ""}}},
 		{"wrong path for the platform: /var/log/secure on Ubuntu does not count", func(s *snapshot.SSMData, _ *snapshot.LogsData) {
 			s.Commands[0].Parameters = manageAgent("configure", "AmazonCloudWatch-securitylab")
 		}, map[string]want{"i-ubuntu": {Fail, "wrong SSH log path for the platform: configuration AmazonCloudWatch-securitylab collects /var/log/secure, but Ubuntu writes SSH logins to /var/log/auth.log"}, "i-amzn": {Pass, ""}}},
@@ -193,6 +203,79 @@ func TestSSMAgentSSHLogs(t *testing.T) {
 			s.ManagedInstances[1].PlatformVersion = "2023"
 			l.LogGroups[1].Streams[0] = stream("i-amzn-ssh", 30*time.Hour)
 		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "unless rsyslog is installed"}}},
+		// The agent on journal-only distributions: the Amazon Linux box becomes AL2023 and the
+		// Ubuntu box Debian 12, configured through the journal or through a file.
+		{"AL2023 journald entry for sshd ships", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			s.AgentConfigs[1] = cfg("AmazonCloudWatch-securitylab", file("/var/log/httpd/access_log", "securitylablogs", "apache-access-logs"))
+			s.AgentConfigs[1].Journal = []snapshot.AgentJournalEntry{journal("ssh-journal", "sshd")}
+			l.LogGroups = append(l.LogGroups, group("ssh-journal", []string{"i-amzn"}, stream("i-amzn", time.Minute)))
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Pass, "ships the journal (units sshd) to ssh-journal/i-amzn"}}},
+		{"AL2023 journald entry with a stale stream: no journal hint about rsyslog", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			s.AgentConfigs[1] = cfg("AmazonCloudWatch-securitylab")
+			s.AgentConfigs[1].Journal = []snapshot.AgentJournalEntry{journal("ssh-journal", "sshd")}
+			l.LogGroups = append(l.LogGroups, group("ssh-journal", []string{"i-amzn"}, stream("i-amzn", 30*time.Hour)))
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "stream i-amzn in ssh-journal last received data"}}},
+		{"Debian 12 journald entry names the alias sshd: selects nothing", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			debian12(s)
+			s.AgentConfigs[0] = cfg("AmazonCloudWatch-ubuntu")
+			s.AgentConfigs[0].Journal = []snapshot.AgentJournalEntry{journal("ssh-journal", "sshd")}
+			l.LogGroups = append(l.LogGroups, group("ssh-journal", []string{"i-ubuntu"}, stream("i-ubuntu", time.Minute)))
+		}, map[string]want{"i-ubuntu": {Fail, "its units (sshd) do not include ssh.service"}, "i-amzn": {Pass, ""}}},
+		{"Debian 12 journald entry for ssh ships", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			debian12(s)
+			s.AgentConfigs[0] = cfg("AmazonCloudWatch-ubuntu")
+			s.AgentConfigs[0].Journal = []snapshot.AgentJournalEntry{journal("ssh-journal", "ssh.service")}
+			l.LogGroups = append(l.LogGroups, group("ssh-journal", []string{"i-ubuntu"}, stream("i-ubuntu", time.Minute)))
+		}, map[string]want{"i-ubuntu": {Pass, "ships the journal (units ssh.service)"}, "i-amzn": {Pass, ""}}},
+		{"a journald entry for other units does not count, however fresh its stream", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			s.AgentConfigs[1] = cfg("AmazonCloudWatch-securitylab")
+			s.AgentConfigs[1].Journal = []snapshot.AgentJournalEntry{journal("app-journal", "nginx", "php-fpm")}
+			l.LogGroups = append(l.LogGroups, group("app-journal", []string{"i-amzn"}, stream("i-amzn", time.Minute)))
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "collects neither /var/log/secure nor sshd's journal entries (sshd.service) (it collects the journal of nginx, php-fpm)"}}},
+		{"a journald entry whose priority stops above info", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			e := journal("ssh-journal", "sshd")
+			e.Priority = "warning"
+			s.AgentConfigs[1] = cfg("AmazonCloudWatch-securitylab")
+			s.AgentConfigs[1].Journal = []snapshot.AgentJournalEntry{e}
+			l.LogGroups = append(l.LogGroups, group("ssh-journal", []string{"i-amzn"}, stream("i-amzn", time.Minute)))
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "priority warning collects only entries more severe than info"}}},
+		{"a journald entry lookout cannot judge, fresh stream: ERROR", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			e := journal("ssh-journal")
+			e.Matches = []map[string]string{{"_HOSTNAME": "bastion"}}
+			s.AgentConfigs[1] = cfg("AmazonCloudWatch-securitylab")
+			s.AgentConfigs[1].Journal = []snapshot.AgentJournalEntry{e}
+			l.LogGroups = append(l.LogGroups, group("ssh-journal", []string{"i-amzn"}, stream("i-amzn", time.Minute)))
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Error, "_HOSTNAME=bastion"}}},
+		{"AL2023 file entry, inventory lists no rsyslog: the file is never written", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			s.ManagedInstances[1].Syslog = &snapshot.SyslogInventory{CaptureTime: sshAgo(time.Hour)}
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "/var/log/secure is never written: Amazon Linux 2023 ships without a syslog daemon and SSM Inventory (AWS:Application, taken 2026-11-22T09:00:00Z) lists no rsyslog"}}},
+		{"AL2023 file entry with rsyslog in the inventory: the stream decides", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			s.ManagedInstances[1].Syslog = &snapshot.SyslogInventory{CaptureTime: sshAgo(time.Hour), Daemons: []string{"rsyslog"}}
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Pass, "ships /var/log/secure"}}},
+		{"AL2023 file entry without inventory: the stream decides", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			s.ManagedInstances[1].Syslog = &snapshot.SyslogInventory{}
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Pass, "ships /var/log/secure"}}},
+		{"AL2023 file entry, inventory unreadable, fresh stream: ERROR", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			al2023(s)
+			s.ManagedInstances[1].Syslog = &snapshot.SyslogInventory{Error: &snapshot.ReadError{Operation: "ssm:ListInventoryEntries", Code: "AccessDeniedException", Message: "no"}}
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Error, "could not be read from SSM Inventory"}}},
+		{"Debian 12 file entry without rsyslog, journald entry beside it ships: one is enough", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			debian12(s)
+			s.ManagedInstances[0].Syslog = &snapshot.SyslogInventory{CaptureTime: sshAgo(time.Hour)}
+			s.AgentConfigs[0].Journal = []snapshot.AgentJournalEntry{journal("ssh-journal", "ssh")}
+			l.LogGroups = append(l.LogGroups, group("ssh-journal", []string{"i-ubuntu"}, stream("i-ubuntu", time.Minute)))
+		}, map[string]want{"i-ubuntu": {Pass, "ships the journal (units ssh)"}, "i-amzn": {Pass, ""}}},
+		{"Ubuntu file entry whose exclude filter drops logins", func(s *snapshot.SSMData, l *snapshot.LogsData) {
+			s.AgentConfigs[0].Files[0].Filters = []snapshot.AgentLogFilter{{Type: "exclude", Expression: "Accepted"}}
+		}, map[string]want{"i-ubuntu": {Fail, `its exclude filter "Accepted" drops sshd's login lines`}, "i-amzn": {Pass, ""}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,10 +70,10 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if len(got) == 0 && len(tt.want) == 0 {
+			if len(got.Files) == 0 && len(tt.want) == 0 {
 				return
 			}
-			if !reflect.DeepEqual(got, tt.want) {
+			if !reflect.DeepEqual(got.Files, tt.want) {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -92,6 +92,16 @@ func TestParseErrorsSayWhere(t *testing.T) {
 		{"file_path missing", `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/a"},{"log_group_name":"g"}]}}}}`, "collect_list[1].file_path: is required"},
 		{"file_path a number", `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":7}]}}}}`, "collect_list[0].file_path: must be a string, found a number"},
 		{"trailing data", `{} {}`, "trailing data"},
+		{"file filter of another type", `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/a","filters":[{"type":"drop","expression":"x"}]}]}}}}`, "collect_list[0].filters[0].type: must be include or exclude"},
+		{"file filter not a regular expression", `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/a","filters":[{"type":"include","expression":"(sshd"}]}]}}}}`, "filters[0].expression: not a regular expression"},
+		{"journal entry without a log group", `{"logs":{"logs_collected":{"journald":{"collect_list":[{"units":["sshd"]}]}}}}`, "journald.collect_list[0].log_group_name: is required"},
+		{"journal units not an array", `{"logs":{"logs_collected":{"journald":{"collect_list":[{"log_group_name":"g","units":"sshd"}]}}}}`, "collect_list[0].units: must be an array, found a string"},
+		{"journal units empty", `{"logs":{"logs_collected":{"journald":{"collect_list":[{"log_group_name":"g","units":[]}]}}}}`, "units: must name at least one unit"},
+		{"journal unit twice", `{"logs":{"logs_collected":{"journald":{"collect_list":[{"log_group_name":"g","units":["sshd","sshd"]}]}}}}`, `units[1]: "sshd" is listed twice`},
+		{"journal priority unknown", `{"logs":{"logs_collected":{"journald":{"collect_list":[{"log_group_name":"g","priority":"verbose"}]}}}}`, `priority: "verbose" is not a journal priority`},
+		{"journal priority a range", `{"logs":{"logs_collected":{"journald":{"collect_list":[{"log_group_name":"g","priority":"0..6"}]}}}}`, "is not a journal priority"},
+		{"journal match as FIELD=value text", `{"logs":{"logs_collected":{"journald":{"collect_list":[{"log_group_name":"g","matches":["_SYSTEMD_UNIT=sshd.service"]}]}}}}`, "matches[0]: must be an object of journal fields"},
+		{"journal match value a number", `{"logs":{"logs_collected":{"journald":{"collect_list":[{"log_group_name":"g","matches":[{"_UID":0}]}]}}}}`, "matches[0]._UID: must be a string, found a number"},
 		{"too large", "{" + strings.Repeat(" ", MaxConfigBytes) + "}", "larger than"},
 	}
 	for _, tt := range tests {
@@ -105,6 +115,38 @@ func TestParseErrorsSayWhere(t *testing.T) {
 				t.Errorf("err = %q, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// journalConfig is the shape of the agent's own journald samples: sshd by unit, defaults
+// elsewhere, next to a file entry.
+const journalConfig = `{"logs": {"log_stream_name": "shared", "logs_collected": {
+ "files": {"collect_list": [{"file_path": "/var/log/cloud-init.log", "log_group_name": "boot", "filters": [{"type": "exclude", "expression": "DEBUG"}]}]},
+ "journald": {"collect_list": [
+  {"log_group_name": "ssh", "units": ["sshd"]},
+  {"log_group_name": "system", "log_stream_name": "{hostname}", "units": ["systemd", "ssh.service"], "priority": "warning",
+   "matches": [{"_UID": "0"}, {"_TRANSPORT": "kernel"}], "filters": [{"type": "include", "expression": "Accepted"}]}
+ ]}}}}`
+
+func TestParseJournal(t *testing.T) {
+	got, err := Parse([]byte(journalConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFiles := []snapshot.AgentLogFile{{FilePath: "/var/log/cloud-init.log", LogGroupName: "boot", LogStreamName: "shared",
+		Filters: []snapshot.AgentLogFilter{{Type: "exclude", Expression: "DEBUG"}}}}
+	wantJournal := []snapshot.AgentJournalEntry{
+		// The journald pipeline does not read logs.log_stream_name: {instance_id} is its default.
+		{LogGroupName: "ssh", LogStreamName: "{instance_id}", Units: []string{"sshd"}},
+		{LogGroupName: "system", LogStreamName: "{hostname}", Units: []string{"systemd", "ssh.service"}, Priority: "warning",
+			Matches: []map[string]string{{"_UID": "0"}, {"_TRANSPORT": "kernel"}},
+			Filters: []snapshot.AgentLogFilter{{Type: "include", Expression: "Accepted"}}},
+	}
+	if !reflect.DeepEqual(got.Files, wantFiles) {
+		t.Errorf("files = %+v\nwant %+v", got.Files, wantFiles)
+	}
+	if !reflect.DeepEqual(got.Journal, wantJournal) {
+		t.Errorf("journal = %+v\nwant %+v", got.Journal, wantJournal)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -357,13 +358,13 @@ func agentConfigFrom(p ssmtypes.Parameter) snapshot.AgentConfig {
 			Message: "the configuration is a SecureString; lookout does not decrypt parameters"}
 		return cfg
 	}
-	files, err := agentconfig.Parse([]byte(aws.ToString(p.Value)))
+	collected, err := agentconfig.Parse([]byte(aws.ToString(p.Value)))
 	if err != nil {
 		cfg.Error = &snapshot.ReadError{Operation: "ssm:GetParameters", Code: "MalformedAgentConfiguration",
 			Message: fmt.Sprintf("parameter %s: %v", cfg.Parameter, err)}
 		return cfg
 	}
-	cfg.Files = files
+	cfg.Files, cfg.Journal = collected.Files, collected.Journal
 	return cfg
 }
 
@@ -390,6 +391,7 @@ func collectSSHLogStreams(ctx context.Context, c *regionClients, r *snapshot.Reg
 		return
 	}
 	fillInstanceTags(ctx, c, r)
+	readSyslogInventory(ctx, c, r.SSM)
 	wanted := wantedSSHStreams(r.SSM)
 	if len(wanted) == 0 {
 		return
@@ -422,6 +424,76 @@ func collectSSHLogStreams(ctx context.Context, c *regionClients, r *snapshot.Reg
 		}
 		g.Streams = streams
 	}
+}
+
+// readSyslogInventory reads, for each instance of a distribution that ships without a syslog
+// daemon (agentconfig.JournalOnly) and whose configuration has a file entry to carry its SSH
+// log, whether SSM Inventory lists a syslog daemon: without one, sshd's log file is never
+// written. One ssm:ListInventoryEntries call per such instance (AWS:Application filtered on the
+// daemons' package names, so the answer is a row or two, not the instance's every package).
+func readSyslogInventory(ctx context.Context, c *regionClients, d *snapshot.SSMData) {
+	configs := map[string]*snapshot.AgentConfig{}
+	for i := range d.AgentConfigs {
+		configs[d.AgentConfigs[i].Parameter] = &d.AgentConfigs[i]
+	}
+	var asked []*snapshot.ManagedInstance
+	for i := range d.ManagedInstances {
+		mi := &d.ManagedInstances[i]
+		if mi.PlatformType != string(ssmtypes.PlatformTypeLinux) || mi.PingStatus != string(ssmtypes.PingStatusOnline) ||
+			!agentconfig.JournalOnly(mi.PlatformName, mi.PlatformVersion) {
+			continue
+		}
+		files := false
+		for _, src := range agentconfig.Resolve(d, mi).Sources {
+			if cfg := configs[src.Parameter]; src.Config == "ssm" && cfg != nil {
+				files = files || slices.ContainsFunc(cfg.Files, func(f snapshot.AgentLogFile) bool { return coversAnySSHLog(f.FilePath) })
+			}
+		}
+		if files {
+			asked = append(asked, mi)
+		}
+	}
+	fanOut(len(asked), func(i int) {
+		asked[i].Syslog = syslogInventory(ctx, c, asked[i].InstanceID)
+	})
+}
+
+func syslogInventory(ctx context.Context, c *regionClients, instance string) *snapshot.SyslogInventory {
+	inv := &snapshot.SyslogInventory{}
+	in := &ssm.ListInventoryEntriesInput{
+		InstanceId: aws.String(instance), TypeName: aws.String("AWS:Application"), MaxResults: aws.Int32(50),
+		Filters: []ssmtypes.InventoryFilter{{Key: aws.String("AWS:Application.Name"), Values: agentconfig.SyslogDaemons, Type: ssmtypes.InventoryQueryOperatorTypeEqual}},
+	}
+	seen := map[string]bool{}
+	for page := 0; ; page++ {
+		out, err := c.ssm.ListInventoryEntries(ctx, in)
+		if err != nil {
+			inv.Error = readError("ssm:ListInventoryEntries", err)
+			return inv
+		}
+		if t := aws.ToString(out.CaptureTime); t != "" {
+			at, err := time.Parse(time.RFC3339, t)
+			if err != nil {
+				inv.Error = &snapshot.ReadError{Operation: "ssm:ListInventoryEntries", Code: "MalformedAnswer",
+					Message: fmt.Sprintf("CaptureTime %q of %s is not a time", t, instance)}
+				return inv
+			}
+			at = at.UTC()
+			inv.CaptureTime = &at
+		}
+		for _, e := range out.Entries {
+			if name := e["Name"]; slices.Contains(agentconfig.SyslogDaemons, name) && !seen[name] {
+				seen[name] = true
+				inv.Daemons = append(inv.Daemons, name)
+			}
+		}
+		if aws.ToString(out.NextToken) == "" || page == 10 {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	slices.Sort(inv.Daemons)
+	return inv
 }
 
 // fillInstanceTags copies EC2 tags onto the managed instances, when some ManageAgent
@@ -497,12 +569,9 @@ func wantedSSHStreams(d *snapshot.SSMData) map[string][]string {
 			if src.Config != "ssm" || cfg == nil {
 				continue
 			}
-			for _, f := range cfg.Files {
-				if !coversAnySSHLog(f.FilePath) {
-					continue
-				}
-				group, err1 := agentconfig.Expand(f.LogGroupName, mi)
-				stream, err2 := agentconfig.Expand(f.LogStreamName, mi)
+			for _, t := range agentconfig.SSHDestinations(cfg) {
+				group, err1 := agentconfig.Expand(t.Group, mi)
+				stream, err2 := agentconfig.Expand(t.Stream, mi)
 				if err1 != nil || err2 != nil {
 					continue // the check reports the unresolvable placeholder
 				}

@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -44,6 +45,12 @@ type agentSetup struct {
 	// a tag the instance lacks) or "stack-group" (the group of a CloudFormation stack that
 	// creates the Ubuntu instance).
 	ubuntuGroup string
+	// amznJournalUnits, when set, makes the Amazon Linux configuration collect the journal of
+	// these units (to the same group and stream) instead of /var/log/secure.
+	amznJournalUnits []string
+	// amznInventory, when set, is the Amazon Linux instance's AWS:Application inventory (the
+	// package names), put with ssm:PutInventory.
+	amznInventory []string
 }
 
 func defaultAgentSetup() agentSetup {
@@ -122,7 +129,27 @@ func (s agentSetup) build(t *testing.T, srv *motoserver.Server) (ubuntuID, amznI
 		}
 	}
 	put("AmazonCloudWatch-ubuntu", s.ubuntuPath, "EC2-SSH-Logs")
-	put("AmazonCloudWatch-securitylab-cw-config", "/var/log/secure", "securitylablogs")
+	if s.amznJournalUnits == nil {
+		put("AmazonCloudWatch-securitylab-cw-config", "/var/log/secure", "securitylablogs")
+	} else {
+		units, _ := json.Marshal(s.amznJournalUnits)
+		value := fmt.Sprintf(`{"logs":{"logs_collected":{
+			"files":{"collect_list":[{"file_path":"/var/log/httpd/access_log","log_group_name":"securitylablogs","log_stream_name":"apache-access-logs"}]},
+			"journald":{"collect_list":[{"log_group_name":"securitylablogs","units":%s}]}}}}`, units)
+		if _, err := sm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("AmazonCloudWatch-securitylab-cw-config"), Value: aws.String(value), Type: ssmtypes.ParameterTypeString}); err != nil {
+			t.Fatalf("PutParameter: %v", err)
+		}
+	}
+	if s.amznInventory != nil {
+		item := ssmtypes.InventoryItem{TypeName: aws.String("AWS:Application"), SchemaVersion: aws.String("1.1"),
+			CaptureTime: aws.String(time.Now().UTC().Add(-time.Hour).Format(time.RFC3339))}
+		for _, name := range s.amznInventory {
+			item.Content = append(item.Content, map[string]string{"Name": name, "Version": "1.0", "PackageId": name + "-1.0.rpm"})
+		}
+		if _, err := sm.PutInventory(ctx, &ssm.PutInventoryInput{InstanceId: aws.String(amznID), Items: []ssmtypes.InventoryItem{item}}); err != nil {
+			t.Fatalf("PutInventory: %v", err)
+		}
+	}
 	params := func(loc string) map[string][]string {
 		return map[string][]string{"action": {"configure"}, "mode": {"ec2"}, "optionalConfigurationSource": {"ssm"},
 			"optionalConfigurationLocation": {loc}, "optionalRestart": {"yes"}}
@@ -165,6 +192,9 @@ func (s agentSetup) build(t *testing.T, srv *motoserver.Server) (ubuntuID, amznI
 	return ubuntuID, amznID
 }
 
+// al2023 makes the Amazon Linux instance report Amazon Linux 2023 to SSM.
+func al2023(s *agentSetup) { s.amznTags = map[string]string{"ssm:platform-version": "2023"} }
+
 // sshVerdicts collects the region live and runs the SSH-log check on the snapshot.
 func sshVerdicts(t *testing.T, srv *motoserver.Server) (map[string]checks.Finding, *snapshot.Snapshot) {
 	t.Helper()
@@ -206,6 +236,15 @@ func TestSSHLogsAgainstMoto(t *testing.T) {
 		{name: "association targets a tag-based resource group without the instance", modify: func(s *agentSetup) { s.ubuntuGroup = "other-tag-group" },
 			broken: "ubuntu", want: "not covered by any CloudWatch Agent configuration"},
 		{name: "association targets a CloudFormation stack group holding the instance", modify: func(s *agentSetup) { s.ubuntuGroup = "stack-group" }},
+		// Amazon Linux 2023 ships without rsyslog: the journal, or a file only where the
+		// inventory shows a syslog daemon (or there is no inventory to say).
+		{name: "AL2023 journald entry for sshd", modify: func(s *agentSetup) { al2023(s); s.amznJournalUnits = []string{"sshd"} }},
+		{name: "AL2023 journald entry for Debian's unit", modify: func(s *agentSetup) { al2023(s); s.amznJournalUnits = []string{"ssh", "cron"} },
+			broken: "amzn", want: "do not include sshd.service"},
+		{name: "AL2023 file entry, inventory lists no rsyslog", modify: func(s *agentSetup) { al2023(s); s.amznInventory = []string{"openssh-server", "chrony"} },
+			broken: "amzn", want: "/var/log/secure is never written"},
+		{name: "AL2023 file entry, inventory lists rsyslog", modify: func(s *agentSetup) { al2023(s); s.amznInventory = []string{"openssh-server", "rsyslog"} }},
+		{name: "AL2023 file entry, no inventory", modify: al2023},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

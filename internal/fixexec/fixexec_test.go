@@ -30,7 +30,7 @@ func TestMergeAgentConfigKeepsUserEntries(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, added, err := MergeAgentConfig(tc.config, tc.files)
+			got, added, err := MergeAgentConfig(tc.config, tc.files, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err %v, want %q", err, tc.wantErr)
@@ -46,6 +46,40 @@ func TestMergeAgentConfigKeepsUserEntries(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMergeAgentConfigAddsJournal: a journald entry is appended beside the files, once; the
+// user's journald entries stay.
+func TestMergeAgentConfigAddsJournal(t *testing.T) {
+	user := `{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/app.log"}]},` +
+		`"journald":{"collect_list":[{"log_group_name":"apps","units":["nginx"]}]}}}}`
+	ssh := []plan.AgentJournalEntry{{LogGroupName: "lookout-ssh-logs", LogStreamName: "{instance_id}", Units: []string{"sshd.service"}}}
+	got, added, err := MergeAgentConfig(user, nil, ssh)
+	if err != nil || added != 1 {
+		t.Fatalf("added %d err %v, want 1", added, err)
+	}
+	var doc struct {
+		Logs struct {
+			LogsCollected struct {
+				Files struct {
+					CollectList []map[string]any `json:"collect_list"`
+				} `json:"files"`
+				Journald struct {
+					CollectList []map[string]any `json:"collect_list"`
+				} `json:"journald"`
+			} `json:"logs_collected"`
+		} `json:"logs"`
+	}
+	if err := json.Unmarshal([]byte(got), &doc); err != nil {
+		t.Fatal(err)
+	}
+	j := doc.Logs.LogsCollected.Journald.CollectList
+	if len(doc.Logs.LogsCollected.Files.CollectList) != 1 || len(j) != 2 || j[1]["log_group_name"] != "lookout-ssh-logs" || j[1]["log_stream_name"] != "{instance_id}" {
+		t.Fatalf("merged config:\n%s", got)
+	}
+	if _, again, err := MergeAgentConfig(got, nil, ssh); err != nil || again != 0 {
+		t.Errorf("merging the same entry twice added %d (err %v), want 0", again, err)
 	}
 }
 

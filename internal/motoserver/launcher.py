@@ -367,8 +367,66 @@ def install_ssm_extensions():
             out.append(item)
         return ActionResult({"CommandInvocations": out, "NextToken": token})
 
+    # SSM Inventory (PutInventory, ListInventoryEntries), which moto 5.2.1 does not model.
+    # As AWS: PutInventory takes the items of a managed node (InvalidInstanceId otherwise), one
+    # per TypeName, the latest replacing the earlier; ListInventoryEntries answers one node's
+    # item of one type — CaptureTime and SchemaVersion of the item, and its Content rows that
+    # pass every filter (Key TYPE.Attribute or Attribute; Type Equal, NotEqual, BeginWith; the
+    # values OR-ed) — paged by MaxResults (at most 50). A node without that item answers no
+    # entries and no CaptureTime. The store lives on the SSM backend, so /moto-api/reset
+    # clears it.
+    def inventory(self):
+        backend = self.ssm_backend
+        if not hasattr(backend, "lookout_inventory"):
+            backend.lookout_inventory = {}
+        return backend.lookout_inventory
+
+    def managed_node(self, instance_id):
+        if not any(mi["InstanceId"] == instance_id for mi in managed(self)):
+            raise JsonRESTError("InvalidInstanceId", "Instance %s is not a managed node." % instance_id)
+
+    def put_inventory(self):
+        instance_id = self._get_param("InstanceId")
+        managed_node(self, instance_id)
+        items = self._get_param("Items") or []
+        if not items:
+            raise ValidationException("PutInventory needs at least one item")
+        for item in items:
+            if not item.get("TypeName") or not item.get("SchemaVersion") or not item.get("CaptureTime"):
+                raise ValidationException("each inventory item needs TypeName, SchemaVersion and CaptureTime")
+            inventory(self).setdefault(instance_id, {})[item["TypeName"]] = {
+                "SchemaVersion": item["SchemaVersion"], "CaptureTime": item["CaptureTime"],
+                "Content": item.get("Content") or []}
+        return ActionResult({"Message": "Success"})
+
+    def row_passes(row, type_name, f):
+        key = f.get("Key", "")
+        if key.startswith(type_name + "."):
+            key = key[len(type_name) + 1:]
+        value, values, op = row.get(key), f.get("Values") or [], f.get("Type") or "Equal"
+        if op == "Equal":
+            return value in values
+        if op == "NotEqual":
+            return value not in values
+        if op == "BeginWith":
+            return value is not None and any(value.startswith(v) for v in values)
+        raise ValidationException("unsupported inventory filter type %s" % op)
+
+    def list_inventory_entries(self):
+        instance_id, type_name = self._get_param("InstanceId"), self._get_param("TypeName")
+        managed_node(self, instance_id)
+        item = inventory(self).get(instance_id, {}).get(type_name)
+        out = {"InstanceId": instance_id, "TypeName": type_name, "Entries": []}
+        if item is None:
+            return ActionResult(out)
+        rows = [r for r in item["Content"] if all(row_passes(r, type_name, f) for f in self._get_param("Filters") or [])]
+        page, token = _page(rows, self)
+        out.update(SchemaVersion=item["SchemaVersion"], CaptureTime=item["CaptureTime"], Entries=page, NextToken=token)
+        return ActionResult(out)
+
     for f in (describe_instance_information, create_association, describe_association,
-              delete_association, list_associations, list_commands, list_command_invocations):
+              delete_association, list_associations, list_commands, list_command_invocations,
+              put_inventory, list_inventory_entries):
         setattr(R, f.__name__, f)
 
     # SendCommand with only InstanceIds: moto turns the empty Targets into an unfiltered EC2

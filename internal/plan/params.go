@@ -403,11 +403,21 @@ type PutMetricAlarm struct {
 // ---- Systems Manager ----
 
 // PutParameter is lookout's merge into a CloudWatch Agent configuration in Parameter Store:
-// AddLogFiles are appended to the configuration read at apply time (the files it does not
-// collect yet), every other entry kept; an absent parameter is created with just those.
+// AddLogFiles and AddJournal are appended to the configuration read at apply time (the files
+// it does not collect yet, the journald entries it does not hold yet), every other entry
+// kept; an absent parameter is created with just those.
 type PutParameter struct {
-	Name        string         `json:"Name"`
-	AddLogFiles []AgentLogFile `json:"AddLogFiles"`
+	Name        string              `json:"Name"`
+	AddLogFiles []AgentLogFile      `json:"AddLogFiles,omitempty"`
+	AddJournal  []AgentJournalEntry `json:"AddJournal,omitempty"`
+}
+
+// AgentJournalEntry is one CloudWatch Agent logs.logs_collected.journald.collect_list entry
+// (agent 1.300070.0 and later).
+type AgentJournalEntry struct {
+	LogGroupName  string   `json:"log_group_name"`
+	LogStreamName string   `json:"log_stream_name,omitempty"`
+	Units         []string `json:"units"`
 }
 
 // AgentLogFile is one CloudWatch Agent logs.logs_collected.files.collect_list entry.

@@ -691,6 +691,22 @@ type ManagedInstance struct {
 	// associations select on. TagsError is set when they could not be read.
 	Tags      map[string]string `json:"tags,omitempty"`
 	TagsError *ReadError        `json:"tags_error,omitempty"`
+	// Syslog is what SSM Inventory (AWS:Application) lists of the syslog daemons that write
+	// sshd's log file. It is read only where the file may not exist — distributions that ship
+	// without a syslog daemon (Amazon Linux 2023, Debian 12 and later) — and only when a file
+	// entry is to carry the instance's SSH log; nil when not read.
+	Syslog *SyslogInventory `json:"syslog,omitempty"`
+}
+
+// SyslogInventory is one instance's AWS:Application inventory, as far as syslog daemons go
+// (ssm:ListInventoryEntries filtered on their package names).
+type SyslogInventory struct {
+	// CaptureTime is when SSM last took the instance's application inventory; nil when the
+	// instance has none (no Inventory association gathers applications).
+	CaptureTime *time.Time `json:"capture_time,omitempty"`
+	// Daemons are the syslog daemon packages the inventory lists (rsyslog, syslog-ng).
+	Daemons []string   `json:"daemons,omitempty"`
+	Error   *ReadError `json:"error,omitempty"`
 }
 
 // Association is one State Manager association (AmazonCloudWatch-ManageAgent ones).
@@ -726,11 +742,39 @@ type AgentConfig struct {
 	Type      string         `json:"type,omitempty"` // String | StringList | SecureString
 	Error     *ReadError     `json:"error,omitempty"`
 	Files     []AgentLogFile `json:"files,omitempty"`
+	// Journal are the logs.logs_collected.journald.collect_list entries: the agent reads the
+	// systemd journal itself (agent 1.300070.0 and later), where distributions without a
+	// syslog daemon (Amazon Linux 2023, Debian 12) keep sshd's lines.
+	Journal []AgentJournalEntry `json:"journal,omitempty"`
 }
 
-// AgentLogFile is one collect_list entry.
+// AgentLogFile is one logs.logs_collected.files.collect_list entry.
 type AgentLogFile struct {
 	FilePath      string `json:"file_path"`
 	LogGroupName  string `json:"log_group_name"`
 	LogStreamName string `json:"log_stream_name,omitempty"`
+	// Filters are the entry's filters, in order: the agent publishes a line only if every
+	// include expression matches it and no exclude expression does.
+	Filters []AgentLogFilter `json:"filters,omitempty"`
+}
+
+// AgentJournalEntry is one logs.logs_collected.journald.collect_list entry, as written (the
+// agent's defaults are applied by whoever judges it): Units are passed to journalctl --unit
+// (OR-ed; none means every unit), Priority is the least severe level collected ("" means
+// info), Matches are journal field matches (the fields of one are AND-ed, the matches OR-ed),
+// and Filters are regular expressions on the entry (any include admits it, any exclude drops
+// it).
+type AgentJournalEntry struct {
+	LogGroupName  string              `json:"log_group_name"`
+	LogStreamName string              `json:"log_stream_name"`
+	Units         []string            `json:"units,omitempty"`
+	Priority      string              `json:"priority,omitempty"`
+	Matches       []map[string]string `json:"matches,omitempty"`
+	Filters       []AgentLogFilter    `json:"filters,omitempty"`
+}
+
+// AgentLogFilter is one entry of a collect_list entry's filters.
+type AgentLogFilter struct {
+	Type       string `json:"type"` // include | exclude
+	Expression string `json:"expression"`
 }
