@@ -14,7 +14,8 @@ import (
 // SSHLoginAlarm verifies that an SSH login on an instance reaches a person (the auth.log
 // SSH-login alarm design: CloudWatch Agent → metric filter → alarm → SNS): every log group of
 // a region that CloudWatch Agent configurations ship SSH logs to carries a metric filter
-// matching "Accepted publickey for ... ssh2" lines, with the same alarm → SNS → confirmed
+// matching "Accepted publickey for ... ssh2" lines (as sshd writes them to its file, and as the
+// agent ships them from the journal), with the same alarm → SNS → confirmed
 // subscriber chain as the CIS alarm checks (route.EvaluateAlarmChain).
 func SSHLoginAlarm() *Check {
 	return &Check{
@@ -22,9 +23,10 @@ func SSHLoginAlarm() *Check {
 		Title:    "SSH logins raise a CloudWatch alarm",
 		Severity: Medium,
 		Service:  "logs",
-		Verifies: "For each log group of the region that an applied CloudWatch Agent configuration sends /var/log/auth.log " +
-			"or /var/log/secure to (placeholders resolved): a metric filter on that group, in its own account and region, " +
-			"whose pattern — evaluated against sshd log lines, not compared as text — matches \"Accepted publickey for ... " +
+		Verifies: "For each log group of the region that an applied CloudWatch Agent configuration sends /var/log/auth.log, " +
+			"/var/log/secure or sshd's journal entries to (placeholders resolved): a metric filter on that group, in its own " +
+			"account and region, whose pattern — evaluated against sshd log lines (and, for a group the journal feeds, the " +
+			"agent's JSON documents of those entries), not compared as text — matches \"Accepted publickey for ... " +
 			"from ... port ... ssh2\" lines and no failed-password, invalid-user, disconnect or PAM session line, with a " +
 			"metric value > 0; an alarm on that metric that one matching line raises (e.g. Sum >= 1, 1 of 1 datapoints), " +
 			"actions enabled; and an alarm action that is an SNS topic with a confirmed subscriber that receives the " +
@@ -38,7 +40,6 @@ func SSHLoginAlarm() *Check {
 }
 
 func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
-	d := detection.SSHLogin()
 	return perRegion(s, func(a *snapshot.Account, r *snapshot.Region) []Finding {
 		groups, undecided := sshLogGroups(r)
 		switch {
@@ -48,7 +49,7 @@ func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
 			return []Finding{c.finding(a.ID, r.Name, a.ARN("logs", r.Name, "log-group:*"), Error,
 				"cannot tell which log groups of "+r.Name+" hold SSH logs: "+undecided)}
 		case len(groups) > 0:
-			f := c.sshAlarmFinding(s, a.ID, r.Name, groups, d)
+			f := c.sshAlarmFinding(s, a.ID, r.Name, groups)
 			if undecided != "" && f.Status == Pass {
 				f.Status = Error
 				f.Message = "the SSH log groups found pass (" + f.Message + "), but others may exist: " + undecided
@@ -59,13 +60,25 @@ func runSSHLoginAlarm(c *Check, s *snapshot.Snapshot, _ Options) []Finding {
 	})
 }
 
+// sshLogGroup is a log group that holds SSH logs, and how the agent fills it: from sshd's
+// log file, from the journal, or both.
+type sshLogGroup struct {
+	Name           string
+	Files, Journal bool
+}
+
+// detection is what a metric filter on the group must detect, in the shapes its events take.
+func (g sshLogGroup) detection() detection.Detection {
+	return detection.SSHLoginShipped(g.Files, g.Journal)
+}
+
 // sshLogGroups are the log groups of a region that hold SSH logs: those the configurations
-// applied to its managed Linux instances send an SSH log file to, when the group exists (or
-// when the log groups could not be listed, so that the chain reports ERROR rather than the
-// region going silent). undecided says why the set may be incomplete: a read that decides
-// which configurations apply (managed instances, associations, commands, the configurations
-// themselves) failed.
-func sshLogGroups(r *snapshot.Region) (groups []string, undecided string) {
+// applied to its managed Linux instances send an SSH log file or sshd's journal entries to,
+// when the group exists (or when the log groups could not be listed, so that the chain
+// reports ERROR rather than the region going silent). undecided says why the set may be
+// incomplete: a read that decides which configurations apply (managed instances,
+// associations, commands, the configurations themselves) failed.
+func sshLogGroups(r *snapshot.Region) (groups []sshLogGroup, undecided string) {
 	switch {
 	case r.SSM == nil:
 		return nil, "Systems Manager was not collected"
@@ -77,7 +90,7 @@ func sshLogGroups(r *snapshot.Region) (groups []string, undecided string) {
 	for i := range r.SSM.AgentConfigs {
 		configs[r.SSM.AgentConfigs[i].Parameter] = &r.SSM.AgentConfigs[i]
 	}
-	set := map[string]bool{}
+	set := map[string]*sshLogGroup{}
 	for i := range r.SSM.ManagedInstances {
 		mi := &r.SSM.ManagedInstances[i]
 		if mi.PlatformType != "Linux" {
@@ -108,17 +121,21 @@ func sshLogGroups(r *snapshot.Region) (groups []string, undecided string) {
 			}
 			for _, d := range agentconfig.SSHDestinations(cfg) {
 				if g, err := agentconfig.Expand(d.Group, mi); err == nil {
-					set[g] = true
+					if set[g] == nil {
+						set[g] = &sshLogGroup{Name: g}
+					}
+					set[g].Journal = set[g].Journal || d.Journal
+					set[g].Files = set[g].Files || !d.Journal
 				}
 			}
 		}
 	}
-	for g := range set {
-		if r.Logs == nil || r.Logs.Error != nil || findLogGroup(r.Logs, g) != nil {
-			groups = append(groups, g)
+	for name, g := range set {
+		if r.Logs == nil || r.Logs.Error != nil || findLogGroup(r.Logs, name) != nil {
+			groups = append(groups, *g)
 		}
 	}
-	sort.Strings(groups)
+	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
 	return groups, strings.Join(uniqueSorted(why), "; ")
 }
 
@@ -135,13 +152,14 @@ func uniqueSorted(in []string) []string {
 	return out
 }
 
-func (c *Check) sshAlarmFinding(s *snapshot.Snapshot, account, region string, groups []string, d detection.Detection) Finding {
+func (c *Check) sshAlarmFinding(s *snapshot.Snapshot, account, region string, groups []sshLogGroup) Finding {
 	verdicts := make([]route.AlarmChainVerdict, len(groups))
-	evidence := LogGroupChainsEvidence{Detection: d.Summary}
+	evidence := LogGroupChainsEvidence{Detection: detection.SSHLogin().Summary}
 	var failing []string
 	status := Pass
-	for i, g := range groups {
-		v := route.EvaluateAlarmChain(s, route.LogGroupRef{Account: account, Region: region, Name: g, Partition: s.PartitionOf(account)}, d)
+	for i, lg := range groups {
+		g := lg.Name
+		v := route.EvaluateAlarmChain(s, route.LogGroupRef{Account: account, Region: region, Name: g, Partition: s.PartitionOf(account)}, lg.detection())
 		verdicts[i] = v
 		ev := LogGroupChainEvidence{Verdict: v.Status, Message: v.Message, AlarmChainEvidence: &verdicts[i].Evidence}
 		if v.Status != Pass {

@@ -28,12 +28,11 @@ func planSSHLoginAlarm(s *snapshot.Snapshot, f Finding, o FixOptions) ([]plan.Ac
 	if err != nil {
 		return nil, "", err
 	}
-	d := detection.SSHLogin()
 	var broken []string
 	groups, _ := sshLogGroups(r)
 	for _, g := range groups {
-		if route.EvaluateAlarmChain(s, route.LogGroupRef{Account: a.ID, Region: r.Name, Name: g, Partition: a.Partition}, d).Status != Pass {
-			broken = append(broken, g)
+		if route.EvaluateAlarmChain(s, route.LogGroupRef{Account: a.ID, Region: r.Name, Name: g.Name, Partition: a.Partition}, g.detection()).Status != Pass {
+			broken = append(broken, g.Name)
 		}
 	}
 	if len(broken) == 0 {

@@ -27,6 +27,15 @@ func sshAlarmSnapshot() *snapshot.Snapshot {
 	return s
 }
 
+// journalFedSecurityLab makes the Amazon Linux 2023 instance's configuration ship sshd's
+// journal entries to securitylablogs instead of /var/log/secure.
+func journalFedSecurityLab(r *snapshot.Region) {
+	r.SSM.ManagedInstances[1].PlatformVersion = "2023"
+	cfg := &r.SSM.AgentConfigs[1]
+	cfg.Files = cfg.Files[:1]
+	cfg.Journal = []snapshot.AgentJournalEntry{{LogGroupName: "securitylablogs", LogStreamName: "{instance_id}-ssh", Units: []string{"sshd"}}}
+}
+
 func appendAlarm(d *snapshot.CloudWatchData, a snapshot.Alarm) *snapshot.CloudWatchData {
 	if d == nil {
 		d = &snapshot.CloudWatchData{}
@@ -49,6 +58,22 @@ func TestSSHLoginAlarm(t *testing.T) {
 		{"a space-delimited pattern misses journald-style lines", func(r *snapshot.Region) {
 			r.Logs.MetricFilters[0].Pattern = `[month, day, time, host, process, verb = "Accepted", method = "publickey", ...]`
 		}, Fail, "its pattern misses"},
+		// securitylablogs fed by the journal (the agent's JSON documents) instead of /var/log/secure.
+		{"a journal-fed group: a JSON pattern on the entry's MESSAGE detects", func(r *snapshot.Region) {
+			journalFedSecurityLab(r)
+			r.Logs.MetricFilters[1].Pattern = `{ $.body.MESSAGE = "Accepted publickey for *" }`
+		}, Pass, ""},
+		{"a journal-fed group: the auth.log design's term pattern still detects", journalFedSecurityLab, Pass, ""},
+		{"a journal-fed group: a pattern on the syslog line's sshd[ prefix misses", func(r *snapshot.Region) {
+			journalFedSecurityLab(r)
+			r.Logs.MetricFilters[1].Pattern = `"sshd[" "Accepted publickey"`
+		}, Fail, "log group securitylablogs: broken link: metric filter"},
+		{"a group fed by file and journal: a JSON-only pattern misses the file's lines", func(r *snapshot.Region) {
+			journalFedSecurityLab(r)
+			cfg := &r.SSM.AgentConfigs[1]
+			cfg.Files = append(cfg.Files, file("/var/log/secure", "securitylablogs", "{instance_id}-ssh"))
+			r.Logs.MetricFilters[1].Pattern = `{ $.body.MESSAGE = "Accepted publickey for *" }`
+		}, Fail, "log group securitylablogs: broken link: metric filter"},
 		{"filter on failed passwords does not detect logins", func(r *snapshot.Region) {
 			r.Logs.MetricFilters[0].Pattern = `"Failed password"`
 		}, Fail, "log group EC2-SSH-Logs: broken link: metric filter"},

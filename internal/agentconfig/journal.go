@@ -279,8 +279,12 @@ func matchCarries(m map[string]string, entries []map[string]string) Carriage {
 	})
 }
 
-// Destination is a log group and stream, as a configuration writes them (placeholders kept).
-type Destination struct{ Group, Stream string }
+// Destination is a log group and stream, as a configuration writes them (placeholders kept),
+// and whether a journald entry (rather than a file entry) sends there.
+type Destination struct {
+	Group, Stream string
+	Journal       bool
+}
 
 // SSHDestinations are where a configuration's entries that may carry an SSH log on some
 // distribution send it: a file entry covering a known SSH log path, a journald entry that
@@ -290,12 +294,12 @@ func SSHDestinations(cfg *snapshot.AgentConfig) []Destination {
 	var out []Destination
 	for _, f := range cfg.Files {
 		if slices.ContainsFunc(KnownSSHLogPaths, func(p string) bool { return MatchPath(f.FilePath, p) }) {
-			out = append(out, Destination{f.LogGroupName, f.LogStreamName})
+			out = append(out, Destination{Group: f.LogGroupName, Stream: f.LogStreamName})
 		}
 	}
 	for _, e := range cfg.Journal {
 		if slices.ContainsFunc(KnownSSHUnits, func(u string) bool { c := JournalCarriesSSH(e, u); return c.Ships || c.Unknown }) {
-			out = append(out, Destination{e.LogGroupName, e.LogStreamName})
+			out = append(out, Destination{Group: e.LogGroupName, Stream: e.LogStreamName, Journal: true})
 		}
 	}
 	return out

@@ -1,6 +1,10 @@
 package detection
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
 
 // Reference patterns: the CIS / AWS-documented patterns each detection was calibrated
 // against. They are documentation and test fixtures, never used to judge customer patterns
@@ -222,6 +226,57 @@ func SSHLogin() Detection {
 		Positives: pos,
 		Negatives: neg,
 	}
+}
+
+// SSHLoginShipped is the SSH-login detection for a log group as the CloudWatch agent fills it:
+// from file entries, sshd's syslog lines (SSHLogin's events); from journald entries, each
+// line as the agent's journald pipeline ships it — a JSON document whose "body" holds the
+// journal entry's fields (MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, _SYSTEMD_UNIT, ...), the
+// OpenTelemetry CloudWatch Logs exporter's shape. A group fed both ways needs a pattern that
+// matches both.
+func SSHLoginShipped(files, journal bool) Detection {
+	pos, neg, _ := sshLines()
+	d := Detection{ID: "ssh-login", Summary: "successful SSH public-key login", Language: FilterPattern}
+	if files {
+		d.Positives, d.Negatives = append(d.Positives, pos...), append(d.Negatives, neg...)
+	}
+	if journal {
+		d.ID += "-journal"
+		if files {
+			d.ID += "-and-files"
+		}
+		d.Summary += " (as the agent ships the journal)"
+		for _, e := range pos {
+			d.Positives = append(d.Positives, journalEvent(e))
+		}
+		for _, e := range neg {
+			d.Negatives = append(d.Negatives, journalEvent(e))
+		}
+	}
+	return d
+}
+
+// journalEvent is an sshd syslog line ("Mon DD HH:MM:SS host sshd[PID]: MESSAGE") as the
+// agent ships the journal entry behind it.
+func journalEvent(line Event) Event {
+	text := string(line.Bytes())
+	head, msg, _ := strings.Cut(text, ": ")
+	fields := strings.Fields(head)
+	host, proc := "", "sshd"
+	if len(fields) >= 2 {
+		host, proc = fields[len(fields)-2], fields[len(fields)-1]
+	}
+	ident, pid, _ := strings.Cut(strings.TrimSuffix(proc, "]"), "[")
+	body := map[string]string{
+		"MESSAGE": msg, "PRIORITY": "6", "SYSLOG_FACILITY": "4", "SYSLOG_IDENTIFIER": ident, "SYSLOG_PID": pid,
+		"_COMM": ident, "_EXE": "/usr/sbin/sshd", "_HOSTNAME": host, "_PID": pid, "_TRANSPORT": "syslog",
+		"_UID": "0", "_GID": "0", "_SYSTEMD_UNIT": "sshd.service", "_SYSTEMD_SLICE": "system.slice",
+	}
+	b, err := json.Marshal(map[string]any{"body": body})
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	return newEvent(line.Name+" (journald, as the agent ships it)", b)
 }
 
 // DefaultTrail is the trail used for documentation and tests.

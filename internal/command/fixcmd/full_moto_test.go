@@ -1,6 +1,7 @@
 package fixcmd
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -41,10 +42,11 @@ func failEverything(t *testing.T, s *motoserver.Server) {
 	ctx := motoserver.Ctx(t)
 	cfg := s.Config("us-east-1")
 	mustTrail(t, ctx, s, "main", false, true)
-	// The AWS Well-Architected security lab's setup for an Ubuntu instance (tag ssh-logs=auth):
-	// a ManageAgent association applies a configuration shipping /var/log/auth.log to
-	// EC2-SSH-Logs, which exists but has no metric filter and has never received this instance's
-	// stream. An Amazon Linux instance nothing configures.
+	// The AWS Well-Architected security lab's setup for a Debian 12 instance (tag
+	// ssh-logs=auth): a ManageAgent association applies a configuration shipping
+	// /var/log/auth.log to EC2-SSH-Logs, which exists but has no metric filter and has never
+	// received this instance's stream (Debian 12 installs no rsyslog, so the fix adds a journald
+	// entry for ssh.service). An Amazon Linux instance nothing configures.
 	run := func(ami string, tags map[string]string) {
 		var tl []ec2types.Tag
 		for k, v := range tags {
@@ -57,7 +59,8 @@ func failEverything(t *testing.T, s *motoserver.Server) {
 			t.Fatal(err)
 		}
 	}
-	run("ami-1e749f67", map[string]string{"ssm:managed": "true", "ssh-logs": "auth"})
+	run("ami-1e749f67", map[string]string{"ssm:managed": "true", "ssh-logs": "auth",
+		"ssm:platform-name": "Debian GNU/Linux", "ssm:platform-version": "12"})
 	run("ami-04681a1dbd79675a5", map[string]string{"ssm:managed": "true"})
 	openSSH := sshOpenGroup(t, cfg, "ssh-from-anywhere")
 	if _, err := ec2.NewFromConfig(cfg).RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(windowsAMI), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
@@ -132,6 +135,22 @@ func TestFixEverything(t *testing.T) {
 		}
 	}
 	t.Logf("fix --apply: %d plans, %d actions", len(doc.Plans), plan.Count(doc.Plans))
+	// The Debian 12 instance's configuration gets the journal of ssh.service, not a file.
+	journal := false
+	for _, p := range doc.Plans {
+		for _, a := range p.Actions {
+			if put, ok := a.Params.(plan.PutParameter); ok && put.Name == "AmazonCloudWatch-linux" {
+				journal = len(put.AddLogFiles) == 0 && len(put.AddJournal) == 1 && slices.Equal(put.AddJournal[0].Units, []string{"ssh.service"})
+			}
+		}
+	}
+	if !journal {
+		t.Errorf("no plan adds a journald entry for ssh.service to AmazonCloudWatch-linux: %v", actions(doc))
+	}
+	got, err := ssm.NewFromConfig(s.Config("us-east-1")).GetParameter(motoserver.Ctx(t), &ssm.GetParameterInput{Name: aws.String("AmazonCloudWatch-linux")})
+	if err != nil || !strings.Contains(aws.ToString(got.Parameter.Value), `"journald"`) || !strings.Contains(aws.ToString(got.Parameter.Value), "/var/log/auth.log") {
+		t.Errorf("AmazonCloudWatch-linux after the fix (err %v): want the user's file kept and a journald entry added:\n%s", err, aws.ToString(got.Parameter.Value))
+	}
 
 	after := recordedScan(t, s, scanRec)
 	for _, f := range after {
