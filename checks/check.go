@@ -68,7 +68,13 @@ type Finding struct {
 	Account  string   `json:"account"`
 	Region   string   `json:"region"`
 	Resource string   `json:"resource"`
-	Message  string   `json:"message"`
+	// Message is one sentence of at most MaxMessage characters: the verdict's reason, the
+	// broken hop and the resource.
+	Message string `json:"message"`
+	// Detail is the whole reasoning behind the message, in prose, when it does not fit in one
+	// sentence: every path weighed and the closest alternatives (the same facts, typed, are in
+	// Evidence). Empty when the message says it all.
+	Detail string `json:"detail,omitempty"`
 	// Evidence is what was read to reach the verdict: one of the types in evidence.go (nil
 	// when there is nothing to show).
 	Evidence Evidence `json:"evidence,omitempty"`
@@ -78,6 +84,15 @@ type Finding struct {
 	Frameworks map[string]string `json:"frameworks,omitempty"`
 	// Waiver is set when a waiver turned a FAIL into WAIVED.
 	Waiver *WaiverNote `json:"waiver,omitempty"`
+}
+
+// Reasoning is the finding's whole reasoning in prose: its Detail, or its Message when that
+// says it all.
+func (f Finding) Reasoning() string {
+	if f.Detail != "" {
+		return f.Detail
+	}
+	return f.Message
 }
 
 // FixHint tells whether `lookout fix` can remediate the finding and how, in one line.

@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/route"
@@ -168,12 +169,44 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 	if best.status != Pass && len(chains) > 1 {
 		msg += fmt.Sprintf(" (closest of %d trails; see evidence)", len(chains))
 	}
-	f := c.finding(a.ID, region, resource, best.status, msg)
+	f := c.finding(a.ID, region, resource, best.status, alarmChainHeadline(d.Summary, best, broken))
+	f.Detail = msg
 	f.Evidence = TrailChainsEvidence{ChainBreak: route.ChainBreak{Broken: broken}, Detection: d.Summary, Chains: chainEvidence(chains)}
 	if best.status == Fail {
 		f.Fix = cisFix(best, spec.fix)
 	}
 	return f
+}
+
+// alarmChainHeadline is the one sentence of a CIS metric-filter finding: what is monitored and
+// by which filter, alarm and topic, or where the closest chain breaks (and the closest filter
+// when the filter is the broken link).
+func alarmChainHeadline(what string, best *trailChain, broken *route.BrokenLink) string {
+	what = capitalize(what)
+	switch {
+	case best.status == Pass && best.chain != nil:
+		for _, cl := range splitClauses(best.chain.Message) {
+			if strings.HasPrefix(cl.text, "metric filter ") {
+				chain := strings.NewReplacer(" feeds alarm ", " → alarm ", ", which notifies ", " → ").Replace(dropParens(cl.text))
+				return Shorten(what+": monitored by "+chain, MaxMessage)
+			}
+		}
+		return Shorten(what+": monitored on log group "+best.chain.LogGroup.Name, MaxMessage)
+	case broken == nil:
+		return Shorten(what+": not monitored", MaxMessage)
+	}
+	where := "trail " + best.trail.Name
+	if best.chain != nil {
+		where = "log group " + best.chain.LogGroup.Name
+	}
+	msg := fmt.Sprintf("%s: not monitored (metric filter chain broken at %s on %s)", what, broken, where)
+	if best.chain != nil && broken.Link == route.LinkMetricFilter && len(best.chain.Evidence.MetricFilters) > 0 {
+		msg = strings.TrimSuffix(msg, ")") + "; closest filter " + best.chain.Evidence.MetricFilters[0].Name + ")"
+	}
+	if best.status == Error {
+		msg = fmt.Sprintf("%s: cannot tell whether a metric filter monitors them (%s unreadable, %s)", what, broken, where)
+	}
+	return Shorten(msg, MaxMessage)
 }
 
 // judgeTrailChain judges the trail link, then the alarm chain of its log group (once per log

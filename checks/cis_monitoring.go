@@ -124,23 +124,34 @@ func cisRouteRegions(delivery string) string {
 // trail's log group sees every region), then the EventBridge route.
 func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, spec cisAlarm, ctl detection.CISControl, opts Options) Finding {
 	byFilter := c.cisAlarmFinding(s, a, spec)
+	filterDetail := byFilter.Detail
+	if filterDetail == "" {
+		filterDetail = byFilter.Message
+	}
+	what := capitalize(ctl.Summary)
 	if byFilter.Status == Pass {
-		byFilter.Message = "by metric filter: " + byFilter.Message
+		byFilter.Detail = "by metric filter: " + filterDetail
 		byFilter.Evidence = CISMonitoringEvidence{Route: "metric filter", MetricFilterRoute: byFilter.Evidence}
 		return byFilter
 	}
 	byRule := c.cisEventBridgeRoute(s, a, ctl, opts)
 	evidence := CISMonitoringEvidence{MetricFilterRoute: byFilter.Evidence, EventBridgeRoute: byRule.evidence}
+	filterBreak := "metric filter chain"
+	if b := byFilter.Broken(); b != nil {
+		filterBreak = "metric filter chain broken at " + b.String()
+	}
 	switch {
 	case byRule.status == Pass:
-		f := c.finding(a.ID, byRule.region, byRule.resource, Pass, "by EventBridge: "+byRule.msg)
+		f := c.finding(a.ID, byRule.region, byRule.resource, Pass, headline(what+": monitored by EventBridge: "+byRule.msg, nil))
+		f.Detail = "by EventBridge: " + byRule.msg
 		evidence.Route = "eventbridge"
 		f.Evidence = evidence
 		return f
 	case byFilter.Status == Error || byRule.status == Error:
 		// One route could not be judged and might pass.
 		f := c.finding(a.ID, byFilter.Region, byFilter.Resource, Error,
-			fmt.Sprintf("%s: cannot tell whether they are monitored: by metric filter, %s; by EventBridge, %s", capitalize(ctl.Summary), byFilter.Message, byRule.msg))
+			Shorten(fmt.Sprintf("%s: cannot tell whether monitored (%s, or EventBridge rules, could not be judged)", what, filterBreak), MaxMessage))
+		f.Detail = fmt.Sprintf("%s: cannot tell whether they are monitored: by metric filter, %s; by EventBridge, %s", what, filterDetail, byRule.msg)
 		evidence.Broken = byFilter.Broken()
 		if byFilter.Status != Error {
 			evidence.Broken = &route.BrokenLink{Link: route.LinkRule, Unknown: true}
@@ -148,8 +159,13 @@ func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, 
 		f.Evidence = evidence
 		return f
 	}
+	closest := ""
+	if i := strings.Index(byFilter.Message, "closest filter "); i >= 0 {
+		closest = "; " + strings.TrimSuffix(byFilter.Message[i:], ")")
+	}
 	f := c.finding(a.ID, byFilter.Region, byFilter.Resource, Fail,
-		fmt.Sprintf("%s are not monitored: by metric filter, %s; by EventBridge, %s", capitalize(ctl.Summary), byFilter.Message, byRule.msg))
+		Shorten(fmt.Sprintf("%s: not monitored (%s%s; no EventBridge rule delivers them)", what, filterBreak, closest), MaxMessage))
+	f.Detail = fmt.Sprintf("%s are not monitored: by metric filter, %s; by EventBridge, %s", what, filterDetail, byRule.msg)
 	evidence.Broken = byFilter.Broken()
 	f.Evidence, f.Fix = evidence, byFilter.Fix
 	return f

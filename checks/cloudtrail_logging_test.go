@@ -159,7 +159,7 @@ func TestCloudTrailLogging(t *testing.T) {
 				t.Fatalf("got %d findings, want 1 per account and region: %+v", len(fs), fs)
 			}
 			f := fs[0]
-			if f.Status != tc.status || !strings.Contains(f.Message, tc.contains) {
+			if f.Status != tc.status || !strings.Contains(f.Reasoning(), tc.contains) {
 				t.Errorf("got %s %q\nwant %s containing %q", f.Status, f.Message, tc.status, tc.contains)
 			}
 			if f.CheckID != "cloudtrail-logging" || f.Severity != Critical || f.Account != acct || f.Region != tc.snap.Regions[0] {
@@ -180,7 +180,7 @@ func TestUnreadableAccountIsErrorForEveryCheck(t *testing.T) {
 		t.Fatalf("got %d findings, want one ERROR per check", len(fs))
 	}
 	for _, f := range fs {
-		if f.Status != Error || !strings.Contains(f.Message, "sts:AssumeRole") {
+		if f.Status != Error || !strings.Contains(f.Reasoning(), "sts:AssumeRole") {
 			t.Errorf("%s: got %s %q", f.CheckID, f.Status, f.Message)
 		}
 	}
@@ -218,7 +218,7 @@ func TestPartitions(t *testing.T) {
 			}
 			s.Accounts[0].Trails[0].Status.IsLogging = true
 			f := Run(s, []*Check{CloudTrailLogging()}, Options{})[0]
-			if f.Status != Fail || !strings.Contains(f.Message, "excludes global service events") {
+			if f.Status != Fail || !strings.Contains(f.Reasoning(), "excludes global service events") {
 				t.Errorf("trail without global events in %s: %s %s", tc.region, f.Status, f.Message)
 			}
 		})

@@ -216,7 +216,7 @@ func (w *controlWorld) expect(c *checks.Check, region string, status checks.Stat
 		w.t.Errorf("%s in %s: status %s, want %s: %s", c.ID, region, f.Status, status, f.Message)
 	}
 	for _, s := range want {
-		if !strings.Contains(f.Message, s) {
+		if !strings.Contains(f.Reasoning(), s) {
 			w.t.Errorf("%s in %s: message %q lacks %q", c.ID, region, f.Message, s)
 		}
 	}

@@ -144,7 +144,7 @@ func runInstanceCases(t *testing.T, c *Check, cases []instanceCase) {
 				t.Fatalf("status %s, want %s: %s", got.Status, tc.status, got.Message)
 			}
 			for _, w := range tc.want {
-				if !strings.Contains(got.Message, w) {
+				if !strings.Contains(got.Reasoning(), w) {
 					t.Errorf("message %q lacks %q", got.Message, w)
 				}
 			}

@@ -225,7 +225,7 @@ func runControlCases(t *testing.T, c *Check, cases []controlCase) {
 				t.Errorf("status = %s, want %s; message: %s", f.Status, tc.status, f.Message)
 			}
 			for _, w := range tc.want {
-				if !strings.Contains(f.Message, w) {
+				if !strings.Contains(f.Reasoning(), w) {
 					t.Errorf("message %q does not contain %q", f.Message, w)
 				}
 			}

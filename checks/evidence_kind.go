@@ -119,6 +119,7 @@ type findingJSON struct {
 	Region     string            `json:"region"`
 	Resource   string            `json:"resource"`
 	Message    string            `json:"message"`
+	Detail     string            `json:"detail,omitempty"`
 	Evidence   json.RawMessage   `json:"evidence,omitempty"`
 	Fix        *FixHint          `json:"fix,omitempty"`
 	Frameworks map[string]string `json:"frameworks,omitempty"`
@@ -131,7 +132,7 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding %s %s: %w", f.CheckID, f.Resource, err)
 	}
-	return json.Marshal(findingJSON{f.CheckID, f.Title, f.Severity, f.Status, f.Account, f.Region, f.Resource, f.Message, ev, f.Fix, f.Frameworks, f.Waiver})
+	return json.Marshal(findingJSON{f.CheckID, f.Title, f.Severity, f.Status, f.Account, f.Region, f.Resource, f.Message, f.Detail, ev, f.Fix, f.Frameworks, f.Waiver})
 }
 
 // UnmarshalJSON reads a finding of a JSON report, its evidence decoded to its kind's type.
@@ -141,7 +142,7 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*f = Finding{CheckID: j.CheckID, Title: j.Title, Severity: j.Severity, Status: j.Status, Account: j.Account, Region: j.Region,
-		Resource: j.Resource, Message: j.Message, Evidence: decodeEvidence(j.Evidence), Fix: j.Fix, Frameworks: j.Frameworks, Waiver: j.Waiver}
+		Resource: j.Resource, Message: j.Message, Detail: j.Detail, Evidence: decodeEvidence(j.Evidence), Fix: j.Fix, Frameworks: j.Frameworks, Waiver: j.Waiver}
 	return nil
 }
 

@@ -68,7 +68,7 @@ func TestHostilePatternsNeverPassOrPanic(t *testing.T) {
 			}
 			notEvaluated := map[string]bool{}
 			for _, f := range fs {
-				if f.Status == Error && strings.Contains(f.Message, "could not be evaluated") {
+				if f.Status == Error && strings.Contains(f.Reasoning(), "could not be evaluated") {
 					notEvaluated[f.CheckID] = true
 				}
 				if patternChecks[f.CheckID] && f.Status == Pass {

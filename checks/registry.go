@@ -91,6 +91,7 @@ func Run(s *snapshot.Snapshot, list []*Check, opts Options) []Finding {
 		for _, c := range list {
 			f := c.readError(a.ID, "global", a.ID, a.Error, "account "+a.ID)
 			f.Frameworks = maps.Clone(c.Frameworks)
+			fitMessage(&f)
 			out = append(out, f)
 		}
 	}
@@ -108,6 +109,7 @@ func Run(s *snapshot.Snapshot, list []*Check, opts Options) []Finding {
 				fs := c.Run(c, &readable, opts)
 				for j := range fs {
 					fs[j].Frameworks = maps.Clone(c.Frameworks)
+					fitMessage(&fs[j])
 				}
 				per[i] = fs
 			}

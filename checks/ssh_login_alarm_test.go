@@ -114,7 +114,7 @@ func TestSSHLoginAlarm(t *testing.T) {
 				t.Fatalf("got %d findings, want one for the region: %+v", len(fs), fs)
 			}
 			f := fs[0]
-			if f.Status != tt.status || !strings.Contains(f.Message, tt.msg) || f.Region != "ap-northeast-2" {
+			if f.Status != tt.status || !strings.Contains(f.Reasoning(), tt.msg) || f.Region != "ap-northeast-2" {
 				t.Errorf("got %s %s %q, want %s containing %q", f.Status, f.Region, f.Message, tt.status, tt.msg)
 			}
 		})

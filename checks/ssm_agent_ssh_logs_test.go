@@ -291,7 +291,7 @@ func TestSSMAgentSSHLogs(t *testing.T) {
 					t.Errorf("unexpected finding for %s: %s %s", f.Resource, f.Status, f.Message)
 					continue
 				}
-				if f.Status != w.status || !strings.Contains(f.Message, w.msg) {
+				if f.Status != w.status || !strings.Contains(f.Reasoning(), w.msg) {
 					t.Errorf("%s: got %s %q\nwant %s containing %q", f.Resource, f.Status, f.Message, w.status, w.msg)
 				}
 				if f.Evidence == nil {
@@ -319,11 +319,11 @@ func TestSSMAgentSSHLogsMaxAge(t *testing.T) {
 
 func TestSSMAgentSSHLogsRegionErrors(t *testing.T) {
 	fs := Run(sshSnapshot(nil, nil), []*Check{SSMAgentSSHLogs()}, Options{})
-	if len(fs) != 1 || fs[0].Status != Error || !strings.Contains(fs[0].Message, "not collected") {
+	if len(fs) != 1 || fs[0].Status != Error || !strings.Contains(fs[0].Reasoning(), "not collected") {
 		t.Errorf("no SSM section: %+v, want one ERROR", fs)
 	}
 	fs = Run(sshSnapshot(&snapshot.SSMData{Error: &snapshot.ReadError{Operation: "ssm:DescribeInstanceInformation", Code: "AccessDeniedException", Message: "no"}}, nil), []*Check{SSMAgentSSHLogs()}, Options{})
-	if len(fs) != 1 || fs[0].Status != Error || !strings.Contains(fs[0].Message, "AccessDeniedException") {
+	if len(fs) != 1 || fs[0].Status != Error || !strings.Contains(fs[0].Reasoning(), "AccessDeniedException") {
 		t.Errorf("SSM unreadable: %+v, want one ERROR naming the failure", fs)
 	}
 	fs = Run(sshSnapshot(&snapshot.SSMData{ManagedInstances: []snapshot.ManagedInstance{}}, nil), []*Check{SSMAgentSSHLogs()}, Options{})

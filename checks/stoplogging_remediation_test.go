@@ -179,7 +179,7 @@ func TestStopLoggingUnlistedRegionIsError(t *testing.T) {
 			got = &f
 		}
 	}
-	if got == nil || got.Status != Error || !strings.Contains(got.Message, "cloudtrail:DescribeTrails") {
+	if got == nil || got.Status != Error || !strings.Contains(got.Reasoning(), "cloudtrail:DescribeTrails") {
 		t.Fatalf("us-west-2 with DescribeTrails denied: %+v, want ERROR naming the call", got)
 	}
 }

@@ -209,7 +209,7 @@ func TestCollectInstancesForSSMAndSSH(t *testing.T) {
 			t.Errorf("%s %s: no finding", tc.check, tc.instance)
 			continue
 		}
-		if f.Status != tc.status || !strings.Contains(f.Message, tc.says) {
+		if f.Status != tc.status || !strings.Contains(f.Reasoning(), tc.says) {
 			t.Errorf("%s %s: %s %q, want %s saying %q", tc.check, tc.instance, f.Status, f.Message, tc.status, tc.says)
 		}
 		if want := "arn:aws:ec2:" + instancesRegion + ":" + motoserver.DefaultAccount + ":instance/" + tc.instance; f.Resource != want {

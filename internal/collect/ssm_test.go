@@ -261,7 +261,7 @@ func TestSSHLogsAgainstMoto(t *testing.T) {
 			for name, id := range map[string]string{"ubuntu": ubuntuID, "amzn": amznID} {
 				f := got[id]
 				if name == tt.broken {
-					if f.Status != checks.Fail || !strings.Contains(f.Message, tt.want) {
+					if f.Status != checks.Fail || !strings.Contains(f.Reasoning(), tt.want) {
 						t.Errorf("%s (%s): %s %q, want FAIL containing %q", name, id, f.Status, f.Message, tt.want)
 					}
 				} else if f.Status != checks.Pass {
@@ -330,7 +330,7 @@ func TestSSHStreamsListedNewestFirst(t *testing.T) {
 		if i == 4 {
 			want = checks.Fail
 		}
-		if f := got[id]; f.Status != want || (want == checks.Fail && !strings.Contains(f.Message, "no data within 24h")) {
+		if f := got[id]; f.Status != want || (want == checks.Fail && !strings.Contains(f.Reasoning(), "no data within 24h")) {
 			t.Errorf("%s: %s %q, want %s", id, f.Status, f.Message, want)
 		}
 	}

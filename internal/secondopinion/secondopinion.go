@@ -115,8 +115,9 @@ func Verify(ctx context.Context, ev Evaluator, findings []checks.Finding, opts O
 		f := &findings[s.finding]
 		d := op.Disagrees[0]
 		if f.Status != checks.Error || !strings.HasPrefix(f.Message, "AWS's evaluator") {
-			f.Message = fmt.Sprintf("AWS's evaluator (%s) disagrees with lookout on the pattern of %s (%s): for event [%s] AWS says %s, lookout says %s; the verdict (%s) cannot be trusted",
-				op.Evaluator, s.jp.What, shorten(s.jp.Pattern, 160), d.Event, matchWord(d.AWSMatches), matchWord(d.LookoutMatches), f.Status)
+			f.Detail = fmt.Sprintf("AWS's evaluator (%s) disagrees with lookout on the pattern of %s (%s): for event [%s] AWS says %s, lookout says %s; the verdict (%s) cannot be trusted",
+				op.Evaluator, s.jp.What, checks.Shorten(s.jp.Pattern, 160), d.Event, matchWord(d.AWSMatches), matchWord(d.LookoutMatches), f.Status)
+			f.Message = checks.Shorten(fmt.Sprintf("AWS's evaluator disagrees with lookout on %s: the verdict (%s) cannot be trusted", s.jp.What, f.Status), checks.MaxMessage)
 			f.Status = checks.Error
 		}
 		res.Disagreements = append(res.Disagreements, Disagreement{CheckID: f.CheckID, Account: f.Account, Region: f.Region,
@@ -132,13 +133,6 @@ func matchWord(m bool) string {
 		return "it matches"
 	}
 	return "it does not match"
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // judgedPatterns finds, anywhere in a finding's evidence, the filter and rule verdicts whose

@@ -165,7 +165,7 @@ func TestVerifyAgreesAndReportsAPlantedDisagreement(t *testing.T) {
 			t.Errorf("%s %s %s: status %s, want ERROR after AWS disagreed", f.CheckID, f.Account, f.Region, f.Status)
 		}
 		for _, want := range []string{"AWS's evaluator (events:TestEventPattern) disagrees with lookout on the pattern of rule ", eventPattern[:40], "for event [", "AWS says it ", "lookout says it ", "cannot be trusted"} {
-			if !strings.Contains(f.Message, want) {
+			if !strings.Contains(f.Reasoning(), want) {
 				t.Errorf("message %q lacks %q", f.Message, want)
 			}
 		}

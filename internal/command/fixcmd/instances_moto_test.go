@@ -240,7 +240,7 @@ func TestSSHOpenThroughPrefixLists(t *testing.T) {
 	}
 	var messages []string
 	for _, f := range scanNow(t, s, "ec2-ssh-open-to-internet") {
-		messages = append(messages, f.Message)
+		messages = append(messages, f.Reasoning())
 	}
 	before := statuses(scanNow(t, s, "ec2-ssh-open-to-internet"))
 	if before[key(exposed)] != checks.Fail || before[key(office)] != checks.Pass {

@@ -110,7 +110,7 @@ func TestShardedScanMergedEqualsUnshardedScan(t *testing.T) {
 	var deniedErrors int
 	for _, f := range whole.Findings {
 		if f.Account == denied {
-			if f.Status != "ERROR" || !strings.Contains(f.Message, "sts:AssumeRole") {
+			if f.Status != "ERROR" || !strings.Contains(f.Reasoning(), "sts:AssumeRole") {
 				t.Errorf("denied account finding %s: %s %q, want ERROR naming sts:AssumeRole", f.CheckID, f.Status, f.Message)
 			}
 			deniedErrors++

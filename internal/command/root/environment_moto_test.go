@@ -59,7 +59,7 @@ func TestEmptyAnswersAreNotData(t *testing.T) {
 		t.Fatalf("empty GetEventSelectors: exit %d, want 2: %s", code, stderr)
 	}
 	for _, f := range findingsOf(t, out).Findings {
-		if f.Status != "ERROR" || !strings.Contains(f.Message, "GetEventSelectors") {
+		if f.Status != "ERROR" || !strings.Contains(f.Reasoning(), "GetEventSelectors") {
 			t.Errorf("%s: %s %q, want ERROR naming GetEventSelectors", f.Region, f.Status, f.Message)
 		}
 	}

@@ -78,7 +78,7 @@ func TestAccessDeniedIsErrorForExactlyWhatNeededIt(t *testing.T) {
 	var trailErrors int
 	for _, f := range findingsOf(t, out).Findings {
 		if f.CheckID == "cloudtrail-logging" {
-			if f.Status != checks.Error || !strings.Contains(f.Message, "cloudtrail:GetTrailStatus") || !strings.Contains(f.Message, "AccessDenied") {
+			if f.Status != checks.Error || !strings.Contains(f.Reasoning(), "cloudtrail:GetTrailStatus") || !strings.Contains(f.Reasoning(), "AccessDenied") {
 				t.Errorf("%s: got %s %q, want ERROR naming cloudtrail:GetTrailStatus", f.Region, f.Status, f.Message)
 			}
 			trailErrors++
@@ -269,7 +269,7 @@ func TestUnansweredCallSpoilsOnlyWhatNeededIt(t *testing.T) {
 		}
 		if f.Status == checks.Error && c.Status != checks.Error {
 			errors++
-			if !strings.Contains(f.Message, "DescribeAlarms") {
+			if !strings.Contains(f.Reasoning(), "DescribeAlarms") {
 				t.Errorf("%s: ERROR without naming DescribeAlarms: %q", key(f), f.Message)
 			}
 			continue
@@ -392,10 +392,10 @@ func TestEmptyAnswerIsNotData(t *testing.T) {
 					continue
 				}
 				errors++
-				if !strings.Contains(f.Message, c.name) {
+				if !strings.Contains(f.Reasoning(), c.name) {
 					t.Errorf("%s: ERROR without naming %s: %q", k, c.name, f.Message)
 				}
-				if c.kind == faultproxy.EmptyBody && !strings.Contains(f.Message, "empty body") {
+				if c.kind == faultproxy.EmptyBody && !strings.Contains(f.Reasoning(), "empty body") {
 					t.Errorf("%s: ERROR does not say the body was empty: %q", k, f.Message)
 				}
 			}

@@ -54,7 +54,7 @@ func TestStoppedTrailEndToEnd(t *testing.T) {
 		t.Fatalf("got %d findings, want one per region: %+v", len(r.Findings), r.Findings)
 	}
 	for _, f := range r.Findings {
-		if f.Status != "FAIL" || !strings.Contains(f.Message, "trail main") || !strings.Contains(f.Message, "is not logging (StopLogging at ") {
+		if f.Status != "FAIL" || !strings.Contains(f.Reasoning(), "trail main") || !strings.Contains(f.Reasoning(), "is not logging (StopLogging at ") {
 			t.Errorf("%s: got %s %q, want FAIL naming the stopped trail", f.Region, f.Status, f.Message)
 		}
 		if f.Fix == nil || !f.Fix.Available || !strings.Contains(f.Fix.Summary, "StartLogging on trail main in us-east-1") {

@@ -34,7 +34,7 @@ func TestVerifyPatternsCommand(t *testing.T) {
 	}
 	errored, agreed := 0, 0
 	for _, f := range rep.Findings {
-		if strings.HasPrefix(f.Message, "AWS's evaluator (logs:TestMetricFilter) disagrees with lookout") {
+		if strings.HasPrefix(f.Message, "AWS's evaluator disagrees with lookout") && strings.HasPrefix(f.Detail, "AWS's evaluator (logs:TestMetricFilter) disagrees with lookout") {
 			errored++
 			if f.Status != "ERROR" {
 				t.Errorf("%s: status %s with a disagreement", f.CheckID, f.Status)
