@@ -139,3 +139,19 @@ func dropParens(s string) string {
 	}
 	return strings.ReplaceAll(strings.Join(strings.Fields(b.String()), " "), " ,", ",")
 }
+
+// ReasoningClauses is the finding's reasoning split where it moves from one path or
+// alternative to the next ("; " outside parentheses), for a reader who follows it line by line.
+func (f Finding) ReasoningClauses() []string {
+	var out []string
+	cur := ""
+	for _, c := range splitClauses(strings.ReplaceAll(f.Reasoning(), "broken link: ", "broken at ")) {
+		if c.sep == "; " {
+			out = append(out, cur)
+			cur = c.text
+			continue
+		}
+		cur += c.sep + c.text
+	}
+	return append(out, cur)
+}

@@ -250,7 +250,7 @@ func asffFinding(f checks.Finding, c *checks.Check, home, at string, tool Tool) 
 	sev := ASFFSeverity{Label: label, Original: string(f.Severity)}
 	types := asffTypes(f)
 	title := titleOf(f)
-	desc := f.Message
+	desc := truncate(f.Reasoning(), asffDescriptionMax)
 	if strings.TrimSpace(desc) == "" {
 		desc = title
 	}

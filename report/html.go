@@ -251,6 +251,7 @@ details pre { background: #f6f8fa; padding: 8px; border-radius: 4px; overflow: a
 {{range .Findings}}<article class="finding {{.Status}}" data-status="{{.Status}}" data-severity="{{.Severity}}" data-check="{{.CheckID}}" data-account="{{.Account}}" data-region="{{.Region}}">
 <header><span class="b {{.Status}}">{{.Status}}</span><span class="sev">{{.Severity}}</span><code>{{.CheckID}}</code><span>{{.Title}}</span><span class="muted">{{.Account}} · {{.Region}}</span></header>
 <p class="message">{{.Message}}</p>
+{{if .Detail}}<details class="why"><summary>why (the whole reasoning)</summary><p>{{.Detail}}</p></details>{{end}}
 <dl>
 {{if .Resource}}<dt>resource</dt><dd><code>{{.Resource}}</code></dd>{{end}}
 {{if .FixLine}}<dt>fix</dt><dd>{{.FixLine}}</dd>{{end}}

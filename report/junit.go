@@ -126,6 +126,9 @@ func WriteJUnit(w io.Writer, r *Report) error {
 func junitDetail(f checks.Finding) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\ncheck: %s (%s)\naccount: %s\nregion: %s\nresource: %s\n", f.Message, f.CheckID, f.Severity, f.Account, f.Region, f.Resource)
+	if f.Detail != "" {
+		b.WriteString("why: " + f.Detail + "\n")
+	}
 	if f.Fix != nil && f.Fix.Summary != "" {
 		how := "fix: " + f.Fix.Summary + " (" + FixCommand(f.CheckID) + ")"
 		if !f.Fix.Available {

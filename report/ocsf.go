@@ -207,7 +207,7 @@ func ocsfFinding(r *Report, f checks.Finding, home string) OCSFFinding {
 				UID:       uid,
 			},
 			FindingInfo: OCSFFindingInfo{
-				UID: uid, Title: titleOf(f), Desc: f.Message, Types: asffTypes(f), CreatedTime: at,
+				UID: uid, Title: titleOf(f), Desc: f.Reasoning(), Types: asffTypes(f), CreatedTime: at,
 				Analytic: OCSFAnalytic{UID: f.CheckID, Name: f.CheckID, TypeID: 1, Type: "Rule"},
 			},
 			Compliance: c,

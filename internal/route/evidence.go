@@ -100,3 +100,15 @@ type RuleEvidence struct {
 
 // EvidenceKind names the evidence of a rule search in a finding's JSON ("rules").
 func (RuleEvidence) EvidenceKind() string { return "rules" }
+
+// Path is the chain a broken link belongs to, hop by hop in the order events travel it: a
+// metric filter chain (trail, log group, metric filter, alarm, SNS topic, confirmed
+// subscriber) or an EventBridge route (trail, rule, rule target). A broken trail is read as
+// the first hop of a metric filter chain.
+func (b BrokenLink) Path() []ChainLink {
+	switch b.Link {
+	case LinkRule, LinkTarget:
+		return []ChainLink{LinkTrail, LinkRule, LinkTarget}
+	}
+	return []ChainLink{LinkTrail, LinkLogGroup, LinkMetricFilter, LinkAlarm, LinkTopic, LinkSubscriber}
+}
