@@ -136,9 +136,9 @@ func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, 
 	}
 	byRule := c.cisEventBridgeRoute(s, a, ctl, opts)
 	evidence := CISMonitoringEvidence{MetricFilterRoute: byFilter.Evidence, EventBridgeRoute: byRule.evidence}
-	filterBreak := "metric filter chain"
+	filterBreak := "filter chain"
 	if b := byFilter.Broken(); b != nil {
-		filterBreak = "metric filter chain broken at " + b.String()
+		filterBreak = "filter chain broken at " + b.String()
 	}
 	switch {
 	case byRule.status == Pass:
@@ -161,10 +161,10 @@ func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, 
 	}
 	closest := ""
 	if i := strings.Index(byFilter.Message, "closest filter "); i >= 0 {
-		closest = "; " + strings.TrimSuffix(byFilter.Message[i:], ")")
+		closest = ", closest " + strings.TrimSuffix(byFilter.Message[i+len("closest filter "):], ")")
 	}
 	f := c.finding(a.ID, byFilter.Region, byFilter.Resource, Fail,
-		Shorten(fmt.Sprintf("%s: not monitored (%s%s; no EventBridge rule delivers them)", what, filterBreak, closest), MaxMessage))
+		Shorten(fmt.Sprintf("%s: not monitored (%s%s; no EventBridge rule)", what, filterBreak, closest), MaxMessage))
 	f.Detail = fmt.Sprintf("%s are not monitored: by metric filter, %s; by EventBridge, %s", what, filterDetail, byRule.msg)
 	evidence.Broken = byFilter.Broken()
 	f.Evidence, f.Fix = evidence, byFilter.Fix

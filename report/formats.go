@@ -13,6 +13,7 @@ type WriteOptions struct {
 	Notes     []string  // markdown: notes such as waiver warnings
 	Color     bool      // table: colour
 	ShowPass  bool      // table: list PASS findings too
+	Wide      bool      // table: each finding's resource and fix under its sentence
 	Framework string    // table: show each finding's control id in this framework
 }
 
@@ -22,7 +23,7 @@ var formats = []struct {
 	write func(io.Writer, *Report, WriteOptions) error
 }{
 	{"table", func(w io.Writer, r *Report, o WriteOptions) error {
-		return WriteTable(w, r, TableOptions{Color: o.Color, ShowPass: o.ShowPass, Framework: o.Framework})
+		return WriteTable(w, r, TableOptions{Color: o.Color, ShowPass: o.ShowPass, Framework: o.Framework, Wide: o.Wide})
 	}},
 	{"json", func(w io.Writer, r *Report, _ WriteOptions) error { return WriteJSON(w, r) }},
 	{"sarif", func(w io.Writer, r *Report, o WriteOptions) error {

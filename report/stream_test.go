@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,7 +104,7 @@ func TestTableStreamsWhatTablewriterWrote(t *testing.T) {
 	reports["sample"] = sampleForTable()
 	for name, r := range reports {
 		for _, width := range []int{120, 100, 99, 60, 200} {
-			for _, opts := range []TableOptions{{}, {Color: true, ShowPass: true}, {Framework: "cis-aws-7.0"}, {Framework: "aws-securityhub", ShowPass: true}} {
+			for _, opts := range []TableOptions{{}, {Color: true, ShowPass: true}, {Framework: "cis-aws-7.0", Wide: true}, {Framework: "aws-securityhub", ShowPass: true}, {Wide: true}} {
 				opts.Width = width
 				var got, want bytes.Buffer
 				if err := WriteTable(&got, r, opts); err != nil {
@@ -168,5 +169,35 @@ func TestASFFAndOCSFStreamWhatTheEncoderWrites(t *testing.T) {
 		if want := whole(OCSF(r)); !bytes.Equal(ocsf.Bytes(), want) {
 			t.Errorf("%s: streamed OCSF differs\n%s", name, firstDiff(ocsf.Bytes(), want))
 		}
+	}
+}
+
+// TestDemoTableIsShort holds issue 25's measure: in a 100-column terminal the demo's table
+// takes at most 4 lines per listed finding on average (the sentence, wrapped), and --wide
+// adds the resource and fix back.
+func TestDemoTableIsShort(t *testing.T) {
+	r := demoReport(t)
+	listed := 0
+	for _, f := range r.Findings {
+		if f.Status != checks.Pass {
+			listed++
+		}
+	}
+	for _, tc := range []struct {
+		wide    bool
+		perLine float64
+	}{{false, 4}, {true, 12}} {
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, r, TableOptions{Width: 100, Wide: tc.wide}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Count(buf.String(), "\n")
+		if got := float64(lines) / float64(listed); got > tc.perLine {
+			t.Errorf("wide=%v: %d lines for %d listed findings (%.1f each), want at most %.0f", tc.wide, lines, listed, got, tc.perLine)
+		}
+		if hasFix := strings.Contains(buf.String(), "fix: "); hasFix != tc.wide {
+			t.Errorf("wide=%v: fix lines shown = %v", tc.wide, hasFix)
+		}
+		t.Logf("wide=%v: %d lines for %d listed findings", tc.wide, lines, listed)
 	}
 }

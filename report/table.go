@@ -24,6 +24,9 @@ type TableOptions struct {
 	Width int
 	// Framework, when set (e.g. "cis-aws-7.0"), adds each finding's control id in it.
 	Framework string
+	// Wide adds, under each finding's sentence, its resource and its fix; by default a row is
+	// the sentence alone (lookout explain, the JSON and the HTML report give the rest).
+	Wide bool
 }
 
 // DefaultTableWidth is the width used when the output is not a terminal (a pipe, a file, CI
@@ -187,10 +190,10 @@ func (t *tableRows) row(i int) tableRow {
 				row.control = "-"
 			}
 		}
-		if f.Resource != "" && f.Resource != f.Account && !strings.Contains(f.Message, f.Resource) {
+		if t.opts.Wide && f.Resource != "" && f.Resource != f.Account && !strings.Contains(f.Message, f.Resource) {
 			row.detail = append(row.detail, printable(f.Resource))
 		}
-		if f.Status == checks.Fail && f.Fix != nil && f.Fix.Available {
+		if t.opts.Wide && f.Status == checks.Fail && f.Fix != nil && f.Fix.Available {
 			row.detail = append(row.detail, "fix: "+printable(f.Fix.Summary))
 		}
 		if f.Status == checks.Waived && f.Waiver != nil {

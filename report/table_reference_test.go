@@ -105,10 +105,10 @@ func tablewriterRows(fs []checks.Finding, opts TableOptions) []tableRow {
 				row.control = "-"
 			}
 		}
-		if f.Resource != "" && f.Resource != f.Account && !strings.Contains(f.Message, f.Resource) {
+		if opts.Wide && f.Resource != "" && f.Resource != f.Account && !strings.Contains(f.Message, f.Resource) {
 			row.detail = append(row.detail, printable(f.Resource))
 		}
-		if f.Status == checks.Fail && f.Fix != nil && f.Fix.Available {
+		if opts.Wide && f.Status == checks.Fail && f.Fix != nil && f.Fix.Available {
 			row.detail = append(row.detail, "fix: "+printable(f.Fix.Summary))
 		}
 		if f.Status == checks.Waived && f.Waiver != nil {

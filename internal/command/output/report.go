@@ -19,6 +19,7 @@ type ReportFlags struct {
 	Output   string
 	FailOn   string
 	ShowPass bool
+	Wide     bool
 }
 
 // AddFlags registers --format, --output, --fail-on and --show-pass.
@@ -27,6 +28,7 @@ func (r *ReportFlags) AddFlags(f *pflag.FlagSet) {
 	f.StringVarP(&r.Output, "output", "o", "", "write the report to this file instead of stdout (written atomically)")
 	f.StringVar(&r.FailOn, "fail-on", "high", "exit 1 when an unwaived FAIL is at or above this severity: critical, high, medium, low or none")
 	f.BoolVar(&r.ShowPass, "show-pass", false, "table format: list PASS findings too")
+	f.BoolVar(&r.Wide, "wide", false, "table format: each finding's resource and fix under its sentence (lookout explain gives the whole path)")
 }
 
 // Check validates --format and parses --fail-on; either wrong is a usage error.
@@ -46,7 +48,7 @@ func (r *ReportFlags) Check() (checks.Severity, error) {
 // knows; then it says once on stderr why each account that could not be read was not. A
 // report that could not be written is exit code 2.
 func (r *ReportFlags) Write(stdout, stderr io.Writer, rep *report.Report, opts report.WriteOptions) error {
-	opts.Format, opts.ShowPass, opts.Warnings = r.Format, r.ShowPass, stderr
+	opts.Format, opts.ShowPass, opts.Wide, opts.Warnings = r.Format, r.ShowPass, r.Wide, stderr
 	opts.Color = r.Output == "" && ColorEnabled(stdout)
 	if err := Write(r.Output, stdout, func(w io.Writer) error { return report.Write(w, rep, opts) }); err != nil {
 		return exitcode.WithCode(exitcode.Incomplete, err)
