@@ -59,6 +59,9 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 func TestHTMLInChromium(t *testing.T) {
 	bin := chromium(t)
 	r := sampleReport()
+	// One finding's sentence has its whole reasoning behind it: the page shows it as "why".
+	const why = "trail main is not logging; the rule that would restart it is DISABLED; no alarm watches StopLogging"
+	r.Findings[0].Detail = why
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
 	if err := os.WriteFile(path, writeHTML(t, r), 0o644); err != nil {
@@ -87,7 +90,16 @@ func TestHTMLInChromium(t *testing.T) {
 	want := map[string]int{"FAIL": r.Summary.Fail, "ERROR": r.Summary.Error, "WAIVED": r.Summary.Waived, "PASS": r.Summary.Pass}
 	total := len(r.Findings)
 
-	all, visible, shown := domCounts(runChromium(t, bin, "--dump-dom", url))
+	dom := runChromium(t, bin, "--dump-dom", url)
+	all, visible, shown := domCounts(dom)
+	doc, err := html.Parse(bytes.NewReader(dom))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whys := findAll(doc, func(n *html.Node) bool { c, _ := attr(n, "class"); return n.Data == "details" && c == "why" })
+	if len(whys) != 1 || !strings.Contains(textOf(whys[0]), why) {
+		t.Errorf("the finding's reasoning: %d <details class=why> in the DOM, want 1 holding %q", len(whys), why)
+	}
 	for st, n := range want {
 		if all[st] != n || visible[st] != n {
 			t.Errorf("%s: %d in the DOM, %d visible; want %d", st, all[st], visible[st], n)
