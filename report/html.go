@@ -58,52 +58,15 @@ type htmlPage struct {
 	Statuses   []string
 }
 
-// worstOrder ranks statuses for a matrix cell: what needs attention wins.
-var worstOrder = map[checks.Status]int{checks.Fail: 4, checks.Error: 3, checks.Waived: 2, checks.Pass: 1}
-
 func htmlModel(r *Report) htmlPage {
 	p := htmlPage{R: r, Generated: r.GeneratedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Statuses: []string{"FAIL", "ERROR", "WAIVED", "PASS"}, Failures: UnreadableAccounts(r.Findings)}
-	accounts := map[string]bool{}
-	for _, a := range r.Scope.Accounts {
-		accounts[a] = true
-	}
-	type agg struct {
-		counts map[checks.Status]int
-	}
-	cells := map[string]map[string]*agg{}
-	checkInfo := map[string]checks.Finding{}
+	o := OverviewOf(r)
+	p.Accounts = o.Accounts
 	sevs := map[string]bool{}
 	for _, f := range r.Findings {
-		accounts[f.Account] = true
 		sevs[string(f.Severity)] = true
-		if _, ok := checkInfo[f.CheckID]; !ok {
-			checkInfo[f.CheckID] = f
-		}
-		if cells[f.CheckID] == nil {
-			cells[f.CheckID] = map[string]*agg{}
-		}
-		a := cells[f.CheckID][f.Account]
-		if a == nil {
-			a = &agg{counts: map[checks.Status]int{}}
-			cells[f.CheckID][f.Account] = a
-		}
-		a.counts[f.Status]++
 	}
-	for a := range accounts {
-		p.Accounts = append(p.Accounts, a)
-	}
-	sort.Strings(p.Accounts)
-	for c := range checkInfo {
-		p.Checks = append(p.Checks, c)
-	}
-	sort.Slice(p.Checks, func(i, j int) bool {
-		a, b := checkInfo[p.Checks[i]].Severity.Rank(), checkInfo[p.Checks[j]].Severity.Rank()
-		if a != b {
-			return a > b
-		}
-		return p.Checks[i] < p.Checks[j]
-	})
 	for _, s := range []checks.Severity{checks.Critical, checks.High, checks.Medium, checks.Low} {
 		if sevs[string(s)] {
 			p.Severities = append(p.Severities, string(s))
@@ -113,27 +76,24 @@ func htmlModel(r *Report) htmlPage {
 	for s := range sevs {
 		p.Severities = append(p.Severities, s)
 	}
-	for _, c := range p.Checks {
-		f := checkInfo[c]
-		row := htmlRow{Check: c, Title: f.Title, Severity: string(f.Severity)}
-		for _, acct := range p.Accounts {
+	for _, or := range o.Rows {
+		c := or.Check
+		p.Checks = append(p.Checks, c)
+		row := htmlRow{Check: c, Title: or.Title, Severity: string(or.Severity)}
+		for _, oc := range or.Cells {
+			acct := oc.Account
 			cell := htmlCell{Check: c, Acct: acct, Label: "–", Title: c + " in " + acct + ": no finding (nothing to judge)"}
-			if a := cells[c][acct]; a != nil {
-				worst := checks.Status("")
+			if oc.Worst != "" {
 				var parts []string
-				for _, st := range []checks.Status{checks.Fail, checks.Error, checks.Waived, checks.Pass} {
-					if n := a.counts[st]; n > 0 {
+				for _, st := range overviewStatuses {
+					if n := oc.Counts[st]; n > 0 {
 						parts = append(parts, fmt.Sprintf("%d %s", n, st))
-						if worstOrder[st] > worstOrder[worst] {
-							worst = st
-						}
 					}
 				}
-				cell.Status = string(worst)
-				n := a.counts[worst]
-				cell.Label = string(worst)
-				if n > 1 {
-					cell.Label = fmt.Sprintf("%s ×%d", worst, n)
+				cell.Status = string(oc.Worst)
+				cell.Label = string(oc.Worst)
+				if n := oc.Counts[oc.Worst]; n > 1 {
+					cell.Label = fmt.Sprintf("%s ×%d", oc.Worst, n)
 				}
 				cell.Title = c + " in " + acct + ": " + strings.Join(parts, ", ")
 			}

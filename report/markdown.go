@@ -51,6 +51,7 @@ func WriteMarkdown(w io.Writer, r *Report, opts MarkdownOptions) error {
 			"Do not treat missing failures as fixed.\n\n", s.Error)
 	}
 	writeCounts(&b, r.Findings)
+	writeOverview(&b, OverviewOf(r))
 
 	var fails, errs, waived []checks.Finding
 	for _, f := range r.Findings {
@@ -221,4 +222,52 @@ func mdCode(s string) string {
 		return mdText(s)
 	}
 	return "`" + strings.ReplaceAll(s, "|", "\\|") + "`"
+}
+
+// markdownOverviewColumns is the most accounts the overview writes as columns; past it, each
+// check's row counts the accounts by their worst status instead (a table a thousand accounts
+// wide helps no one).
+const markdownOverviewColumns = 8
+
+// writeOverview writes the checks × accounts overview of a scan of more than one account: each
+// cell the worst status of the check there (with how many findings had it), "–" where the
+// check had nothing to judge; folded to counts of accounts when there are too many.
+func writeOverview(b *strings.Builder, o Overview) {
+	if len(o.Accounts) < 2 || len(o.Rows) == 0 {
+		return
+	}
+	b.WriteString("### Overview: checks × accounts\n\n")
+	if len(o.Accounts) > markdownOverviewColumns {
+		fmt.Fprintf(b, "%d accounts: each row counts the accounts by the check's worst status there.\n\n", len(o.Accounts))
+		b.WriteString("| Check | FAIL | ERROR | WAIVED | PASS | nothing to judge |\n|---|---|---|---|---|---|\n")
+		for _, row := range o.Rows {
+			n := map[checks.Status]int{}
+			for _, c := range row.Cells {
+				n[c.Worst]++
+			}
+			fmt.Fprintf(b, "| %s | %d | %d | %d | %d | %d |\n", mdCode(row.Check), n[checks.Fail], n[checks.Error], n[checks.Waived], n[checks.Pass], n[""])
+		}
+		b.WriteString("\n")
+		return
+	}
+	b.WriteString("| Check |")
+	for _, a := range o.Accounts {
+		b.WriteString(" " + mdText(a) + " |")
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|", len(o.Accounts)) + "\n")
+	for _, row := range o.Rows {
+		b.WriteString("| " + mdCode(row.Check) + " |")
+		for _, c := range row.Cells {
+			cell := "–"
+			if c.Worst != "" {
+				cell = string(c.Worst)
+				if n := c.Counts[c.Worst]; n > 1 {
+					cell = fmt.Sprintf("%s ×%d", c.Worst, n)
+				}
+			}
+			b.WriteString(" " + cell + " |")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
 }

@@ -85,3 +85,53 @@ func TestMarkdownAllClear(t *testing.T) {
 		t.Errorf("all-clear summary:\n%s", md)
 	}
 }
+
+// TestMarkdownOverview: a scan of several accounts gets the checks × accounts overview the
+// HTML report draws (worst status per cell, counts, "–" where nothing was judged); one of a
+// single account gets none; past eight accounts each check counts accounts by worst status.
+func TestMarkdownOverview(t *testing.T) {
+	write := func(fs []checks.Finding, accounts []string) string {
+		var buf bytes.Buffer
+		if err := report.WriteMarkdown(&buf, report.New(fs, report.Scope{Accounts: accounts}, t0), report.MarkdownOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	a, b := "111111111111", "222222222222"
+	fs := []checks.Finding{
+		finding("cloudtrail-logging", checks.Critical, checks.Fail, a, "us-east-1", "t1", "not logging"),
+		finding("cloudtrail-logging", checks.Critical, checks.Fail, a, "us-west-2", "t2", "not logging"),
+		finding("cloudtrail-logging", checks.Critical, checks.Pass, b, "us-east-1", "t3", "logging"),
+		finding("ec2-rule", checks.Low, checks.Error, a, "us-east-1", "r", "could not read"),
+		finding("ec2-rule", checks.Low, checks.Pass, a, "us-west-2", "r", "ok"),
+	}
+	md := write(fs, []string{a, b})
+	for _, want := range []string{
+		"### Overview: checks × accounts",
+		"| Check | 111111111111 | 222222222222 |",
+		"| `cloudtrail-logging` | FAIL ×2 | PASS |",
+		"| `ec2-rule` | ERROR | – |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("overview lacks %q:\n%s", want, md)
+		}
+	}
+	if md := write(fs[:2], []string{a}); strings.Contains(md, "Overview") {
+		t.Errorf("a single account got an overview:\n%s", md)
+	}
+	var many []checks.Finding
+	var accounts []string
+	for i := 0; i < 10; i++ {
+		acct := strings.Repeat(string(rune('0'+i)), 12)
+		accounts = append(accounts, acct)
+		st := checks.Pass
+		if i < 3 {
+			st = checks.Fail
+		}
+		many = append(many, finding("cloudtrail-logging", checks.Critical, st, acct, "us-east-1", "t", "m"))
+	}
+	md = write(many, accounts)
+	if !strings.Contains(md, "10 accounts: each row counts the accounts") || !strings.Contains(md, "| `cloudtrail-logging` | 3 | 0 | 0 | 7 | 0 |") {
+		t.Errorf("folded overview:\n%s", md)
+	}
+}
