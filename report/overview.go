@@ -1,7 +1,10 @@
 package report
 
 import (
+	"fmt"
 	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/lookout-audit/lookout/checks"
 )
@@ -86,4 +89,75 @@ func OverviewOf(r *Report) Overview {
 		o.Rows = append(o.Rows, row)
 	}
 	return o
+}
+
+// overviewLines writes the overview for the table, for a scan of more than one account: a
+// matrix (check, then one column per account) when it fits width, else one line per check
+// counting the accounts by the check's worst status there. paint colours a status.
+func overviewLines(o Overview, width int, paint func(code, s string) string) []string {
+	if len(o.Accounts) < 2 || len(o.Rows) == 0 {
+		return nil
+	}
+	checkW := len("CHECK")
+	for _, row := range o.Rows {
+		checkW = max(checkW, len(row.Check))
+	}
+	colW := len("ERROR×999")
+	for _, a := range o.Accounts {
+		colW = max(colW, len(a))
+	}
+	colour := func(st checks.Status, s string) string {
+		switch st {
+		case checks.Fail:
+			return paint(ansiRed+ansiBold, s)
+		case checks.Error:
+			return paint(ansiYellow, s)
+		case checks.Pass:
+			return paint(ansiGreen, s)
+		}
+		return s
+	}
+	pad := func(s string, n int) string { return s + strings.Repeat(" ", max(0, n-len(s))) }
+	var out []string
+	if checkW+(colW+2)*len(o.Accounts) <= width {
+		out = append(out, "overview: the worst status of each check in each account")
+		head := pad("CHECK", checkW)
+		for _, a := range o.Accounts {
+			head += "  " + pad(a, colW)
+		}
+		out = append(out, strings.TrimRight(head, " "))
+		for _, row := range o.Rows {
+			line := pad(row.Check, checkW)
+			for _, c := range row.Cells {
+				label := "–"
+				if c.Worst != "" {
+					label = string(c.Worst)
+					if n := c.Counts[c.Worst]; n > 1 {
+						label += fmt.Sprintf("×%d", n)
+					}
+				}
+				line += "  " + colour(c.Worst, label) + strings.Repeat(" ", max(0, colW-utf8.RuneCountInString(label)))
+			}
+			out = append(out, strings.TrimRight(line, " "))
+		}
+		return append(out, "")
+	}
+	out = append(out, fmt.Sprintf("overview: %d accounts, counted by each check's worst status there", len(o.Accounts)))
+	for _, row := range o.Rows {
+		n := map[checks.Status]int{}
+		for _, c := range row.Cells {
+			n[c.Worst]++
+		}
+		var parts []string
+		for _, st := range overviewStatuses {
+			if n[st] > 0 {
+				parts = append(parts, colour(st, fmt.Sprintf("%d %s", n[st], st)))
+			}
+		}
+		if n[""] > 0 {
+			parts = append(parts, fmt.Sprintf("%d nothing to judge", n[""]))
+		}
+		out = append(out, pad(row.Check, checkW)+"  "+strings.Join(parts, " · "))
+	}
+	return append(out, "")
 }

@@ -172,9 +172,9 @@ func TestASFFAndOCSFStreamWhatTheEncoderWrites(t *testing.T) {
 	}
 }
 
-// TestDemoTableIsShort holds issue 25's measure: in a 100-column terminal the demo's table
-// takes at most 4 lines per listed finding on average (the sentence, wrapped), and --wide
-// adds the resource and fix back.
+// TestDemoTableIsShort holds issue 25's measure: in a 100-column terminal the demo's findings
+// table takes at most 4 lines per listed finding on average (the sentence, wrapped), after the
+// overview of its three accounts; --wide adds the resource and fix back.
 func TestDemoTableIsShort(t *testing.T) {
 	r := demoReport(t)
 	listed := 0
@@ -191,7 +191,13 @@ func TestDemoTableIsShort(t *testing.T) {
 		if err := WriteTable(&buf, r, TableOptions{Width: 100, Wide: tc.wide}); err != nil {
 			t.Fatal(err)
 		}
-		lines := strings.Count(buf.String(), "\n")
+		out := buf.String()
+		if !strings.Contains(out, "overview: the worst status of each check in each account") ||
+			!strings.Contains(out, "cloudtrail-logging                           PASS×3        PASS×3        FAIL×2") {
+			t.Errorf("wide=%v: the three accounts' overview is missing:\n%s", tc.wide, out[:min(len(out), 3000)])
+		}
+		// The findings' own table, after the summary line and the overview.
+		lines := strings.Count(out[strings.Index(out, "┌"):], "\n")
 		if got := float64(lines) / float64(listed); got > tc.perLine {
 			t.Errorf("wide=%v: %d lines for %d listed findings (%.1f each), want at most %.0f", tc.wide, lines, listed, got, tc.perLine)
 		}

@@ -99,6 +99,11 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 			return err
 		}
 	}
+	for _, l := range overviewLines(OverviewOf(r), width, paint) {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
 	rows := newTableRows(r.Findings, opts, paint)
 	if rows.len() == 0 {
 		_, err := fmt.Fprintln(w, paint(ansiGreen, "every check passed"))

@@ -47,6 +47,11 @@ func tablewriterTable(w io.Writer, r *Report, opts TableOptions) error {
 			return err
 		}
 	}
+	for _, l := range overviewLines(OverviewOf(r), width, paint) {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
 	rows := tablewriterRows(r.Findings, opts)
 	if len(rows) == 0 {
 		_, err := fmt.Fprintln(w, paint(ansiGreen, "every check passed"))
