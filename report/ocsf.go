@@ -12,7 +12,7 @@ import (
 
 // OCSF class and schema identifiers.
 const (
-	OCSFVersion        = "1.3.0"
+	OCSFVersion        = "1.6.0"
 	OCSFCategoryUID    = 2    // Findings
 	OCSFClassUID       = 2003 // Compliance Finding
 	OCSFActivityCreate = 1
@@ -34,15 +34,17 @@ type OCSFFinding struct {
 	StatusID     int    `json:"status_id"`
 	Status       string `json:"status"`
 	// Time is the event time in milliseconds since the epoch (OCSF timestamp_t).
-	Time        int64            `json:"time"`
-	Message     string           `json:"message"`
-	Metadata    OCSFMetadata     `json:"metadata"`
-	FindingInfo OCSFFindingInfo  `json:"finding_info"`
-	Compliance  OCSFCompliance   `json:"compliance"`
-	Cloud       OCSFCloud        `json:"cloud"`
-	Resources   []OCSFResource   `json:"resources"`
-	Remediation *OCSFRemediation `json:"remediation,omitempty"`
-	Unmapped    map[string]any   `json:"unmapped,omitempty"`
+	Time int64 `json:"time"`
+	// TimezoneOffset is 0: every time lookout writes is UTC.
+	TimezoneOffset int              `json:"timezone_offset"`
+	Message        string           `json:"message"`
+	Metadata       OCSFMetadata     `json:"metadata"`
+	FindingInfo    OCSFFindingInfo  `json:"finding_info"`
+	Compliance     OCSFCompliance   `json:"compliance"`
+	Cloud          OCSFCloud        `json:"cloud"`
+	Resources      []OCSFResource   `json:"resources"`
+	Remediation    *OCSFRemediation `json:"remediation,omitempty"`
+	Unmapped       map[string]any   `json:"unmapped,omitempty"`
 }
 
 // OCSFMetadata is the metadata object: the schema version and the product that wrote the event.
@@ -80,15 +82,29 @@ type OCSFAnalytic struct {
 	Type   string `json:"type"`
 }
 
-// OCSFCompliance is the compliance object: standards is required.
+// OCSFCompliance is the compliance object: the control (the check id), the standards and
+// requirements it maps to, the compliance status, and since OCSF 1.5 the checks evaluated.
 type OCSFCompliance struct {
-	Control      string   `json:"control"`
-	Standards    []string `json:"standards"`
-	Requirements []string `json:"requirements,omitempty"`
-	StatusID     int      `json:"status_id"`
-	Status       string   `json:"status"`
-	StatusCode   string   `json:"status_code"`
-	StatusDetail string   `json:"status_detail"`
+	Control       string      `json:"control"`
+	Standards     []string    `json:"standards"`
+	Requirements  []string    `json:"requirements,omitempty"`
+	Checks        []OCSFCheck `json:"checks"`
+	StatusID      int         `json:"status_id"`
+	Status        string      `json:"status"`
+	StatusCode    string      `json:"status_code"`
+	StatusDetails []string    `json:"status_details"`
+}
+
+// OCSFCheck is the check object: the lookout check that was evaluated, its own severity (a
+// PASS keeps it: it is the control's, not the finding's) and its result.
+type OCSFCheck struct {
+	UID        string   `json:"uid"`
+	Name       string   `json:"name"`
+	SeverityID int      `json:"severity_id"`
+	Severity   string   `json:"severity"`
+	Standards  []string `json:"standards"`
+	StatusID   int      `json:"status_id"`
+	Status     string   `json:"status"`
 }
 
 // OCSFCloud is the cloud profile's object: provider is required.
@@ -105,19 +121,22 @@ type OCSFAccount struct {
 	Type   string `json:"type"`
 }
 
-// OCSFResource is a resource_details object.
+// OCSFResource is a resource_details object; its role is Target (role_id 1), the subject of
+// the check.
 type OCSFResource struct {
 	UID            string `json:"uid"`
 	Name           string `json:"name"`
 	Type           string `json:"type"`
+	RoleID         int    `json:"role_id"`
+	Role           string `json:"role"`
 	Region         string `json:"region,omitempty"`
 	CloudPartition string `json:"cloud_partition"`
 }
 
 // OCSFRemediation is the remediation object.
 type OCSFRemediation struct {
-	Desc       string          `json:"desc"`
-	KBArticles []OCSFKBArticle `json:"kb_articles,omitempty"`
+	Desc          string          `json:"desc"`
+	KBArticleList []OCSFKBArticle `json:"kb_article_list,omitempty"`
 }
 
 // OCSFKBArticle points at the check's documentation.
@@ -127,12 +146,18 @@ type OCSFKBArticle struct {
 }
 
 // ocsfSeverity maps a finding to severity_id and its caption: a PASS is Informational (as in
-// ASFF), otherwise the check's severity (Low 2, Medium 3, High 4, Critical 5).
+// ASFF), otherwise the check's severity.
 func ocsfSeverity(f checks.Finding) (int, string) {
 	if f.Status == checks.Pass {
 		return 1, "Informational"
 	}
-	switch f.Severity {
+	return ocsfCheckSeverity(f.Severity)
+}
+
+// ocsfCheckSeverity is a check's severity as severity_id and caption (Low 2, Medium 3, High 4,
+// Critical 5).
+func ocsfCheckSeverity(s checks.Severity) (int, string) {
+	switch s {
 	case checks.Critical:
 		return 5, "Critical"
 	case checks.High:
@@ -182,7 +207,7 @@ func ocsfFinding(r *Report, f checks.Finding, home string) OCSFFinding {
 		stID, st, compID, comp := ocsfStatus(f.Status)
 		region, part := placeOf(f, home)
 		uid := ASFFId(f)
-		c := OCSFCompliance{Control: f.CheckID, StatusID: compID, Status: comp, StatusCode: string(f.Status), StatusDetail: f.Message}
+		c := OCSFCompliance{Control: f.CheckID, StatusID: compID, Status: comp, StatusCode: string(f.Status), StatusDetails: []string{f.Message}}
 		for _, k := range frameworkKeys(f.Frameworks) {
 			c.Standards = append(c.Standards, FrameworkName(k))
 			c.Requirements = append(c.Requirements, FrameworkName(k)+"/"+f.Frameworks[k])
@@ -190,6 +215,9 @@ func ocsfFinding(r *Report, f checks.Finding, home string) OCSFFinding {
 		if len(c.Standards) == 0 {
 			c.Standards = []string{"lookout detection controls"}
 		}
+		checkSevID, checkSev := ocsfCheckSeverity(f.Severity)
+		c.Checks = []OCSFCheck{{UID: f.CheckID, Name: titleOf(f), SeverityID: checkSevID, Severity: checkSev,
+			Standards: c.Standards, StatusID: compID, Status: comp}}
 		ev := OCSFFinding{
 			ActivityID: OCSFActivityCreate, ActivityName: "Create",
 			CategoryUID: OCSFCategoryUID, CategoryName: "Findings",
@@ -199,6 +227,7 @@ func ocsfFinding(r *Report, f checks.Finding, home string) OCSFFinding {
 			StatusID: stID, Status: st,
 			Time:    at,
 			Message: f.Message,
+
 			Metadata: OCSFMetadata{
 				Version:   OCSFVersion,
 				Product:   OCSFProduct{Name: r.Tool.Name, VendorName: r.Tool.Name, Version: r.Tool.Version, UID: r.Tool.Name},
@@ -214,11 +243,11 @@ func ocsfFinding(r *Report, f checks.Finding, home string) OCSFFinding {
 			Cloud:      OCSFCloud{Provider: "AWS", Region: region, Account: OCSFAccount{UID: f.Account, TypeID: 10, Type: "AWS Account"}},
 			Resources: []OCSFResource{{
 				UID: asffResourceID(f, part), Name: resourceName(f.Resource), Type: asffResourceType(f),
-				Region: region, CloudPartition: part,
+				RoleID: 1, Role: "Target", Region: region, CloudPartition: part,
 			}},
 		}
 		if desc := fixText(f); desc != "" {
-			ev.Remediation = &OCSFRemediation{Desc: desc, KBArticles: []OCSFKBArticle{{Title: f.CheckID, SrcURL: HelpURIBase + f.CheckID}}}
+			ev.Remediation = &OCSFRemediation{Desc: desc, KBArticleList: []OCSFKBArticle{{Title: f.CheckID, SrcURL: HelpURIBase + f.CheckID}}}
 		}
 		unmapped := map[string]any{}
 		if f.Evidence != nil {
