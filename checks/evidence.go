@@ -225,3 +225,13 @@ func (f Finding) Broken() *route.BrokenLink {
 	}
 	return nil
 }
+
+// Path is the finding's closest path hop by hop (route.BrokenLink.Hops), or nil when its
+// evidence names no broken link; an ERROR's broken hop is undecided.
+func (f Finding) Path() []route.PathHop {
+	b := f.Broken()
+	if b == nil {
+		return nil
+	}
+	return b.Hops(f.Status == Error)
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/route"
 )
 
 // WriteHTML writes the report as one self-contained HTML page: no script, style sheet, font
@@ -26,9 +27,32 @@ func WriteHTML(w io.Writer, r *Report) error {
 
 type htmlFinding struct {
 	checks.Finding
+	// Hops is the finding's path (checks.Finding.Path), nil when its evidence names none.
+	Hops     []htmlHop
 	Tags     []string
 	Evidence string
 	FixLine  string
+}
+
+// htmlHop is one hop of a finding's path: Class is holds, broken, undecided or unreached.
+type htmlHop struct {
+	Class, Mark, State, Text string
+}
+
+func htmlHops(hops []route.PathHop) []htmlHop {
+	var out []htmlHop
+	for _, h := range hops {
+		class := string(h.State)
+		if h.State == route.HopNotReached {
+			class = "unreached"
+		}
+		text := h.Link.String()
+		if h.Delivery != "" {
+			text += " (" + string(h.Delivery) + ")"
+		}
+		out = append(out, htmlHop{Class: class, Mark: h.State.Mark(), State: string(h.State), Text: text})
+	}
+	return out
 }
 
 type htmlCell struct {
@@ -110,7 +134,7 @@ func htmlModel(r *Report) htmlPage {
 		return a.Severity.Rank() > b.Severity.Rank()
 	})
 	for _, f := range fs {
-		hf := htmlFinding{Finding: f, Tags: frameworkTags(f.Frameworks), Evidence: evidenceText(f)}
+		hf := htmlFinding{Finding: f, Hops: htmlHops(f.Path()), Tags: frameworkTags(f.Frameworks), Evidence: evidenceText(f)}
 		if f.Fix != nil && f.Fix.Summary != "" {
 			if f.Fix.Available {
 				hf.FixLine = f.Fix.Summary + " — " + FixCommand(f.CheckID) + " (run without --apply first to see the plan)"
@@ -170,6 +194,12 @@ output { margin-left: auto; font-weight: 600; }
 .finding dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 8px 0 0; }
 .finding dt { color: var(--muted); }
 .finding dd { margin: 0; overflow-wrap: anywhere; }
+ol.path { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; padding: 0; margin: 4px 0 8px; }
+ol.path li { padding: 1px 8px; border-radius: 10px; border: 1px solid var(--line); background: #fff; font-size: 12.5px; }
+ol.path li + li::before { content: "→ "; color: var(--muted); }
+ol.path li.broken { border-color: var(--fail); background: #fdecea; font-weight: 600; }
+ol.path li.undecided { border-color: var(--error); background: #fff8e6; font-weight: 600; }
+ol.path li.unreached { color: var(--muted); }
 details pre { background: #f6f8fa; padding: 8px; border-radius: 4px; overflow: auto; max-height: 320px; }
 .tag { display: inline-block; background: #eef1f4; border-radius: 3px; padding: 0 5px; margin: 0 4px 2px 0; font-size: 12px; }
 [hidden] { display: none !important; }
@@ -211,6 +241,7 @@ details pre { background: #f6f8fa; padding: 8px; border-radius: 4px; overflow: a
 {{range .Findings}}<article class="finding {{.Status}}" data-status="{{.Status}}" data-severity="{{.Severity}}" data-check="{{.CheckID}}" data-account="{{.Account}}" data-region="{{.Region}}">
 <header><span class="b {{.Status}}">{{.Status}}</span><span class="sev">{{.Severity}}</span><code>{{.CheckID}}</code><span>{{.Title}}</span><span class="muted">{{.Account}} · {{.Region}}</span></header>
 <p class="message">{{.Message}}</p>
+{{if .Hops}}<ol class="path" aria-label="path">{{range .Hops}}<li class="hop {{.Class}}" title="{{.State}}"><span class="mark">{{.Mark}}</span> {{.Text}}</li>{{end}}</ol>{{end}}
 {{if .Detail}}<details class="why"><summary>why (the whole reasoning)</summary><p>{{.Detail}}</p></details>{{end}}
 <dl>
 {{if .Resource}}<dt>resource</dt><dd><code>{{.Resource}}</code></dd>{{end}}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/report"
 )
 
@@ -62,6 +64,8 @@ func TestHTMLInChromium(t *testing.T) {
 	// One finding's sentence has its whole reasoning behind it: the page shows it as "why".
 	const why = "trail main is not logging; the rule that would restart it is DISABLED; no alarm watches StopLogging"
 	r.Findings[0].Detail = why
+	// Its path: the rule matches, its target's topic policy refuses EventBridge.
+	r.Findings[0].Evidence = &route.RuleEvidence{ChainBreak: route.ChainBreak{Broken: &route.BrokenLink{Link: route.LinkTarget, Hop: route.HopTopicPolicy}}}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
 	if err := os.WriteFile(path, writeHTML(t, r), 0o644); err != nil {
@@ -99,6 +103,19 @@ func TestHTMLInChromium(t *testing.T) {
 	whys := findAll(doc, func(n *html.Node) bool { c, _ := attr(n, "class"); return n.Data == "details" && c == "why" })
 	if len(whys) != 1 || !strings.Contains(textOf(whys[0]), why) {
 		t.Errorf("the finding's reasoning: %d <details class=why> in the DOM, want 1 holding %q", len(whys), why)
+	}
+	// The path hop by hop, the broken hop marked for the style sheet to highlight.
+	paths := findAll(doc, func(n *html.Node) bool { c, _ := attr(n, "class"); return n.Data == "ol" && c == "path" })
+	if len(paths) != 1 {
+		t.Fatalf("%d <ol class=path> in the DOM, want 1", len(paths))
+	}
+	var hops []string
+	for _, li := range findAll(paths[0], func(n *html.Node) bool { return n.Data == "li" }) {
+		c, _ := attr(li, "class")
+		hops = append(hops, c+": "+strings.TrimSpace(textOf(li)))
+	}
+	if want := []string{"hop holds: ✓ trail", "hop holds: ✓ EventBridge rule", "hop broken: ✗ rule target (topic policy)"}; !slices.Equal(hops, want) {
+		t.Errorf("path hops %q, want %q", hops, want)
 	}
 	for st, n := range want {
 		if all[st] != n || visible[st] != n {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/route"
 )
 
 // MarkdownOptions controls WriteMarkdown.
@@ -70,7 +71,7 @@ func WriteMarkdown(w io.Writer, r *Report, opts MarkdownOptions) error {
 		writeFailures(&b, fails, byID, opts.MaxRows)
 	}
 	writeFindingTable(&b, "Could not evaluate (ERROR)", []string{"Reason"}, errs, opts.MaxRows, func(f checks.Finding) []string {
-		return []string{mdText(f.Message)}
+		return []string{mdSentence(f)}
 	})
 	writeFindingTable(&b, "Waived", []string{"Reason", "Expires"}, waived, opts.MaxRows, func(f checks.Finding) []string {
 		if f.Waiver == nil {
@@ -197,7 +198,7 @@ func writeFailures(b *strings.Builder, fails []checks.Finding, byID map[string]*
 					hint = "by hand: " + hint
 				}
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", mdText(f.Account), mdText(f.Region), mdCode(f.Resource), mdText(f.Message), hint)
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", mdText(f.Account), mdText(f.Region), mdCode(f.Resource), mdSentence(f), hint)
 		}
 		b.WriteString("\n")
 	}
@@ -212,6 +213,16 @@ var mdTextReplacer = strings.NewReplacer(
 )
 
 func mdText(s string) string { return mdTextReplacer.Replace(s) }
+
+// mdSentence is a finding's sentence for a table cell, with its path up to the broken hop
+// under it ("path: ✓ trail → ✓ log group → ✗ metric filter") when its evidence names one.
+func mdSentence(f checks.Finding) string {
+	s := mdText(f.Message)
+	if hops := f.Path(); hops != nil {
+		s += "<br>path: " + mdText(route.ShortPath(hops))
+	}
+	return s
+}
 
 // mdCode renders s as inline code for a table cell, or as escaped text if it holds a backtick.
 func mdCode(s string) string {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/report"
 )
 
@@ -133,5 +134,30 @@ func TestMarkdownOverview(t *testing.T) {
 	md = write(many, accounts)
 	if !strings.Contains(md, "10 accounts: each row counts the accounts") || !strings.Contains(md, "| `cloudtrail-logging` | 3 | 0 | 0 | 7 | 0 |") {
 		t.Errorf("folded overview:\n%s", md)
+	}
+}
+
+// A failure or ERROR whose evidence names a broken link shows its path under its sentence, up
+// to the broken hop (undecided for an ERROR); one without a broken link shows none.
+func TestMarkdownPath(t *testing.T) {
+	const acct = "123456789012"
+	fail := finding("cloudtrail-stoplogging-remediation", checks.High, checks.Fail, acct, "us-east-1", "arn:aws:cloudtrail:us-east-1:"+acct+":trail/main", "trail main is not protected")
+	fail.Evidence = &route.RuleEvidence{ChainBreak: route.ChainBreak{Broken: &route.BrokenLink{Link: route.LinkTarget, Hop: route.HopRolePolicy}}}
+	errf := finding("cloudwatch-root-usage-alarm", checks.High, checks.Error, acct, "us-east-1", acct, "root account usage: cannot tell whether monitored")
+	errf.Evidence = &route.RuleEvidence{ChainBreak: route.ChainBreak{Broken: &route.BrokenLink{Link: route.LinkMetricFilter}}}
+	plain := finding("cloudtrail-logging", checks.Critical, checks.Fail, acct, "us-east-1", "arn:aws:cloudtrail:us-east-1:"+acct+":trail/x", "trail x is not logging")
+	var buf bytes.Buffer
+	if err := report.WriteMarkdown(&buf, report.New([]checks.Finding{fail, errf, plain}, report.Scope{Accounts: []string{acct}}, t0), report.MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{
+		"trail main is not protected<br>path: ✓ trail → ✓ EventBridge rule → ✗ rule target (role policy) |",
+		"cannot tell whether monitored<br>path: ✓ trail → ✓ log group → ? metric filter |",
+		"trail x is not logging |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/internal/version"
 )
 
@@ -453,6 +454,9 @@ func resultFor(f checks.Finding, c *checks.Check, ruleIdx int) *sarif.Result {
 		WithMessage(sarif.NewTextMessage(resultMessage(f))).
 		WithLocations([]*sarif.Location{loc}).
 		WithPartialFingerprints(map[string]string{"primaryLocationLineHash": Fingerprint(f)})
+	if hops := f.Path(); hops != nil {
+		res.WithCodeFlows([]*sarif.CodeFlow{pathFlow(hops, uri)})
+	}
 	props := sarif.NewPropertyBag().
 		Add("account", f.Account).
 		Add("region", f.Region).
@@ -466,6 +470,34 @@ func resultFor(f checks.Finding, c *checks.Check, ruleIdx int) *sarif.Result {
 	}
 	res.Properties = props
 	return res
+}
+
+// pathFlow is a finding's path as a SARIF code flow, which GitHub code scanning shows as the
+// alert's path: one thread flow location per hop, in the order events travel, each at the
+// result's location with a message saying what became of the hop; the broken hop is
+// essential, the ones it stopped the events reaching unimportant.
+func pathFlow(hops []route.PathHop, uri string) *sarif.CodeFlow {
+	tf := sarif.NewThreadFlow()
+	for i, h := range hops {
+		text := h.String() + ": " + string(h.State)
+		importance := "important"
+		switch h.State {
+		case route.HopBroken, route.HopUndecided:
+			importance = "essential"
+		case route.HopNotReached:
+			importance = "unimportant"
+		}
+		loc := sarif.NewLocation().
+			WithPhysicalLocation(sarif.NewPhysicalLocation().
+				WithArtifactLocation(sarif.NewArtifactLocation().WithURI(uri)).
+				WithRegion(sarif.NewSimpleRegion(1, 1))).
+			WithMessage(sarif.NewTextMessage(text))
+		tfl := sarif.NewThreadFlowLocation().WithLocation(loc).WithImportance(importance).WithExecutionOrder(i)
+		tf.AddLocation(tfl)
+	}
+	return sarif.NewCodeFlow().
+		WithMessage(sarif.NewTextMessage("path: " + route.ShortPath(hops))).
+		WithThreadFlows([]*sarif.ThreadFlow{tf})
 }
 
 // resultMessage opens with a sentence that stands alone (GitHub shows only the first sentence

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/route"
 	"github.com/lookout-audit/lookout/report"
 	"github.com/lookout-audit/lookout/report/sariftest"
 )
@@ -341,5 +342,61 @@ func TestSARIFOtherPartitions(t *testing.T) {
 	other.Resource = strings.Replace(other.Resource, "arn:aws-cn:", "arn:aws-us-gov:", 1)
 	if report.Fingerprint(other) == report.Fingerprint(fs[0]) {
 		t.Error("aws-cn and aws-us-gov trails share a fingerprint")
+	}
+}
+
+// A result whose evidence names a broken link carries its path as a code flow (GitHub code
+// scanning shows it as the alert's path): one location per hop in order, the broken hop
+// essential with the delivery hop that stops it, the hops after it unimportant; the document
+// stays valid for GitHub. A finding without a broken link has no code flow.
+func TestSARIFPathAsCodeFlow(t *testing.T) {
+	broken := finding("cloudwatch-root-usage-alarm", checks.High, checks.Fail, "123456789012", "us-east-1",
+		"arn:aws:logs:us-east-1:123456789012:log-group:trail", "root account usage: not monitored")
+	broken.Evidence = &route.RuleEvidence{ChainBreak: route.ChainBreak{Broken: &route.BrokenLink{Link: route.LinkTopic, Hop: route.HopKMSKey}}}
+	plain := finding("cloudtrail-logging", checks.Critical, checks.Fail, "123456789012", "us-east-1",
+		"arn:aws:cloudtrail:us-east-1:123456789012:trail/main", "trail main is not logging")
+	data := writeSARIF(t, report.New([]checks.Finding{broken, plain}, report.Scope{Accounts: []string{"123456789012"}}, t0))
+	sariftest.Check(t, data)
+	var doc struct {
+		Runs []struct {
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				CodeFlows []struct {
+					Message     struct{ Text string }
+					ThreadFlows []struct {
+						Locations []struct {
+							Importance string
+							Location   struct{ Message struct{ Text string } }
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range doc.Runs[0].Results {
+		if res.RuleID == "cloudtrail-logging" {
+			if len(res.CodeFlows) != 0 {
+				t.Errorf("a finding without a broken link has %d code flows", len(res.CodeFlows))
+			}
+			continue
+		}
+		if len(res.CodeFlows) != 1 || len(res.CodeFlows[0].ThreadFlows) != 1 {
+			t.Fatalf("code flows %+v", res.CodeFlows)
+		}
+		var got []string
+		for _, l := range res.CodeFlows[0].ThreadFlows[0].Locations {
+			got = append(got, l.Importance+" "+l.Location.Message.Text)
+		}
+		want := []string{"important ✓ trail: holds", "important ✓ log group: holds", "important ✓ metric filter: holds",
+			"important ✓ alarm: holds", "essential ✗ SNS topic (KMS key): broken", "unimportant · confirmed subscriber: not reached"}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("path\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if m := res.CodeFlows[0].Message.Text; m != "path: ✓ trail → ✓ log group → ✓ metric filter → ✓ alarm → ✗ SNS topic (KMS key)" {
+			t.Errorf("code flow message %q", m)
+		}
 	}
 }

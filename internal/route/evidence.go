@@ -112,3 +112,82 @@ func (b BrokenLink) Path() []ChainLink {
 	}
 	return []ChainLink{LinkTrail, LinkLogGroup, LinkMetricFilter, LinkAlarm, LinkTopic, LinkSubscriber}
 }
+
+// HopState is what a finding's path says of one hop of its chain.
+type HopState string
+
+const (
+	// HopHolds: the events got through this hop on the closest path.
+	HopHolds HopState = "holds"
+	// HopBroken: the closest path stops here.
+	HopBroken HopState = "broken"
+	// HopUndecided: lookout could not judge this hop (the finding is ERROR).
+	HopUndecided HopState = "undecided"
+	// HopNotReached: the path stopped before this hop, which was not judged.
+	HopNotReached HopState = "not reached"
+)
+
+// Mark is the hop's one-character mark in a path as text: ✓ holds, ✗ broken, ? undecided,
+// · not reached.
+func (s HopState) Mark() string {
+	switch s {
+	case HopHolds:
+		return "✓"
+	case HopBroken:
+		return "✗"
+	case HopUndecided:
+		return "?"
+	}
+	return "·"
+}
+
+// PathHop is one hop of a finding's path and what became of it.
+type PathHop struct {
+	Link  ChainLink
+	State HopState
+	// Delivery names what stops a broken delivery hop (topic policy, KMS key, …), else "".
+	Delivery DeliveryHop
+}
+
+// String is "✗ SNS topic (topic policy)".
+func (h PathHop) String() string {
+	s := h.State.Mark() + " " + h.Link.String()
+	if h.Delivery != "" {
+		s += " (" + string(h.Delivery) + ")"
+	}
+	return s
+}
+
+// Hops is the closest path of b's chain hop by hop: the hops before the broken one hold (the
+// path reached it through them), the broken one is broken (undecided when the finding could
+// not be judged), the ones after were not reached.
+func (b BrokenLink) Hops(undecided bool) []PathHop {
+	chain := b.Path()
+	out := make([]PathHop, 0, len(chain))
+	state := HopHolds
+	for _, l := range chain {
+		h := PathHop{Link: l, State: state}
+		if l == b.Link {
+			h.State, h.Delivery = HopBroken, b.Hop
+			if undecided || b.Unknown {
+				h.State = HopUndecided
+			}
+			state = HopNotReached
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// ShortPath is the path up to its broken hop, on one line: "✓ trail → ✓ log group → ✗ metric
+// filter".
+func ShortPath(hops []PathHop) string {
+	var parts []string
+	for _, h := range hops {
+		if h.State == HopNotReached {
+			break
+		}
+		parts = append(parts, h.String())
+	}
+	return strings.Join(parts, " → ")
+}

@@ -138,9 +138,9 @@ func explain(w io.Writer, f checks.Finding, withEvidence bool) error {
 		fmt.Fprintf(w, "  resource %s\n", f.Resource)
 	}
 	fmt.Fprintf(w, "  %s\n", f.Message)
-	if b := f.Broken(); b != nil {
+	if hops := f.Path(); hops != nil {
 		fmt.Fprintln(w, "path:")
-		writePath(w, *b, f.Status)
+		writePath(w, hops)
 	}
 	if f.Detail != "" {
 		fmt.Fprintln(w, "why:")
@@ -168,26 +168,20 @@ func explain(w io.Writer, f checks.Finding, withEvidence bool) error {
 	return nil
 }
 
-// writePath marks each hop of the broken link's chain: the hops before it hold (the chain
-// reached the broken one through them), the broken one is marked, the rest were not reached.
-func writePath(w io.Writer, b route.BrokenLink, status checks.Status) {
-	reached := true
-	for _, hop := range b.Path() {
-		switch {
-		case hop == b.Link:
-			mark, what := "✗", "broken here"
-			if status == checks.Error {
-				mark, what = "?", "could not be judged"
-			}
-			if b.Hop != "" {
-				what += " (" + string(b.Hop) + ")"
-			}
-			fmt.Fprintf(w, "  %s %-22s %s\n", mark, hop, what)
-			reached = false
-		case reached:
-			fmt.Fprintf(w, "  ✓ %-22s holds\n", hop)
-		default:
-			fmt.Fprintf(w, "  · %-22s not reached\n", hop)
+// writePath writes the finding's path one hop a line: ✓ holds, ✗ broken here (with the
+// delivery hop that stops it), ? could not be judged, · not reached.
+func writePath(w io.Writer, hops []route.PathHop) {
+	for _, h := range hops {
+		what := string(h.State)
+		switch h.State {
+		case route.HopBroken:
+			what = "broken here"
+		case route.HopUndecided:
+			what = "could not be judged"
 		}
+		if h.Delivery != "" {
+			what += " (" + string(h.Delivery) + ")"
+		}
+		fmt.Fprintf(w, "  %s %-22s %s\n", h.State.Mark(), h.Link, what)
 	}
 }
