@@ -196,7 +196,13 @@ func (w *controlWorld) scan(c *checks.Check) []checks.Finding {
 	w.must("write snapshot", snapshot.Write(&buf, snap))
 	loaded, err := snapshot.Decode(&buf)
 	w.must("load snapshot back", err)
-	return checks.Run(loaded, []*checks.Check{c}, checks.Options{})
+	fs := checks.Run(loaded, []*checks.Check{c}, checks.Options{})
+	for _, f := range fs {
+		if err := checks.SentenceProblem(f); err != nil {
+			w.t.Error(err)
+		}
+	}
+	return fs
 }
 
 // expect asserts the finding of check c in region has status and a message containing want.

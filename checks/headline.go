@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -12,6 +13,22 @@ import (
 // The reasoning behind it — every path weighed, the closest alternatives, example events —
 // is the finding's Detail and, typed, its Evidence.
 const MaxMessage = 160
+
+// SentenceProblem says how f's message breaks the rule every finding keeps (one line of at
+// most MaxMessage characters, the rest of the reasoning in Detail), or returns nil. Tests of
+// every scenario hold findings to it.
+func SentenceProblem(f Finding) error {
+	n := utf8.RuneCountInString(f.Message)
+	switch {
+	case n == 0:
+		return fmt.Errorf("%s %s: empty message", f.CheckID, f.Resource)
+	case n > MaxMessage:
+		return fmt.Errorf("%s %s: message of %d characters (at most %d): %q", f.CheckID, f.Resource, n, MaxMessage, f.Message)
+	case strings.ContainsAny(f.Message, "\n\r"):
+		return fmt.Errorf("%s %s: message of more than one line: %q", f.CheckID, f.Resource, f.Message)
+	}
+	return nil
+}
 
 // fitMessage keeps a finding's message to one sentence of at most MaxMessage characters. A
 // longer message becomes the finding's Detail, and the message its headline (see headline).

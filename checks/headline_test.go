@@ -35,8 +35,8 @@ func TestDemoMessagesAreOneSentence(t *testing.T) {
 
 func assertSentence(t *testing.T, f Finding) {
 	t.Helper()
-	if n := utf8.RuneCountInString(f.Message); n > MaxMessage || n == 0 || strings.ContainsAny(f.Message, "\n\r") {
-		t.Errorf("%s %s: message of %d characters: %q", f.CheckID, f.Resource, n, f.Message)
+	if err := SentenceProblem(f); err != nil {
+		t.Error(err)
 	}
 	if f.Detail != "" && utf8.RuneCountInString(f.Detail) <= MaxMessage && !strings.Contains(f.Detail, "AWS's evaluator") {
 		t.Errorf("%s %s: a detail (%q) that would have fit as the message", f.CheckID, f.Resource, f.Detail)

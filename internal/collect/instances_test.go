@@ -186,6 +186,9 @@ func TestCollectInstancesForSSMAndSSH(t *testing.T) {
 	got := map[string]checks.Finding{}
 	list := []*checks.Check{checks.EC2InstanceSSMManaged(), checks.EC2SSHOpenToInternet()}
 	for _, f := range checks.Run(snap, list, checks.Options{}) {
+		if err := checks.SentenceProblem(f); err != nil {
+			t.Error(err)
+		}
 		got[f.CheckID+" "+f.Resource[strings.LastIndex(f.Resource, "/")+1:]] = f
 	}
 	for _, tc := range []struct {

@@ -204,6 +204,9 @@ func sshVerdicts(t *testing.T, srv *motoserver.Server) (map[string]checks.Findin
 	}
 	out := map[string]checks.Finding{}
 	for _, f := range checks.Run(snap, []*checks.Check{checks.SSMAgentSSHLogs()}, checks.Options{}) {
+		if err := checks.SentenceProblem(f); err != nil {
+			t.Error(err)
+		}
 		out[f.Resource] = f
 	}
 	return out, snap

@@ -70,7 +70,18 @@ func scanNow(t *testing.T, s *motoserver.Server, ids ...string) []checks.Finding
 	if err != nil {
 		t.Fatal(err)
 	}
-	return checks.Run(snap, list, checks.Options{})
+	return readable(t, checks.Run(snap, list, checks.Options{}))
+}
+
+// readable holds every finding of a scenario to one sentence (checks.SentenceProblem).
+func readable(t *testing.T, fs []checks.Finding) []checks.Finding {
+	t.Helper()
+	for _, f := range fs {
+		if err := checks.SentenceProblem(f); err != nil {
+			t.Error(err)
+		}
+	}
+	return fs
 }
 
 func collectNow(t *testing.T, s *motoserver.Server) *snapshot.Snapshot {

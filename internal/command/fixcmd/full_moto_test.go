@@ -330,5 +330,5 @@ func recordedScan(t *testing.T, s *motoserver.Server, rec *awsclient.Recorder) [
 	if err != nil {
 		t.Fatal(err)
 	}
-	return checks.Run(snap, checks.All(), checks.Options{})
+	return readable(t, checks.Run(snap, checks.All(), checks.Options{}))
 }
