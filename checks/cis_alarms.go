@@ -171,11 +171,28 @@ func (c *Check) cisAlarmFinding(s *snapshot.Snapshot, a *snapshot.Account, spec 
 	}
 	f := c.finding(a.ID, region, resource, best.status, alarmChainHeadline(d.Summary, best, broken))
 	f.Detail = msg
-	f.Evidence = TrailChainsEvidence{ChainBreak: route.ChainBreak{Broken: broken}, Detection: d.Summary, Chains: chainEvidence(chains)}
+	f.Evidence = TrailChainsEvidence{ChainBreak: route.ChainBreak{Broken: broken}, Detection: d.Summary, Chains: chainEvidence(chains), closestFilter: closestFilter(best)}
 	if best.status == Fail {
 		f.Fix = cisFix(best, spec.fix)
 	}
 	return f
+}
+
+// closestFilter is, when the best chain breaks at its metric filter, the filter closest to
+// detecting the events and why it falls short: "UnauthorizedAPICalls also fires on routine
+// activity"; "" otherwise.
+func closestFilter(best *trailChain) string {
+	if best.chain == nil || len(best.chain.Evidence.MetricFilters) == 0 {
+		return ""
+	}
+	if b := best.broken(); b == nil || b.Link != route.LinkMetricFilter {
+		return ""
+	}
+	closest := best.chain.Evidence.MetricFilters[0]
+	if why := closest.Shortfall(); why != "" {
+		return closest.Name + " " + why
+	}
+	return closest.Name
 }
 
 // alarmChainHeadline is the one sentence of a CIS metric-filter finding: what is monitored and
@@ -201,7 +218,7 @@ func alarmChainHeadline(what string, best *trailChain, broken *route.BrokenLink)
 	}
 	msg := fmt.Sprintf("%s: not monitored (metric filter chain broken at %s on %s)", what, broken, where)
 	if best.chain != nil && broken.Link == route.LinkMetricFilter && len(best.chain.Evidence.MetricFilters) > 0 {
-		msg = strings.TrimSuffix(msg, ")") + "; closest filter " + best.chain.Evidence.MetricFilters[0].Name + ")"
+		msg = strings.TrimSuffix(msg, ")") + "; closest filter " + closestFilter(best) + ")"
 	}
 	if best.status == Error {
 		msg = fmt.Sprintf("%s: cannot tell whether a metric filter monitors them (%s unreadable, %s)", what, broken, where)

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -142,7 +143,7 @@ func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, 
 	}
 	switch {
 	case byRule.status == Pass:
-		f := c.finding(a.ID, byRule.region, byRule.resource, Pass, headline(what+": monitored by EventBridge: "+byRule.msg, nil))
+		f := c.finding(a.ID, byRule.region, byRule.resource, Pass, Shorten(what+": monitored by "+byRule.passSentence(), MaxMessage))
 		f.Detail = "by EventBridge: " + byRule.msg
 		evidence.Route = "eventbridge"
 		f.Evidence = evidence
@@ -160,8 +161,8 @@ func (c *Check) cisMonitoringFinding(s *snapshot.Snapshot, a *snapshot.Account, 
 		return f
 	}
 	closest := ""
-	if i := strings.Index(byFilter.Message, "closest filter "); i >= 0 {
-		closest = ", closest " + strings.TrimSuffix(byFilter.Message[i+len("closest filter "):], ")")
+	if e, ok := byFilter.Evidence.(TrailChainsEvidence); ok && e.closestFilter != "" {
+		closest = ", closest " + e.closestFilter
 	}
 	f := c.finding(a.ID, byFilter.Region, byFilter.Resource, Fail,
 		Shorten(fmt.Sprintf("%s: not monitored (%s%s; no EventBridge rule)", what, filterBreak, closest), MaxMessage))
@@ -177,6 +178,23 @@ type ruleRoute struct {
 	msg              string
 	region, resource string
 	evidence         map[string]RegionRouteEvidence
+	// rules names the rules that deliver, once each, and regions how many regions they cover,
+	// for a PASS's sentence.
+	rules   []string
+	regions int
+}
+
+// passSentence names the rules of a route that holds: "EventBridge rule R in every scanned
+// region (3)", "EventBridge rules A, B in us-east-1".
+func (r ruleRoute) passSentence() string {
+	names := "EventBridge rule " + r.rules[0]
+	if len(r.rules) > 1 {
+		names = "EventBridge rules " + strings.Join(r.rules, ", ")
+	}
+	if r.regions == 1 {
+		return names + " in " + r.region
+	}
+	return fmt.Sprintf("%s in each of the %d regions the events reach", names, r.regions)
 }
 
 // cisEventBridgeRoute judges the EventBridge route: in every region where the activity is
@@ -235,6 +253,9 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 			out.evidence[name] = RegionRouteEvidence{Verdict: "no rule matches", OtherRules: others}
 		case b.Status() == Pass:
 			covered = append(covered, fmt.Sprintf("%s: rule %s to %s", name, b.Rule, b.OKTarget()))
+			if !slices.Contains(out.rules, b.Rule) {
+				out.rules = append(out.rules, b.Rule)
+			}
 			out.evidence[name] = RegionRouteEvidence{Verdict: "covered", Rules: onPath, OtherRules: others}
 			if firstRule == "" {
 				for _, rule := range r.EventBridge.Rules {
@@ -266,6 +287,7 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 	default:
 		out.status = Pass
 		out.msg = "rules deliver them in every region where they are delivered: " + strings.Join(covered, "; ")
+		out.regions = len(regions)
 		if len(regions) == 1 {
 			out.region, out.resource = regions[0], firstRule
 		}

@@ -75,9 +75,11 @@ func TestCISMonitoring(t *testing.T) {
 		{name: "PASS by metric filter, reordered and re-spaced", status: Pass,
 			mutate: withFilterAlarm("IAMPolicyChanges", `{ ($.eventName = "DetachGroupPolicy") || ($.eventName = "AttachGroupPolicy") || ($.eventName = "DetachUserPolicy") || ($.eventName = "AttachUserPolicy") || ($.eventName = "DetachRolePolicy") || ($.eventName = "AttachRolePolicy") || ($.eventName = "DeletePolicyVersion") || ($.eventName = "CreatePolicyVersion") || ($.eventName = "DeletePolicy") || ($.eventName = "CreatePolicy") || ($.eventName = "PutUserPolicy") || ($.eventName = "PutRolePolicy") || ($.eventName = "PutGroupPolicy") || ($.eventName = "DeleteUserPolicy") || ($.eventName = "DeleteRolePolicy") || ($.eventName = "DeleteGroupPolicy") }`)},
 		{name: "filter missing one event", status: Fail, mutate: withFilterAlarm("IAMPolicyChanges", strings.Replace(iamRef, "($.eventName=DeleteGroupPolicy) || ", "", 1)),
-			want: []string{"misses", "DeleteGroupPolicy"}},
+			want:     []string{"misses", "DeleteGroupPolicy"},
+			sentence: "IAM policy changes: not monitored (filter chain broken at metric filter, closest IAMPolicyChanges misses some events; no EventBridge rule)"},
 		{name: "PASS by EventBridge in us-east-1, where IAM events arrive", status: Pass, mutate: withRule("us-east-1", "iam-changes", iamRulePattern, "ENABLED"),
-			want: []string{"by EventBridge", "us-east-1: rule iam-changes"}},
+			want:     []string{"by EventBridge", "us-east-1: rule iam-changes"},
+			sentence: "IAM policy changes: monitored by EventBridge rule iam-changes in us-east-1"},
 		{name: "a rule in us-west-2 never sees IAM events", status: Fail, mutate: withRule("us-west-2", "iam-changes", iamRulePattern, "ENABLED"),
 			want: []string{"no rule delivers them in us-east-1"}},
 		{name: "rule without source also matches a custom look-alike", status: Fail,
@@ -89,7 +91,8 @@ func TestCISMonitoring(t *testing.T) {
 		{name: "regional events: every region needs a rule", status: Fail, mutate: withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"),
 			want: []string{"no rule delivers them in us-west-2", "covered: us-east-1: rule sg-changes"}},
 		{name: "PASS with a rule in every region", status: Pass,
-			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-west-2", "sg-changes", sgRulePattern, "ENABLED"))},
+			mutate:   both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-west-2", "sg-changes", sgRulePattern, "ENABLED")),
+			sentence: "Security group changes: monitored by EventBridge rule sg-changes in each of the 2 regions the events reach"},
 		{name: "PASS when us-west-2 forwards to the us-east-1 bus", status: Pass,
 			mutate: both(withRule("us-east-1", "sg-changes", sgRulePattern, "ENABLED"), withRule("us-west-2", "sg-changes", sgRulePattern, "ENABLED"), func(s *snapshot.Snapshot) {
 				const role = "arn:aws:iam::111111111111:role/forward"
@@ -120,8 +123,9 @@ func TestCISMonitoring(t *testing.T) {
 
 	runControlCases(t, unauth, []controlCase{
 		{name: "the CIS v1.4 text matches ordinary successful calls", status: Fail,
-			mutate: withFilterAlarm("Unauthorized", `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }`),
-			want:   []string{"also matches", "would also fire"}},
+			mutate:   withFilterAlarm("Unauthorized", `{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || ($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }`),
+			want:     []string{"also matches", "would also fire"},
+			sentence: "Unauthorized API calls: not monitored (filter chain broken at metric filter, closest Unauthorized is too broad; no EventBridge rule)"},
 		{name: "PASS by the Security Hub pattern", status: Pass, mutate: withFilterAlarm("Unauthorized", cisControl("unauthorized-api-calls").RefPattern)},
 		{name: "rules in state ENABLED miss read-only denied calls", status: Fail,
 			mutate: both(withRule("us-east-1", "denied", unauthorizedEB, "ENABLED"), withRule("us-west-2", "denied", unauthorizedEB, "ENABLED")),

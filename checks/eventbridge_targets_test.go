@@ -188,6 +188,8 @@ type controlCase struct {
 	// value asserts nothing.
 	broken route.BrokenLink
 	want   []string // substrings of the message (names and values it must carry)
+	// sentence is the finding's one-sentence message exactly, when set.
+	sentence string
 	// evidence are substrings of the finding's evidence as JSON.
 	evidence []string
 	none     bool // expect no finding at all
@@ -223,6 +225,9 @@ func runControlCases(t *testing.T, c *Check, cases []controlCase) {
 			f := picked[0]
 			if f.Status != tc.status {
 				t.Errorf("status = %s, want %s; message: %s", f.Status, tc.status, f.Message)
+			}
+			if tc.sentence != "" && f.Message != tc.sentence {
+				t.Errorf("sentence %q\nwant     %q", f.Message, tc.sentence)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(f.Reasoning(), w) {

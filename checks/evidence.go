@@ -26,6 +26,10 @@ type TrailChainsEvidence struct {
 	route.ChainBreak
 	Detection string               `json:"detection"`
 	Chains    []TrailChainEvidence `json:"chains"`
+	// closestFilter names, when the closest chain breaks at its metric filter, the filter
+	// closest to detecting the events and why it falls short ("UnauthorizedAPICalls also fires
+	// on routine activity"), for the sentences of the CIS family; not written.
+	closestFilter string
 }
 
 // TrailChainEvidence is one trail's chain to an alarm.

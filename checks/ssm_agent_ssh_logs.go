@@ -335,8 +335,8 @@ func (c *Check) judgeSSHStreams(account string, r *snapshot.Region, p *sshPlan, 
 		}
 		age := opts.Now.Sub(*last)
 		if age > opts.SSHLogMaxAge {
-			msg := fmt.Sprintf("no data within %s: stream %s in %s last received data at %s (%s before the scan)",
-				humanDuration(opts.SSHLogMaxAge), t.stream, t.group, last.UTC().Format(time.RFC3339), humanDuration(age))
+			msg := fmt.Sprintf("no data within %s in stream %s/%s: its last data came %s before the scan (%s)",
+				humanDuration(opts.SSHLogMaxAge), t.group, t.stream, humanDuration(age), last.UTC().Format(time.RFC3339))
 			if hint := agentconfig.JournalOnlyHint(mi.PlatformName, mi.PlatformVersion); hint != "" && t.journal == nil {
 				msg += "; " + hint
 			}

@@ -126,7 +126,7 @@ func TestSSMAgentSSHLogs(t *testing.T) {
 		}, map[string]want{"i-ubuntu": {Fail, "wrong SSH log path"}, "i-amzn": {Pass, ""}}},
 		{"stale stream", func(_ *snapshot.SSMData, l *snapshot.LogsData) {
 			l.LogGroups[1].Streams[0] = stream("i-amzn-ssh", 72*time.Hour)
-		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "no data within 24h: stream i-amzn-ssh in securitylablogs last received data at 2026-11-19T10:00:00Z (3d before the scan)"}}},
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "no data within 24h in stream securitylablogs/i-amzn-ssh: its last data came 3d before the scan (2026-11-19T10:00:00Z)"}}},
 		{"no stream for this instance", func(_ *snapshot.SSMData, l *snapshot.LogsData) {
 			l.LogGroups[0].Streams = nil
 		}, map[string]want{"i-ubuntu": {Fail, "no data: log group EC2-SSH-Logs has no stream i-ubuntu for this instance"}, "i-amzn": {Pass, ""}}},
@@ -216,7 +216,7 @@ func TestSSMAgentSSHLogs(t *testing.T) {
 			s.AgentConfigs[1] = cfg("AmazonCloudWatch-securitylab")
 			s.AgentConfigs[1].Journal = []snapshot.AgentJournalEntry{journal("ssh-journal", "sshd")}
 			l.LogGroups = append(l.LogGroups, group("ssh-journal", []string{"i-amzn"}, stream("i-amzn", 30*time.Hour)))
-		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "stream i-amzn in ssh-journal last received data"}}},
+		}, map[string]want{"i-ubuntu": {Pass, ""}, "i-amzn": {Fail, "no data within 24h in stream ssh-journal/i-amzn"}}},
 		{"Debian 12 journald entry names the alias sshd: selects nothing", func(s *snapshot.SSMData, l *snapshot.LogsData) {
 			debian12(s)
 			s.AgentConfigs[0] = cfg("AmazonCloudWatch-ubuntu")

@@ -476,6 +476,26 @@ type FilterVerdict struct {
 	partial []metricRef
 }
 
+// Shortfall says in a word or two why a filter that does not detect the events falls short:
+// "misses some events", "is too broad" (it also matches activity the control does not watch),
+// "misses some events and is too broad", "does not parse"; "" when it detects them (what
+// stops its chain is further on).
+func (f FilterVerdict) Shortfall() string {
+	switch {
+	case f.unparsed:
+		return "does not parse"
+	case f.detects:
+		return ""
+	case f.missedPos > 0 && f.matchedNeg > 0:
+		return "misses some events and is too broad"
+	case f.missedPos > 0:
+		return "misses some events"
+	case f.matchedNeg > 0:
+		return "is too broad"
+	}
+	return ""
+}
+
 // compareFilters orders filters from the closest to detecting the events: one that detects
 // them, then by fewer positives missed, then by fewer negatives matched.
 func compareFilters(a, b FilterVerdict) int {
