@@ -1,5 +1,6 @@
 // Package policies holds the IAM policy documents lookout ships: what `scan` (and
-// `collect`) need, read-only, what `fix --apply` needs, and what `scan --security-hub` adds.
+// `collect`) need, read-only, what `fix --apply` needs, what `scan --security-hub` adds and
+// what `drill --apply` adds.
 // They are embedded so that the least-privilege tests can compare them with the calls lookout
 // really makes.
 package policies
@@ -26,6 +27,12 @@ var Fix []byte
 //
 //go:embed lookout-securityhub.json
 var SecurityHub []byte
+
+// Drill is policies/lookout-drill.json: what `drill --apply` needs on top of Scan (the drill
+// scans first) to exercise the chains it drills.
+//
+//go:embed lookout-drill.json
+var Drill []byte
 
 // Actions lists the actions a policy document allows, sorted, without duplicates. Deny
 // statements and NotAction are refused: the shipped policies use neither, and a reader

@@ -16,6 +16,7 @@ import (
 	"github.com/lookout-audit/lookout/internal/awsclient"
 	"github.com/lookout-audit/lookout/internal/command/checkscmd"
 	"github.com/lookout-audit/lookout/internal/command/collectcmd"
+	"github.com/lookout-audit/lookout/internal/command/drillcmd"
 	"github.com/lookout-audit/lookout/internal/command/explaincmd"
 	"github.com/lookout-audit/lookout/internal/command/fixcmd"
 	"github.com/lookout-audit/lookout/internal/command/mergecmd"
@@ -55,7 +56,7 @@ Credentials come from the AWS SDK default chain; AWS_ENDPOINT_URL or
 		Version:       version.Version,
 	}
 	cmd.AddCommand(scancmd.NewCmd(d.Collect), collectcmd.NewCmd(d.Collect), fixcmd.NewCmd(d.Collect, d.Apply),
-		checkscmd.NewCmd(), patterncmd.NewCmd(), mergecmd.NewCmd(), explaincmd.NewCmd(), versionCmd())
+		checkscmd.NewCmd(), patterncmd.NewCmd(), mergecmd.NewCmd(), explaincmd.NewCmd(), drillcmd.NewCmd(d.Collect), versionCmd())
 	var debug bool
 	cmd.PersistentFlags().BoolVar(&debug, "debug", false, "log every AWS API call (operation, region, status, duration; never headers or bodies) to stderr")
 	cmd.PersistentPreRun = func(c *cobra.Command, _ []string) {
