@@ -11,10 +11,12 @@
 // already in ALARM is not drilled: SetAlarmState to the state an alarm is in is no transition,
 // and CloudWatch runs actions on transitions only.
 //
+// The StopLogging remediation is exercised with a canary trail of the drill's own (canary.go).
+//
 // Chains a drill does not exercise are reported as SKIPPED with the reason: EventBridge rules
 // on aws.* events (PutEvents cannot emit an aws.* source, so such a rule cannot be fired
-// safely), and the StopLogging remediation and SSH log shipping, whose drills (a canary trail,
-// a marked log line sent through SSM) this version does not run.
+// safely), and SSH log shipping, whose drill (a marked log line sent through SSM) this version
+// does not run.
 package drill
 
 import (
@@ -86,7 +88,8 @@ type Result struct {
 	// Checks are the other checks whose chain runs through the same alarm (drilled once).
 	AlsoChecks []string `json:"also_checks,omitempty"`
 
-	alarm *alarmTarget
+	alarm  *alarmTarget
+	canary *canaryTarget
 }
 
 // Step is one observed hop of a drill.
@@ -141,6 +144,10 @@ func Plan(fs []checks.Finding, id string) []Result {
 		if !drillable && kind == "" {
 			continue
 		}
+		if kind == "remediation" {
+			out = append(out, canaryPlan(f, id))
+			continue
+		}
 		if kind != "alarm" {
 			out = append(out, notExercised(f, kind))
 			continue
@@ -180,7 +187,7 @@ func chainKind(check string) (string, bool) {
 	case check == "eventbridge-console-signin-rule", check == "eventbridge-ec2-state-change-rule":
 		return "eventbridge", false
 	case check == "cloudtrail-stoplogging-remediation":
-		return "remediation", false
+		return "remediation", true
 	case check == "ssm-cloudwatch-agent-ssh-logs":
 		return "log shipping", false
 	}
@@ -197,8 +204,6 @@ func notExercised(f checks.Finding, kind string) Result {
 	switch kind {
 	case "eventbridge":
 		r.Message = "not drillable: the rule matches aws.* events, which PutEvents cannot send, so it cannot be fired safely"
-	case "remediation":
-		r.Message = "not exercised: the StopLogging drill (a canary trail stopped and watched) is not part of this version of lookout drill"
 	case "log shipping":
 		r.Message = "not exercised: the SSH log drill (a marked line sent through SSM and watched in the log group) is not part of this version of lookout drill"
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,8 +40,10 @@ type Options struct {
 	// clock that Sleep advances.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// CloudWatch returns the client for an account and region.
+	// CloudWatch, CloudTrail and S3 return the clients for an account and region.
 	CloudWatch func(account, region string) (CloudWatchAPI, error)
+	CloudTrail func(account, region string) (CloudTrailAPI, error)
+	S3         func(account, region string) (S3API, error)
 	// Concurrency bounds the chains exercised at once (4 when zero).
 	Concurrency int
 	// Progress, if set, is told when a chain's drill ends (called from several goroutines).
@@ -73,19 +77,35 @@ func (o *Options) defaults() {
 	}
 }
 
-// Exercise runs the drill of every result that has one (in place). Results without a drill
-// keep their plan's SKIPPED. A cancelled ctx ends each running drill as ERROR (interrupted).
-func Exercise(ctx context.Context, results []Result, o Options) {
+// Exercise runs the drill of every result that has one (in place) and returns what the drills
+// created (each removed or not). Results without a drill keep their plan's SKIPPED. A
+// cancelled ctx ends each running drill as ERROR (interrupted); what it created is removed
+// all the same.
+func Exercise(ctx context.Context, results []Result, o Options) []Created {
 	o.defaults()
+	var mu sync.Mutex
+	created := []Created{}
+	add := func(c Created) {
+		mu.Lock()
+		defer mu.Unlock()
+		created = append(created, c)
+	}
 	var g errgroup.Group
 	g.SetLimit(o.Concurrency)
 	for i := range results {
 		r := &results[i]
-		if r.alarm == nil {
+		if r.alarm == nil && r.canary == nil {
 			continue
 		}
 		g.Go(func() error {
-			exerciseAlarm(ctx, r, o)
+			switch {
+			case r.alarm != nil:
+				exerciseAlarm(ctx, r, o)
+			case o.CloudTrail == nil || o.S3 == nil:
+				r.Status, r.Message = Error, "no CloudTrail or S3 client to run the canary with"
+			default:
+				exerciseCanary(ctx, r, o, add)
+			}
 			if o.Progress != nil {
 				o.Progress(r)
 			}
@@ -93,6 +113,8 @@ func Exercise(ctx context.Context, results []Result, o Options) {
 		})
 	}
 	_ = g.Wait()
+	slices.SortFunc(created, func(a, b Created) int { return strings.Compare(a.ARN, b.ARN) })
+	return created
 }
 
 // actionRecord is the HistoryData of an Action item of the alarm history.

@@ -29,6 +29,7 @@ def install_extensions():
     install_events_test_event_pattern()
     install_logs_test_metric_filter_double()
     install_resourcegroups_list_group_resources()
+    install_cloudtrail_stoplogging_to_eventbridge()
 
 
 def install_sns_pending_confirmation():
@@ -964,10 +965,153 @@ def install_cloudwatch_put_composite_alarm():
     R.put_composite_alarm = put_composite_alarm
 
 
+# ---- CloudTrail → EventBridge → Lambda: a StopLogging call reaches the rules that match it ----
+#
+# EMULATION. In AWS, a management API call that a logging trail records is delivered to the
+# default event bus of the region where it was made as an "AWS API Call via CloudTrail" event
+# (EventBridge user guide, "Events from AWS services delivered via AWS CloudTrail"), every
+# enabled rule of that bus whose pattern matches gets it, and a Lambda target is invoked
+# asynchronously with the event, if the function's resource policy lets events.amazonaws.com
+# invoke it for that rule. moto 5.2.1 does none of this. Modelled here for StopLogging (what a
+# lookout drill sets off): after the call, if a trail of the account that covers the region is
+# still logging, the event — shaped as CloudTrail writes it, the trail named as the caller named
+# it — is matched with moto's own pattern matcher against the default bus's rules, and each
+# permitted Lambda target's handler (its deployed zip, Python) runs in a thread of this server
+# with boto3 pointed back at it. Invocations are kept per backend for inspection.
+
+_SERVER_PORT = None
+
+
+def _invocations(backend):
+    if not hasattr(backend, "lookout_invocations"):
+        backend.lookout_invocations = []
+    return backend.lookout_invocations
+
+
+def install_cloudtrail_stoplogging_to_eventbridge():
+    import importlib.util
+    import io
+    import json
+    import tempfile
+    import threading
+    import uuid
+    import zipfile
+    from datetime import datetime, timezone
+    from moto.cloudtrail import models as ct_models
+
+    original = ct_models.CloudTrailBackend.stop_logging
+    if getattr(original, "lookout_patched", False):
+        return
+
+    def covers(trail, region):
+        return trail.is_multi_region or trail.region_name == region
+
+    def lambda_allows(fn, rule_arn):
+        for st in getattr(fn.policy, "statements", []):
+            if st.get("Effect", "Allow") != "Allow":
+                continue
+            principal = st.get("Principal")
+            service = principal.get("Service") if isinstance(principal, dict) else principal
+            services = service if isinstance(service, list) else [service]
+            actions = st.get("Action")
+            actions = actions if isinstance(actions, list) else [actions]
+            if "events.amazonaws.com" not in services or not any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions):
+                continue
+            cond = st.get("Condition") or {}
+            source = (cond.get("ArnLike") or {}).get("AWS:SourceArn") or (cond.get("ArnEquals") or {}).get("AWS:SourceArn")
+            if source is None or source == rule_arn:
+                return True
+        return False
+
+    class Boto3Shim:
+        """boto3 as a handler imports it, its clients sent to this server."""
+        def __init__(self, boto3):
+            self._boto3 = boto3
+
+        def client(self, service, **kwargs):
+            kwargs.setdefault("endpoint_url", "http://127.0.0.1:%s" % _SERVER_PORT)
+            kwargs.setdefault("aws_access_key_id", "testing")
+            kwargs.setdefault("aws_secret_access_key", "testing")
+            return self._boto3.client(service, **kwargs)
+
+    def run_handler(fn, event, record):
+        import boto3
+        try:
+            handler = fn.handler  # "module.function"
+            module_name, func_name = handler.rsplit(".", 1)
+            with tempfile.TemporaryDirectory() as d:
+                zipfile.ZipFile(io.BytesIO(fn.code_bytes)).extractall(d)
+                spec = importlib.util.spec_from_file_location("lookout_handler_" + uuid.uuid4().hex, "%s/%s.py" % (d, module_name))
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                module.boto3 = Boto3Shim(boto3)
+                record["result"] = getattr(module, func_name)(event, None)
+                record["status"] = "Succeeded"
+        except Exception as e:  # the invocation fails, as a function error does in AWS
+            record["status"] = "Failed"
+            record["error"] = "%s: %s" % (type(e).__name__, e)
+
+    def deliver(backend, name):
+        from moto.awslambda.models import lambda_backends
+        from moto.events.models import events_backends
+        account, region = backend.account_id, backend.region_name
+        # This region's trails and the multi-region trails of the account's other regions.
+        logging_trails = [t for t in backend.describe_trails(include_shadow_trails=True)
+                          if t.status.is_logging and covers(t, region)]
+        if not logging_trails:
+            return  # no trail records the call, so EventBridge never sees it
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.cloudtrail", "account": account, "time": now, "region": region, "resources": [],
+            "detail": {
+                "eventVersion": "1.09", "eventTime": now, "eventSource": "cloudtrail.amazonaws.com",
+                "eventName": "StopLogging", "awsRegion": region, "sourceIPAddress": "198.51.100.7",
+                "userAgent": "lookout-drill", "requestParameters": {"name": name}, "responseElements": None,
+                "userIdentity": {"type": "AssumedRole", "accountId": account,
+                                 "arn": "arn:aws:sts::%s:assumed-role/lookout/drill" % account},
+                "eventID": str(uuid.uuid4()), "readOnly": False, "eventType": "AwsApiCall",
+                "managementEvent": True, "recipientAccountId": account, "eventCategory": "Management",
+            },
+        }
+        bus = events_backends[account][region].event_buses.get("default")
+        rules = bus.rules if bus is not None else {}
+        for rule in list(rules.values()):
+            if not str(rule.state).startswith("ENABLED"):
+                continue
+            if not rule.event_pattern.matches_event(event):
+                continue
+            for target in rule.targets:
+                arn = target.get("Arn", "")
+                if ":lambda:" not in arn or ":function:" not in arn:
+                    continue
+                record = {"rule": rule.arn, "function": arn, "status": "NotInvoked"}
+                _invocations(backend).append(record)
+                try:
+                    fn = lambda_backends[account][region].get_function(arn)
+                except Exception as e:
+                    record["error"] = "function not found: %s" % e
+                    continue
+                if not lambda_allows(fn, rule.arn):
+                    record["error"] = "the function's resource policy does not let this rule invoke it"
+                    continue
+                record["status"] = "Invoked"
+                threading.Thread(target=run_handler, args=(fn, json.loads(json.dumps(event)), record), daemon=True).start()
+
+    def stop_logging(self, name):
+        original(self, name)
+        deliver(self, name)
+
+    stop_logging.lookout_patched = True
+    ct_models.CloudTrailBackend.stop_logging = stop_logging
+
+
 def main():
+    global _SERVER_PORT
     if len(sys.argv) != 2:
         sys.exit("usage: launcher.py PORT")
     port = sys.argv[1]
+    _SERVER_PORT = port
     install_extensions()
     from moto.server import main as moto_main
     moto_main(["-H", "127.0.0.1", "-p", port])

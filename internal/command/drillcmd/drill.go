@@ -6,12 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
@@ -41,9 +43,12 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Collect is the collection step; nil means scope.Live, which reads AWS.
 	Collect scope.CollectFunc
-	// CloudWatch makes the client of an account's configuration in a region; nil means
-	// awsclient.CloudWatch.
+	// CloudWatch makes the CloudWatch client of an account's configuration (set to a region);
+	// nil means awsclient.CloudWatch.
 	CloudWatch func(cfg aws.Config, region string) drill.CloudWatchAPI
+	// ConfigHook, if set, is called on each account's AWS configuration before use (tests
+	// attach an awsclient.Recorder here); the drill's clients inherit it.
+	ConfigHook func(*aws.Config)
 	// Now, Sleep and PollInterval override the drill's clock (tests).
 	Now          func() time.Time
 	Sleep        func(ctx context.Context, d time.Duration) error
@@ -73,12 +78,20 @@ With --apply it exercises each chain and watches what AWS records:
     (setting it to ALARM is no transition, and CloudWatch acts on transitions
     only).
 
+  the StopLogging remediation: a canary trail of the drill's own
+    (lookout-drill-<id>, logging to bucket lookout-drill-<id>-<account>, both
+    tagged lookout:drill=<id>) in the home region of the trail under test is
+    started, then stopped; cloudtrail:GetTrailStatus is watched until the
+    remediation restarts it or the deadline passes. The canary and its bucket
+    are deleted at the end, also on failure, deadline and Ctrl-C. A rule
+    narrowed to particular trails would not see the canary: the plan says so
+    and makes none.
+
 Not exercised, with the reason in the report: EventBridge rules on aws.*
 events (PutEvents cannot send them, so they cannot be fired safely), and in
-this version the StopLogging remediation and SSH log shipping.
+this version SSH log shipping.
 
-A drill changes nothing but the alarms' transient state; the alarm drills
-create no resources.
+A drill changes nothing it did not create but the alarms' transient state.
 
 Exit codes, as for scan: 0 every exercised chain PASS (or a plan); 1 some FAIL;
 2 some ERROR; 3 invalid usage.`,
@@ -102,7 +115,7 @@ Exit codes, as for scan: 0 every exercised chain PASS (or a plan); 1 some FAIL;
 	f.StringVar(&o.Snapshot, "snapshot", "", "plan from this snapshot file instead of reading AWS (cannot be combined with --apply)")
 	f.BoolVar(&o.Apply, "apply", false, "exercise the chains (without it, only print the plan)")
 	f.DurationVar(&o.Deadline, "deadline", drill.DefaultDeadline, "how long to watch each chain for what AWS records")
-	f.StringVar(&o.TargetTrail, "target-trail", "", "stop this real trail to drill its StopLogging remediation (not in this version)")
+	f.StringVar(&o.TargetTrail, "target-trail", "", "stop this real trail to drill its StopLogging remediation (not in this version: the drill uses a canary trail)")
 	f.BoolVar(&o.Cleanup, "cleanup", false, "remove what an interrupted drill left, found by its tag")
 	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
 	f.StringVar(&o.Format, "format", "table", "output format: "+strings.Join(drill.Formats, ", "))
@@ -122,7 +135,7 @@ func validate(o *Options) error {
 		return exitcode.Usagef("--deadline must be positive (it bounds how long each chain is watched), got %s", o.Deadline)
 	}
 	if o.TargetTrail != "" {
-		return exitcode.Usagef("--target-trail: this version of lookout drill does not exercise the StopLogging remediation, so it stops no trail")
+		return exitcode.Usagef("--target-trail: this version of lookout drill stops no real trail; it drills the StopLogging remediation with a canary trail of its own")
 	}
 	return nil
 }
@@ -132,11 +145,8 @@ func Run(ctx context.Context, o *Options) error {
 	if err := validate(o); err != nil {
 		return err
 	}
-	if o.Cleanup {
-		// Nothing this version drills creates a resource (an alarm drill changes only the
-		// alarm's state), so no drill can have left one.
-		fmt.Fprintln(o.Stderr, "lookout drill --cleanup: nothing to remove: the drills of this version create no resources")
-		return nil
+	if o.Cleanup && o.Snapshot != "" {
+		return exitcode.Usagef("--cleanup and --snapshot exclude each other: cleanup removes what it finds in the accounts now")
 	}
 	list, err := checks.Select(o.Checks)
 	if err != nil {
@@ -150,6 +160,13 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	var targets []collect.Target
+	if res != nil {
+		targets = res.Targets
+	}
+	if o.Cleanup {
+		return o.cleanup(ctx, snap, targets)
+	}
 	fs := checks.Run(snap, list, checks.Options{SigninRegions: signin})
 	now := time.Now
 	if o.Now != nil {
@@ -157,14 +174,20 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	id := drill.NewID(now())
 	results := drill.Plan(fs, id)
+	var created []drill.Created
 	if o.Apply {
-		var targets []collect.Target
-		if res != nil {
-			targets = res.Targets
+		if needsCanary(results) {
+			left, err := findLeftovers(ctx, snap, targets)
+			if err != nil {
+				return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("looking for what earlier drills left: %w", err))
+			}
+			if len(left) > 0 {
+				return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("another drill's resources exist, so this one does not start (run lookout drill --cleanup to remove them):\n  %s", joinLeftovers(left)))
+			}
 		}
 		var mu sync.Mutex
 		opts := drill.Options{ID: id, Deadline: o.Deadline, PollInterval: o.PollInterval, Now: o.Now, Sleep: o.Sleep,
-			CloudWatch: o.clients(targets)}
+			CloudWatch: cloudWatchClients(o.CloudWatch, targets), CloudTrail: cloudTrailClients(targets), S3: s3Clients(targets)}
 		if !o.Quiet {
 			opts.Progress = func(r *drill.Result) {
 				mu.Lock()
@@ -172,9 +195,9 @@ func Run(ctx context.Context, o *Options) error {
 				fmt.Fprintf(o.Stderr, "%-7s %s %s %s\n", r.Status, r.CheckID, r.Region, r.Resource)
 			}
 		}
-		drill.Exercise(ctx, results, opts)
+		created = drill.Exercise(ctx, results, opts)
 	}
-	report := drill.NewReport(id, o.Apply, results, nil)
+	report := drill.NewReport(id, o.Apply, results, created)
 	if err := output.Write(o.Output, o.Stdout, func(w io.Writer) error { return drill.Write(w, report, o.Format) }); err != nil {
 		return exitcode.WithCode(exitcode.Incomplete, err)
 	}
@@ -197,31 +220,166 @@ func (o *Options) read(ctx context.Context) (*snapshot.Snapshot, *scope.Resolved
 	if c == nil {
 		c = scope.Live
 	}
-	return c(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr})
+	return c(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 }
 
-// clients returns the CloudWatch client of an account and region from the collection's
-// targets: the account's own, else the caller's (a target without an id).
-func (o *Options) clients(targets []collect.Target) func(account, region string) (drill.CloudWatchAPI, error) {
-	mk := o.CloudWatch
-	if mk == nil {
-		mk = func(cfg aws.Config, region string) drill.CloudWatchAPI {
-			return awsclient.CloudWatch(cfg, func(co *cloudwatch.Options) { co.Region = region })
+// configFor returns the configuration of an account from the collection's targets: the
+// account's own, else the caller's (a target without an id), in region.
+func configFor(targets []collect.Target, account, region string) (aws.Config, error) {
+	var caller *aws.Config
+	for i := range targets {
+		switch targets[i].AccountID {
+		case account:
+			cfg := targets[i].Config.Copy()
+			cfg.Region = region
+			return cfg, nil
+		case "":
+			caller = &targets[i].Config
 		}
+	}
+	if caller == nil {
+		return aws.Config{}, fmt.Errorf("no credentials for account %s", account)
+	}
+	cfg := caller.Copy()
+	cfg.Region = region
+	return cfg, nil
+}
+
+func cloudWatchClients(mk func(aws.Config, string) drill.CloudWatchAPI, targets []collect.Target) func(account, region string) (drill.CloudWatchAPI, error) {
+	if mk == nil {
+		mk = func(cfg aws.Config, _ string) drill.CloudWatchAPI { return awsclient.CloudWatch(cfg) }
 	}
 	return func(account, region string) (drill.CloudWatchAPI, error) {
-		var caller *aws.Config
-		for i := range targets {
-			switch targets[i].AccountID {
-			case account:
-				return mk(targets[i].Config, region), nil
-			case "":
-				caller = &targets[i].Config
+		cfg, err := configFor(targets, account, region)
+		if err != nil {
+			return nil, err
+		}
+		return mk(cfg, region), nil
+	}
+}
+
+func cloudTrailClients(targets []collect.Target) func(account, region string) (drill.CloudTrailAPI, error) {
+	return func(account, region string) (drill.CloudTrailAPI, error) {
+		cfg, err := configFor(targets, account, region)
+		if err != nil {
+			return nil, err
+		}
+		return cloudtrail.NewFromConfig(cfg), nil
+	}
+}
+
+func s3Clients(targets []collect.Target) func(account, region string) (drill.S3API, error) {
+	return func(account, region string) (drill.S3API, error) {
+		cfg, err := configFor(targets, account, region)
+		if err != nil {
+			return nil, err
+		}
+		return s3Client(cfg), nil
+	}
+}
+
+// needsCanary says whether a drill of results creates resources.
+func needsCanary(results []drill.Result) bool {
+	for _, r := range results {
+		if slices.Contains(r.Permissions, "cloudtrail:CreateTrail") {
+			return true
+		}
+	}
+	return false
+}
+
+// findLeftovers looks, in every account and region of the snapshot, for what earlier drills
+// left (drill.FindTrailLeftovers, drill.FindBucketLeftovers).
+func findLeftovers(ctx context.Context, snap *snapshot.Snapshot, targets []collect.Target) ([]drill.Leftover, error) {
+	var out []drill.Leftover
+	for _, a := range snap.Accounts {
+		if len(a.Regions) == 0 {
+			continue
+		}
+		for _, r := range a.Regions {
+			cfg, err := configFor(targets, a.ID, r.Name)
+			if err != nil {
+				return nil, err
+			}
+			found, err := drill.FindTrailLeftovers(ctx, cloudtrail.NewFromConfig(cfg), r.Name)
+			if err != nil {
+				return nil, fmt.Errorf("account %s: %w", a.ID, err)
+			}
+			out = append(out, found...)
+		}
+		cfg, err := configFor(targets, a.ID, a.Regions[0].Name)
+		if err != nil {
+			return nil, err
+		}
+		found, err := drill.FindBucketLeftovers(ctx, s3Client(cfg))
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.ID, err)
+		}
+		for i := range found {
+			found[i].Region = cmpOr(found[i].Region, a.Regions[0].Name)
+		}
+		out = append(out, found...)
+	}
+	// A trail before its bucket: a bucket a trail still logs to is removed after it.
+	slices.SortStableFunc(out, func(x, y drill.Leftover) int { return strings.Compare(y.Kind, x.Kind) })
+	return out, nil
+}
+
+func joinLeftovers(ls []drill.Leftover) string {
+	parts := make([]string, len(ls))
+	for i, l := range ls {
+		parts[i] = l.String()
+	}
+	return strings.Join(parts, "\n  ")
+}
+
+// cleanup removes what earlier drills left, reporting each removal on stderr.
+func (o *Options) cleanup(ctx context.Context, snap *snapshot.Snapshot, targets []collect.Target) error {
+	left, err := findLeftovers(ctx, snap, targets)
+	if err != nil {
+		return exitcode.WithCode(exitcode.Incomplete, err)
+	}
+	if len(left) == 0 {
+		fmt.Fprintln(o.Stderr, "lookout drill --cleanup: no drill left anything behind")
+		return nil
+	}
+	accountOf := map[string]string{}
+	for _, a := range snap.Accounts {
+		for _, l := range left {
+			if strings.Contains(l.ARN, ":"+a.ID+":") || strings.HasSuffix(l.Name, "-"+a.ID) {
+				accountOf[l.ARN] = a.ID
 			}
 		}
-		if caller != nil {
-			return mk(*caller, region), nil
-		}
-		return nil, fmt.Errorf("no credentials for account %s", account)
 	}
+	failed := 0
+	for _, l := range left {
+		cfg, err := configFor(targets, accountOf[l.ARN], l.Region)
+		if err == nil {
+			err = drill.Remove(ctx, l, cloudtrail.NewFromConfig(cfg), s3Client(cfg))
+		}
+		if err != nil {
+			failed++
+			fmt.Fprintf(o.Stderr, "failed  %s: %v\n", l, err)
+			continue
+		}
+		fmt.Fprintf(o.Stderr, "removed %s\n", l)
+	}
+	if failed > 0 {
+		return exitcode.WithCode(exitcode.Incomplete, fmt.Errorf("%d leftover(s) could not be removed", failed))
+	}
+	return nil
+}
+
+// s3Client is an S3 client; emulators serve S3 on one host, where bucket-in-host addressing
+// needs real DNS, so an endpoint override means path-style requests.
+func s3Client(cfg aws.Config) *s3.Client {
+	pathStyle := cfg.BaseEndpoint != nil || awsclient.EndpointFromEnv() != ""
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -67,7 +67,7 @@ func rootChain(t *testing.T) string {
 	_, err = ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("main")})
 	must("StartLogging", err)
 	_, err = logs.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(group), FilterName: aws.String("RootAccountUsage"),
-		FilterPattern: aws.String(detection.RefRootUsage),
+		FilterPattern:         aws.String(detection.RefRootUsage),
 		MetricTransformations: []logtypes.MetricTransformation{{MetricName: aws.String("RootAccountUsageCount"), MetricNamespace: aws.String("CloudTrailMetrics"), MetricValue: aws.String("1")}}})
 	must("PutMetricFilter", err)
 	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("security-alerts")})
@@ -87,11 +87,23 @@ func rootChain(t *testing.T) string {
 // run runs `lookout drill --checks cloudwatch-root-usage-alarm --format json` against moto.
 func run(t *testing.T, apply bool) (drill.Report, error) {
 	t.Helper()
+	return runDrill(t, "cloudwatch-root-usage-alarm", apply, nil)
+}
+
+// runDrill runs `lookout drill --checks CHECK --format json` against moto.
+func runDrill(t *testing.T, check string, apply bool, extra func(*Options)) (drill.Report, error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	o := &Options{Checks: []string{"cloudwatch-root-usage-alarm"}, Apply: apply, Deadline: time.Minute, Format: "json", Quiet: true,
+	o := &Options{Checks: []string{check}, Apply: apply, Deadline: time.Minute, Format: "json", Quiet: true,
 		SigninRegions: "us-east-1", Stdout: &out, Stderr: &errOut}
 	o.Scope.Regions = region
+	if extra != nil {
+		extra(o)
+	}
 	err := Run(motoserver.Ctx(t), o)
+	if out.Len() == 0 {
+		return drill.Report{}, err
+	}
 	var r drill.Report
 	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil {
 		t.Fatalf("drill output is not a drill report: %v\n%s\n%s", jerr, out.String(), errOut.String())
