@@ -3,8 +3,8 @@ package drillcmd
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
