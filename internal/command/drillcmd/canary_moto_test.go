@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -22,10 +24,12 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/lookout-audit/lookout/internal/awsclient"
+	"github.com/lookout-audit/lookout/internal/collect"
 	"github.com/lookout-audit/lookout/internal/drill"
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/fixexec"
 	"github.com/lookout-audit/lookout/internal/motoserver"
+	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/policies"
 )
 
@@ -318,4 +322,48 @@ func TestDrillInterruptedCleansUp(t *testing.T) {
 	if left := canaryLeft(t); len(left) != 0 {
 		t.Errorf("an interrupted drill left %v", left)
 	}
+}
+
+// A plan changes nothing: the account's snapshot after `lookout drill` without --apply is the
+// one before it (collected the same way, at the same moment, so that only a change the drill
+// made could tell them apart).
+func TestDrillPlanChangesNothing(t *testing.T) {
+	rootChain(t)
+	remediation(t, stopLoggingRule, true)
+	at := time.Date(2026, 12, 7, 4, 12, 0, 0, time.UTC)
+	snap := func() []byte {
+		t.Helper()
+		s, err := collect.New(collect.Options{Regions: []string{region}, Now: at}).Snapshot(motoserver.Ctx(t), []collect.Target{{Config: srv.Config(region)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := snapshot.Write(&buf, s); err != nil {
+			t.Fatal(err)
+		}
+		// moto stamps a logging trail's last delivery with the second of each GetTrailStatus.
+		return lastDelivery.ReplaceAll(buf.Bytes(), []byte(`"latest_delivery_time":""`))
+	}
+	before := snap()
+	r, err := runDrill(t, "", false, nil)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if len(r.Results) < 2 || r.Applied {
+		t.Fatalf("the plan drills %d chains (applied %t)", len(r.Results), r.Applied)
+	}
+	if after := snap(); !bytes.Equal(before, after) {
+		t.Errorf("the plan changed the account:\n%s", firstDiff(before, after))
+	}
+}
+
+var lastDelivery = regexp.MustCompile(`"latest_delivery_time":\s*"[^"]*"`)
+
+func firstDiff(a, b []byte) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return fmt.Sprintf("before: …%s…\nafter:  …%s…", a[from:min(len(a), i+200)], b[from:min(len(b), i+200)])
 }

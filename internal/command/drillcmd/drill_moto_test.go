@@ -94,7 +94,11 @@ func run(t *testing.T, apply bool) (drill.Report, error) {
 func runDrill(t *testing.T, check string, apply bool, extra func(*Options)) (drill.Report, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	o := &Options{Checks: []string{check}, Apply: apply, Deadline: time.Minute, Format: "json", Quiet: true,
+	var list []string
+	if check != "" {
+		list = []string{check}
+	}
+	o := &Options{Checks: list, Apply: apply, Deadline: time.Minute, Format: "json", Quiet: true,
 		SigninRegions: "us-east-1", Stdout: &out, Stderr: &errOut}
 	o.Scope.Regions = region
 	if extra != nil {
