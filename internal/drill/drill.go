@@ -88,8 +88,9 @@ type Result struct {
 	// Checks are the other checks whose chain runs through the same alarm (drilled once).
 	AlsoChecks []string `json:"also_checks,omitempty"`
 
-	alarm  *alarmTarget
-	canary *canaryTarget
+	alarm   *alarmTarget
+	canary  *canaryTarget
+	pattern *patternTarget
 }
 
 // Step is one observed hop of a drill.
@@ -149,7 +150,11 @@ func Plan(fs []checks.Finding, id string) []Result {
 			continue
 		}
 		if kind != "alarm" {
-			out = append(out, notExercised(f, kind))
+			r := notExercised(f, kind)
+			if p := patternCheck(f); p != nil {
+				r = withPatternPlan(r, p)
+			}
+			out = append(out, r)
 			continue
 		}
 		alarms := alarmsOf(f.Evidence)

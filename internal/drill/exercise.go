@@ -44,6 +44,7 @@ type Options struct {
 	CloudWatch func(account, region string) (CloudWatchAPI, error)
 	CloudTrail func(account, region string) (CloudTrailAPI, error)
 	S3         func(account, region string) (S3API, error)
+	Events     func(account, region string) (EventsAPI, error)
 	// Concurrency bounds the chains exercised at once (4 when zero).
 	Concurrency int
 	// Progress, if set, is told when a chain's drill ends (called from several goroutines).
@@ -94,13 +95,18 @@ func Exercise(ctx context.Context, results []Result, o Options) []Created {
 	g.SetLimit(o.Concurrency)
 	for i := range results {
 		r := &results[i]
-		if r.alarm == nil && r.canary == nil {
+		if r.alarm == nil && r.canary == nil && r.pattern == nil {
 			continue
 		}
 		g.Go(func() error {
 			switch {
 			case r.alarm != nil:
 				exerciseAlarm(ctx, r, o)
+			case r.pattern != nil:
+				if o.Events == nil {
+					return nil
+				}
+				askPattern(ctx, r, o)
 			case o.CloudTrail == nil || o.S3 == nil:
 				r.Status, r.Message = Error, "no CloudTrail or S3 client to run the canary with"
 			default:

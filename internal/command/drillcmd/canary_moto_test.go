@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/lookout-audit/lookout/internal/awsclient"
@@ -250,6 +251,24 @@ func TestDrillPolicy(t *testing.T) {
 			t.Fatalf("%s: %v %+v", check, err, r.Results)
 		}
 	}
+	// A console sign-in rule cannot be fired; AWS's evaluator is asked about its pattern.
+	eb := eventbridge.NewFromConfig(cfg)
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("console-signin"), State: ebtypes.RuleStateEnabled,
+		EventPattern: aws.String(`{"source":["aws.signin"],"detail-type":["AWS Console Sign In via CloudTrail"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("console-signin"),
+		Targets: []ebtypes.Target{{Id: aws.String("1"), Arn: aws.String(rootTopic(t))}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := runDrill(t, "eventbridge-console-signin-rule", true, hook)
+	if err != nil || len(r.Results) != 1 {
+		t.Fatalf("sign-in rule: %v %+v", err, r.Results)
+	}
+	if res := r.Results[0]; res.Status != drill.Skipped || res.Exercised || steps(res) != "PASS test-event-pattern" ||
+		!strings.Contains(res.Message, "AWS's events:TestEventPattern says rule console-signin matches a realistic event") {
+		t.Errorf("sign-in rule: %s %s [%s]", res.Status, res.Message, steps(res))
+	}
 
 	scanActions, err := policies.Actions(policies.Scan)
 	if err != nil {
@@ -259,7 +278,7 @@ func TestDrillPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := map[string]string{"CloudWatch": "cloudwatch", "CloudTrail": "cloudtrail", "S3": "s3"}
+	prefix := map[string]string{"CloudWatch": "cloudwatch", "CloudTrail": "cloudtrail", "S3": "s3", "EventBridge": "events"}
 	// SDK operations whose IAM action has another name, and actions a call implies.
 	renamed := map[string]string{"s3:ListBuckets": "s3:ListAllMyBuckets", "s3:ListObjectsV2": "s3:ListBucket"}
 	implied := map[string]string{"cloudtrail:CreateTrail": "cloudtrail:AddTags"} // CreateTrail with TagsList
@@ -366,4 +385,14 @@ func firstDiff(a, b []byte) string {
 	}
 	from := max(0, i-200)
 	return fmt.Sprintf("before: …%s…\nafter:  …%s…", a[from:min(len(a), i+200)], b[from:min(len(b), i+200)])
+}
+
+// rootTopic is the ARN of rootChain's topic.
+func rootTopic(t *testing.T) string {
+	t.Helper()
+	out, err := sns.NewFromConfig(srv.Config(region)).ListTopics(motoserver.Ctx(t), &sns.ListTopicsInput{})
+	if err != nil || len(out.Topics) == 0 {
+		t.Fatalf("ListTopics: %v", err)
+	}
+	return aws.ToString(out.Topics[0].TopicArn)
 }

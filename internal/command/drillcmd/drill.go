@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
@@ -187,7 +188,8 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		var mu sync.Mutex
 		opts := drill.Options{ID: id, Deadline: o.Deadline, PollInterval: o.PollInterval, Now: o.Now, Sleep: o.Sleep,
-			CloudWatch: cloudWatchClients(o.CloudWatch, targets), CloudTrail: cloudTrailClients(targets), S3: s3Clients(targets)}
+			CloudWatch: cloudWatchClients(o.CloudWatch, targets), CloudTrail: cloudTrailClients(targets), S3: s3Clients(targets),
+			Events: eventsClients(targets)}
 		if !o.Quiet {
 			opts.Progress = func(r *drill.Result) {
 				mu.Lock()
@@ -255,6 +257,16 @@ func cloudWatchClients(mk func(aws.Config, string) drill.CloudWatchAPI, targets 
 			return nil, err
 		}
 		return mk(cfg, region), nil
+	}
+}
+
+func eventsClients(targets []collect.Target) func(account, region string) (drill.EventsAPI, error) {
+	return func(account, region string) (drill.EventsAPI, error) {
+		cfg, err := configFor(targets, account, region)
+		if err != nil {
+			return nil, err
+		}
+		return eventbridge.NewFromConfig(cfg), nil
 	}
 }
 
