@@ -72,16 +72,21 @@ type S3API interface {
 type canaryTarget struct {
 	Trail string // the trail under test
 	Rules []string
+	// Name and Bucket are the canary's: each drilled trail has its own, so that drills of
+	// several trails of one account and region run side by side.
+	Name, Bucket string
 }
 
-// canaryName is the drill's trail and bucket name in an account.
-func canaryName(id, account string) (trail, bucket string) {
-	return CanaryPrefix + id, CanaryPrefix + id + "-" + account
+// canaryName is the name of the drill's n-th canary trail and of its bucket in an account
+// (bucket names are global: the account keeps two accounts' apart).
+func canaryName(id string, n int, account string) (trail, bucket string) {
+	trail = fmt.Sprintf("%s%s-%d", CanaryPrefix, id, n)
+	return trail, trail + "-" + account
 }
 
 // canaryPlan is the drill of a StopLogging remediation finding: a canary in the trail's home
 // region, unless no rule on the finding's path matches the canary's StopLogging.
-func canaryPlan(f checks.Finding, id string) Result {
+func canaryPlan(f checks.Finding, id string, n int) Result {
 	r := base(f)
 	e, ok := f.Evidence.(route.RuleEvidence)
 	if p, isPtr := f.Evidence.(*route.RuleEvidence); isPtr {
@@ -97,7 +102,7 @@ func canaryPlan(f checks.Finding, id string) Result {
 		r.Message = fmt.Sprintf("no remediation to exercise: the scan found the chain broken at %s", b)
 		return r
 	}
-	trail, bucket := canaryName(id, f.Account)
+	trail, bucket := canaryName(id, n, f.Account)
 	canary := detection.Trail{Name: trail, Region: e.HomeRegion, Account: f.Account,
 		ARN: fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", partitionOf(f.Resource), e.HomeRegion, f.Account, trail)}
 	stop := detection.StopLogging(canary).Positives[0] // by name, as the drill calls it
@@ -124,7 +129,7 @@ func canaryPlan(f checks.Finding, id string) Result {
 		r.Message = fmt.Sprintf("not exercised: rule %s matches StopLogging of particular trails only, so it would not see a canary trail (--target-trail is not in this version)", strings.Join(others, ", "))
 		return r
 	}
-	r.canary = &canaryTarget{Trail: e.Trail, Rules: seeing}
+	r.canary = &canaryTarget{Trail: e.Trail, Rules: seeing, Name: trail, Bucket: bucket}
 	r.Permissions = CanaryPermissions
 	r.Plan = []string{
 		fmt.Sprintf("create bucket %s in %s with the bucket policy CloudTrail requires, tagged %s=%s", bucket, e.HomeRegion, TagKey, id),
@@ -183,7 +188,7 @@ func exerciseCanary(ctx context.Context, r *Result, o Options, add func(Created)
 		end(Error, false, fmt.Sprintf("no S3 client for %s %s: %v", r.Account, r.Region, err))
 		return
 	}
-	trail, bucket := canaryName(o.ID, r.Account)
+	trail, bucket := r.canary.Name, r.canary.Bucket
 	trailARN := fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", partitionOf(r.Resource), r.Region, r.Account, trail)
 	bucketARN := "arn:" + partitionOf(r.Resource) + ":s3:::" + bucket
 	var madeBucket, madeTrail bool

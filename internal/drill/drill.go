@@ -140,13 +140,15 @@ func Reason(id string) string { return "lookout drill " + id + ": this is a test
 func Plan(fs []checks.Finding, id string) []Result {
 	var out []Result
 	byAlarm := map[string]int{}
+	canaries := 0
 	for _, f := range fs {
 		kind, drillable := chainKind(f.CheckID)
 		if !drillable && kind == "" {
 			continue
 		}
 		if kind == "remediation" {
-			out = append(out, canaryPlan(f, id))
+			canaries++
+			out = append(out, canaryPlan(f, id, canaries))
 			continue
 		}
 		if kind != "alarm" {

@@ -80,7 +80,7 @@ With --apply it exercises each chain and watches what AWS records:
     only).
 
   the StopLogging remediation: a canary trail of the drill's own
-    (lookout-drill-<id>, logging to bucket lookout-drill-<id>-<account>, both
+    (lookout-drill-<id>-<n>, logging to bucket lookout-drill-<id>-<n>-<account>, both
     tagged lookout:drill=<id>) in the home region of the trail under test is
     started, then stopped; cloudtrail:GetTrailStatus is watched until the
     remediation restarts it or the deadline passes. The canary and its bucket
