@@ -157,7 +157,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.Usagef("%v", err)
 	}
-	snap, res, err := o.read(ctx)
+	snap, res, err := o.Scope.Read(ctx, o.Snapshot, o.Collect, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 	if err != nil {
 		return err
 	}
@@ -210,19 +210,6 @@ func Run(ctx context.Context, o *Options) error {
 		return exitcode.Silent(exitcode.Findings)
 	}
 	return nil
-}
-
-// read returns the snapshot to plan from: the --snapshot file, or a collection of the scope.
-func (o *Options) read(ctx context.Context) (*snapshot.Snapshot, *scope.Resolved, error) {
-	if o.Snapshot != "" {
-		s, err := scope.LoadSnapshot(o.Snapshot)
-		return s, nil, err
-	}
-	c := o.Collect
-	if c == nil {
-		c = scope.Live
-	}
-	return c(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 }
 
 // configFor returns the configuration of an account from the collection's targets: the

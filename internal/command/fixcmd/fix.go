@@ -23,7 +23,6 @@ import (
 	"github.com/lookout-audit/lookout/internal/exitcode"
 	"github.com/lookout-audit/lookout/internal/fixexec"
 	"github.com/lookout-audit/lookout/internal/plan"
-	"github.com/lookout-audit/lookout/internal/snapshot"
 	"github.com/lookout-audit/lookout/internal/version"
 )
 
@@ -214,20 +213,6 @@ func validate(o *Options) error {
 	return nil
 }
 
-// read returns the snapshot to plan from: the --snapshot file, or a collection of the scope
-// (with the targets --apply needs).
-func (o *Options) read(ctx context.Context) (*snapshot.Snapshot, *scope.Resolved, error) {
-	if o.Snapshot != "" {
-		s, err := scope.LoadSnapshot(o.Snapshot)
-		return s, nil, err
-	}
-	collect := o.Collect
-	if collect == nil {
-		collect = scope.Live
-	}
-	return collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
-}
-
 // Run executes fix.
 func Run(ctx context.Context, o *Options) error {
 	if err := validate(o); err != nil {
@@ -241,7 +226,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return exitcode.Usagef("%v", err)
 	}
-	snap, res, err := o.read(ctx)
+	snap, res, err := o.Scope.Read(ctx, o.Snapshot, o.Collect, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 	if err != nil {
 		return err
 	}

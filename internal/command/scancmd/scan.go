@@ -127,17 +127,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	var snap *snapshot.Snapshot
-	var resolved *scope.Resolved
-	if o.Snapshot != "" {
-		snap, err = scope.LoadSnapshot(o.Snapshot)
-	} else {
-		collect := o.Collect
-		if collect == nil {
-			collect = scope.Live
-		}
-		snap, resolved, err = collect(ctx, &o.Scope, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
-	}
+	snap, resolved, err := o.Scope.Read(ctx, o.Snapshot, o.Collect, scope.CollectParams{Quiet: o.Quiet, Stderr: o.Stderr, ConfigHook: o.ConfigHook})
 	if err != nil {
 		return err
 	}

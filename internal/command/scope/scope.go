@@ -183,6 +183,20 @@ type CollectParams struct {
 // pass one that returns a snapshot fixture, so that they need neither AWS nor moto.
 type CollectFunc func(ctx context.Context, o *Options, p CollectParams) (*snapshot.Snapshot, *Resolved, error)
 
+// Read returns the snapshot a command works on: the snapshot file when file is set (no
+// targets: nothing was read from AWS), else a collection of the scope by collect (Live when
+// nil), with the targets it resolved. It is how scan, fix and drill all obtain theirs.
+func (o *Options) Read(ctx context.Context, file string, collect CollectFunc, p CollectParams) (*snapshot.Snapshot, *Resolved, error) {
+	if file != "" {
+		s, err := LoadSnapshot(file)
+		return s, nil, err
+	}
+	if collect == nil {
+		collect = Live
+	}
+	return collect(ctx, o, p)
+}
+
 // Live is the CollectFunc that reads AWS (o.Collect): what lookout runs.
 func Live(ctx context.Context, o *Options, p CollectParams) (*snapshot.Snapshot, *Resolved, error) {
 	return o.Collect(ctx, p)
