@@ -14,6 +14,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/detection"
 	"github.com/lookout-audit/lookout/internal/eventpattern"
 	"github.com/lookout-audit/lookout/internal/route"
@@ -88,10 +89,7 @@ func canaryName(id string, n int, account string) (trail, bucket string) {
 // region, unless no rule on the finding's path matches the canary's StopLogging.
 func canaryPlan(f checks.Finding, id string, n int) Result {
 	r := base(f)
-	e, ok := f.Evidence.(route.RuleEvidence)
-	if p, isPtr := f.Evidence.(*route.RuleEvidence); isPtr {
-		e, ok = *p, true
-	}
+	e, ok := ruleEvidence(f)
 	if !ok || e.HomeRegion == "" {
 		r.Message = "no remediation to exercise: the scan's evidence names no trail and home region"
 		return r
@@ -104,7 +102,7 @@ func canaryPlan(f checks.Finding, id string, n int) Result {
 	}
 	trail, bucket := canaryName(id, n, f.Account)
 	canary := detection.Trail{Name: trail, Region: e.HomeRegion, Account: f.Account,
-		ARN: fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", partitionOf(f.Resource), e.HomeRegion, f.Account, trail)}
+		ARN: awsarn.Build(partitionOf(f.Resource), "cloudtrail", e.HomeRegion, f.Account, "trail/"+trail)}
 	stop := detection.StopLogging(canary).Positives[0] // by name, as the drill calls it
 	var seeing, others []string
 	for _, rv := range e.Rules {
@@ -142,26 +140,25 @@ func canaryPlan(f checks.Finding, id string, n int) Result {
 	return r
 }
 
-func partitionOf(a string) string {
-	if strings.HasPrefix(a, "arn:") {
-		if parts := strings.SplitN(a, ":", 3); len(parts) == 3 {
-			return parts[1]
-		}
-	}
-	return "aws"
+// partitionOf is the partition of the trail under test (its ARN's), the one the canary is made
+// in.
+func partitionOf(resource string) string {
+	a, _ := awsarn.Parse(resource)
+	return a.Partition // "": awsarn.Build's default
 }
 
 // bucketPolicy is the policy CloudTrail requires of a trail's bucket (CloudTrail user guide,
 // "Amazon S3 bucket policy for CloudTrail").
-func bucketPolicy(bucket, account, trailARN string) string {
+func bucketPolicy(partition, bucket, account, trailARN string) string {
+	bucketARN := awsarn.Build(partition, "s3", "", "", bucket)
 	doc := map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{
 			{"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": map[string]string{"Service": "cloudtrail.amazonaws.com"},
-				"Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::" + bucket,
+				"Action": "s3:GetBucketAcl", "Resource": bucketARN,
 				"Condition": map[string]any{"StringEquals": map[string]string{"aws:SourceArn": trailARN}}},
 			{"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": map[string]string{"Service": "cloudtrail.amazonaws.com"},
-				"Action": "s3:PutObject", "Resource": "arn:aws:s3:::" + bucket + "/AWSLogs/" + account + "/*",
+				"Action": "s3:PutObject", "Resource": bucketARN + "/AWSLogs/" + account + "/*",
 				"Condition": map[string]any{"StringEquals": map[string]string{"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailARN}}},
 		},
 	}
@@ -171,13 +168,8 @@ func bucketPolicy(bucket, account, trailARN string) string {
 
 // exerciseCanary runs one StopLogging drill; what it created is appended to created (via add).
 func exerciseCanary(ctx context.Context, r *Result, o Options, add func(Created)) {
-	step := func(name string, st Status, detail string) {
-		t := o.Now().UTC().Truncate(time.Second)
-		r.Steps = append(r.Steps, Step{Step: name, Status: st, At: &t, Detail: detail})
-	}
-	end := func(st Status, exercised bool, msg string) {
-		r.Status, r.Exercised, r.Message = st, exercised, msg
-	}
+	step := func(name string, st Status, detail string) { r.addStep(o.Now(), name, st, detail) }
+	end := r.end
 	ct, err := o.CloudTrail(r.Account, r.Region)
 	if err != nil {
 		end(Error, false, fmt.Sprintf("no CloudTrail client for %s %s: %v", r.Account, r.Region, err))
@@ -189,8 +181,9 @@ func exerciseCanary(ctx context.Context, r *Result, o Options, add func(Created)
 		return
 	}
 	trail, bucket := r.canary.Name, r.canary.Bucket
-	trailARN := fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", partitionOf(r.Resource), r.Region, r.Account, trail)
-	bucketARN := "arn:" + partitionOf(r.Resource) + ":s3:::" + bucket
+	partition := partitionOf(r.Resource)
+	trailARN := awsarn.Build(partition, "cloudtrail", r.Region, r.Account, "trail/"+trail)
+	bucketARN := awsarn.Build(partition, "s3", "", "", bucket)
 	var madeBucket, madeTrail bool
 	defer func() {
 		// Cleanup runs whatever happened, with a context of its own: Ctrl-C must not leave
@@ -239,7 +232,7 @@ func exerciseCanary(ctx context.Context, r *Result, o Options, add func(Created)
 		end(Error, false, interrupted(ctx, "could not tag the canary's bucket: "+err.Error()))
 		return
 	}
-	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(bucketPolicy(bucket, r.Account, trailARN))}); err != nil {
+	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(bucketPolicy(partition, bucket, r.Account, trailARN))}); err != nil {
 		step(StepCreateBucket, Error, err.Error())
 		end(Error, false, interrupted(ctx, "could not give the canary's bucket CloudTrail's policy: "+err.Error()))
 		return

@@ -28,9 +28,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
-
 	"github.com/lookout-audit/lookout/checks"
+	"github.com/lookout-audit/lookout/internal/awsarn"
 	"github.com/lookout-audit/lookout/internal/route"
 )
 
@@ -142,8 +141,8 @@ func Plan(fs []checks.Finding, id string) []Result {
 	byAlarm := map[string]int{}
 	canaries := 0
 	for _, f := range fs {
-		kind, drillable := chainKind(f.CheckID)
-		if !drillable && kind == "" {
+		kind := chainKind(f.CheckID)
+		if kind == "" {
 			continue
 		}
 		if kind == "remediation" {
@@ -184,21 +183,19 @@ func Plan(fs []checks.Finding, id string) []Result {
 }
 
 // chainKind is the kind of chain a check judges ("alarm", "eventbridge", "remediation",
-// "log shipping") and whether this version exercises it; "" for checks that judge no chain.
-func chainKind(check string) (string, bool) {
+// "log shipping"); "" for checks that judge no chain.
+func chainKind(check string) string {
 	switch {
-	case check == "cloudwatch-ssh-login-alarm":
-		return "alarm", true
 	case strings.HasPrefix(check, "cloudwatch-") && strings.HasSuffix(check, "-alarm"):
-		return "alarm", true
+		return "alarm" // the CIS family and cloudwatch-ssh-login-alarm
 	case check == "eventbridge-console-signin-rule", check == "eventbridge-ec2-state-change-rule":
-		return "eventbridge", false
+		return "eventbridge"
 	case check == "cloudtrail-stoplogging-remediation":
-		return "remediation", true
+		return "remediation"
 	case check == "ssm-cloudwatch-agent-ssh-logs":
-		return "log shipping", false
+		return "log shipping"
 	}
-	return "", false
+	return ""
 }
 
 func base(f checks.Finding) Result {
@@ -232,8 +229,8 @@ func noAlarmMessage(f checks.Finding) string {
 func alarmPlan(f checks.Finding, a route.AlarmEvidence, id string) Result {
 	r := base(f)
 	r.Resource = a.ARN
-	if p, err := arn.Parse(a.ARN); err == nil {
-		r.Account, r.Region = p.AccountID, p.Region
+	if p, ok := awsarn.Parse(a.ARN); ok {
+		r.Account, r.Region = p.Account, p.Region
 	}
 	r.alarm = &alarmTarget{Name: a.Name, ARN: a.ARN, Actions: a.AlarmActions}
 	r.Permissions = AlarmPermissions
@@ -324,7 +321,7 @@ func reachesAlarm(b *route.BrokenLink) bool {
 func snsActions(actions []string) []string {
 	var out []string
 	for _, a := range actions {
-		if p, err := arn.Parse(a); err == nil && p.Service == "sns" {
+		if p, ok := awsarn.Parse(a); ok && p.Service == "sns" {
 			out = append(out, a)
 		}
 	}
@@ -332,10 +329,36 @@ func snsActions(actions []string) []string {
 }
 
 func resourceName(a string) string {
-	if p, err := arn.Parse(a); err == nil {
+	if p, ok := awsarn.Parse(a); ok {
 		return p.Resource
 	}
 	return a
+}
+
+// CreatesResources says whether exercising r creates resources (a canary trail and bucket),
+// which a drill refuses to do beside an earlier drill's leftovers.
+func (r Result) CreatesResources() bool { return r.canary != nil }
+
+// addStep records one observed hop of r at time at (to the second).
+func (r *Result) addStep(at time.Time, name string, st Status, detail string) {
+	t := at.UTC().Truncate(time.Second)
+	r.Steps = append(r.Steps, Step{Step: name, Status: st, At: &t, Detail: detail})
+}
+
+// end gives r its verdict.
+func (r *Result) end(st Status, exercised bool, msg string) {
+	r.Status, r.Exercised, r.Message = st, exercised, msg
+}
+
+// ruleEvidence is the EventBridge rule search a finding's evidence holds, if it holds one.
+func ruleEvidence(f checks.Finding) (route.RuleEvidence, bool) {
+	switch e := f.Evidence.(type) {
+	case route.RuleEvidence:
+		return e, true
+	case *route.RuleEvidence:
+		return *e, e != nil
+	}
+	return route.RuleEvidence{}, false
 }
 
 // NewReport assembles a report, counting its results.

@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -137,13 +138,8 @@ const clockSkew = 5 * time.Second
 
 func exerciseAlarm(ctx context.Context, r *Result, o Options) {
 	a := r.alarm
-	step := func(name string, st Status, at time.Time, detail string) {
-		t := at.UTC().Truncate(time.Second)
-		r.Steps = append(r.Steps, Step{Step: name, Status: st, At: &t, Detail: detail})
-	}
-	end := func(st Status, exercised bool, msg string) {
-		r.Status, r.Exercised, r.Message = st, exercised, msg
-	}
+	step := func(name string, st Status, at time.Time, detail string) { r.addStep(at, name, st, detail) }
+	end := r.end
 	cw, err := o.CloudWatch(r.Account, r.Region)
 	if err != nil {
 		end(Error, false, fmt.Sprintf("no CloudWatch client for %s %s: %v", r.Account, r.Region, err))
@@ -210,7 +206,11 @@ func exerciseAlarm(ctx context.Context, r *Result, o Options) {
 			if err != nil {
 				detail = fmt.Sprintf("SNS topic %s: %v", resourceName(t), err)
 			}
-			step(StepAlarmAction, cmpStatus(err != nil, Error, Fail), o.Now(), detail)
+			st := Fail
+			if err != nil {
+				st = Error
+			}
+			step(StepAlarmAction, st, o.Now(), detail)
 			missing = append(missing, resourceName(t))
 		case rec.record.ActionState == "Succeeded":
 			after := rec.at.Sub(at).Round(time.Second)
@@ -218,7 +218,7 @@ func exerciseAlarm(ctx context.Context, r *Result, o Options) {
 			step(StepAlarmAction, Pass, rec.at, fmt.Sprintf("SNS topic %s: %s (%s after SetAlarmState)", resourceName(t), rec.summary, after))
 		default:
 			step(StepAlarmAction, Fail, rec.at, fmt.Sprintf("SNS topic %s: %s", resourceName(t), rec.summary))
-			failed = append(failed, fmt.Sprintf("%s (%s)", resourceName(t), firstNonEmpty(rec.record.Error, rec.record.ActionState)))
+			failed = append(failed, fmt.Sprintf("%s (%s)", resourceName(t), cmp.Or(rec.record.Error, rec.record.ActionState)))
 		}
 	}
 	switch {
@@ -316,18 +316,4 @@ func enabled(b bool) string {
 		return "enabled"
 	}
 	return "disabled"
-}
-
-func cmpStatus(cond bool, a, b Status) Status {
-	if cond {
-		return a
-	}
-	return b
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -2,12 +2,16 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/lookout-audit/lookout/internal/awsarn"
 )
 
 // What a drill leaves only when it is killed before its cleanup runs: a canary trail and its
@@ -32,6 +36,7 @@ type Leftover struct {
 	Kind    string // "trail" or "bucket"
 	Name    string
 	ARN     string
+	Account string
 	Region  string
 	DrillID string
 }
@@ -60,7 +65,8 @@ func FindTrailLeftovers(ctx context.Context, c TrailLister, region string) ([]Le
 			for _, rt := range tags.ResourceTagList {
 				for _, tag := range rt.TagsList {
 					if aws.ToString(tag.Key) == TagKey {
-						out = append(out, Leftover{Kind: "trail", Name: aws.ToString(t.Name), ARN: aws.ToString(t.TrailARN), Region: region, DrillID: aws.ToString(tag.Value)})
+						out = append(out, Leftover{Kind: "trail", Name: aws.ToString(t.Name), ARN: aws.ToString(t.TrailARN),
+							Account: awsarn.AccountOf(aws.ToString(t.TrailARN)), Region: region, DrillID: aws.ToString(tag.Value)})
 					}
 				}
 			}
@@ -69,8 +75,9 @@ func FindTrailLeftovers(ctx context.Context, c TrailLister, region string) ([]Le
 	return out, nil
 }
 
-// FindBucketLeftovers lists the canary buckets of the account.
-func FindBucketLeftovers(ctx context.Context, c BucketLister) ([]Leftover, error) {
+// FindBucketLeftovers lists the canary buckets of the account (in partition; "" is the
+// default) that c lists.
+func FindBucketLeftovers(ctx context.Context, c BucketLister, account, partition string) ([]Leftover, error) {
 	list, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
 	if err != nil {
 		return nil, fmt.Errorf("s3:ListBuckets: %w", err)
@@ -82,18 +89,24 @@ func FindBucketLeftovers(ctx context.Context, c BucketLister) ([]Leftover, error
 			continue
 		}
 		tags, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(name)})
-		if err != nil {
-			continue // an untagged bucket (NoSuchTagSet) is not a drill's
+		var api smithy.APIError
+		switch {
+		case errors.As(err, &api) && api.ErrorCode() == "NoSuchTagSet":
+			continue // an untagged bucket is not a drill's
+		case err != nil:
+			// Unreadable is not untagged: a leftover must not go unseen.
+			return nil, fmt.Errorf("s3:GetBucketTagging %s: %w", name, err)
 		}
 		for _, tag := range tags.TagSet {
 			if aws.ToString(tag.Key) != TagKey {
 				continue
 			}
-			region := "us-east-1"
+			region := "us-east-1" // an empty LocationConstraint is us-east-1 (S3 API Reference, GetBucketLocation)
 			if loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(name)}); err == nil && loc.LocationConstraint != "" {
 				region = string(loc.LocationConstraint)
 			}
-			out = append(out, Leftover{Kind: "bucket", Name: name, ARN: "arn:aws:s3:::" + name, Region: region, DrillID: aws.ToString(tag.Value)})
+			out = append(out, Leftover{Kind: "bucket", Name: name, ARN: awsarn.Build(partition, "s3", "", "", name),
+				Account: account, Region: region, DrillID: aws.ToString(tag.Value)})
 		}
 	}
 	return out, nil

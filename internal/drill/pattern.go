@@ -39,10 +39,7 @@ type patternTarget struct {
 
 // patternCheck returns the rule of an EventBridge finding to ask AWS about, or nil.
 func patternCheck(f checks.Finding) *patternTarget {
-	e, ok := f.Evidence.(route.RuleEvidence)
-	if p, isPtr := f.Evidence.(*route.RuleEvidence); isPtr {
-		e, ok = *p, true
-	}
+	e, ok := ruleEvidence(f)
 	if !ok || len(e.Rules) == 0 || e.Rules[0].Pattern == "" {
 		return nil
 	}
@@ -88,10 +85,7 @@ func withPatternPlan(r Result, p *patternTarget) Result {
 // askPattern runs the TestEventPattern step of r.
 func askPattern(ctx context.Context, r *Result, o Options) {
 	p := r.pattern
-	step := func(name string, st Status, detail string) {
-		t := o.Now().UTC().Truncate(1e9)
-		r.Steps = append(r.Steps, Step{Step: name, Status: st, At: &t, Detail: detail})
-	}
+	step := func(name string, st Status, detail string) { r.addStep(o.Now(), name, st, detail) }
 	ev, err := o.Events(r.Account, r.Region)
 	if err != nil {
 		step(StepTestEventPattern, Error, err.Error())

@@ -44,9 +44,6 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Collect is the collection step; nil means scope.Live, which reads AWS.
 	Collect scope.CollectFunc
-	// CloudWatch makes the CloudWatch client of an account's configuration (set to a region);
-	// nil means awsclient.CloudWatch.
-	CloudWatch func(cfg aws.Config, region string) drill.CloudWatchAPI
 	// ConfigHook, if set, is called on each account's AWS configuration before use (tests
 	// attach an awsclient.Recorder here); the drill's clients inherit it.
 	ConfigHook func(*aws.Config)
@@ -188,8 +185,10 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		var mu sync.Mutex
 		opts := drill.Options{ID: id, Deadline: o.Deadline, PollInterval: o.PollInterval, Now: o.Now, Sleep: o.Sleep,
-			CloudWatch: cloudWatchClients(o.CloudWatch, targets), CloudTrail: cloudTrailClients(targets), S3: s3Clients(targets),
-			Events: eventsClients(targets)}
+			CloudWatch: clientsOf(targets, func(cfg aws.Config) drill.CloudWatchAPI { return awsclient.CloudWatch(cfg) }),
+			CloudTrail: clientsOf(targets, func(cfg aws.Config) drill.CloudTrailAPI { return cloudtrail.NewFromConfig(cfg) }),
+			S3:         clientsOf(targets, func(cfg aws.Config) drill.S3API { return s3Client(cfg) }),
+			Events:     clientsOf(targets, func(cfg aws.Config) drill.EventsAPI { return eventbridge.NewFromConfig(cfg) })}
 		if !o.Quiet {
 			opts.Progress = func(r *drill.Result) {
 				mu.Lock()
@@ -234,53 +233,23 @@ func configFor(targets []collect.Target, account, region string) (aws.Config, er
 	return cfg, nil
 }
 
-func cloudWatchClients(mk func(aws.Config, string) drill.CloudWatchAPI, targets []collect.Target) func(account, region string) (drill.CloudWatchAPI, error) {
-	if mk == nil {
-		mk = func(cfg aws.Config, _ string) drill.CloudWatchAPI { return awsclient.CloudWatch(cfg) }
-	}
-	return func(account, region string) (drill.CloudWatchAPI, error) {
+// clientsOf returns, for an account and region, the client mk makes of the account's
+// configuration there (configFor).
+func clientsOf[T any](targets []collect.Target, mk func(aws.Config) T) func(account, region string) (T, error) {
+	return func(account, region string) (T, error) {
 		cfg, err := configFor(targets, account, region)
 		if err != nil {
-			return nil, err
+			var zero T
+			return zero, err
 		}
-		return mk(cfg, region), nil
-	}
-}
-
-func eventsClients(targets []collect.Target) func(account, region string) (drill.EventsAPI, error) {
-	return func(account, region string) (drill.EventsAPI, error) {
-		cfg, err := configFor(targets, account, region)
-		if err != nil {
-			return nil, err
-		}
-		return eventbridge.NewFromConfig(cfg), nil
-	}
-}
-
-func cloudTrailClients(targets []collect.Target) func(account, region string) (drill.CloudTrailAPI, error) {
-	return func(account, region string) (drill.CloudTrailAPI, error) {
-		cfg, err := configFor(targets, account, region)
-		if err != nil {
-			return nil, err
-		}
-		return cloudtrail.NewFromConfig(cfg), nil
-	}
-}
-
-func s3Clients(targets []collect.Target) func(account, region string) (drill.S3API, error) {
-	return func(account, region string) (drill.S3API, error) {
-		cfg, err := configFor(targets, account, region)
-		if err != nil {
-			return nil, err
-		}
-		return s3Client(cfg), nil
+		return mk(cfg), nil
 	}
 }
 
 // needsCanary says whether a drill of results creates resources.
 func needsCanary(results []drill.Result) bool {
 	for _, r := range results {
-		if slices.Contains(r.Permissions, "cloudtrail:CreateTrail") {
+		if r.CreatesResources() {
 			return true
 		}
 	}
@@ -310,12 +279,9 @@ func findLeftovers(ctx context.Context, snap *snapshot.Snapshot, targets []colle
 		if err != nil {
 			return nil, err
 		}
-		found, err := drill.FindBucketLeftovers(ctx, s3Client(cfg))
+		found, err := drill.FindBucketLeftovers(ctx, s3Client(cfg), a.ID, a.PartitionName())
 		if err != nil {
 			return nil, fmt.Errorf("account %s: %w", a.ID, err)
-		}
-		for i := range found {
-			found[i].Region = cmpOr(found[i].Region, a.Regions[0].Name)
 		}
 		out = append(out, found...)
 	}
@@ -342,17 +308,9 @@ func (o *Options) cleanup(ctx context.Context, snap *snapshot.Snapshot, targets 
 		fmt.Fprintln(o.Stderr, "lookout drill --cleanup: no drill left anything behind")
 		return nil
 	}
-	accountOf := map[string]string{}
-	for _, a := range snap.Accounts {
-		for _, l := range left {
-			if strings.Contains(l.ARN, ":"+a.ID+":") || strings.HasSuffix(l.Name, "-"+a.ID) {
-				accountOf[l.ARN] = a.ID
-			}
-		}
-	}
 	failed := 0
 	for _, l := range left {
-		cfg, err := configFor(targets, accountOf[l.ARN], l.Region)
+		cfg, err := configFor(targets, l.Account, l.Region)
 		if err == nil {
 			err = drill.Remove(ctx, l, cloudtrail.NewFromConfig(cfg), s3Client(cfg))
 		}
@@ -374,11 +332,4 @@ func (o *Options) cleanup(ctx context.Context, snap *snapshot.Snapshot, targets 
 func s3Client(cfg aws.Config) *s3.Client {
 	pathStyle := cfg.BaseEndpoint != nil || awsclient.EndpointFromEnv() != ""
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
