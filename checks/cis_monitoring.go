@@ -294,3 +294,13 @@ func (c *Check) cisEventBridgeRoute(s *snapshot.Snapshot, a *snapshot.Account, c
 	}
 	return out
 }
+
+// CISControlKey is the detection key (detection.CISControls) of a CIS monitoring check id.
+func CISControlKey(checkID string) (string, bool) {
+	for _, m := range cisMonitors {
+		if m.id == checkID {
+			return m.key, true
+		}
+	}
+	return "", false
+}

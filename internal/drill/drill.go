@@ -11,12 +11,13 @@
 // already in ALARM is not drilled: SetAlarmState to the state an alarm is in is no transition,
 // and CloudWatch runs actions on transitions only.
 //
-// The StopLogging remediation is exercised with a canary trail of the drill's own (canary.go).
+// The StopLogging remediation is exercised with a canary trail of the drill's own (canary.go),
+// SSH log shipping and the SSH-login alarm with a marked line logged through Run Command
+// (sshlog.go).
 //
-// Chains a drill does not exercise are reported as SKIPPED with the reason: EventBridge rules
-// on aws.* events (PutEvents cannot emit an aws.* source, so such a rule cannot be fired
-// safely), and SSH log shipping, whose drill (a marked log line sent through SSM) this version
-// does not run.
+// Chains a drill cannot fire are reported as SKIPPED with the reason: EventBridge rules on
+// aws.* events (PutEvents cannot emit an aws.* source, so such a rule cannot be fired safely);
+// AWS's own evaluator is asked about their patterns instead (pattern.go).
 package drill
 
 import (
@@ -87,9 +88,10 @@ type Result struct {
 	// Checks are the other checks whose chain runs through the same alarm (drilled once).
 	AlsoChecks []string `json:"also_checks,omitempty"`
 
-	alarm   *alarmTarget
-	canary  *canaryTarget
-	pattern *patternTarget
+	alarm    *alarmTarget
+	canary   *canaryTarget
+	patterns []patternTarget
+	ssh      *sshTarget
 }
 
 // Step is one observed hop of a drill.
@@ -140,9 +142,14 @@ func Plan(fs []checks.Finding, id string) []Result {
 	var out []Result
 	byAlarm := map[string]int{}
 	canaries := 0
-	for _, f := range fs {
+	sshDrills, sshAlarms := sshPlans(fs, id)
+	for i, f := range fs {
 		kind := chainKind(f.CheckID)
 		if kind == "" {
+			continue
+		}
+		if r, ok := sshDrills[i]; ok {
+			out = append(out, r)
 			continue
 		}
 		if kind == "remediation" {
@@ -152,8 +159,8 @@ func Plan(fs []checks.Finding, id string) []Result {
 		}
 		if kind != "alarm" {
 			r := notExercised(f, kind)
-			if p := patternCheck(f); p != nil {
-				r = withPatternPlan(r, p)
+			if ps := patternChecks(f); ps != nil {
+				r = withPatternPlan(r, ps)
 			}
 			out = append(out, r)
 			continue
@@ -162,9 +169,18 @@ func Plan(fs []checks.Finding, id string) []Result {
 		if e, ok := f.Evidence.(checks.CISMonitoringEvidence); ok && e.Route == "eventbridge" {
 			alarms = nil // the control holds by its rules; the filter route's alarms are not it
 		}
+		if n := len(alarms); n > 0 {
+			alarms = slices.DeleteFunc(alarms, func(a route.AlarmEvidence) bool { return sshAlarms[a.ARN] })
+			if len(alarms) == 0 {
+				continue // every one is drilled by the SSH log drill of its group
+			}
+		}
 		if len(alarms) == 0 {
 			r := base(f)
 			r.Message = noAlarmMessage(f)
+			if ps := patternChecks(f); ps != nil {
+				r = withPatternPlan(r, ps)
+			}
 			out = append(out, r)
 			continue
 		}
@@ -208,8 +224,6 @@ func notExercised(f checks.Finding, kind string) Result {
 	switch kind {
 	case "eventbridge":
 		r.Message = "not drillable: the rule matches aws.* events, which PutEvents cannot send, so it cannot be fired safely"
-	case "log shipping":
-		r.Message = "not exercised: the SSH log drill (a marked line sent through SSM and watched in the log group) is not part of this version of lookout drill"
 	}
 	return r
 }

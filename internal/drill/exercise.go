@@ -41,11 +41,14 @@ type Options struct {
 	// clock that Sleep advances.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// CloudWatch, CloudTrail and S3 return the clients for an account and region.
+	// CloudWatch, CloudTrail, S3, Events, SSM and Logs return the clients for an account and
+	// region.
 	CloudWatch func(account, region string) (CloudWatchAPI, error)
 	CloudTrail func(account, region string) (CloudTrailAPI, error)
 	S3         func(account, region string) (S3API, error)
 	Events     func(account, region string) (EventsAPI, error)
+	SSM        func(account, region string) (SSMAPI, error)
+	Logs       func(account, region string) (LogsAPI, error)
 	// Concurrency bounds the chains exercised at once (4 when zero).
 	Concurrency int
 	// Progress, if set, is told when a chain's drill ends (called from several goroutines).
@@ -96,18 +99,20 @@ func Exercise(ctx context.Context, results []Result, o Options) []Created {
 	g.SetLimit(o.Concurrency)
 	for i := range results {
 		r := &results[i]
-		if r.alarm == nil && r.canary == nil && r.pattern == nil {
+		if r.alarm == nil && r.canary == nil && r.patterns == nil && r.ssh == nil {
 			continue
 		}
 		g.Go(func() error {
 			switch {
 			case r.alarm != nil:
 				exerciseAlarm(ctx, r, o)
-			case r.pattern != nil:
+			case r.ssh != nil:
+				exerciseSSHLog(ctx, r, o)
+			case r.patterns != nil:
 				if o.Events == nil {
 					return nil
 				}
-				askPattern(ctx, r, o)
+				askPatterns(ctx, r, o)
 			case o.CloudTrail == nil || o.S3 == nil:
 				r.Status, r.Message = Error, "no CloudTrail or S3 client to run the canary with"
 			default:
@@ -195,44 +200,46 @@ func exerciseAlarm(ctx context.Context, r *Result, o Options) {
 		len(after.MetricAlarms) == 1 && aws.ToString(after.MetricAlarms[0].StateReason) == Reason(o.ID) {
 		transition = aws.ToTime(after.MetricAlarms[0].StateUpdatedTimestamp)
 	}
-	found, err := watchActions(ctx, cw, a.Name, topics, at, transition, o)
+	st, msg := r.alarmActions(ctx, cw, a.Name, topics, at, transition, "SetAlarmState", o)
+	end(st, true, msg)
+}
+
+// alarmActions watches the Action items of alarm name's transition to ALARM at at (whose own
+// stamp is transition, when known) for each SNS topic, records one step per topic and returns
+// the verdict and sentence; since names what at is ("SetAlarmState").
+func (r *Result) alarmActions(ctx context.Context, cw CloudWatchAPI, name string, topics []string, at, transition time.Time, since string, o Options) (Status, string) {
+	found, err := watchActions(ctx, cw, name, topics, at, transition, o)
 	var failed, missing []string
 	slowest := time.Duration(0)
 	for _, t := range topics {
 		rec, ok := found[t]
 		switch {
+		case !ok && err != nil:
+			r.addStep(o.Now(), StepAlarmAction, Error, fmt.Sprintf("SNS topic %s: %v", resourceName(t), err))
+			missing = append(missing, resourceName(t))
 		case !ok:
-			detail := fmt.Sprintf("SNS topic %s: no Action item within %s", resourceName(t), o.Deadline)
-			if err != nil {
-				detail = fmt.Sprintf("SNS topic %s: %v", resourceName(t), err)
-			}
-			st := Fail
-			if err != nil {
-				st = Error
-			}
-			step(StepAlarmAction, st, o.Now(), detail)
+			r.addStep(o.Now(), StepAlarmAction, Fail, fmt.Sprintf("SNS topic %s: no Action item within %s", resourceName(t), o.Deadline))
 			missing = append(missing, resourceName(t))
 		case rec.record.ActionState == "Succeeded":
 			after := rec.at.Sub(at).Round(time.Second)
 			slowest = max(slowest, after)
-			step(StepAlarmAction, Pass, rec.at, fmt.Sprintf("SNS topic %s: %s (%s after SetAlarmState)", resourceName(t), rec.summary, after))
+			r.addStep(rec.at, StepAlarmAction, Pass, fmt.Sprintf("SNS topic %s: %s (%s after %s)", resourceName(t), rec.summary, after, since))
 		default:
-			step(StepAlarmAction, Fail, rec.at, fmt.Sprintf("SNS topic %s: %s", resourceName(t), rec.summary))
+			r.addStep(rec.at, StepAlarmAction, Fail, fmt.Sprintf("SNS topic %s: %s", resourceName(t), rec.summary))
 			failed = append(failed, fmt.Sprintf("%s (%s)", resourceName(t), cmp.Or(rec.record.Error, rec.record.ActionState)))
 		}
 	}
 	switch {
 	case err != nil && len(failed) == 0:
-		end(Error, true, interrupted(ctx, fmt.Sprintf("could not read the history of alarm %s: %v", a.Name, err)))
+		return Error, interrupted(ctx, fmt.Sprintf("could not read the history of alarm %s: %v", name, err))
 	case len(failed) > 0:
-		end(Fail, true, fmt.Sprintf("CloudWatch failed to execute the SNS action of alarm %s: %s", a.Name, strings.Join(failed, ", ")))
+		return Fail, fmt.Sprintf("CloudWatch failed to execute the SNS action of alarm %s: %s", name, strings.Join(failed, ", "))
 	case len(missing) > 0:
-		end(Fail, true, fmt.Sprintf("alarm %s went to ALARM, but no action was recorded for SNS topic %s within %s", a.Name, strings.Join(missing, ", "), o.Deadline))
+		return Fail, fmt.Sprintf("alarm %s went to ALARM, but no action was recorded for SNS topic %s within %s", name, strings.Join(missing, ", "), o.Deadline)
 	case len(topics) == 1:
-		end(Pass, true, fmt.Sprintf("the alarm's SNS action succeeded %s after SetAlarmState", slowest))
-	default:
-		end(Pass, true, fmt.Sprintf("the alarm's %d SNS actions succeeded within %s of SetAlarmState", len(topics), slowest))
+		return Pass, fmt.Sprintf("the alarm's SNS action succeeded %s after %s", slowest, since)
 	}
+	return Pass, fmt.Sprintf("the alarm's %d SNS actions succeeded within %s of %s", len(topics), slowest, since)
 }
 
 // recorded is an Action item of the drill's transition.

@@ -43,6 +43,14 @@ func TestPlanOfTheDemo(t *testing.T) {
 		case "cloudtrail-logging", "ec2-instance-ssm-managed", "ec2-ssh-open-to-internet":
 			t.Errorf("%s judges no chain, yet has a drill", r.CheckID)
 		}
+		if r.ssh != nil {
+			kinds["ssh log"]++
+			if !strings.Contains(r.Plan[0], "ssm:SendCommand AWS-RunShellScript on instance "+r.ssh.Instance+": logger -i -p authpriv.info -t sshd 'Accepted publickey for lookout-drill from 192.0.2.1") ||
+				!strings.Contains(r.Plan[1], `"SHA256:lookout-drill-d-20261207-0412-5f3a"`) || !strings.Contains(strings.Join(r.Permissions, ","), "ssm:SendCommand") {
+				t.Errorf("SSH log drill %+v", r)
+			}
+			continue
+		}
 		if r.alarm == nil {
 			kinds[strings.SplitN(r.Message, ":", 2)[0]]++
 			continue
@@ -60,7 +68,7 @@ func TestPlanOfTheDemo(t *testing.T) {
 			t.Errorf("plan %q does not give the reason", r.Plan[0])
 		}
 	}
-	for _, k := range []string{"alarm", "not drillable", "not exercised", "no alarm to exercise"} {
+	for _, k := range []string{"alarm", "ssh log", "not drillable", "no alarm to exercise", "no log shipping to exercise"} {
 		if kinds[k] == 0 {
 			t.Errorf("the demo's plan has no %q result (%v)", k, kinds)
 		}
@@ -152,5 +160,70 @@ func TestNewID(t *testing.T) {
 	id := NewID(time.Date(2026, 12, 7, 4, 12, 0, 0, time.UTC))
 	if !strings.HasPrefix(id, "d-20261207-0412-") || len(id) != len("d-20261207-0412-5f3a") {
 		t.Errorf("id %q", id)
+	}
+}
+
+// Which SSH-log findings are drilled, and why the others are not: one Online instance per
+// log group, through a stream the scan passed that the drill's line can reach.
+func TestSSHPlans(t *testing.T) {
+	online := checks.ManagedInstanceSummary{ID: "i-1", PingStatus: "Online"}
+	file := checks.StreamEvidence{LogGroup: "ssh", LogStream: "i-1", FilePath: "/var/log/secure", Verdict: checks.Pass}
+	finding := func(st checks.Status, e checks.SSHLogsEvidence) checks.Finding {
+		return checks.Finding{CheckID: sshLogsCheck, Status: st, Account: "123456789012", Region: "us-east-1", Resource: e.Instance.ID, Evidence: e}
+	}
+	with := func(id string, streams ...checks.StreamEvidence) checks.SSHLogsEvidence {
+		mi := online
+		mi.ID = id
+		return checks.SSHLogsEvidence{Instance: mi, Streams: streams}
+	}
+	journal := func(units ...string) checks.StreamEvidence {
+		return checks.StreamEvidence{LogGroup: "ssh", LogStream: "i-1", Journal: &checks.JournalEntryEvidence{Units: units}, Verdict: checks.Pass}
+	}
+	stale := file
+	stale.Verdict = checks.Fail
+	offline := with("i-9", file)
+	offline.Instance.PingStatus = "ConnectionLost"
+	alarm := checks.Finding{CheckID: sshAlarmCheck, Account: "123456789012", Region: "us-east-1", Evidence: checks.LogGroupChainsEvidence{
+		LogGroups: []checks.LogGroupChainEvidence{{AlarmChainEvidence: &route.AlarmChainEvidence{LogGroup: "arn:aws:logs:us-east-1:123456789012:log-group:ssh:*",
+			Alarms: []route.AlarmEvidence{{Name: "SSHLogins", ARN: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:SSHLogins", ActionsEnabled: true}}}}}}}
+	for _, tc := range []struct {
+		name    string
+		finding checks.Finding
+		drilled bool
+		says    string
+	}{
+		{"a file entry the scan passed", finding(checks.Pass, with("i-1", file)), true, "plan: log a marked SSH login line on i-1"},
+		{"a journald entry for every unit", finding(checks.Pass, with("i-1", journal())), true, "(fed from the journal)"},
+		{"a journald entry for sshd's unit only", finding(checks.Pass, with("i-1", journal("sshd.service"))), false,
+			"not drillable: the agent ships the journal of sshd.service only"},
+		{"a stale stream only", finding(checks.Pass, with("i-1", stale)), false, "names no stream that holds"},
+		{"an instance whose agent is offline", finding(checks.Pass, offline), false, "SSM agent is ConnectionLost"},
+		{"a chain the scan failed", finding(checks.Fail, with("i-1", file)), false, "no log shipping to exercise"},
+		{"a chain the scan could not judge", finding(checks.Error, with("i-1", file)), false, "could not judge"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plans, covered := sshPlans([]checks.Finding{alarm, tc.finding}, "d-1")
+			r := plans[1]
+			if (r.ssh != nil) != tc.drilled || !strings.Contains(r.Message+strings.Join(r.Plan, " "), tc.says) {
+				t.Errorf("drilled %t: %q %q", r.ssh != nil, r.Message, r.Plan)
+			}
+			if tc.drilled && (!covered["arn:aws:cloudwatch:us-east-1:123456789012:alarm:SSHLogins"] || len(r.ssh.Alarms) != 1 ||
+				strings.Join(r.AlsoChecks, ",") != sshAlarmCheck) {
+				t.Errorf("the group's alarm is not drilled by the line: %v %+v", covered, r)
+			}
+			if !tc.drilled && len(covered) != 0 {
+				t.Errorf("an undrilled group's alarm is taken from SetAlarmState: %v", covered)
+			}
+		})
+	}
+	// Two instances of one group: the first drills it.
+	plans, _ := sshPlans([]checks.Finding{finding(checks.Pass, with("i-1", file)), finding(checks.Pass, with("i-2", file))}, "d-1")
+	if plans[0].ssh == nil || plans[1].ssh != nil || !strings.Contains(plans[1].Message, "instance i-1 drills log group ssh (one instance per group)") {
+		t.Errorf("two instances of one group: %q / %q", plans[0].Message, plans[1].Message)
+	}
+	// The alarm's own plan leaves out an alarm the line drills.
+	all := Plan([]checks.Finding{alarm, finding(checks.Pass, with("i-1", file))}, "d-1")
+	if len(all) != 1 || all[0].ssh == nil {
+		t.Errorf("plan with the line drilling the alarm: %+v", all)
 	}
 }

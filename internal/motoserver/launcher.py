@@ -7,6 +7,7 @@ reads is beyond moto 5.2.1's coverage, it is added here, on moto's own backends,
 Go SDK still makes the real call over HTTP. Keep each extension small and faithful to the AWS
 API reference.
 """
+import fnmatch
 import sys
 
 
@@ -30,6 +31,8 @@ def install_extensions():
     install_logs_test_metric_filter_double()
     install_resourcegroups_list_group_resources()
     install_cloudtrail_stoplogging_to_eventbridge()
+    install_run_shell_script_syslog()
+    install_logs_metric_filters_to_alarms()
 
 
 def install_sns_pending_confirmation():
@@ -1104,6 +1107,273 @@ def install_cloudtrail_stoplogging_to_eventbridge():
 
     stop_logging.lookout_patched = True
     ct_models.CloudTrailBackend.stop_logging = stop_logging
+
+
+
+# EMULATION (not moto behaviour): what AWS-RunShellScript's logger(1) lines reach. moto 5.2.1
+# records Run Command invocations but runs nothing, and applies no metric filter to the events
+# put into a log group. For lookout's SSH log drill these two hops are emulated as the
+# instance and AWS would carry a line:
+#  - A `logger [-i] [-p FACILITY.LEVEL] [-t TAG] MESSAGE` line of an AWS-RunShellScript
+#    command whose invocation succeeded reaches syslog. On a distribution with a syslog daemon
+#    (rsyslog's defaults) an auth/authpriv line is written to /var/log/secure (Amazon Linux 2,
+#    Red Hat family), /var/log/auth.log (Ubuntu, Debian) or /var/log/messages (SUSE); Amazon
+#    Linux 2023 and Debian 12+ have none unless SSM Inventory (AWS:Application) lists rsyslog
+#    or syslog-ng, so the line reaches only the journal. The journal gives the line the unit of
+#    the process that wrote it: the SSM agent's (amazon-ssm-agent.service).
+#  - The CloudWatch agent ships it per the configuration in effect on the instance: the
+#    AmazonCloudWatch-ManageAgent runs (associations whose targets select the instance, and
+#    commands whose invocation on it succeeded) applied in time order, "configure" replacing,
+#    "configure (append)" adding, "stop" stopping the agent; the configuration read from the
+#    Parameter Store parameter optionalConfigurationLocation. A file entry whose file_path
+#    (glob) names the file ships the syslog line; a journald entry whose units are empty or
+#    name the SSM agent's unit, and whose priority admits the level, ships the journal entry as
+#    a JSON document with its fields under "body". Streams default to {instance_id}; the
+#    placeholders {instance_id}, {hostname}, {local_hostname} and {ip_address} are replaced.
+#    Filters and matches of an entry are not evaluated here (the drill only uses entries the
+#    scan found carrying sshd's log).
+#  - Events put into a log group are counted by its metric filters whose pattern is a term or
+#    quoted phrase (moto's own matcher; other pattern forms are not applied here) with a
+#    numeric metricValue and no dimensions; each count is a datapoint of the filter's metric.
+#    An alarm on that metric (no dimensions, a statistic) that needs one breaching datapoint
+#    (DatapointsToAlarm, else EvaluationPeriods, of 1) is evaluated on the period holding the
+#    datapoint and goes to ALARM when it breaches, with CloudWatch's "Threshold Crossed" reason
+#    (its actions then run as install_cloudwatch_alarm_history records them). Alarms needing
+#    more datapoints are not evaluated.
+
+_MANAGE_AGENT = "AmazonCloudWatch-ManageAgent"
+_SSM_AGENT_UNIT = "amazon-ssm-agent.service"
+_LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+
+
+def _syslog_file(ssm, mi, facility):
+    """The file rsyslog's defaults write a line of facility to on mi, or None."""
+    if facility not in ("auth", "authpriv"):
+        return None
+    name, version = mi["PlatformName"].lower(), mi["PlatformVersion"]
+    journal_only = ("amazon linux" in name and version.startswith("2023")) or \
+        ("debian" in name and version.split(".")[0].isdigit() and int(version.split(".")[0]) >= 12)
+    if journal_only:
+        apps = getattr(ssm, "lookout_inventory", {}).get(mi["InstanceId"], {}).get("AWS:Application", {})
+        if not any(row.get("Name") in ("rsyslog", "syslog-ng") for row in apps.get("Content", [])):
+            return None
+    if "ubuntu" in name or "debian" in name:
+        return "/var/log/auth.log"
+    if "sles" in name or "suse" in name:
+        return "/var/log/messages"
+    return "/var/log/secure"
+
+
+def _agent_configurations(ssm, mi):
+    """The CloudWatch agent configurations (parsed JSON) in effect on mi; [] when stopped."""
+    import json
+    runs = []
+    for a in getattr(ssm, "lookout_associations", {}).values():
+        targets = a["Targets"] or ([{"Key": "InstanceIds", "Values": [a["InstanceId"]]}] if a.get("InstanceId") else [])
+        if a["Name"] == _MANAGE_AGENT and _targets_match(mi, targets) and not _fails(mi):
+            runs.append((a["Date"], a["Parameters"] or {}))
+    for c in ssm._commands:
+        if c.document_name != _MANAGE_AGENT:
+            continue
+        if any(inv["InstanceId"] == mi["InstanceId"] and inv["Status"] == "Success" for inv in c.invocations):
+            runs.append((c.requested_date_time, c.parameters or {}))
+    runs.sort(key=lambda r: r[0])
+    configs, running = [], False
+    for _, params in runs:
+        first = lambda k, d="": (params.get(k) or [d])[0]
+        action, location = first("action", "configure"), first("optionalConfigurationLocation")
+        doc = None
+        if first("optionalConfigurationSource", "ssm") == "ssm" and location:
+            try:
+                doc = json.loads(ssm.get_parameter(location).value)
+            except Exception:
+                doc = None
+        if action == "configure":
+            configs, running = ([doc] if doc else []), True
+        elif action == "configure (append)":
+            configs, running = configs + ([doc] if doc else []), True
+        elif action == "configure (remove)":
+            configs = [c for c in configs if c != doc]
+        elif action == "stop":
+            running = False
+        elif action == "start":
+            running = True
+    return configs if running else []
+
+
+def _placeholders(text, mi):
+    for k, v in (("{instance_id}", mi["InstanceId"]), ("{hostname}", mi["ComputerName"]),
+                 ("{local_hostname}", mi["ComputerName"]), ("{ip_address}", mi["IPAddress"])):
+        text = text.replace(k, v or "")
+    return text
+
+
+def _parse_logger(argv):
+    """(facility, level, tag, pid?, message) of a logger(1) command line, or None."""
+    if not argv or argv[0] != "logger":
+        return None
+    facility, level, tag, pid, words, i = "user", "notice", "root", False, [], 1
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-i", "--id"):
+            pid = True
+        elif a in ("-p", "--priority") and i + 1 < len(argv):
+            facility, _, level = argv[i + 1].partition(".")
+            i += 1
+        elif a in ("-t", "--tag") and i + 1 < len(argv):
+            tag = argv[i + 1]
+            i += 1
+        elif a.startswith("-") and not words:
+            return None  # an option this emulation does not know
+        else:
+            words.append(a)
+        i += 1
+    if level not in _LEVELS or not words:
+        return None
+    return facility, level, tag, pid, " ".join(words)
+
+
+def _ship_syslog_line(account_id, region, mi, parsed):
+    """Put the line where mi's CloudWatch agent ships it (see the section comment)."""
+    import json
+    from datetime import datetime, timezone
+    from moto.logs.models import logs_backends
+    from moto.ssm.models import ssm_backends
+    ssm = ssm_backends[account_id][region]
+    logs = logs_backends[account_id][region]
+    facility, level, tag, pid, message = parsed
+    now = datetime.now(timezone.utc)
+    proc = "%s[4242]" % tag if pid else tag
+    host = (mi["ComputerName"] or "localhost").split(".")[0]
+    line = "%s %2d %s %s %s: %s" % (now.strftime("%b"), now.day, now.strftime("%H:%M:%S"), host, proc, message)
+    body = {"MESSAGE": message, "PRIORITY": str(_LEVELS.index(level)), "SYSLOG_IDENTIFIER": tag,
+            "_SYSTEMD_UNIT": _SSM_AGENT_UNIT, "_TRANSPORT": "syslog", "_HOSTNAME": host}
+    if pid:
+        body["SYSLOG_PID"] = body["_PID"] = "4242"
+    syslog_file = _syslog_file(ssm, mi, facility)
+    for cfg in _agent_configurations(ssm, mi):
+        collected = ((cfg.get("logs") or {}).get("logs_collected") or {})
+        default_stream = (cfg.get("logs") or {}).get("log_stream_name") or "{instance_id}"
+        targets = []
+        for e in ((collected.get("files") or {}).get("collect_list") or []):
+            if syslog_file and e.get("log_group_name") and fnmatch.fnmatchcase(syslog_file, e.get("file_path", "")):
+                targets.append((e["log_group_name"], e.get("log_stream_name") or default_stream, line))
+        for e in ((collected.get("journald") or {}).get("collect_list") or []):
+            units = e.get("units") or []
+            prio = e.get("priority") or "info"
+            limit = _LEVELS.index(prio) if prio in _LEVELS else int(prio) if str(prio).isdigit() else 6
+            if e.get("log_group_name") and (not units or _SSM_AGENT_UNIT in units) and _LEVELS.index(level) <= limit:
+                targets.append((e["log_group_name"], e.get("log_stream_name") or "{instance_id}", json.dumps({"body": body})))
+        for group, stream, text in targets:
+            group, stream = _placeholders(group, mi), _placeholders(stream, mi)
+            if group not in logs.groups:
+                logs.create_log_group(group, {})
+            if stream not in logs.groups[group].streams:
+                logs.create_log_stream(group, stream)
+            logs.put_log_events(group, stream, [{"timestamp": int(now.timestamp() * 1000), "message": text}])
+
+
+def install_run_shell_script_syslog():
+    """EMULATION: AWS-RunShellScript's logger(1) lines reach the instance's CloudWatch agent
+    (see the section comment above)."""
+    import shlex
+    from moto.ssm import models as ssm_models
+    original = ssm_models.Command.__init__
+    if getattr(original, "lookout_syslog", False):
+        return
+
+    def command_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if self.document_name != "AWS-RunShellScript":
+            return
+        managed = {mi["InstanceId"]: mi for mi in _managed_instances(self.account_id, self.backend_region)}
+        for inv in self.invocations:
+            mi = managed.get(inv["InstanceId"])
+            if mi is None or inv["Status"] != "Success":
+                continue
+            for command in self.parameters.get("commands") or []:
+                for text in str(command).splitlines():
+                    try:
+                        parsed = _parse_logger(shlex.split(text))
+                    except ValueError:
+                        parsed = None
+                    if parsed:
+                        _ship_syslog_line(self.account_id, self.backend_region, mi, parsed)
+
+    command_init.lookout_syslog = True
+    ssm_models.Command.__init__ = command_init
+
+
+def install_logs_metric_filters_to_alarms():
+    """EMULATION: metric filters count the events put into their log group, and alarms that
+    need one breaching datapoint are evaluated on it (see the section comment above)."""
+    from datetime import datetime, timezone
+    from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
+    from moto.logs import models as logs_models
+    from moto.logs.utils import EventMessageFilter, QuotedTermFilterPattern, SingleTermFilterPattern
+    original = logs_models.LogsBackend.put_log_events
+    if getattr(original, "lookout_patched_metrics", False):
+        return
+
+    compare = {
+        "GreaterThanOrEqualToThreshold": (lambda v, t: v >= t, "greater than or equal to"),
+        "GreaterThanThreshold": (lambda v, t: v > t, "greater than"),
+        "LessThanThreshold": (lambda v, t: v < t, "less than"),
+        "LessThanOrEqualToThreshold": (lambda v, t: v <= t, "less than or equal to"),
+    }
+    stats = {
+        "Sum": sum, "SampleCount": lambda vs: float(len(vs)), "Maximum": max, "Minimum": min,
+        "Average": lambda vs: sum(vs) / len(vs),
+    }
+
+    def evaluate(cw, namespace, name, when):
+        for alarm in list(cw.alarms.values()):
+            if alarm.namespace != namespace or alarm.metric_name != name or alarm.dimensions or alarm.metric_data_queries:
+                continue
+            needed = alarm.datapoints_to_alarm or alarm.evaluation_periods
+            if needed != 1 or alarm.statistic not in stats or alarm.comparison_operator not in compare or not alarm.period:
+                continue
+            start = int(when.timestamp()) // alarm.period * alarm.period
+            values = [d.value for d in cw.metric_data
+                      if isinstance(d, MetricDatum) and d.namespace == namespace and d.name == name and not d.dimensions
+                      and start <= int(d.timestamp.replace(tzinfo=timezone.utc).timestamp()) < start + alarm.period]
+            if not values:
+                continue
+            value = stats[alarm.statistic](values)
+            breaches, words = compare[alarm.comparison_operator]
+            if not breaches(value, float(alarm.threshold)) or alarm.state_value == "ALARM":
+                continue
+            stamp = datetime.fromtimestamp(start, timezone.utc).strftime("%d/%m/%y %H:%M:%S")
+            reason = "Threshold Crossed: 1 datapoint [%s (%s)] was %s the threshold (%s)." % (value, stamp, words, float(alarm.threshold))
+            cw.set_alarm_state(alarm.name, reason, "{}", "ALARM")
+
+    def put_log_events(self, log_group_name, log_stream_name, log_events):
+        result = original(self, log_group_name, log_stream_name, log_events)
+        cw = cloudwatch_backends[self.account_id][self.region_name]
+        for f in self.filters.metric_filters:
+            if f["logGroupName"] != log_group_name:
+                continue
+            matcher = EventMessageFilter(f["filterPattern"])
+            if not isinstance(matcher.filter_type, (QuotedTermFilterPattern, SingleTermFilterPattern)):
+                continue
+            for event in log_events:
+                if not matcher.matches(event["message"]):
+                    continue
+                when = datetime.fromtimestamp(event["timestamp"] / 1000, timezone.utc)
+                for t in f["metricTransformations"]:
+                    try:
+                        value = float(t.get("metricValue", ""))
+                    except ValueError:
+                        continue
+                    if t.get("dimensions"):
+                        continue
+                    cw.metric_data.append(MetricDatum(namespace=t["metricNamespace"], name=t["metricName"], value=value,
+                                                      dimensions=[], timestamp=when.replace(tzinfo=None), unit=None))
+                    evaluate(cw, t["metricNamespace"], t["metricName"], when)
+        return result
+
+    put_log_events.lookout_patched_metrics = True
+    logs_models.LogsBackend.put_log_events = put_log_events
 
 
 def main():

@@ -270,6 +270,12 @@ func TestDrillPolicy(t *testing.T) {
 		t.Errorf("sign-in rule: %s %s [%s]", res.Status, res.Message, steps(res))
 	}
 
+	// A marked SSH login line, shipped and counted into the SSH-login alarm.
+	sshSetup{}.build(t)
+	if r, err := runDrill(t, "", true, func(o *Options) { hook(o); sshChecks(o) }); err != nil || len(r.Results) != 1 || r.Results[0].Status != drill.Pass {
+		t.Fatalf("SSH log drill: %v %+v", err, r.Results)
+	}
+
 	scanActions, err := policies.Actions(policies.Scan)
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +284,8 @@ func TestDrillPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := map[string]string{"CloudWatch": "cloudwatch", "CloudTrail": "cloudtrail", "S3": "s3", "EventBridge": "events"}
+	prefix := map[string]string{"CloudWatch": "cloudwatch", "CloudTrail": "cloudtrail", "S3": "s3", "EventBridge": "events",
+		"SSM": "ssm", "CloudWatch Logs": "logs"}
 	// SDK operations whose IAM action has another name, and actions a call implies.
 	renamed := map[string]string{"s3:ListBuckets": "s3:ListAllMyBuckets", "s3:ListObjectsV2": "s3:ListBucket"}
 	implied := map[string]string{"cloudtrail:CreateTrail": "cloudtrail:AddTags"} // CreateTrail with TagsList

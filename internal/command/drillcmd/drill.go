@@ -13,8 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/spf13/cobra"
 
 	"github.com/lookout-audit/lookout/checks"
@@ -85,11 +87,24 @@ With --apply it exercises each chain and watches what AWS records:
     narrowed to particular trails would not see the canary: the plan says so
     and makes none.
 
-Not exercised, with the reason in the report: EventBridge rules on aws.*
-events (PutEvents cannot send them, so they cannot be fired safely), and in
-this version SSH log shipping.
+  SSH log shipping and the SSH-login alarm: on one SSM-managed instance per
+    log group (the first the scan passed whose SSM agent is Online),
+    ssm:SendCommand runs AWS-RunShellScript with
+      logger -i -p authpriv.info -t sshd 'Accepted publickey for lookout-drill
+        from 192.0.2.1 port 22 ssh2: ED25519 SHA256:lookout-drill-<id>'
+    then logs:FilterLogEvents watches the instance's stream for the marker and,
+    where the scan found an SSH-login alarm on the group, the alarm's history
+    for the transition to ALARM the line sets off and its SNS actions (such an
+    alarm is drilled by the line, not by SetAlarmState). A journald entry that
+    selects sshd's unit only cannot ship the line (it is the SSM agent's unit's):
+    the report says so.
 
-A drill changes nothing it did not create but the alarms' transient state.
+Not fired, with the reason in the report: EventBridge rules on aws.* events
+(PutEvents cannot send them); AWS's events:TestEventPattern is asked whether
+each rule's pattern matches a realistic event instead.
+
+A drill changes nothing it did not create but the alarms' transient state
+(and the SSH log drill adds one marked line to the instance's syslog).
 
 Exit codes, as for scan: 0 every exercised chain PASS (or a plan); 1 some FAIL;
 2 some ERROR; 3 invalid usage.`,
@@ -188,7 +203,9 @@ func Run(ctx context.Context, o *Options) error {
 			CloudWatch: clientsOf(targets, func(cfg aws.Config) drill.CloudWatchAPI { return awsclient.CloudWatch(cfg) }),
 			CloudTrail: clientsOf(targets, func(cfg aws.Config) drill.CloudTrailAPI { return cloudtrail.NewFromConfig(cfg) }),
 			S3:         clientsOf(targets, func(cfg aws.Config) drill.S3API { return s3Client(cfg) }),
-			Events:     clientsOf(targets, func(cfg aws.Config) drill.EventsAPI { return eventbridge.NewFromConfig(cfg) })}
+			Events:     clientsOf(targets, func(cfg aws.Config) drill.EventsAPI { return eventbridge.NewFromConfig(cfg) }),
+			SSM:        clientsOf(targets, func(cfg aws.Config) drill.SSMAPI { return ssm.NewFromConfig(cfg) }),
+			Logs:       clientsOf(targets, func(cfg aws.Config) drill.LogsAPI { return cloudwatchlogs.NewFromConfig(cfg) })}
 		if !o.Quiet {
 			opts.Progress = func(r *drill.Result) {
 				mu.Lock()
