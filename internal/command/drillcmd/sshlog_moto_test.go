@@ -83,7 +83,7 @@ func (s sshSetup) build(t *testing.T) string {
 	_, err = logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(sshGroup), LogStreamName: aws.String(instance)})
 	must("CreateLogStream", err)
 	_, err = logs.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(sshGroup), FilterName: aws.String("ssh-logins"),
-		FilterPattern: aws.String(`"Accepted publickey for"`),
+		FilterPattern:         aws.String(`"Accepted publickey for"`),
 		MetricTransformations: []logtypes.MetricTransformation{{MetricName: aws.String(sshAlarm), MetricNamespace: aws.String("Lookout/SSH"), MetricValue: aws.String("1")}}})
 	must("PutMetricFilter", err)
 	// An earlier login, ten minutes old: the stream is fresh, and its datapoint lies in an
