@@ -34,6 +34,13 @@ var SecurityHub []byte
 //go:embed lookout-drill.json
 var Drill []byte
 
+// DrillTargetTrail is policies/lookout-drill-target-trail.json: what `drill --apply
+// --target-trail` needs on top of Drill to stop the named trail and restart it. It is a
+// policy of its own because it lets its holder stop any trail: attach it for such a drill only.
+//
+//go:embed lookout-drill-target-trail.json
+var DrillTargetTrail []byte
+
 // Actions lists the actions a policy document allows, sorted, without duplicates. Deny
 // statements and NotAction are refused: the shipped policies use neither, and a reader
 // should not have to reason about them.

@@ -124,7 +124,7 @@ func canaryPlan(f checks.Finding, id string, n int) Result {
 		r.Message = "no remediation to exercise: no rule on the default bus matches StopLogging on this trail"
 		return r
 	case len(seeing) == 0:
-		r.Message = fmt.Sprintf("not exercised: rule %s matches StopLogging of particular trails only, so it would not see a canary trail (--target-trail is not in this version)", strings.Join(others, ", "))
+		r.Message = fmt.Sprintf("not exercised: rule %s matches StopLogging of particular trails only, so it would not see a canary trail (--target-trail %s drills the real trail)", strings.Join(others, ", "), e.Trail)
 		return r
 	}
 	r.canary = &canaryTarget{Trail: e.Trail, Rules: seeing, Name: trail, Bucket: bucket}
@@ -259,28 +259,37 @@ func exerciseCanary(ctx context.Context, r *Result, o Options, add func(Created)
 	}
 	step(StepStopLogging, Pass, "cloudtrail:StopLogging on "+trail)
 
+	took, err := watchRestart(ctx, ct, trail, at, o)
+	switch {
+	case err != nil:
+		step(StepRemediated, Error, err.Error())
+		end(Error, true, interrupted(ctx, "stopped watching the canary: "+err.Error()))
+	case took >= 0:
+		step(StepRemediated, Pass, fmt.Sprintf("the canary is logging again %s after StopLogging", took))
+		end(Pass, true, fmt.Sprintf("the remediation restarted a stopped canary trail %s after StopLogging (rule %s)", took, strings.Join(r.canary.Rules, ", ")))
+	default:
+		step(StepRemediated, Fail, fmt.Sprintf("the canary was still stopped %s after StopLogging", o.Deadline))
+		end(Fail, true, fmt.Sprintf("nothing restarted a stopped canary trail within %s (rule %s matches its StopLogging)", o.Deadline, strings.Join(r.canary.Rules, ", ")))
+	}
+}
+
+// watchRestart reads cloudtrail:GetTrailStatus of trail, stopped at at, until it logs again or
+// the deadline passes; it returns how long the restart took (negative: not within the
+// deadline) or the error that stopped the watch.
+func watchRestart(ctx context.Context, ct CloudTrailAPI, trail string, at time.Time, o Options) (time.Duration, error) {
 	deadline := at.Add(o.Deadline)
 	for {
 		st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(trail)})
 		switch {
 		case err != nil:
-			step(StepRemediated, Error, err.Error())
-			end(Error, true, interrupted(ctx, "could not read the canary's status: "+err.Error()))
-			return
+			return -1, fmt.Errorf("cloudtrail:GetTrailStatus %s: %w", trail, err)
 		case aws.ToBool(st.IsLogging):
-			took := o.Now().Sub(at).Round(time.Second)
-			step(StepRemediated, Pass, fmt.Sprintf("the canary is logging again %s after StopLogging", took))
-			end(Pass, true, fmt.Sprintf("the remediation restarted a stopped canary trail %s after StopLogging (rule %s)", took, strings.Join(r.canary.Rules, ", ")))
-			return
+			return o.Now().Sub(at).Round(time.Second), nil
 		case !o.Now().Before(deadline):
-			step(StepRemediated, Fail, fmt.Sprintf("the canary was still stopped %s after StopLogging", o.Deadline))
-			end(Fail, true, fmt.Sprintf("nothing restarted a stopped canary trail within %s (rule %s matches its StopLogging)", o.Deadline, strings.Join(r.canary.Rules, ", ")))
-			return
+			return -1, nil
 		}
 		if err := o.Sleep(ctx, min(o.PollInterval, deadline.Sub(o.Now()))); err != nil {
-			step(StepRemediated, Error, err.Error())
-			end(Error, true, interrupted(ctx, "stopped watching the canary: "+err.Error()))
-			return
+			return -1, err
 		}
 	}
 }

@@ -92,6 +92,7 @@ type Result struct {
 	canary   *canaryTarget
 	patterns []patternTarget
 	ssh      *sshTarget
+	target   *targetTrail
 }
 
 // Step is one observed hop of a drill.
@@ -135,10 +136,20 @@ func NewID(now time.Time) string {
 // Reason is the state reason a drill sets on an alarm.
 func Reason(id string) string { return "lookout drill " + id + ": this is a test" }
 
+// PlanOptions are Plan's.
+type PlanOptions struct {
+	// ID is the drill's id (NewID).
+	ID string
+	// TargetTrail names a real trail (name or ARN) whose StopLogging remediation is drilled by
+	// stopping that trail instead of a canary (target.go).
+	TargetTrail string
+}
+
 // Plan turns a scan's findings into the drill of every chain they judged, in the findings'
 // order, an alarm drilled once however many checks run through it. Nothing is exercised: every
 // result is SKIPPED, with what would be done.
-func Plan(fs []checks.Finding, id string) []Result {
+func Plan(fs []checks.Finding, po PlanOptions) []Result {
+	id := po.ID
 	var out []Result
 	byAlarm := map[string]int{}
 	canaries := 0
@@ -153,6 +164,10 @@ func Plan(fs []checks.Finding, id string) []Result {
 			continue
 		}
 		if kind == "remediation" {
+			if po.TargetTrail != "" && IsTrail(f, po.TargetTrail) {
+				out = append(out, targetPlan(f))
+				continue
+			}
 			canaries++
 			out = append(out, canaryPlan(f, id, canaries))
 			continue
@@ -352,6 +367,9 @@ func resourceName(a string) string {
 // CreatesResources says whether exercising r creates resources (a canary trail and bucket),
 // which a drill refuses to do beside an earlier drill's leftovers.
 func (r Result) CreatesResources() bool { return r.canary != nil }
+
+// StopsRealTrail says whether exercising r stops a real trail (--target-trail).
+func (r Result) StopsRealTrail() bool { return r.target != nil }
 
 // addStep records one observed hop of r at time at (to the second).
 func (r *Result) addStep(at time.Time, name string, st Status, detail string) {

@@ -99,13 +99,17 @@ func Exercise(ctx context.Context, results []Result, o Options) []Created {
 	g.SetLimit(o.Concurrency)
 	for i := range results {
 		r := &results[i]
-		if r.alarm == nil && r.canary == nil && r.patterns == nil && r.ssh == nil {
+		if r.alarm == nil && r.canary == nil && r.patterns == nil && r.ssh == nil && r.target == nil {
 			continue
 		}
 		g.Go(func() error {
 			switch {
 			case r.alarm != nil:
 				exerciseAlarm(ctx, r, o)
+			case r.target != nil && o.CloudTrail == nil:
+				r.Status, r.Message = Error, "no CloudTrail client to drill the trail with"
+			case r.target != nil:
+				exerciseTarget(ctx, r, o)
 			case r.ssh != nil:
 				exerciseSSHLog(ctx, r, o)
 			case r.patterns != nil:

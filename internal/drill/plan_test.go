@@ -19,7 +19,7 @@ func demoPlan(t *testing.T) []Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Plan(checks.Run(s, checks.All(), checks.Options{}), "d-20261207-0412-5f3a")
+	return Plan(checks.Run(s, checks.All(), checks.Options{}), PlanOptions{ID: "d-20261207-0412-5f3a"})
 }
 
 // The plan of the demo organisation: every chain the scan judged, none exercised; each alarm
@@ -222,7 +222,7 @@ func TestSSHPlans(t *testing.T) {
 		t.Errorf("two instances of one group: %q / %q", plans[0].Message, plans[1].Message)
 	}
 	// The alarm's own plan leaves out an alarm the line drills.
-	all := Plan([]checks.Finding{alarm, finding(checks.Pass, with("i-1", file))}, "d-1")
+	all := Plan([]checks.Finding{alarm, finding(checks.Pass, with("i-1", file))}, PlanOptions{ID: "d-1"})
 	if len(all) != 1 || all[0].ssh == nil {
 		t.Errorf("plan with the line drilling the alarm: %+v", all)
 	}

@@ -276,11 +276,22 @@ func TestDrillPolicy(t *testing.T) {
 		t.Fatalf("SSH log drill: %v %+v", err, r.Results)
 	}
 
+	// A real trail stopped and restarted by its remediation (--target-trail).
+	secondTrail(t)
+	if r, err := runDrill(t, "cloudtrail-stoplogging-remediation", true, func(o *Options) { hook(o); o.TargetTrail = "main" }); err != nil ||
+		resultFor(t, r, "main").Status != drill.Pass {
+		t.Fatalf("--target-trail: %v %+v", err, r.Results)
+	}
+
 	scanActions, err := policies.Actions(policies.Scan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	drillActions, err := policies.Actions(policies.Drill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targetActions, err := policies.Actions(policies.DrillTargetTrail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,8 +317,13 @@ func TestDrillPolicy(t *testing.T) {
 		}
 	}
 	for a := range used {
-		if !slices.Contains(drillActions, a) && !slices.Contains(scanActions, a) {
-			t.Errorf("a drill calls %s, which neither policies/lookout-drill.json nor lookout-scan.json grants", a)
+		if !slices.Contains(drillActions, a) && !slices.Contains(scanActions, a) && !slices.Contains(targetActions, a) {
+			t.Errorf("a drill calls %s, which neither policies/lookout-drill.json, lookout-drill-target-trail.json nor lookout-scan.json grants", a)
+		}
+	}
+	for _, a := range targetActions {
+		if !used[a] {
+			t.Errorf("policies/lookout-drill-target-trail.json grants %s, which no drill called", a)
 		}
 	}
 	for _, a := range drillActions {

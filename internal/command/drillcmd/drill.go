@@ -87,6 +87,12 @@ With --apply it exercises each chain and watches what AWS records:
     narrowed to particular trails would not see the canary: the plan says so
     and makes none.
 
+  --target-trail NAME: that real trail's remediation is drilled by stopping
+    the trail itself (only if it is logging); GetTrailStatus is watched the
+    same way, and at the deadline, on failure or on Ctrl-C the drill calls
+    cloudtrail:StartLogging itself if the trail is still stopped (the safety
+    net is never skipped). Needs policies/lookout-drill-target-trail.json.
+
   SSH log shipping and the SSH-login alarm: on one SSM-managed instance per
     log group (the first the scan passed whose SSM agent is Online),
     ssm:SendCommand runs AWS-RunShellScript with
@@ -103,8 +109,9 @@ Not fired, with the reason in the report: EventBridge rules on aws.* events
 (PutEvents cannot send them); AWS's events:TestEventPattern is asked whether
 each rule's pattern matches a realistic event instead.
 
-A drill changes nothing it did not create but the alarms' transient state
-(and the SSH log drill adds one marked line to the instance's syslog).
+A drill changes nothing it did not create but the alarms' transient state,
+with --target-trail that trail's logging, and the SSH log drill's one marked
+line in the instance's syslog.
 
 Exit codes, as for scan: 0 every exercised chain PASS (or a plan); 1 some FAIL;
 2 some ERROR; 3 invalid usage.`,
@@ -113,6 +120,9 @@ Exit codes, as for scan: 0 every exercised chain PASS (or a plan); 1 some FAIL;
 
   # Exercise the root-usage alarm chain and keep the result for an auditor
   lookout drill --checks cloudwatch-root-usage-alarm --apply --format junit --output drill.xml
+
+  # Drill the remediation of a trail whose rule names it, by stopping it
+  lookout drill --checks cloudtrail-stoplogging-remediation --target-trail main --apply
 
   # The plan for the bundled demo organisation, offline
   lookout drill --snapshot fixtures/demo-org.json`,
@@ -128,7 +138,7 @@ Exit codes, as for scan: 0 every exercised chain PASS (or a plan); 1 some FAIL;
 	f.StringVar(&o.Snapshot, "snapshot", "", "plan from this snapshot file instead of reading AWS (cannot be combined with --apply)")
 	f.BoolVar(&o.Apply, "apply", false, "exercise the chains (without it, only print the plan)")
 	f.DurationVar(&o.Deadline, "deadline", drill.DefaultDeadline, "how long to watch each chain for what AWS records")
-	f.StringVar(&o.TargetTrail, "target-trail", "", "stop this real trail to drill its StopLogging remediation (not in this version: the drill uses a canary trail)")
+	f.StringVar(&o.TargetTrail, "target-trail", "", "drill the StopLogging remediation of this real trail (name or ARN) by stopping it; the drill restarts it at the deadline, on failure and on Ctrl-C")
 	f.BoolVar(&o.Cleanup, "cleanup", false, "remove what an interrupted drill left, found by its tag")
 	f.StringVar(&o.SigninRegions, "signin-regions", strings.Join(checks.DefaultSigninRegions, ","), "regions where console sign-in rules must exist")
 	f.StringVar(&o.Format, "format", "table", "output format: "+strings.Join(drill.Formats, ", "))
@@ -146,9 +156,6 @@ func validate(o *Options) error {
 	}
 	if o.Deadline <= 0 {
 		return exitcode.Usagef("--deadline must be positive (it bounds how long each chain is watched), got %s", o.Deadline)
-	}
-	if o.TargetTrail != "" {
-		return exitcode.Usagef("--target-trail: this version of lookout drill stops no real trail; it drills the StopLogging remediation with a canary trail of its own")
 	}
 	return nil
 }
@@ -186,7 +193,10 @@ func Run(ctx context.Context, o *Options) error {
 		now = o.Now
 	}
 	id := drill.NewID(now())
-	results := drill.Plan(fs, id)
+	results := drill.Plan(fs, drill.PlanOptions{ID: id, TargetTrail: o.TargetTrail})
+	if o.TargetTrail != "" && !slices.ContainsFunc(fs, func(f checks.Finding) bool { return drill.IsTrail(f, o.TargetTrail) }) {
+		return exitcode.Usagef("--target-trail %s: no logging trail in scope has that name or ARN (the trails judged: %s)", o.TargetTrail, strings.Join(remediatedTrails(fs), ", "))
+	}
 	var created []drill.Created
 	if o.Apply {
 		if needsCanary(results) {
@@ -226,6 +236,20 @@ func Run(ctx context.Context, o *Options) error {
 		return exitcode.Silent(exitcode.Findings)
 	}
 	return nil
+}
+
+// remediatedTrails names the trails of the StopLogging remediation findings.
+func remediatedTrails(fs []checks.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if f.CheckID == "cloudtrail-stoplogging-remediation" {
+			out = append(out, f.Resource)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	return out
 }
 
 // configFor returns the configuration of an account from the collection's targets: the
