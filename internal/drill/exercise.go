@@ -22,6 +22,7 @@ type CloudWatchAPI interface {
 	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	SetAlarmState(ctx context.Context, in *cloudwatch.SetAlarmStateInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.SetAlarmStateOutput, error)
 	DescribeAlarmHistory(ctx context.Context, in *cloudwatch.DescribeAlarmHistoryInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmHistoryOutput, error)
+	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
 // DefaultDeadline is how long a drill watches for what it set off.
@@ -233,9 +234,15 @@ func (r *Result) alarmActions(ctx context.Context, cw CloudWatchAPI, name string
 			failed = append(failed, fmt.Sprintf("%s (%s)", resourceName(t), cmp.Or(rec.record.Error, rec.record.ActionState)))
 		}
 	}
+	var undelivered []string
+	if err == nil && len(failed) == 0 && len(missing) == 0 {
+		undelivered = r.watchDeliveries(ctx, cw, topics, at, o)
+	}
 	switch {
 	case err != nil && len(failed) == 0:
 		return Error, interrupted(ctx, fmt.Sprintf("could not read the history of alarm %s: %v", name, err))
+	case len(undelivered) > 0:
+		return Fail, fmt.Sprintf("alarm %s's SNS action ran, but SNS failed to deliver to subscribers of %s", name, strings.Join(undelivered, ", "))
 	case len(failed) > 0:
 		return Fail, fmt.Sprintf("CloudWatch failed to execute the SNS action of alarm %s: %s", name, strings.Join(failed, ", "))
 	case len(missing) > 0:

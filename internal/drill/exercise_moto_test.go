@@ -63,14 +63,21 @@ func TestExerciseAlarm(t *testing.T) {
 		name   string
 		alarm  alarm
 		hide   bool // Action items are never recorded
+		// subscribed gives the topic an email subscriber; failures seeds SNS's figures with
+		// failed deliveries in the drill's minute (an endpoint refusing them).
+		subscribed, failures bool
 		cancel bool
 		status Status
 		steps  string
 		says   string
 		sleeps int // how often the watch slept (PollInterval 5s, Deadline 1m)
 	}{
-		{name: "its SNS action runs", alarm: alarm{enabled: true, actions: func(t string) []string { return []string{t} }},
-			status: Pass, steps: "PASS read-alarm, PASS set-alarm-state, PASS alarm-action", says: "the alarm's SNS action succeeded 0s after SetAlarmState"},
+		{name: "its SNS action runs and SNS delivers", alarm: alarm{enabled: true, actions: func(t string) []string { return []string{t} }}, subscribed: true,
+			status: Pass, steps: "PASS read-alarm, PASS set-alarm-state, PASS alarm-action, PASS sns-delivery", says: "the alarm's SNS action succeeded 0s after SetAlarmState"},
+		{name: "a topic without subscribers publishes no figures", alarm: alarm{enabled: true, actions: func(t string) []string { return []string{t} }},
+			status: Pass, steps: "PASS read-alarm, PASS set-alarm-state, PASS alarm-action, SKIPPED sns-delivery", says: "the alarm's SNS action succeeded", sleeps: 12},
+		{name: "SNS fails to deliver", alarm: alarm{enabled: true, actions: func(t string) []string { return []string{t} }}, failures: true,
+			status: Fail, steps: "PASS read-alarm, PASS set-alarm-state, PASS alarm-action, FAIL sns-delivery", says: "SNS failed to deliver to subscribers of security-alerts"},
 		{name: "two topics, one gone", alarm: alarm{enabled: true, actions: func(t string) []string { return []string{t, t + "-gone"} }},
 			status: Fail, steps: "PASS read-alarm, PASS set-alarm-state, PASS alarm-action, FAIL alarm-action", says: "security-alerts-gone (Topic does not exist)"},
 		{name: "actions disabled: the transition runs nothing", alarm: alarm{enabled: false, actions: func(t string) []string { return []string{t} }},
@@ -92,7 +99,19 @@ func TestExerciseAlarm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tc.subscribed {
+				if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("email"), Endpoint: aws.String("secops@example.com")}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			cw := awsclient.CloudWatch(cfg)
+			if tc.failures {
+				if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/SNS"), MetricData: []cwtypes.MetricDatum{{
+					MetricName: aws.String("NumberOfNotificationsFailed"), Value: aws.Float64(1), Timestamp: aws.Time(time.Now()),
+					Dimensions: []cwtypes.Dimension{{Name: aws.String("TopicName"), Value: aws.String("security-alerts")}}}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			actions := tc.alarm.actions(aws.ToString(topic.TopicArn))
 			if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 				AlarmName: aws.String("RootAccountUsage"), MetricName: aws.String("RootAccountUsageCount"), Namespace: aws.String("CloudTrailMetrics"),

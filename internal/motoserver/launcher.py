@@ -556,7 +556,9 @@ def install_sts_trust_policy():
 # every action the new state runs: "Successfully executed action ARN" or "Failed to execute
 # action ARN. Received error: ...". Model that on SetAlarmState (the only way an alarm changes
 # state in moto) for SNS actions: the action succeeds when the topic exists in the alarm's
-# account and region, and fails with "Topic does not exist" otherwise. Other kinds of action
+# account and region, and fails with "Topic does not exist" otherwise. A succeeded action's
+# notification is counted as delivered to each confirmed subscription (AWS/SNS
+# NumberOfNotificationsDelivered). Other kinds of action
 # (Auto Scaling, EC2, Systems Manager, Lambda) leave no Action item here.
 
 
@@ -594,6 +596,18 @@ def install_cloudwatch_alarm_history():
             return False
         return arn in sns_backends[account_id][region].topics
 
+    def notify_subscribers(cw, arn, now):
+        """The ALARM notification goes to the topic's confirmed subscriptions (SNS delivers to
+        nothing pending): SNS's AWS/SNS NumberOfNotificationsDelivered (TopicName) counts them,
+        in the minute of the notification, and none is published for a topic without one."""
+        from moto.sns.models import sns_backends
+        subs = [s for s in sns_backends[cw.account_id][cw.region_name].subscriptions.values()
+                if s.topic.arn == arn and s.attributes.get("PendingConfirmation") != "true"]
+        if subs:
+            cw.metric_data.append(cw_models.MetricDatum(
+                namespace="AWS/SNS", name="NumberOfNotificationsDelivered", value=float(len(subs)),
+                dimensions=[{"Name": "TopicName", "Value": arn.split(":")[5]}], timestamp=now))
+
     original = cw_models.CloudWatchBackend.set_alarm_state
 
     def set_alarm_state(self, alarm_name, reason, reason_data, state_value):
@@ -621,6 +635,7 @@ def install_cloudwatch_alarm_history():
             if topic_exists(self.account_id, self.region_name, arn):
                 summary = "Successfully executed action %s" % arn
                 data = {"actionState": "Succeeded", "notificationResource": arn}
+                notify_subscribers(self, arn, now)
             else:
                 summary = 'Failed to execute action %s. Received error: "Topic does not exist"' % arn
                 data = {"actionState": "Failed", "notificationResource": arn, "error": "Topic does not exist"}

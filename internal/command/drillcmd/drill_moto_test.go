@@ -165,7 +165,7 @@ func TestDrillRootUsageChain(t *testing.T) {
 		t.Fatalf("apply: %v", err)
 	}
 	r := applied.Results[0]
-	if r.Status != drill.Pass || !r.Exercised || steps(r) != "PASS read-alarm, PASS set-alarm-state, PASS alarm-action" ||
+	if r.Status != drill.Pass || !r.Exercised || steps(r) != "PASS read-alarm, PASS set-alarm-state, PASS alarm-action, PASS sns-delivery" ||
 		!strings.Contains(r.Message, "the alarm's SNS action succeeded") {
 		t.Fatalf("drill: %s %s [%s]", r.Status, r.Message, steps(r))
 	}

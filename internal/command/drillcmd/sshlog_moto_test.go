@@ -131,7 +131,7 @@ func TestDrillSSHLog(t *testing.T) {
 		says   string
 	}{
 		{"the whole chain holds", sshSetup{}, drill.Pass,
-			"PASS send-command, PASS command-result, PASS marker-shipped, PASS alarm-state, PASS alarm-action",
+			"PASS send-command, PASS command-result, PASS marker-shipped, PASS alarm-state, PASS alarm-action, PASS sns-delivery",
 			"after SendCommand and the SSH-login alarm notified its SNS topic"},
 		// Amazon Linux 2023 has no syslog daemon: /var/log/secure is never written, though the
 		// stream is fresh (something else feeds it) and no inventory says so to the scan.
