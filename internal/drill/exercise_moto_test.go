@@ -60,17 +60,17 @@ func TestExerciseAlarm(t *testing.T) {
 		actions func(topic string) []string
 	}
 	tests := []struct {
-		name   string
-		alarm  alarm
-		hide   bool // Action items are never recorded
+		name  string
+		alarm alarm
+		hide  bool // Action items are never recorded
 		// subscribed gives the topic an email subscriber; failures seeds SNS's figures with
 		// failed deliveries in the drill's minute (an endpoint refusing them).
 		subscribed, failures bool
-		cancel bool
-		status Status
-		steps  string
-		says   string
-		sleeps int // how often the watch slept (PollInterval 5s, Deadline 1m)
+		cancel               bool
+		status               Status
+		steps                string
+		says                 string
+		sleeps               int // how often the watch slept (PollInterval 5s, Deadline 1m)
 	}{
 		{name: "its SNS action runs and SNS delivers", alarm: alarm{enabled: true, actions: func(t string) []string { return []string{t} }}, subscribed: true,
 			status: Pass, steps: "PASS read-alarm, PASS set-alarm-state, PASS alarm-action, PASS sns-delivery", says: "the alarm's SNS action succeeded 0s after SetAlarmState"},

@@ -372,6 +372,7 @@ func TestDrillInterruptedCleansUp(t *testing.T) {
 func TestDrillPlanChangesNothing(t *testing.T) {
 	rootChain(t)
 	remediation(t, stopLoggingRule, true)
+	sshSetup{}.build(t)
 	at := time.Date(2026, 12, 7, 4, 12, 0, 0, time.UTC)
 	snap := func() []byte {
 		t.Helper()
@@ -391,8 +392,19 @@ func TestDrillPlanChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	if len(r.Results) < 2 || r.Applied {
+	if len(r.Results) < 3 || r.Applied {
 		t.Fatalf("the plan drills %d chains (applied %t)", len(r.Results), r.Applied)
+	}
+	kinds := map[string]bool{}
+	for _, res := range r.Results {
+		if strings.HasPrefix(res.Message, "plan: ") {
+			kinds[res.CheckID] = true
+		}
+	}
+	for _, check := range []string{"cloudwatch-root-usage-alarm", "cloudtrail-stoplogging-remediation", "ssm-cloudwatch-agent-ssh-logs"} {
+		if !kinds[check] {
+			t.Errorf("the plan has no drill of %s: %+v", check, r.Results)
+		}
 	}
 	if after := snap(); !bytes.Equal(before, after) {
 		t.Errorf("the plan changed the account:\n%s", firstDiff(before, after))
