@@ -184,7 +184,7 @@ func Plan(fs []checks.Finding, po PlanOptions) []Result {
 		if e, ok := f.Evidence.(checks.CISMonitoringEvidence); ok && e.Route == "eventbridge" {
 			alarms = nil // the control holds by its rules; the filter route's alarms are not it
 		}
-		if n := len(alarms); n > 0 {
+		if len(alarms) > 0 {
 			alarms = slices.DeleteFunc(alarms, func(a route.AlarmEvidence) bool { return sshAlarms[a.ARN] })
 			if len(alarms) == 0 {
 				continue // every one is drilled by the SSH log drill of its group
@@ -367,9 +367,6 @@ func resourceName(a string) string {
 // CreatesResources says whether exercising r creates resources (a canary trail and bucket),
 // which a drill refuses to do beside an earlier drill's leftovers.
 func (r Result) CreatesResources() bool { return r.canary != nil }
-
-// StopsRealTrail says whether exercising r stops a real trail (--target-trail).
-func (r Result) StopsRealTrail() bool { return r.target != nil }
 
 // addStep records one observed hop of r at time at (to the second).
 func (r *Result) addStep(at time.Time, name string, st Status, detail string) {

@@ -35,14 +35,14 @@ var TargetTrailPermissions = []string{"cloudtrail:GetTrailStatus", "cloudtrail:S
 
 // targetTrail is the real trail a StopLogging drill stops.
 type targetTrail struct {
-	Name, ARN string
-	Rules     []string // the rules whose pattern matches its StopLogging
+	Name  string
+	Rules []string // the rules whose pattern matches its StopLogging
 }
 
 // IsTrail says whether a StopLogging remediation finding is about trail name (a name or ARN).
 func IsTrail(f checks.Finding, name string) bool {
 	e, ok := ruleEvidence(f)
-	if !ok || f.CheckID != "cloudtrail-stoplogging-remediation" {
+	if !ok || chainKind(f.CheckID) != "remediation" {
 		return false
 	}
 	return name == e.Trail || name == f.Resource || name == trailName(e.Trail) || name == trailName(f.Resource)
@@ -86,11 +86,7 @@ func targetPlan(f checks.Finding) Result {
 		r.Message = fmt.Sprintf("no remediation to exercise: no enabled rule on the default bus matches StopLogging on trail %s, so the drill does not stop it", name)
 		return r
 	}
-	arn := f.Resource
-	if _, ok := awsarn.Parse(arn); !ok {
-		arn = ""
-	}
-	r.target = &targetTrail{Name: name, ARN: arn, Rules: seeing}
+	r.target = &targetTrail{Name: name, Rules: seeing}
 	r.Permissions = TargetTrailPermissions
 	r.Plan = []string{
 		fmt.Sprintf("cloudtrail:GetTrailStatus on trail %s: drilled only if it is logging", name),
